@@ -1,0 +1,1108 @@
+//! Validation and normalisation: document tree → [`Case`], collecting every error.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use irano_exact::Rational;
+
+use crate::error::{CaseError, SourceFile};
+use crate::model::*;
+use crate::tree::{Node, NodeKind};
+
+const CASE_FIELDS: &[&str] = &[
+    "patient",
+    "setting",
+    "therapy_start",
+    "chemoradiation_end",
+    "assessments",
+];
+const ASSESSMENT_FIELDS: &[&str] = &[
+    "date",
+    "scan",
+    "evaluable",
+    "lesions",
+    "new_lesions",
+    "t2_flair",
+    "enhancement",
+    "steroids",
+    "clinical",
+    "decline_cause",
+    "irae_grade",
+    "pathology",
+    "unscheduled",
+    "symptom_driven",
+];
+const LESION_FIELDS: &[&str] = &[
+    "id",
+    "role",
+    "component",
+    "organ",
+    "d",
+    "ld",
+    "sa",
+    "vol_ml",
+    "status",
+    "nt_status",
+    "equivocal",
+    "outside_radiation_field",
+];
+const NEW_LESION_FIELDS: &[&str] = &[
+    "id",
+    "component",
+    "organ",
+    "d",
+    "ld",
+    "sa",
+    "vol_ml",
+    "status",
+    "nt_status",
+    "equivocal",
+    "outside_radiation_field",
+];
+const STEROID_FIELDS: &[&str] = &["dose_mg", "changed_on", "replacement"];
+
+const SETTINGS: &[(&str, Setting)] = &[
+    ("recurrent", Setting::Recurrent),
+    ("newly_diagnosed", Setting::NewlyDiagnosed),
+];
+const SCANS: &[(&str, ScanKind)] = &[
+    ("pretreatment", ScanKind::Pretreatment),
+    ("postop", ScanKind::Postop),
+    ("post_rt", ScanKind::PostRt),
+    ("followup", ScanKind::Followup),
+];
+const TRENDS: &[(&str, Trend)] = &[
+    ("stable", Trend::Stable),
+    ("improved", Trend::Improved),
+    ("worse", Trend::Worse),
+];
+const ENHANCEMENTS: &[(&str, Enhancement)] = &[
+    ("none", Enhancement::None),
+    ("stable", Enhancement::Stable),
+    ("new_or_increased", Enhancement::NewOrIncreased),
+];
+const DECLINE_CAUSES: &[(&str, DeclineCause)] = &[
+    ("tumour", DeclineCause::Tumour),
+    ("comorbid", DeclineCause::Comorbid),
+    ("medication", DeclineCause::Medication),
+];
+const PATHOLOGIES: &[(&str, Pathology)] = &[
+    ("tumour_predominant", Pathology::TumourPredominant),
+    ("treatment_effect", Pathology::TreatmentEffect),
+    ("mixed", Pathology::Mixed),
+];
+const ROLES: &[(&str, Role)] = &[
+    ("target", Role::Target),
+    ("non_target", Role::NonTarget),
+    ("auto", Role::Auto),
+];
+const COMPONENTS: &[(&str, Component)] = &[
+    ("enhancing", Component::Enhancing),
+    ("non_enhancing", Component::NonEnhancing),
+];
+const MEASURE_STATUSES: &[(&str, MeasureStatus)] = &[
+    ("present", MeasureStatus::Present),
+    ("absent", MeasureStatus::Absent),
+    ("too_small", MeasureStatus::TooSmall),
+    ("not_assessed", MeasureStatus::NotAssessed),
+];
+const NT_STATUSES: &[(&str, NtStatus)] = &[
+    ("present", NtStatus::Present),
+    ("absent", NtStatus::Absent),
+    ("unequivocal_progression", NtStatus::UnequivocalProgression),
+];
+
+/// A case read from a file, with the span of its `patient` value (for cross-case checks).
+pub(crate) struct ReadCase {
+    pub case: Case,
+    pub patient_span: Range<usize>,
+}
+
+/// The fields of one mapping, after unknown and duplicate keys were reported.
+struct Fields<'n> {
+    node: &'n Node,
+    what: &'static str,
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    /// The value of `name`, `None` when absent.
+    fn raw(&self, name: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == name)
+            .map(|(_, _, v)| *v)
+    }
+
+    /// The key node of `name`, for pointing at a field that must not be there.
+    fn key(&self, name: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == name)
+            .map(|(_, k, _)| *k)
+    }
+
+    /// The value of `name`, `None` when absent or `null`.
+    fn opt(&self, name: &str) -> Option<&'n Node> {
+        self.raw(name).filter(|n| !n.is_null())
+    }
+}
+
+/// Text of a node shortened for a message.
+fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s.replace('`', "'")
+}
+
+fn describe(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Map(_) => "a mapping".to_string(),
+        NodeKind::Seq(_) => "a list".to_string(),
+        NodeKind::Scalar { .. } if node.is_null() => "null".to_string(),
+        NodeKind::Scalar { text, plain: true } if is_bool_text(text).is_some() => {
+            format!("`{}`", shorten(text))
+        }
+        NodeKind::Scalar { text, plain: true } if text.parse::<Rational>().is_ok() => {
+            format!("the number `{}`", shorten(text))
+        }
+        NodeKind::Scalar { text, .. } => format!("the text `{}`", shorten(text)),
+    }
+}
+
+fn is_bool_text(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn missing_help(field: &str) -> String {
+    match field {
+        "patient" => {
+            "add `patient:` with the patient's identifier, e.g. `patient: SUBJ-0042`".into()
+        }
+        "setting" => "add `setting: recurrent` or `setting: newly_diagnosed`".into(),
+        "therapy_start" => {
+            "add `therapy_start: YYYY-MM-DD`, the first day of therapy (day 0)".into()
+        }
+        "assessments" => "add `assessments:` with the scans, in date order".into(),
+        "date" => "add `date: YYYY-MM-DD`, the date of the scan".into(),
+        "scan" => format!("add `scan:` with one of {}", list(&names(SCANS))),
+        "id" => "add `id:` with the lesion's identifier, e.g. `id: T1`".into(),
+        "dose_mg" => "add `dose_mg:` with the dexamethasone-equivalent dose in mg/day".into(),
+        other => format!("add `{other}`"),
+    }
+}
+
+/// `an assessment`, `a case`, `` `steroids` ``.
+fn with_article(noun: &str) -> String {
+    match noun.chars().next() {
+        Some('`') => noun.to_string(),
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {noun}"),
+        _ => format!("a {noun}"),
+    }
+}
+
+fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+    table.iter().map(|(n, _)| *n).collect()
+}
+
+pub(crate) struct Reader<'s> {
+    src: &'s SourceFile,
+    pub errors: Vec<CaseError>,
+}
+
+/// What is known about a lesion id while reading one case.
+struct Declared {
+    is_new: bool,
+    local: usize,
+    /// Line of the entry that declared it.
+    line: usize,
+}
+
+impl<'s> Reader<'s> {
+    pub fn new(src: &'s SourceFile) -> Self {
+        Reader {
+            src,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn error(
+        &mut self,
+        span: Range<usize>,
+        code: &'static str,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.errors
+            .push(CaseError::at(self.src, span, code, message, label, help));
+    }
+
+    fn line_of(&self, node: &Node) -> usize {
+        self.src.line_col(node.span.start).0
+    }
+
+    /// Where to point for a whole mapping or list: its first line.
+    pub fn head_span(&self, node: &Node) -> Range<usize> {
+        let start = node.span.start;
+        let text = self.src.text.get(node.span.clone()).unwrap_or_default();
+        let first = text.split('\n').next().unwrap_or_default().trim_end();
+        start..start + first.len()
+    }
+
+    fn wrong_type(&mut self, node: &Node, field: &str, expected: &str, help: &str) {
+        let span = match node.kind {
+            NodeKind::Scalar { .. } => node.span.clone(),
+            _ => self.head_span(node),
+        };
+        self.error(
+            span,
+            "case::wrong_type",
+            format!("`{field}` must be {expected}, found {}", describe(node)),
+            format!("expected {expected}"),
+            help,
+        );
+    }
+
+    /// The fields of a mapping; reports unknown and duplicate keys.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&str],
+        what: &'static str,
+        top_level: bool,
+    ) -> Option<Fields<'n>> {
+        let NodeKind::Map(pairs) = &node.kind else {
+            self.wrong_type(
+                node,
+                what,
+                "a mapping",
+                &format!("write the {what} as `field: value` pairs"),
+            );
+            return None;
+        };
+        let mut entries: Vec<(&'n str, &'n Node, &'n Node)> = Vec::new();
+        for (k, v) in pairs {
+            let NodeKind::Scalar { text, .. } = &k.kind else {
+                let span = self.head_span(k);
+                self.error(
+                    span,
+                    "case::wrong_type",
+                    format!("a field name in {} must be plain text", with_article(what)),
+                    "not a field name",
+                    format!("allowed fields: {}", list(allowed)),
+                );
+                continue;
+            };
+            let name = text.as_str();
+            if top_level && name.starts_with("x-") {
+                continue;
+            }
+            if !allowed.contains(&name) {
+                let mut help = match closest(name, allowed) {
+                    Some(c) => format!("did you mean `{c}`? allowed fields: {}", list(allowed)),
+                    None => format!("allowed fields: {}", list(allowed)),
+                };
+                if top_level {
+                    help.push_str("; keep your own annotations under keys starting with `x-`");
+                } else if name.starts_with("x-") {
+                    help.push_str("; `x-` annotations are allowed only at the top level of a case");
+                }
+                self.error(
+                    k.span.clone(),
+                    "case::unknown_field",
+                    format!(
+                        "unknown field `{}` in {}",
+                        shorten(name),
+                        with_article(what)
+                    ),
+                    "unknown field",
+                    help,
+                );
+                continue;
+            }
+            if let Some((_, first, _)) = entries.iter().find(|(n, _, _)| *n == name) {
+                let line = self.line_of(first);
+                self.error(
+                    k.span.clone(),
+                    "case::duplicate_field",
+                    format!("field `{name}` is given twice in {}", with_article(what)),
+                    "given again here",
+                    format!("keep one `{name}` (the first is on line {line})"),
+                );
+                continue;
+            }
+            entries.push((name, k, v));
+        }
+        Some(Fields {
+            node,
+            what,
+            entries,
+        })
+    }
+
+    /// A required field; reports it when absent.
+    fn req<'n>(&mut self, f: &Fields<'n>, name: &str) -> Option<&'n Node> {
+        let found = f.raw(name);
+        if found.is_none() {
+            let span = self.head_span(f.node);
+            self.error(
+                span,
+                "case::missing_field",
+                format!("missing field `{name}` in {}", with_article(f.what)),
+                format!("this {} has no `{name}`", f.what),
+                missing_help(name),
+            );
+        }
+        found
+    }
+
+    fn string(&mut self, node: &Node, field: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::Scalar { text, plain }
+                if !(node.is_null()
+                    || text.is_empty()
+                    || (*plain && is_bool_text(text).is_some())) =>
+            {
+                Some(text.clone())
+            }
+            _ => {
+                self.wrong_type(
+                    node,
+                    field,
+                    "text",
+                    &format!(
+                        "give `{field}` as text, quoted if it could be read as something else"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, node: &Node, field: &str) -> Option<NaiveDate> {
+        let NodeKind::Scalar { text, .. } = &node.kind else {
+            self.wrong_type(
+                node,
+                field,
+                "a date",
+                "write dates as `YYYY-MM-DD`, e.g. `2025-03-03`",
+            );
+            return None;
+        };
+        if node.is_null() {
+            self.wrong_type(
+                node,
+                field,
+                "a date",
+                "write dates as `YYYY-MM-DD`, e.g. `2025-03-03`",
+            );
+            return None;
+        }
+        let b = text.as_bytes();
+        let shape_ok = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        let parts = shape_ok
+            .then(|| {
+                let y = text.get(0..4)?.parse::<i32>().ok()?;
+                let m = text.get(5..7)?.parse::<u32>().ok()?;
+                let d = text.get(8..10)?.parse::<u32>().ok()?;
+                Some((y, m, d))
+            })
+            .flatten();
+        let Some((y, m, d)) = parts else {
+            self.error(
+                node.span.clone(),
+                "case::bad_date",
+                format!("`{}` is not an ISO 8601 date", shorten(text)),
+                "not a `YYYY-MM-DD` date",
+                "write dates as `YYYY-MM-DD`, e.g. `2025-03-03`",
+            );
+            return None;
+        };
+        match NaiveDate::from_ymd_opt(y, m, d) {
+            Some(date) => Some(date),
+            None => {
+                let why = if (1..=12).contains(&m) {
+                    let days = (28..=31)
+                        .rev()
+                        .find(|dd| NaiveDate::from_ymd_opt(y, m, *dd).is_some())
+                        .unwrap_or(28);
+                    let month = NaiveDate::from_ymd_opt(y, m, 1)
+                        .map(|x| x.format("%B %Y").to_string())
+                        .unwrap_or_default();
+                    format!("{month} has {days} days")
+                } else {
+                    format!("there is no month {m}")
+                };
+                self.error(
+                    node.span.clone(),
+                    "case::bad_date",
+                    format!("`{text}` is not a real date: {why}"),
+                    "no such day",
+                    "check the day and the month (dates are `YYYY-MM-DD`)",
+                );
+                None
+            }
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        field: &str,
+        table: &[(&'static str, T)],
+    ) -> Option<T> {
+        let allowed = names(table);
+        let text = match &node.kind {
+            NodeKind::Scalar { text, .. } if !node.is_null() => text,
+            _ => {
+                self.wrong_type(
+                    node,
+                    field,
+                    "one of the allowed values",
+                    &format!("allowed values: {}", list(&allowed)),
+                );
+                return None;
+            }
+        };
+        if let Some((_, v)) = table.iter().find(|(n, _)| n == text) {
+            return Some(*v);
+        }
+        let help = match closest(text, &allowed) {
+            Some(c) => format!("did you mean `{c}`? allowed values: {}", list(&allowed)),
+            None => format!("allowed values: {}", list(&allowed)),
+        };
+        self.error(
+            node.span.clone(),
+            "case::unknown_value",
+            format!("`{}` is not a valid `{field}`", shorten(text)),
+            "not an allowed value",
+            help,
+        );
+        None
+    }
+
+    fn boolean(&mut self, node: &Node, field: &str) -> Option<bool> {
+        match &node.kind {
+            NodeKind::Scalar { text, plain: true } => {
+                if let Some(b) = is_bool_text(text) {
+                    return Some(b);
+                }
+            }
+            NodeKind::Scalar { .. } | NodeKind::Map(_) | NodeKind::Seq(_) => {}
+        }
+        self.wrong_type(
+            node,
+            field,
+            "`true` or `false`",
+            &format!("write `{field}: true` or `{field}: false`, without quotes"),
+        );
+        None
+    }
+
+    /// A non-negative exact decimal (a size, a volume or a dose).
+    fn measure(&mut self, node: &Node, field: &str) -> Option<Rational> {
+        let (text, plain) = match &node.kind {
+            NodeKind::Scalar { text, plain } if !node.is_null() => (text, *plain),
+            _ => {
+                self.wrong_type(
+                    node,
+                    field,
+                    "a number",
+                    &format!("give `{field}` as a decimal number, e.g. `12.5`"),
+                );
+                return None;
+            }
+        };
+        if !plain {
+            self.error(
+                node.span.clone(),
+                "case::wrong_type",
+                format!(
+                    "`{field}` must be a number, found the quoted text `{}`",
+                    shorten(text)
+                ),
+                "expected a number",
+                "write the number without quotes, e.g. `12.5`",
+            );
+            return None;
+        }
+        let value = match text.parse::<Rational>() {
+            Ok(v) => v,
+            Err(_) => {
+                self.error(
+                    node.span.clone(),
+                    "case::bad_number",
+                    format!("`{}` is not a decimal number", shorten(text)),
+                    "not a number",
+                    format!(
+                        "give `{field}` as a plain decimal with at most 30 digits, e.g. `12.5` (no exponent)"
+                    ),
+                );
+                return None;
+            }
+        };
+        if value.is_negative() {
+            self.error(
+                node.span.clone(),
+                "case::negative_measure",
+                format!("`{field}` must not be negative, found `{text}`"),
+                "negative",
+                "sizes, volumes and doses are zero or more; for a lesion that is gone use `status: absent`",
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    fn irae_grade(&mut self, node: &Node) -> Option<u8> {
+        if let NodeKind::Scalar { text, plain: true } = &node.kind {
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+                return match text.parse::<u8>() {
+                    Ok(g) if g <= 5 => Some(g),
+                    _ => {
+                        self.error(
+                            node.span.clone(),
+                            "case::out_of_range",
+                            format!("`irae_grade` must be from 0 to 5, found `{}`", shorten(text)),
+                            "not a CTCAE grade",
+                            "give the worst immune-related adverse event grade, a whole number from 0 to 5",
+                        );
+                        None
+                    }
+                };
+            }
+        }
+        self.wrong_type(
+            node,
+            "irae_grade",
+            "a whole number from 0 to 5",
+            "give the worst immune-related adverse event grade, e.g. `irae_grade: 2`",
+        );
+        None
+    }
+
+    /// One case from its mapping.
+    pub fn case(&mut self, node: &Node) -> Option<ReadCase> {
+        let before = self.errors.len();
+        let f = self.fields(node, CASE_FIELDS, "case", true)?;
+        let patient_node = self.req(&f, "patient");
+        let patient = patient_node.and_then(|n| self.string(n, "patient"));
+        let setting = self
+            .req(&f, "setting")
+            .and_then(|n| self.choice(n, "setting", SETTINGS));
+        let therapy_start = self
+            .req(&f, "therapy_start")
+            .and_then(|n| self.date(n, "therapy_start"));
+        let chemoradiation_end = f
+            .opt("chemoradiation_end")
+            .and_then(|n| self.date(n, "chemoradiation_end"));
+        let (lesions, assessments) = match self.req(&f, "assessments") {
+            Some(n) => self.assessments(n)?,
+            None => return None,
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        let (Some(patient), Some(patient_node), Some(setting), Some(therapy_start)) =
+            (patient, patient_node, setting, therapy_start)
+        else {
+            return None;
+        };
+        Some(ReadCase {
+            case: Case {
+                patient,
+                setting,
+                therapy_start,
+                chemoradiation_end,
+                lesions,
+                assessments,
+                origin: Origin {
+                    file: self.src.name.clone(),
+                    line: self.line_of(node),
+                },
+            },
+            patient_span: patient_node.span.clone(),
+        })
+    }
+
+    fn assessments(&mut self, node: &Node) -> Option<(Vec<LesionInfo>, Vec<Assessment>)> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.wrong_type(
+                node,
+                "assessments",
+                "a list",
+                "write each scan as a list item starting with `- date: YYYY-MM-DD`",
+            );
+            return None;
+        };
+        if items.is_empty() {
+            let span = self.head_span(node);
+            self.error(
+                span,
+                "case::no_assessments",
+                "`assessments` is empty",
+                "no scans",
+                "list the scans of the case, starting with the baseline scan",
+            );
+            return None;
+        }
+        let mut reg: HashMap<String, Declared> = HashMap::new();
+        let mut baseline: Vec<LesionInfo> = Vec::new();
+        let mut new: Vec<LesionInfo> = Vec::new();
+        let mut out = Vec::new();
+        let mut ok = true;
+        let mut prev: Option<(NaiveDate, usize)> = None;
+        for (index, item) in items.iter().enumerate() {
+            let a = self.assessment(item, index, &mut reg, &mut baseline, &mut new, &mut prev);
+            match a {
+                Some(a) => out.push(a),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // New lesions come after the baseline lesions in `Case::lesions`.
+        let offset = baseline.len();
+        for a in &mut out {
+            for o in &mut a.new_lesions {
+                o.lesion += offset;
+            }
+        }
+        baseline.extend(new);
+        Some((baseline, out))
+    }
+
+    fn assessment(
+        &mut self,
+        node: &Node,
+        index: usize,
+        reg: &mut HashMap<String, Declared>,
+        baseline: &mut Vec<LesionInfo>,
+        new: &mut Vec<LesionInfo>,
+        prev: &mut Option<(NaiveDate, usize)>,
+    ) -> Option<Assessment> {
+        let before = self.errors.len();
+        let f = self.fields(node, ASSESSMENT_FIELDS, "assessment", false)?;
+        let line = self.line_of(node);
+        let date_node = self.req(&f, "date");
+        let date = date_node.and_then(|n| self.date(n, "date"));
+        if let (Some(d), Some(dn)) = (date, date_node) {
+            match *prev {
+                Some((p, pline)) if d == p => self.error(
+                    dn.span.clone(),
+                    "case::duplicate_date",
+                    format!("two assessments on `{d}`"),
+                    "same date as the assessment on line ".to_string() + &pline.to_string(),
+                    format!("merge the two scans into one assessment, or correct the date (the other is on line {pline})"),
+                ),
+                Some((p, pline)) if d < p => self.error(
+                    dn.span.clone(),
+                    "case::date_order",
+                    format!("assessment on `{d}` comes after the assessment on `{p}`"),
+                    "earlier than the previous assessment",
+                    format!("list assessments in increasing date order (the previous one is on line {pline})"),
+                ),
+                _ => {}
+            }
+            *prev = Some((d, line));
+        }
+        let scan = self
+            .req(&f, "scan")
+            .and_then(|n| self.choice(n, "scan", SCANS));
+        let evaluable = f
+            .opt("evaluable")
+            .and_then(|n| self.boolean(n, "evaluable"));
+        let t2_flair = f
+            .opt("t2_flair")
+            .and_then(|n| self.choice(n, "t2_flair", TRENDS));
+        let enhancement = f
+            .opt("enhancement")
+            .and_then(|n| self.choice(n, "enhancement", ENHANCEMENTS));
+        let clinical = f
+            .opt("clinical")
+            .and_then(|n| self.choice(n, "clinical", TRENDS));
+        let decline_cause = f
+            .opt("decline_cause")
+            .and_then(|n| self.choice(n, "decline_cause", DECLINE_CAUSES));
+        if clinical == Some(Trend::Worse) && f.opt("decline_cause").is_none() {
+            if let Some(c) = f.opt("clinical") {
+                self.error(
+                    c.span.clone(),
+                    "case::missing_decline_cause",
+                    "`clinical: worse` needs a `decline_cause`",
+                    "no `decline_cause` for this decline",
+                    format!(
+                        "add `decline_cause:` with one of {}",
+                        list(&names(DECLINE_CAUSES))
+                    ),
+                );
+            }
+        }
+        let irae_grade = f.opt("irae_grade").and_then(|n| self.irae_grade(n));
+        let pathology = f
+            .opt("pathology")
+            .and_then(|n| self.choice(n, "pathology", PATHOLOGIES));
+        let unscheduled = f
+            .opt("unscheduled")
+            .and_then(|n| self.boolean(n, "unscheduled"));
+        let symptom_driven = f
+            .opt("symptom_driven")
+            .and_then(|n| self.boolean(n, "symptom_driven"));
+        let steroids = f.opt("steroids").and_then(|n| self.steroids(n));
+
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut lesions = Vec::new();
+        let mut new_lesions = Vec::new();
+        for (field, is_new_list, out) in [
+            ("lesions", false, &mut lesions),
+            ("new_lesions", true, &mut new_lesions),
+        ] {
+            let Some(list_node) = f.opt(field) else {
+                continue;
+            };
+            let NodeKind::Seq(entries) = &list_node.kind else {
+                self.wrong_type(
+                    list_node,
+                    field,
+                    "a list",
+                    "write each lesion as a list item, e.g. `- {id: T1, d: [31.5, 22.0]}`",
+                );
+                continue;
+            };
+            for entry in entries {
+                let ctx = LesionCtx {
+                    index,
+                    scan,
+                    is_new_list,
+                };
+                if let Some(o) = self.lesion(entry, &ctx, reg, baseline, new, &mut seen) {
+                    out.push(o);
+                }
+            }
+        }
+
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Assessment {
+            date: date?,
+            scan: scan?,
+            evaluable: evaluable.unwrap_or(true),
+            lesions,
+            new_lesions,
+            t2_flair,
+            enhancement,
+            steroids,
+            clinical,
+            decline_cause,
+            irae_grade,
+            pathology,
+            unscheduled: unscheduled.unwrap_or(false),
+            symptom_driven: symptom_driven.unwrap_or(false),
+            line,
+        })
+    }
+
+    fn steroids(&mut self, node: &Node) -> Option<Steroids> {
+        let f = self.fields(node, STEROID_FIELDS, "`steroids`", false)?;
+        let dose_mg = self
+            .req(&f, "dose_mg")
+            .and_then(|n| self.measure(n, "dose_mg"));
+        let changed_on = f.opt("changed_on").and_then(|n| self.date(n, "changed_on"));
+        let replacement = f
+            .opt("replacement")
+            .and_then(|n| self.boolean(n, "replacement"));
+        Some(Steroids {
+            dose_mg: dose_mg?,
+            changed_on,
+            replacement,
+        })
+    }
+
+    fn lesion(
+        &mut self,
+        node: &Node,
+        ctx: &LesionCtx,
+        reg: &mut HashMap<String, Declared>,
+        baseline: &mut Vec<LesionInfo>,
+        new: &mut Vec<LesionInfo>,
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<Observation> {
+        let (allowed, what) = if ctx.is_new_list {
+            (NEW_LESION_FIELDS, "new lesion")
+        } else {
+            (LESION_FIELDS, "lesion")
+        };
+        let list_name = if ctx.is_new_list {
+            "new_lesions"
+        } else {
+            "lesions"
+        };
+        let f = self.fields(node, allowed, what, false)?;
+        let id_node = self.req(&f, "id")?;
+        let id = self.string(id_node, "id")?;
+        let line = self.line_of(node);
+        if let Some(first) = seen.get(&id) {
+            let first = *first;
+            self.error(
+                id_node.span.clone(),
+                "case::duplicate_lesion",
+                format!(
+                    "lesion `{}` is listed twice in one assessment",
+                    shorten(&id)
+                ),
+                "listed again here",
+                format!(
+                    "keep one entry for `{}` (the first is on line {first})",
+                    shorten(&id)
+                ),
+            );
+            return None;
+        }
+        seen.insert(id.clone(), line);
+
+        let local = match reg.get(&id) {
+            Some(d) if d.is_new != ctx.is_new_list => {
+                let (message, help) = if d.is_new {
+                    (
+                        format!(
+                            "lesion `{}` is a new lesion (first listed under `new_lesions` on line {})",
+                            shorten(&id),
+                            d.line
+                        ),
+                        "keep a new lesion under `new_lesions` at every scan, or give this lesion another id".to_string(),
+                    )
+                } else {
+                    (
+                        format!(
+                            "lesion `{}` is a baseline lesion (first listed under `lesions` on line {})",
+                            shorten(&id),
+                            d.line
+                        ),
+                        "keep a baseline lesion under `lesions` at every scan, or give the new lesion another id".to_string(),
+                    )
+                };
+                self.error(
+                    id_node.span.clone(),
+                    "case::lesion_kind_conflict",
+                    message,
+                    format!("listed under `{list_name}` here"),
+                    help,
+                );
+                return None;
+            }
+            Some(d) => {
+                let (local, first_line) = (d.local, d.line);
+                for attr in ["role", "component", "organ"] {
+                    if let Some(k) = f.key(attr) {
+                        self.error(
+                            k.span.clone(),
+                            "case::fixed_attribute",
+                            format!(
+                                "`{attr}` of lesion `{}` is given again",
+                                shorten(&id)
+                            ),
+                            "given again here",
+                            format!(
+                                "give `{attr}` only where the lesion first appears (line {first_line}) and remove it here"
+                            ),
+                        );
+                    }
+                }
+                local
+            }
+            None => {
+                if !ctx.is_new_list && ctx.scan == Some(ScanKind::Followup) {
+                    self.error(
+                        id_node.span.clone(),
+                        "case::unknown_lesion",
+                        format!("lesion `{}` was not seen at baseline", shorten(&id)),
+                        "unknown lesion id",
+                        "list it under `new_lesions` or add it to the baseline scan",
+                    );
+                    return None;
+                }
+                let role = if ctx.is_new_list {
+                    None
+                } else {
+                    match f.opt("role") {
+                        Some(n) => self.choice(n, "role", ROLES),
+                        None => {
+                            let span = self.head_span(node);
+                            self.error(
+                                span,
+                                "case::missing_field",
+                                format!(
+                                    "missing field `role` where lesion `{}` first appears",
+                                    shorten(&id)
+                                ),
+                                "this lesion has no `role`",
+                                format!(
+                                    "add `role:` with one of {} (it is given once, where the lesion first appears)",
+                                    list(&names(ROLES))
+                                ),
+                            );
+                            None
+                        }
+                    }
+                };
+                let component = f
+                    .opt("component")
+                    .and_then(|n| self.choice(n, "component", COMPONENTS));
+                let organ = f.opt("organ").and_then(|n| self.string(n, "organ"));
+                let info = LesionInfo {
+                    id: id.clone(),
+                    is_new: ctx.is_new_list,
+                    role,
+                    component,
+                    organ,
+                    first_seen: ctx.index,
+                };
+                let target = if ctx.is_new_list { new } else { baseline };
+                let local = target.len();
+                target.push(info);
+                reg.insert(
+                    id,
+                    Declared {
+                        is_new: ctx.is_new_list,
+                        local,
+                        line,
+                    },
+                );
+                local
+            }
+        };
+
+        let d = f.opt("d").and_then(|n| self.pair(n));
+        let ld = f.opt("ld").and_then(|n| self.measure(n, "ld"));
+        let sa = f.opt("sa").and_then(|n| self.measure(n, "sa"));
+        let vol_ml = f.opt("vol_ml").and_then(|n| self.measure(n, "vol_ml"));
+        let status = f
+            .opt("status")
+            .and_then(|n| self.choice(n, "status", MEASURE_STATUSES));
+        let nt_status = f
+            .opt("nt_status")
+            .and_then(|n| self.choice(n, "nt_status", NT_STATUSES));
+        let equivocal = f
+            .opt("equivocal")
+            .and_then(|n| self.boolean(n, "equivocal"));
+        let outside_radiation_field = f
+            .opt("outside_radiation_field")
+            .and_then(|n| self.boolean(n, "outside_radiation_field"));
+        Some(Observation {
+            lesion: local,
+            d,
+            ld,
+            sa,
+            vol_ml,
+            status,
+            nt_status,
+            equivocal,
+            outside_radiation_field,
+        })
+    }
+
+    /// `d: [longest, perpendicular]`.
+    fn pair(&mut self, node: &Node) -> Option<[Rational; 2]> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.wrong_type(
+                node,
+                "d",
+                "a list of two numbers",
+                "write `d: [longest, perpendicular]` in mm, e.g. `d: [31.5, 22.0]`",
+            );
+            return None;
+        };
+        if items.len() != 2 {
+            let span = self.head_span(node);
+            self.error(
+                span,
+                "case::wrong_length",
+                format!(
+                    "`d` must hold exactly two numbers, found {}",
+                    items.len()
+                ),
+                format!("{} values", items.len()),
+                "write `d: [longest, perpendicular]` in mm, e.g. `d: [31.5, 22.0]`; use `ld` for a single diameter",
+            );
+            return None;
+        }
+        let mut values = items
+            .iter()
+            .map(|n| self.measure(n, "d"))
+            .collect::<Vec<_>>();
+        let second = values.pop().flatten();
+        let first = values.pop().flatten();
+        Some([first?, second?])
+    }
+}
+
+struct LesionCtx {
+    index: usize,
+    scan: Option<ScanKind>,
+    is_new_list: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_names() {
+        assert_eq!(closest("patinet", CASE_FIELDS), Some("patient"));
+        assert_eq!(closest("lesion", ASSESSMENT_FIELDS), Some("lesions"));
+        assert_eq!(closest("zzzzzz", CASE_FIELDS), None);
+    }
+}

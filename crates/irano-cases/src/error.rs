@@ -1,0 +1,170 @@
+//! The one error type of the case readers: a located diagnostic with a stable code.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+
+/// A file's name and text, shared by every error found in it.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: &str, text: &str) -> Self {
+        SourceFile {
+            name: name.to_string(),
+            text: Arc::from(text),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = floor_char_boundary(&self.text, at);
+        let before = self.text.get(..at).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+        (line, column)
+    }
+}
+
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// One problem found in a case file.
+///
+/// Renders with [`miette`]: code, message, help and a label under the offending value,
+/// so a report shows `file:line:column`.
+#[derive(Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct CaseError {
+    code: &'static str,
+    message: String,
+    help: String,
+    label: String,
+    file: String,
+    line: usize,
+    column: usize,
+    span: SourceSpan,
+    source_code: Option<NamedSource<Arc<str>>>,
+}
+
+impl fmt::Debug for CaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {} [{}]",
+            self.file, self.line, self.column, self.message, self.code
+        )
+    }
+}
+
+impl CaseError {
+    /// An error located at `span` (byte range) in `src`.
+    pub(crate) fn at(
+        src: &SourceFile,
+        span: std::ops::Range<usize>,
+        code: &'static str,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        let len = src.text.len();
+        let start = floor_char_boundary(&src.text, span.start.min(len));
+        let end = floor_char_boundary(&src.text, span.end.clamp(start, len));
+        let (line, column) = src.line_col(start);
+        CaseError {
+            code,
+            message: message.into(),
+            help: help.into(),
+            label: label.into(),
+            file: src.name.clone(),
+            line,
+            column,
+            span: SourceSpan::from(start..end),
+            source_code: Some(NamedSource::new(&src.name, Arc::clone(&src.text))),
+        }
+    }
+
+    /// An error about a whole file that could not be read (no source text to show).
+    pub(crate) fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
+        CaseError {
+            code: "case::io",
+            message: message.into(),
+            help: help.into(),
+            label: String::new(),
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            span: SourceSpan::from(0..0),
+            source_code: None,
+        }
+    }
+
+    /// The stable code, e.g. `case::unknown_field`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The file name as given by the caller.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// 1-based line of the offending value (0 when the file could not be read).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// 1-based column, in characters (0 when the file could not be read).
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// Byte offset of the offending value in the file text.
+    pub fn offset(&self) -> usize {
+        self.span.offset()
+    }
+}
+
+impl Diagnostic for CaseError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        if self.help.is_empty() {
+            None
+        } else {
+            Some(Box::new(&self.help))
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source_code.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source_code.as_ref()?;
+        let label = (!self.label.is_empty()).then(|| self.label.clone());
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            label, self.span,
+        ))))
+    }
+}

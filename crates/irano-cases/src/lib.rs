@@ -1,0 +1,329 @@
+//! Case readers: YAML, JSON and JSON Lines files → validated [`Case`]s.
+//!
+//! ```text
+//! text ─┬─ YAML (granit-parser events) ─┐
+//!       └─ JSON / JSON Lines (tree.rs) ─┴→ node tree with spans → convert.rs → Vec<Case>
+//! ```
+//!
+//! Every value keeps its source span, so each [`CaseError`] points at the offending value
+//! (`file:line:column`). A reader collects all errors of a file and returns no case from a
+//! file that has any error.
+
+mod convert;
+mod error;
+pub mod model;
+mod tree;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use error::CaseError;
+pub use model::*;
+
+use convert::{ReadCase, Reader};
+use error::SourceFile;
+use tree::{Node, NodeKind, TreeError, TreeErrorKind};
+
+/// The syntax of a case file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    /// One case per non-blank line.
+    JsonLines,
+}
+
+impl Format {
+    /// From a file extension: `.yaml`/`.yml`, `.json`, `.jsonl`/`.ndjson`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the cases of one file's text. `file_name` is used in messages and [`Origin`].
+pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>, Vec<CaseError>> {
+    let src = SourceFile::new(file_name, text);
+    let mut read = read_source(&src, format)?;
+    let mut errors = Vec::new();
+    check_unique(&mut read, &mut errors);
+    if errors.is_empty() {
+        Ok(read.into_iter().map(|(_, r)| r.case).collect())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads a file, or every case file (`.yaml`, `.yml`, `.json`, `.jsonl`, `.ndjson`) directly
+/// inside a directory, in file-name order. Any error in any file: no case at all.
+pub fn read_path(path: &Path) -> Result<Vec<Case>, Vec<CaseError>> {
+    let shown = path.display().to_string();
+    let files: Vec<(std::path::PathBuf, Format)> = if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| {
+            vec![CaseError::io(
+                &shown,
+                format!("cannot read directory `{shown}`: {}", lower(&e)),
+                "check that the directory exists and is readable",
+            )]
+        })?;
+        let mut files = Vec::new();
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_file() {
+                if let Some(f) = Format::from_path(&p) {
+                    files.push((p, f));
+                }
+            }
+        }
+        files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+        if files.is_empty() {
+            return Err(vec![CaseError::io(
+                &shown,
+                format!("no case files in `{shown}`"),
+                "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
+            )]);
+        }
+        files
+    } else {
+        match Format::from_path(path) {
+            Some(f) => vec![(path.to_path_buf(), f)],
+            None => {
+                return Err(vec![CaseError::io(
+                    &shown,
+                    format!("`{shown}` is not a case file"),
+                    "name case files `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson`",
+                )])
+            }
+        }
+    };
+
+    let mut all: Vec<(SourceFile, ReadCase)> = Vec::new();
+    let mut errors = Vec::new();
+    for (p, format) in files {
+        let name = p.display().to_string();
+        let text = match std::fs::read(&p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    errors.push(CaseError::io(
+                        &name,
+                        format!("`{name}` is not UTF-8 text"),
+                        "save the case file as UTF-8",
+                    ));
+                    continue;
+                }
+            },
+            Err(e) => {
+                errors.push(CaseError::io(
+                    &name,
+                    format!("cannot read `{name}`: {}", lower(&e)),
+                    "check that the file exists and is readable",
+                ));
+                continue;
+            }
+        };
+        let src = SourceFile::new(&name, &text);
+        match read_source(&src, format) {
+            Ok(cases) => all.extend(cases),
+            Err(e) => errors.extend(e),
+        }
+    }
+    check_unique(&mut all, &mut errors);
+    if errors.is_empty() {
+        Ok(all.into_iter().map(|(_, r)| r.case).collect())
+    } else {
+        Err(errors)
+    }
+}
+
+fn lower(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => s,
+    }
+}
+
+/// `patient` must be unique among the cases one call returns.
+fn check_unique(cases: &mut [(SourceFile, ReadCase)], errors: &mut Vec<CaseError>) {
+    let mut first: HashMap<&str, (&str, usize)> = HashMap::new();
+    for (src, r) in cases.iter() {
+        let p = r.case.patient.as_str();
+        match first.get(p) {
+            Some((file, line)) => errors.push(CaseError::at(
+                src,
+                r.patient_span.clone(),
+                "case::duplicate_patient",
+                format!("patient `{p}` appears in two cases"),
+                "second case of this patient",
+                format!(
+                    "give each case its own `patient` id (the first is in `{file}` at line {line})"
+                ),
+            )),
+            None => {
+                first.insert(p, (src.name.as_str(), r.case.origin.line));
+            }
+        }
+    }
+}
+
+fn tree_error(src: &SourceFile, e: &TreeError, what: &str) -> CaseError {
+    let end = src
+        .text
+        .get(e.at..)
+        .and_then(|s| s.chars().next())
+        .map_or(e.at, |c| e.at + c.len_utf8());
+    match e.kind {
+        TreeErrorKind::Syntax => CaseError::at(
+            src,
+            e.at..end,
+            "case::syntax",
+            format!("invalid {what}: {}", e.message),
+            "here",
+            if let Some(h) = e.help {
+                h
+            } else if what == "json" {
+                "check for a missing or extra `,`, `:`, quote or bracket at this point"
+            } else {
+                "check the indentation, the `:` after each field name and the quoting at this point"
+            },
+        ),
+        TreeErrorKind::TooDeep => CaseError::at(
+            src,
+            e.at..end,
+            "case::too_deep",
+            format!("the {what} is nested too deeply ({})", e.message),
+            "too deep",
+            "a case needs only a few levels of nesting: check for runaway brackets",
+        ),
+        TreeErrorKind::Alias => CaseError::at(
+            src,
+            e.at..end,
+            "case::alias",
+            e.message.clone(),
+            "alias",
+            "write the value out in full instead of using `*alias`",
+        ),
+    }
+}
+
+/// Reads and validates one file; `Err` when any error was found.
+fn read_source(
+    src: &SourceFile,
+    format: Format,
+) -> Result<Vec<(SourceFile, ReadCase)>, Vec<CaseError>> {
+    let mut reader = Reader::new(src);
+    let mut cases = Vec::new();
+    let mut any_document = false;
+    match format {
+        Format::Yaml => match tree::parse_yaml(&src.text) {
+            Ok(docs) => {
+                for doc in &docs {
+                    if doc.is_null() {
+                        continue;
+                    }
+                    any_document = true;
+                    read_root(&mut reader, doc, &mut cases);
+                }
+            }
+            Err(e) => reader.errors.push(tree_error(src, &e, "yaml")),
+        },
+        Format::Json => {
+            any_document = true;
+            match tree::parse_json(&src.text, 0) {
+                Ok(doc) => read_root(&mut reader, &doc, &mut cases),
+                Err(e) => reader.errors.push(tree_error(src, &e, "json")),
+            }
+        }
+        Format::JsonLines => {
+            let mut offset = 0;
+            for raw_line in src.text.split('\n') {
+                let start = offset;
+                offset += raw_line.len() + 1;
+                let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+                if line.trim().is_empty() {
+                    continue;
+                }
+                any_document = true;
+                match tree::parse_json(line, start) {
+                    Ok(doc) => {
+                        if let NodeKind::Map(_) = doc.kind {
+                            if let Some(c) = reader.case(&doc) {
+                                cases.push(c);
+                            }
+                        } else {
+                            let span = reader.head_span(&doc);
+                            reader.error(
+                                span,
+                                "case::wrong_type",
+                                "each line of a JSON Lines file must hold one case (an object)",
+                                "not an object",
+                                "write one case object per line, e.g. `{\"patient\": \"P1\", ...}`",
+                            );
+                        }
+                    }
+                    Err(e) => reader.errors.push(tree_error(src, &e, "json")),
+                }
+            }
+        }
+    }
+    let mut errors = reader.errors;
+    if !any_document && errors.is_empty() {
+        errors.push(CaseError::at(
+            src,
+            0..0,
+            "case::empty",
+            format!("`{}` holds no case", src.name),
+            "empty",
+            "write a case (a mapping with `patient`, `setting`, `therapy_start` and `assessments`) or a list of cases",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(cases.into_iter().map(|c| (src.clone(), c)).collect())
+    } else {
+        errors.sort_by_key(CaseError::offset);
+        Err(errors)
+    }
+}
+
+/// A document: one case (a mapping) or a list of cases.
+fn read_root(reader: &mut Reader<'_>, doc: &Node, cases: &mut Vec<ReadCase>) {
+    match &doc.kind {
+        NodeKind::Map(_) => cases.extend(reader.case(doc)),
+        NodeKind::Seq(items) => {
+            for item in items {
+                if let NodeKind::Map(_) = item.kind {
+                    cases.extend(reader.case(item));
+                } else {
+                    let span = reader.head_span(item);
+                    reader.error(
+                        span,
+                        "case::wrong_type",
+                        "a list of cases must hold only cases (mappings)",
+                        "not a case",
+                        "write each case as a mapping with `patient`, `setting`, `therapy_start` and `assessments`",
+                    );
+                }
+            }
+        }
+        NodeKind::Scalar { .. } => {
+            let span = reader.head_span(doc);
+            reader.error(
+                span,
+                "case::wrong_type",
+                "a case file must hold a case (a mapping) or a list of cases",
+                "not a case",
+                "write a case as `field: value` pairs starting with `patient:`",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

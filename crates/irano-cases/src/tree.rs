@@ -1,0 +1,572 @@
+//! A small document tree with exact source spans, built from YAML (via `granit-parser`)
+//! or from JSON (by a hand-written parser). Scalars keep their literal text, so numbers
+//! reach [`irano_exact::Rational`] as written, never through a float.
+
+use std::ops::Range;
+
+use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle};
+
+/// Deepest nesting of mappings and sequences accepted in a case file.
+pub const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Byte range in the file text.
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    Map(Vec<(Node, Node)>),
+    Seq(Vec<Node>),
+    /// `plain`: written without quotes (so `31.5` is a number and `"31.5"` a string).
+    Scalar {
+        text: String,
+        plain: bool,
+    },
+}
+
+impl Node {
+    /// `null`, `~` or an empty plain scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, plain: true }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+}
+
+/// Why a document could not be read as a tree.
+#[derive(Debug, Clone)]
+pub struct TreeError {
+    pub kind: TreeErrorKind,
+    pub message: String,
+    /// A specific help line, when the parser knows the fix.
+    pub help: Option<&'static str>,
+    /// Byte offset in the file text.
+    pub at: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeErrorKind {
+    Syntax,
+    TooDeep,
+    Alias,
+}
+
+impl TreeError {
+    fn syntax(message: impl Into<String>, at: usize) -> Self {
+        TreeError {
+            kind: TreeErrorKind::Syntax,
+            message: message.into(),
+            help: None,
+            at,
+        }
+    }
+    fn too_deep(at: usize) -> Self {
+        TreeError {
+            kind: TreeErrorKind::TooDeep,
+            message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            help: None,
+            at,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+enum Open {
+    Map { start: usize, items: Vec<Node> },
+    Seq { start: usize, items: Vec<Node> },
+}
+
+fn byte_of(text: &str, m: &Marker) -> usize {
+    match m.byte_offset() {
+        Some(b) => b.min(text.len()),
+        None => text
+            .char_indices()
+            .nth(m.index())
+            .map_or(text.len(), |(b, _)| b),
+    }
+}
+
+/// Reads every YAML document of `text` (a file usually holds one).
+pub fn parse_yaml(text: &str) -> Result<Vec<Node>, TreeError> {
+    let mut docs = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let options = granit_parser::options! {
+        flow_nesting_limit: MAX_DEPTH,
+        block_nesting_limit: MAX_DEPTH,
+    };
+    for next in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = match next {
+            Ok(pair) => pair,
+            Err(e) => {
+                let at = byte_of(text, e.marker());
+                if matches!(e.kind(), ErrorKind::RecursionLimitExceeded) {
+                    return Err(TreeError::too_deep(at));
+                }
+                let info = e.info();
+                let message = if info.is_empty() {
+                    "invalid yaml".to_string()
+                } else {
+                    info
+                };
+                return Err(TreeError::syntax(message, at));
+            }
+        };
+        let start = byte_of(text, &span.start);
+        let end = byte_of(text, &span.end).max(start);
+        let done: Option<Node> = match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(TreeError::too_deep(start));
+                }
+                stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Open::Map {
+                        start,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Open::Seq {
+                        start,
+                        items: Vec::new(),
+                    }
+                });
+                None
+            }
+            Event::MappingEnd => match stack.pop() {
+                Some(Open::Map { start: s, items }) => {
+                    let mut pairs = Vec::with_capacity(items.len() / 2);
+                    let mut it = items.into_iter();
+                    while let Some(k) = it.next() {
+                        let v = match it.next() {
+                            Some(v) => v,
+                            None => Node {
+                                kind: NodeKind::Scalar {
+                                    text: String::new(),
+                                    plain: true,
+                                },
+                                span: k.span.end..k.span.end,
+                            },
+                        };
+                        pairs.push((k, v));
+                    }
+                    Some(Node {
+                        kind: NodeKind::Map(pairs),
+                        span: s..end.max(s),
+                    })
+                }
+                _ => return Err(TreeError::syntax("unbalanced mapping", start)),
+            },
+            Event::SequenceEnd => match stack.pop() {
+                Some(Open::Seq { start: s, items }) => Some(Node {
+                    kind: NodeKind::Seq(items),
+                    span: s..end.max(s),
+                }),
+                _ => return Err(TreeError::syntax("unbalanced sequence", start)),
+            },
+            Event::Scalar(value, style, _, tag) => {
+                let quoted = !matches!(style, ScalarStyle::Plain)
+                    || tag.as_ref().is_some_and(|t| t.suffix() == "str");
+                Some(Node {
+                    kind: NodeKind::Scalar {
+                        text: value.into_owned(),
+                        plain: !quoted,
+                    },
+                    span: start..end,
+                })
+            }
+            Event::Alias(..) | Event::UnresolvedAlias(..) => {
+                return Err(TreeError {
+                    kind: TreeErrorKind::Alias,
+                    message: "aliases are not supported in case files".to_string(),
+                    help: None,
+                    at: start,
+                })
+            }
+            _ => None,
+        };
+        if let Some(node) = done {
+            match stack.last_mut() {
+                Some(Open::Map { items, .. } | Open::Seq { items, .. }) => items.push(node),
+                None => docs.push(node),
+            }
+        }
+    }
+    Ok(docs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+struct JsonParser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// Added to every offset (JSON Lines: the line's offset in the file).
+    base: usize,
+}
+
+/// Reads one JSON value filling all of `text` (surrounding white space allowed).
+/// Offsets are shifted by `base`.
+pub fn parse_json(text: &str, base: usize) -> Result<Node, TreeError> {
+    let mut p = JsonParser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        base,
+    };
+    if text.starts_with('\u{feff}') {
+        p.pos = '\u{feff}'.len_utf8();
+    }
+    p.ws();
+    if p.pos >= p.bytes.len() {
+        return Err(p.err("expected a json value, found the end of the input"));
+    }
+    let node = p.value(0)?;
+    p.ws();
+    if p.pos < p.bytes.len() {
+        return Err(p.err(format!(
+            "unexpected {} after the end of the json value",
+            p.describe_here()
+        )));
+    }
+    Ok(node)
+}
+
+impl JsonParser<'_> {
+    fn err(&self, message: impl Into<String>) -> TreeError {
+        TreeError::syntax(message, self.base + self.pos)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn describe_here(&self) -> String {
+        match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
+            None => "end of input".to_string(),
+            Some(c) if c.is_control() => format!("character U+{:04X}", u32::from(c)),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, TreeError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => {
+                Err(TreeError::too_deep(self.base + start))
+            }
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => {
+                let text = self.string()?;
+                Ok(self.node(start, NodeKind::Scalar { text, plain: false }))
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't' | b'f' | b'n') => {
+                for word in ["true", "false", "null"] {
+                    if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+                        self.pos += word.len();
+                        return Ok(self.node(
+                            start,
+                            NodeKind::Scalar {
+                                text: word.to_string(),
+                                plain: true,
+                            },
+                        ));
+                    }
+                }
+                Err(self.err(format!(
+                    "expected a json value, found {}",
+                    self.describe_here()
+                )))
+            }
+            None => Err(self.err("expected a json value, found the end of the input")),
+            Some(_) => Err(self.err(format!(
+                "expected a json value, found {}",
+                self.describe_here()
+            ))),
+        }
+    }
+
+    fn node(&self, start: usize, kind: NodeKind) -> Node {
+        Node {
+            kind,
+            span: self.base + start..self.base + self.pos,
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Node, TreeError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut pairs = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(self.node(start, NodeKind::Map(pairs)));
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err(format!(
+                    "expected a quoted member name, found {}",
+                    self.describe_here()
+                )));
+            }
+            let kstart = self.pos;
+            let key = self.string()?;
+            let knode = self.node(
+                kstart,
+                NodeKind::Scalar {
+                    text: key,
+                    plain: false,
+                },
+            );
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err(format!(
+                    "expected `:` after a member name, found {}",
+                    self.describe_here()
+                )));
+            }
+            self.pos += 1;
+            self.ws();
+            let v = self.value(depth + 1)?;
+            pairs.push((knode, v));
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.trailing_comma(b'}')?;
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(self.node(start, NodeKind::Map(pairs)));
+                }
+                _ => {
+                    return Err(self.err(format!(
+                        "expected `,` or `}}` after an object member, found {}",
+                        self.describe_here()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Node, TreeError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(self.node(start, NodeKind::Seq(items)));
+        }
+        loop {
+            self.ws();
+            items.push(self.value(depth + 1)?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.trailing_comma(b']')?;
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(self.node(start, NodeKind::Seq(items)));
+                }
+                _ => {
+                    return Err(self.err(format!(
+                        "expected `,` or `]` after an array element, found {}",
+                        self.describe_here()
+                    )))
+                }
+            }
+        }
+    }
+
+    /// At a `,`: steps over it, refusing a comma right before the closing `close`.
+    fn trailing_comma(&mut self, close: u8) -> Result<(), TreeError> {
+        let comma = self.pos;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos = comma;
+            let mut e = self.err(format!(
+                "trailing comma before `{}` (json allows no comma after the last element)",
+                char::from(close)
+            ));
+            e.help = Some("remove this comma");
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let s = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - s
+    }
+
+    fn number(&mut self) -> Result<Node, TreeError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        let n = self.digits();
+        if n == 0 {
+            return Err(self.err("expected a digit in a json number"));
+        }
+        if n > 1 && self.bytes.get(int_start) == Some(&b'0') {
+            self.pos = int_start + 1;
+            return Err(self.err("json numbers must not have leading zeros"));
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.err("expected a digit after the decimal point"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err("expected a digit in the exponent"));
+            }
+        }
+        let text = self
+            .text
+            .get(start..self.pos)
+            .unwrap_or_default()
+            .to_string();
+        Ok(self.node(start, NodeKind::Scalar { text, plain: true }))
+    }
+
+    fn hex4(&mut self) -> Result<u32, TreeError> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.err("expected four hex digits after `\\u`"))?;
+        let v = u32::from_str_radix(digits, 16)
+            .map_err(|_| self.err("expected four hex digits after `\\u`"))?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    /// At an opening quote; returns the decoded string.
+    fn string(&mut self) -> Result<String, TreeError> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let rest = self.text.get(self.pos..).unwrap_or_default();
+            let Some(c) = rest.chars().next() else {
+                return Err(self.err("unterminated string"));
+            };
+            match c {
+                '"' => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                '\\' => {
+                    let esc_at = self.pos;
+                    self.pos += 1;
+                    let e = self.peek();
+                    self.pos += 1;
+                    match e {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                                    return Err(self.err("unpaired surrogate in `\\u` escape"));
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("unpaired surrogate in `\\u` escape"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(code) {
+                                Some(ch) => out.push(ch),
+                                None => return Err(self.err("unpaired surrogate in `\\u` escape")),
+                            }
+                        }
+                        _ => {
+                            self.pos = esc_at;
+                            return Err(self.err("invalid escape in string"));
+                        }
+                    }
+                }
+                c if u32::from(c) < 0x20 => {
+                    return Err(self.err("control character in string (escape it, e.g. `\\n`)"))
+                }
+                c => {
+                    out.push(c);
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_keeps_text_and_quotes() {
+        let docs = parse_yaml("a: 31.5\nb: \"31.5\"\n").unwrap();
+        let NodeKind::Map(pairs) = &docs[0].kind else {
+            panic!()
+        };
+        assert!(
+            matches!(&pairs[0].1.kind, NodeKind::Scalar { text, plain: true } if text == "31.5")
+        );
+        assert!(
+            matches!(&pairs[1].1.kind, NodeKind::Scalar { text, plain: false } if text == "31.5")
+        );
+        assert_eq!(pairs[0].1.span, 3..7);
+    }
+
+    #[test]
+    fn json_escapes_and_tabs() {
+        let n = parse_json("{\t\"a\" :\t\"x\\u00e9\\ud83d\\ude00\\/\" }", 0).unwrap();
+        let NodeKind::Map(pairs) = &n.kind else {
+            panic!()
+        };
+        assert!(
+            matches!(&pairs[0].1.kind, NodeKind::Scalar { text, .. } if text == "x\u{e9}\u{1F600}/")
+        );
+    }
+
+    #[test]
+    fn json_deep_nesting_is_refused() {
+        let text = "[".repeat(10_000);
+        let e = parse_json(&text, 0).unwrap_err();
+        assert_eq!(e.kind, TreeErrorKind::TooDeep);
+        let e = parse_yaml(&text).unwrap_err();
+        assert_eq!(e.kind, TreeErrorKind::TooDeep);
+    }
+}

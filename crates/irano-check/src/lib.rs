@@ -1,0 +1,739 @@
+//! The checker: from rule files to a checked [`Program`].
+//!
+//! ```text
+//! text --irano-syntax--> AST --merge (extends)--> merged criterion --lower--> Program
+//! ```
+//!
+//! Every problem is collected as a [`Diagnostic`] with a stable code, a span and a help
+//! line; the checker never stops at the first one. A [`Program`] is produced only when
+//! there are no errors, and it is the only thing the evaluator accepts.
+
+pub mod diag;
+mod lower;
+pub mod merge;
+pub mod program;
+pub mod schema;
+pub mod types;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use irano_syntax::ast;
+
+pub use diag::{Diagnostic, Severity};
+use lower::{Ctx2, Lowerer};
+pub use merge::{FsLoader, Loader};
+pub use program::Program;
+use program::*;
+use types::{Base, Ty};
+
+/// A `--set KEY=VALUE` override, as written on the command line.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub key: String,
+    pub value: String,
+}
+
+impl Override {
+    /// Reads `KEY=VALUE`.
+    pub fn parse(text: &str) -> Result<Override, Diagnostic> {
+        match text.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok(Override {
+                key: k.trim().to_string(),
+                value: v.trim().to_string(),
+            }),
+            _ => Err(Diagnostic::error(
+                "check::bad_override",
+                format!("`{text}` is not KEY=VALUE"),
+            )
+            .help("write e.g. `--set confirmation_min_days=28`")),
+        }
+    }
+}
+
+/// What checking produced: the program (when there were no errors) and every diagnostic.
+#[derive(Debug)]
+pub struct Checked {
+    pub program: Option<Program>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks the rule file at `path` (and its parents) with `overrides` applied.
+pub fn check_path(path: &Path, overrides: &[Override]) -> Checked {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => check_source(&name, text, &FsLoader, overrides),
+        Err(e) => Checked {
+            program: None,
+            diagnostics: vec![
+                Diagnostic::error("check::io", format!("cannot read `{name}`: {e}"))
+                    .help("give the path of a rule file, e.g. `rules/rano-hgg-2010.rano`"),
+            ],
+        },
+    }
+}
+
+/// Checks rule-file text; parents are found through `loader`.
+pub fn check_source(
+    name: &str,
+    text: String,
+    loader: &dyn Loader,
+    overrides: &[Override],
+) -> Checked {
+    let mut diags = Vec::new();
+    let program = check_inner(name, text, loader, overrides, &mut diags);
+    let has_errors = diags.iter().any(Diagnostic::is_error);
+    diags.sort_by_key(|d| {
+        d.location
+            .as_ref()
+            .map(|l| (l.file.name.clone(), l.span.start))
+            .unwrap_or_default()
+    });
+    Checked {
+        program: if has_errors { None } else { program },
+        diagnostics: diags,
+    }
+}
+
+fn check_inner(
+    name: &str,
+    text: String,
+    loader: &dyn Loader,
+    overrides: &[Override],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Program> {
+    let chain = merge::load_chain(name, text, loader, diags)?;
+    let merged = merge::merge(&chain, diags);
+    let ids: Vec<String> = chain.asts.iter().map(|a| a.id.value.clone()).collect();
+    let files = &chain.files;
+    let leaf_file = u16::try_from(files.len().saturating_sub(1)).unwrap_or(0);
+    let leaf_ast = chain.asts.last()?;
+
+    let mut lw = Lowerer::new(&merged, files, diags);
+    lw.declare_enums();
+    lw.declare_params(&ids);
+    apply_overrides(&mut lw, overrides, files, leaf_ast);
+    lw.declare_states();
+
+    // structural requirements
+    let mut missing: Vec<(&str, &str)> = Vec::new();
+    if merged.labels.is_none() {
+        missing.push((
+            "labels",
+            "declare the response labels, best first: `labels { CR PR SD PD NE }`",
+        ));
+    }
+    if merged.decisions.is_none() {
+        missing.push((
+            "decisions",
+            "declare the decisions: `decisions { CONTINUE DISCONTINUE }`",
+        ));
+    }
+    if merged.baseline.is_none() {
+        missing.push((
+            "baseline",
+            "choose the baseline scan: `baseline = last(s in scans where ...) cite \"...\"`",
+        ));
+    }
+    if merged.targets.is_none() {
+        missing.push(("targets", "choose the target lesions: `targets { candidate: ... rank: ... max: ... } cite \"...\"`"));
+    }
+    let mut program_ok = true;
+    for (what, help) in &missing {
+        program_ok = false;
+        let d = Diagnostic::error(
+            "check::missing_output",
+            format!("criterion `{}` has no `{what}`", merged.id),
+        )
+        .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
+        .help(*help);
+        lw_push(&mut lw, d);
+    }
+
+    // baseline
+    let baseline = merged.baseline.and_then(|b| {
+        require_cite(&mut lw, files, b.file, b.node.span, b.node.cite.as_ref(), "the baseline choice");
+        let e = lw.lower_in(Ctx2::Case, b.file, &b.node.value, Some(Ty::SCAN.optional()))?;
+        if e.ty.base != Base::Scan {
+            lw_push(
+                &mut lw,
+                Diagnostic::error("check::type_mismatch", "`baseline` must choose a scan")
+                    .at(&files[usize::from(b.file)], b.node.value.span)
+                    .help("write e.g. `last(s in scans where s.kind != followup and s.date <= case.therapy_start)`"),
+            );
+            return None;
+        }
+        Some((e, b.node.cite.as_ref().map(|c| c.value.clone()).unwrap_or_default()))
+    });
+
+    // targets
+    let targets = merged.targets.and_then(|t| {
+        let n = t.node;
+        require_cite(
+            &mut lw,
+            files,
+            t.file,
+            n.span,
+            n.cite.as_ref(),
+            "target selection",
+        );
+        let candidate = lw.lower_in(Ctx2::Lesion, t.file, &n.candidate, Some(Ty::BOOL));
+        let candidate = candidate.filter(|c| {
+            expect_ty(
+                &mut lw,
+                files,
+                t.file,
+                n.candidate.span,
+                c.ty,
+                Ty::BOOL,
+                "`candidate` must be a condition",
+            )
+        });
+        let mut rank = Vec::new();
+        for k in &n.rank {
+            if let Some(e) = lw.lower_in(Ctx2::Lesion, t.file, &k.key, None) {
+                if matches!(e.ty.base, Base::Num(_) | Base::Date | Base::Text) && !e.ty.opt {
+                    rank.push((e, k.descending));
+                } else {
+                    lw_push(
+                        &mut lw,
+                        Diagnostic::error(
+                            "check::type_mismatch",
+                            "a rank key must be a present number, date or text",
+                        )
+                        .at(&files[usize::from(t.file)], k.key.span)
+                        .help("rank by e.g. `lesion.product desc`; use `??` for absent values"),
+                    );
+                }
+            }
+        }
+        let max = lw.lower_in(Ctx2::Case, t.file, &n.max, None).filter(|e| {
+            expect_ty(
+                &mut lw,
+                files,
+                t.file,
+                n.max.span,
+                e.ty,
+                Ty::num(types::Unit::One),
+                "`max` must be a count",
+            )
+        });
+        let mut max_per = Vec::new();
+        for (g, mx) in &n.max_per {
+            let ge = lw.lower_in(Ctx2::Lesion, t.file, g, None);
+            let me = lw.lower_in(Ctx2::Case, t.file, mx, None).filter(|e| {
+                expect_ty(
+                    &mut lw,
+                    files,
+                    t.file,
+                    mx.span,
+                    e.ty,
+                    Ty::num(types::Unit::One),
+                    "the limit must be a count",
+                )
+            });
+            if let (Some(ge), Some(me)) = (ge, me) {
+                max_per.push((ge, me));
+            }
+        }
+        Some(TargetSpec {
+            candidate: candidate?,
+            rank,
+            max: max?,
+            max_per,
+            cite: n.cite.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+            src: Src {
+                file: t.file,
+                span: n.span,
+            },
+        })
+    });
+
+    let (lesion_lets, _) = lw.finish_lets(Ctx2::Lesion);
+    let (lets, let_order) = lw.finish_lets(Ctx2::Scan);
+
+    let mut shows = Vec::new();
+    for s in &merged.shows {
+        if let Some(e) = lw.lower_in(Ctx2::Scan, s.file, &s.node.value, None) {
+            shows.push(ShowInfo {
+                name: s.node.name.text.clone(),
+                expr: e,
+            });
+        }
+    }
+
+    let tables = lower_tables(&mut lw, files, &merged.scan.tables, false);
+    let stop = merged.stop.and_then(|s| {
+        require_cite(
+            &mut lw,
+            files,
+            s.file,
+            s.node.span,
+            s.node.cite.as_ref(),
+            "`stop grading`",
+        );
+        let e = lw.lower_in(Ctx2::Table, s.file, &s.node.when, Some(Ty::BOOL))?;
+        if !expect_ty(
+            &mut lw,
+            files,
+            s.file,
+            s.node.when.span,
+            e.ty,
+            Ty::BOOL,
+            "`stop grading when` needs a condition",
+        ) {
+            return None;
+        }
+        Some(StopInfo {
+            when: e,
+            because: s
+                .node
+                .because
+                .as_ref()
+                .map(|b| b.value.clone())
+                .unwrap_or_else(|| "grading stopped".into()),
+            cite: s
+                .node
+                .cite
+                .as_ref()
+                .map(|c| c.value.clone())
+                .unwrap_or_default(),
+        })
+    });
+
+    let (summary_lets, summary_let_order) = lw.finish_lets(Ctx2::Summary);
+    let summary_tables = lower_tables(&mut lw, files, &merged.summary.tables, true);
+
+    // every contract output must be assigned, by a table that ends with `otherwise`
+    let outputs: [(&str, Target, &[Table]); 3] = [
+        ("response", Target::Response, &tables),
+        (
+            "best_overall_response",
+            Target::BestOverallResponse,
+            &summary_tables,
+        ),
+        ("final_decision", Target::FinalDecision, &summary_tables),
+    ];
+    for (name, target, ts) in outputs {
+        let assigning: Vec<&Table> = ts
+            .iter()
+            .filter(|t| {
+                t.rules
+                    .iter()
+                    .any(|r| r.assigns.iter().any(|a| a.target == target))
+            })
+            .collect();
+        if assigning.is_empty() {
+            program_ok = false;
+            let d = Diagnostic::error("check::missing_output", format!("no rule assigns `{name}`"))
+                .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
+                .help(format!(
+                    "add a table whose rules set `{name} = ...`{}",
+                    if name == "response" {
+                        ""
+                    } else {
+                        " inside `summary { ... }`"
+                    }
+                ));
+            lw_push(&mut lw, d);
+        } else if !assigning
+            .iter()
+            .any(|t| t.rules.last().is_some_and(|r| r.when.is_none()))
+        {
+            program_ok = false;
+            let t = assigning
+                .first()
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            let span = merged
+                .scan
+                .tables
+                .iter()
+                .chain(merged.summary.tables.iter())
+                .find(|mt| mt.name == t)
+                .map(|mt| (mt.decl.file, mt.decl.node.name.span))
+                .unwrap_or((leaf_file, leaf_ast.id.span));
+            let d = Diagnostic::error(
+                "check::missing_otherwise",
+                format!("table `{t}` may leave `{name}` unset"),
+            )
+            .at(&files[usize::from(span.0)], span.1)
+            .help(
+                "end the table with `rule ID otherwise then ...` so that every case gets a value",
+            );
+            lw_push(&mut lw, d);
+        }
+    }
+
+    let state_pd = lw.state_index("pd_date");
+    let state_conf = lw.state_index("pd_confirmed_on");
+    for (name, ix) in [("pd_date", state_pd), ("pd_confirmed_on", state_conf)] {
+        match ix.and_then(|i| lw.states.get(i as usize)) {
+            Some(s) if s.ty == Ty::DATE.optional() => {}
+            Some(_) => {
+                program_ok = false;
+                let d = Diagnostic::error(
+                    "check::type_mismatch",
+                    format!("state `{name}` must be `date?`"),
+                )
+                .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
+                .help(format!("declare `state {name}: date? = null`"));
+                lw_push(&mut lw, d);
+            }
+            None => {
+                program_ok = false;
+                let d = Diagnostic::error("check::missing_output", format!("no state `{name}`"))
+                    .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
+                    .help(format!("the result reports it: declare `state {name}: date? = null` and set it in rules"));
+                lw_push(&mut lw, d);
+            }
+        }
+    }
+
+    if !program_ok {
+        return None;
+    }
+    let (baseline, baseline_cite) = baseline?;
+    let targets = targets?;
+    Some(Program {
+        id: merged.id.clone(),
+        version: merged.version.clone().unwrap_or_default(),
+        title: merged.title.clone().unwrap_or_default(),
+        cite: merged.cite.clone().unwrap_or_default(),
+        lineage: ids,
+        sources: files
+            .iter()
+            .map(|f| SourceFile {
+                name: f.name.clone(),
+                text: f.text.clone(),
+            })
+            .collect(),
+        enums: lw.enums.clone(),
+        texts: lw.texts.clone(),
+        params: lw.params.clone(),
+        baseline,
+        baseline_cite,
+        targets,
+        lesion_lets,
+        lets,
+        let_order,
+        shows,
+        states: lw.states.clone(),
+        tables,
+        stop,
+        summary_lets,
+        summary_let_order,
+        summary_tables,
+        pd_date_state: state_pd,
+        pd_confirmed_state: state_conf,
+        slots: lw.max_slot,
+    })
+}
+
+fn lw_push(lw: &mut Lowerer<'_, '_>, d: Diagnostic) {
+    lw.push(d);
+}
+
+fn expect_ty(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    file: u16,
+    span: ast::Span,
+    got: Ty,
+    want: Ty,
+    msg: &str,
+) -> bool {
+    if got == want {
+        return true;
+    }
+    let d = Diagnostic::error("check::type_mismatch", msg.to_string())
+        .at(
+            &files[usize::from(file).min(files.len().saturating_sub(1))],
+            span,
+        )
+        .help(format!("found {}", lw.type_name(got)));
+    lw.push(d);
+    false
+}
+
+fn require_cite(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    file: u16,
+    span: ast::Span,
+    cite: Option<&ast::Str>,
+    what: &str,
+) {
+    if cite.is_none_or(|c| c.value.trim().is_empty()) {
+        let d = Diagnostic::error(
+            "check::missing_cite",
+            format!("{what} does not cite its source"),
+        )
+        .at(
+            &files[usize::from(file).min(files.len().saturating_sub(1))],
+            span,
+        )
+        .help("add `cite \"paper, table or section\"`: every rule must say where it comes from");
+        lw.push(d);
+    }
+}
+
+fn lower_tables(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    tables: &[merge::MergedTable<'_>],
+    summary: bool,
+) -> Vec<Table> {
+    let mut out = Vec::new();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    for t in tables {
+        let mut rules = Vec::new();
+        let mut seen_conditions: Vec<(String, String)> = Vec::new();
+        let mut after_otherwise: Option<String> = None;
+        for r in &t.rules {
+            let rule = r.node;
+            let file = usize::from(r.file).min(files.len().saturating_sub(1));
+            if !seen_ids.insert(rule.id.text.clone()) {
+                lw.push(
+                    Diagnostic::error(
+                        "check::redeclared",
+                        format!("rule id `{}` is used twice", rule.id.text),
+                    )
+                    .at(&files[file], rule.id.span)
+                    .help("rule ids name decisions in results; give each rule its own id"),
+                );
+            }
+            require_cite(
+                lw,
+                files,
+                r.file,
+                rule.id.span,
+                rule.cite.as_ref(),
+                &format!("rule `{}`", rule.id.text),
+            );
+            if let Some(prev) = &after_otherwise {
+                lw.push(
+                    Diagnostic::error("check::unreachable_rule", format!("rule `{}` can never fire", rule.id.text))
+                        .at(&files[file], rule.id.span)
+                        .help(format!("it comes after `{prev}`, which applies to every scan; move it before that rule")),
+                );
+            }
+            let ctx = if summary { Ctx2::Summary } else { Ctx2::Table };
+            let when = match &rule.when {
+                Some(w) => {
+                    let text =
+                        normalise(files[file].text.get(w.span.start..w.span.end).unwrap_or(""));
+                    if let Some((other, _)) = seen_conditions.iter().find(|(_, c)| *c == text) {
+                        lw.push(
+                            Diagnostic::error(
+                                "check::unreachable_rule",
+                                format!("rule `{}` can never fire", rule.id.text),
+                            )
+                            .at(&files[file], w.span)
+                            .help(format!(
+                                "rule `{other}` has the same condition and comes first"
+                            )),
+                        );
+                    }
+                    seen_conditions.push((rule.id.text.clone(), text));
+                    match lw.lower_in(ctx, r.file, w, Some(Ty::BOOL)) {
+                        Some(e) => {
+                            if expect_ty(
+                                lw,
+                                files,
+                                r.file,
+                                w.span,
+                                e.ty,
+                                Ty::BOOL,
+                                "a rule's `when` must be a condition",
+                            ) {
+                                Some(Some(e))
+                            } else {
+                                None
+                            }
+                        }
+                        None => None,
+                    }
+                }
+                None => {
+                    after_otherwise.get_or_insert(rule.id.text.clone());
+                    Some(None)
+                }
+            };
+            let mut assigns = Vec::new();
+            let mut ok = when.is_some();
+            let mut assigned: Vec<String> = Vec::new();
+            for a in &rule.then {
+                if assigned.contains(&a.target.text) {
+                    lw.push(
+                        Diagnostic::error(
+                            "check::redeclared",
+                            format!("`{}` is assigned twice by one rule", a.target.text),
+                        )
+                        .at(&files[file], a.target.span)
+                        .help("assign each output or state once per rule"),
+                    );
+                    ok = false;
+                }
+                assigned.push(a.target.text.clone());
+                match lower_assign(lw, files, r.file, a, summary) {
+                    Some(x) => assigns.push(x),
+                    None => ok = false,
+                }
+            }
+            if let (true, Some(when)) = (ok, when) {
+                rules.push(RuleInfo {
+                    id: rule.id.text.clone(),
+                    when,
+                    assigns,
+                    cite: rule
+                        .cite
+                        .as_ref()
+                        .map(|c| c.value.clone())
+                        .unwrap_or_default(),
+                    because: rule.because.as_ref().map(|b| b.value.clone()),
+                    src: Src {
+                        file: r.file,
+                        span: rule.id.span,
+                    },
+                });
+            }
+        }
+        out.push(Table {
+            name: t.name.clone(),
+            rules,
+        });
+    }
+    out
+}
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn lower_assign(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    file: u16,
+    a: &ast::Assign,
+    summary: bool,
+) -> Option<AssignInfo> {
+    let f = &files[usize::from(file).min(files.len().saturating_sub(1))];
+    let name = a.target.text.as_str();
+    let (target, want) = if a.is_set {
+        match lw.state_index(name) {
+            Some(i) => (Target::State(i), lw.states.get(i as usize).map(|s| s.ty)?),
+            None => {
+                lw.push(
+                    Diagnostic::error(
+                        "check::unknown_name",
+                        format!("there is no state variable `{name}`"),
+                    )
+                    .at(f, a.target.span)
+                    .help(format!("declare it: `state {name}: TYPE = INITIAL`")),
+                );
+                return None;
+            }
+        }
+    } else {
+        let t = match (name, summary) {
+            ("response", false) => Some((Target::Response, Ty::enumeration(schema::LABEL))),
+            ("decision", false) => Some((Target::Decision, Ty::enumeration(schema::DECISION))),
+            ("best_overall_response", true) => {
+                Some((Target::BestOverallResponse, Ty::enumeration(schema::LABEL)))
+            }
+            ("final_decision", true) => {
+                Some((Target::FinalDecision, Ty::enumeration(schema::DECISION)))
+            }
+            _ => None,
+        };
+        match t {
+            Some(t) => t,
+            None => {
+                let help = if lw.state_index(name).is_some() {
+                    format!("`{name}` is a state variable: write `set {name} = ...`")
+                } else if summary {
+                    "the summary assigns `best_overall_response`, `final_decision` and state variables (`set NAME = ...`)".into()
+                } else {
+                    "a rule assigns `response`, `decision` and state variables (`set NAME = ...`)"
+                        .into()
+                };
+                lw.push(
+                    Diagnostic::error(
+                        "check::unknown_output",
+                        format!("`{name}` cannot be assigned here"),
+                    )
+                    .at(f, a.target.span)
+                    .help(help),
+                );
+                return None;
+            }
+        }
+    };
+    let ctx = if summary { Ctx2::Summary } else { Ctx2::Table };
+    let value = lw.lower_in(ctx, file, &a.value, Some(want))?;
+    if !lw.fits_pub(value.ty, want) {
+        let (w, g) = (lw.type_name(want), lw.type_name(value.ty));
+        lw.push(
+            Diagnostic::error(
+                "check::type_mismatch",
+                format!("`{name}` is {w}, but this value is {g}"),
+            )
+            .at(f, a.value.span)
+            .help(format!("assign a {w}")),
+        );
+        return None;
+    }
+    Some(AssignInfo { target, value })
+}
+
+fn apply_overrides(
+    lw: &mut Lowerer<'_, '_>,
+    overrides: &[Override],
+    files: &[Arc<diag::SourceText>],
+    leaf: &ast::File,
+) {
+    let _ = (files, leaf);
+    for o in overrides {
+        let found = lw.params.iter().position(|p| p.name == o.key);
+        let Some(i) = found else {
+            let names: Vec<&str> = lw.params.iter().map(|p| p.name.as_str()).collect();
+            let help = match diag::closest(&o.key, names.iter().copied()) {
+                Some(c) => {
+                    format!("did you mean `{c}`? `irano-eval params RULES` lists the parameters")
+                }
+                None => "`irano-eval params RULES` lists the parameters of a criterion".into(),
+            };
+            lw.push(
+                Diagnostic::error(
+                    "check::unknown_param",
+                    format!("`--set {}`: there is no parameter `{}`", o.key, o.key),
+                )
+                .help(help),
+            );
+            continue;
+        };
+        let (ty, type_text) = match lw.params.get(i) {
+            Some(p) => (p.ty, p.type_text.clone()),
+            None => continue,
+        };
+        match lower::parse_override(&o.value, ty, &type_text, &lw.enums) {
+            Ok(v) => {
+                if let Some(p) = lw.params.get_mut(i) {
+                    p.value = v;
+                    p.overridden = true;
+                }
+            }
+            Err(why) => {
+                lw.push(
+                    Diagnostic::error(
+                        "check::bad_param_value",
+                        format!("`--set {}={}`: `{}` is {type_text}", o.key, o.value, o.key),
+                    )
+                    .help(why),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,675 @@
+//! Loading a rule file with its `extends` chain and merging the chain into one
+//! criterion: the parent's declarations, changed only where the child says so.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use irano_syntax::ast::{self, Item, Name, Position, TableItem};
+
+use crate::diag::{closest, Diagnostic, SourceText};
+
+/// Finds the text of a parent criterion.
+pub trait Loader {
+    /// The file that holds criterion `id`, extended from the file named `from`.
+    /// Returns the display name and the text, or a sentence saying what went wrong.
+    fn load(&self, id: &str, from: &str) -> Result<(String, String), String>;
+}
+
+/// Looks for `<id>.rano` in the directory of the extending file.
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&self, id: &str, from: &str) -> Result<(String, String), String> {
+        let dir = Path::new(from).parent().unwrap_or(Path::new(""));
+        let path: PathBuf = dir.join(format!("{id}.rano"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((path.display().to_string(), text)),
+            Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+        }
+    }
+}
+
+/// A declaration and the file (index into `Chain::files`) it was written in.
+#[derive(Debug)]
+pub struct At<'a, T> {
+    pub node: &'a T,
+    pub file: u16,
+}
+
+impl<T> Clone for At<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for At<'_, T> {}
+
+#[derive(Debug)]
+pub struct MergedParam<'a> {
+    /// The declaration that gave the type.
+    pub decl: At<'a, ast::ParamDecl>,
+    /// The last `override param` (default, cite), if any.
+    pub last: At<'a, ast::ParamDecl>,
+}
+
+#[derive(Debug)]
+pub struct MergedTable<'a> {
+    pub name: String,
+    pub decl: At<'a, ast::TableDecl>,
+    pub rules: Vec<At<'a, ast::Rule>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Section<'a> {
+    pub lets: Vec<At<'a, ast::LetDecl>>,
+    pub defs: Vec<At<'a, ast::DefDecl>>,
+    pub tables: Vec<MergedTable<'a>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Merged<'a> {
+    pub id: String,
+    pub version: Option<String>,
+    pub title: Option<String>,
+    pub cite: Option<String>,
+    /// Declared names, the file and the span of the declaration.
+    pub labels: Option<(&'a [Name], u16, ast::Span)>,
+    pub decisions: Option<(&'a [Name], u16, ast::Span)>,
+    pub params: Vec<MergedParam<'a>>,
+    pub states: Vec<At<'a, ast::StateDecl>>,
+    pub baseline: Option<At<'a, ast::BaselineDecl>>,
+    pub targets: Option<At<'a, ast::TargetsDecl>>,
+    pub shows: Vec<At<'a, ast::ShowDecl>>,
+    pub stop: Option<At<'a, ast::StopDecl>>,
+    /// Lets whose name starts with `lesion.`.
+    pub lesion_lets: Vec<At<'a, ast::LetDecl>>,
+    pub scan: Section<'a>,
+    pub summary: Section<'a>,
+}
+
+/// The files of an `extends` chain, root first, parsed.
+pub struct Chain {
+    pub files: Vec<Arc<SourceText>>,
+    pub asts: Vec<ast::File>,
+}
+
+const MAX_CHAIN: usize = 32;
+
+/// Reads `name`/`text` and every parent it extends. Collects syntax errors of every file.
+pub fn load_chain(
+    name: &str,
+    text: String,
+    loader: &dyn Loader,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Chain> {
+    let mut files = Vec::new();
+    let mut asts = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some((name.to_string(), text));
+    while let Some((name, text)) = next.take() {
+        let file = Arc::new(SourceText { name, text });
+        let parsed = irano_syntax::parse(&file.text);
+        let ast = match parsed {
+            Ok(ast) => ast,
+            Err(errors) => {
+                for e in errors {
+                    let mut d = Diagnostic::error(e.code(), e.message())
+                        .at(&file, e.span())
+                        .label(e.label());
+                    if !e.help().is_empty() {
+                        d = d.help(e.help());
+                    }
+                    diags.push(d);
+                }
+                return None;
+            }
+        };
+        if seen.contains(&ast.id.value) {
+            diags.push(
+                Diagnostic::error(
+                    "check::extends_cycle",
+                    format!(
+                        "criterion `{}` extends itself through {}",
+                        ast.id.value,
+                        seen.iter()
+                            .rev()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                )
+                .at(&file, ast.id.span)
+                .help("remove one `extends` so that the chain ends at a criterion that extends nothing"),
+            );
+            return None;
+        }
+        if seen.len() >= MAX_CHAIN {
+            diags.push(
+                Diagnostic::error(
+                    "check::extends_too_long",
+                    format!("more than {MAX_CHAIN} criteria in one `extends` chain"),
+                )
+                .at(&file, ast.id.span),
+            );
+            return None;
+        }
+        seen.push(ast.id.value.clone());
+        if let Some(parent) = &ast.extends {
+            match loader.load(&parent.value, &file.name) {
+                Ok((pname, ptext)) => next = Some((pname, ptext)),
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "check::unknown_parent",
+                            format!("cannot find criterion `{}`", parent.value),
+                        )
+                        .at(&file, parent.span)
+                        .label("extended here")
+                        .help(format!(
+                            "{why}; a parent criterion must be a file named `{}.rano` next to this one",
+                            parent.value
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        files.push(file);
+        asts.push(ast);
+    }
+    files.reverse();
+    asts.reverse();
+    Some(Chain { files, asts })
+}
+
+struct MergeCx<'c> {
+    files: &'c [Arc<SourceText>],
+    diags: &'c mut Vec<Diagnostic>,
+}
+
+impl MergeCx<'_> {
+    fn err(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {
+        if let Some(f) = self.files.get(usize::from(file)) {
+            self.diags
+                .push(Diagnostic::error(code, msg).at(f, span).help(help));
+        }
+    }
+}
+
+/// Merges a chain, root first, into one criterion.
+pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
+    let mut m = Merged::default();
+    let mut cx = MergeCx {
+        files: &chain.files,
+        diags,
+    };
+    for (i, file) in chain.asts.iter().enumerate() {
+        let fi = u16::try_from(i).unwrap_or(u16::MAX);
+        m.id = file.id.value.clone();
+        let is_root = i == 0;
+        // the leaf's header wins; a child without `version` has none of its own
+        if !is_root {
+            m.version = None;
+            m.title = None;
+        }
+        merge_items(&mut m, &file.items, fi, is_root, false, &mut cx);
+    }
+    m
+}
+
+fn merge_items<'a>(
+    m: &mut Merged<'a>,
+    items: &'a [Item],
+    fi: u16,
+    is_root: bool,
+    in_summary: bool,
+    cx: &mut MergeCx<'_>,
+) {
+    for item in items {
+        match item {
+            Item::Version(s) => m.version = Some(s.value.clone()),
+            Item::Title(s) => m.title = Some(s.value.clone()),
+            Item::Cite(s) => m.cite = Some(s.value.clone()),
+            Item::Labels(names, span) | Item::Decisions(names, span) => {
+                let is_labels = matches!(item, Item::Labels(..));
+                let what = if is_labels { "labels" } else { "decisions" };
+                if !is_root {
+                    cx.err(
+                        fi,
+                        *span,
+                        "check::redeclared",
+                        format!("`{what}` are declared by the root criterion"),
+                        "an extending criterion inherits the labels and decisions; remove this declaration",
+                    );
+                    continue;
+                }
+                let slot = if is_labels {
+                    &mut m.labels
+                } else {
+                    &mut m.decisions
+                };
+                if slot.is_some() {
+                    cx.err(
+                        fi,
+                        *span,
+                        "check::redeclared",
+                        format!("`{what}` declared twice"),
+                        "keep one declaration",
+                    );
+                    continue;
+                }
+                *slot = Some((names.as_slice(), fi, *span));
+            }
+            Item::Param(p) => merge_param(m, p, fi, cx),
+            Item::Let(l) => {
+                if l.name.text.starts_with("lesion.") {
+                    let list = &mut m.lesion_lets;
+                    merge_named(list, l, fi, l.is_override, &l.name, "let", cx);
+                } else {
+                    let sec = if in_summary {
+                        &mut m.summary
+                    } else {
+                        &mut m.scan
+                    };
+                    merge_named(&mut sec.lets, l, fi, l.is_override, &l.name, "let", cx);
+                }
+            }
+            Item::Def(d) => {
+                let sec = if in_summary {
+                    &mut m.summary
+                } else {
+                    &mut m.scan
+                };
+                merge_named(&mut sec.defs, d, fi, d.is_override, &d.name, "def", cx);
+            }
+            Item::State(s) => {
+                if m.states.iter().any(|p| p.node.name.text == s.name.text) {
+                    cx.err(
+                        fi,
+                        s.name.span,
+                        "check::redeclared",
+                        format!("state `{}` is already declared", s.name.text),
+                        "state variables cannot be overridden; use another name",
+                    );
+                } else {
+                    m.states.push(At { node: s, file: fi });
+                }
+            }
+            Item::Baseline(b) => merge_single(
+                &mut m.baseline,
+                b,
+                fi,
+                b.is_override,
+                b.span,
+                "baseline",
+                cx,
+            ),
+            Item::Targets(t) => {
+                merge_single(&mut m.targets, t, fi, t.is_override, t.span, "targets", cx)
+            }
+            Item::StopGrading(s) => merge_single(
+                &mut m.stop,
+                s,
+                fi,
+                s.is_override,
+                s.span,
+                "stop grading",
+                cx,
+            ),
+            Item::Show(s) => merge_named(&mut m.shows, s, fi, s.is_override, &s.name, "show", cx),
+            Item::Table(t) => {
+                let sec = if in_summary {
+                    &mut m.summary
+                } else {
+                    &mut m.scan
+                };
+                merge_table(&mut sec.tables, t, fi, cx);
+            }
+            Item::Summary(s) => {
+                if in_summary {
+                    cx.err(
+                        fi,
+                        s.span,
+                        "check::misplaced",
+                        "`summary` inside `summary`".into(),
+                        "write one summary block at the top level",
+                    );
+                } else {
+                    merge_items(m, &s.items, fi, is_root, true, cx);
+                }
+            }
+        }
+    }
+}
+
+trait Named {
+    fn name(&self) -> &str;
+}
+impl Named for ast::LetDecl {
+    fn name(&self) -> &str {
+        &self.name.text
+    }
+}
+impl Named for ast::DefDecl {
+    fn name(&self) -> &str {
+        &self.name.text
+    }
+}
+impl Named for ast::ShowDecl {
+    fn name(&self) -> &str {
+        &self.name.text
+    }
+}
+
+fn merge_named<'a, T: Named>(
+    list: &mut Vec<At<'a, T>>,
+    node: &'a T,
+    fi: u16,
+    is_override: bool,
+    name: &Name,
+    what: &str,
+    cx: &mut MergeCx<'_>,
+) {
+    let existing = list.iter().position(|p| p.node.name() == name.text);
+    match (existing, is_override) {
+        (Some(i), true) => {
+            if let Some(slot) = list.get_mut(i) {
+                *slot = At { node, file: fi };
+            }
+        }
+        (Some(i), false) => {
+            let same_file = list.get(i).is_some_and(|p| p.file == fi);
+            let help = if same_file {
+                "each name is declared once; rename one of them".to_string()
+            } else {
+                format!(
+                    "to replace the parent's `{}`, write `override {what} {}`",
+                    name.text, name.text
+                )
+            };
+            cx.err(
+                fi,
+                name.span,
+                "check::redeclared",
+                format!("`{}` is already declared", name.text),
+                &help,
+            );
+        }
+        (None, true) => {
+            let names: Vec<&str> = list.iter().map(|p| p.node.name()).collect();
+            let help = match closest(&name.text, names) {
+                Some(c) => format!("did you mean `{c}`? `override` replaces a declaration of the parent"),
+                None => "`override` replaces a declaration of the parent; remove `override` to declare a new one".into(),
+            };
+            cx.err(
+                fi,
+                name.span,
+                "check::nothing_to_override",
+                format!("there is no `{}` to override", name.text),
+                &help,
+            );
+        }
+        (None, false) => list.push(At { node, file: fi }),
+    }
+}
+
+fn merge_single<'a, T>(
+    slot: &mut Option<At<'a, T>>,
+    node: &'a T,
+    fi: u16,
+    is_override: bool,
+    span: ast::Span,
+    what: &str,
+    cx: &mut MergeCx<'_>,
+) {
+    match (slot.is_some(), is_override) {
+        (true, false) => cx.err(
+            fi,
+            span,
+            "check::redeclared",
+            format!("`{what}` is already declared"),
+            &format!("to replace the parent's, write `override {what}`"),
+        ),
+        (false, true) => cx.err(
+            fi,
+            span,
+            "check::nothing_to_override",
+            format!("there is no `{what}` to override"),
+            "remove `override`",
+        ),
+        _ => *slot = Some(At { node, file: fi }),
+    }
+}
+
+fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut MergeCx<'_>) {
+    let existing = m
+        .params
+        .iter()
+        .position(|q| q.decl.node.name.text == p.name.text);
+    match (existing, p.is_override) {
+        (Some(i), true) => {
+            if p.ty.is_some() {
+                cx.err(
+                    fi,
+                    p.span,
+                    "check::override_type",
+                    format!("an override cannot change the type of `{}`", p.name.text),
+                    &format!(
+                        "write `override param {} = VALUE` without a type",
+                        p.name.text
+                    ),
+                );
+            }
+            if let Some(mp) = m.params.get_mut(i) {
+                mp.last = At { node: p, file: fi };
+            }
+        }
+        (Some(_), false) => cx.err(
+            fi,
+            p.name.span,
+            "check::redeclared",
+            format!("parameter `{}` is already declared", p.name.text),
+            &format!(
+                "to change its default, write `override param {} = VALUE cite \"...\"`",
+                p.name.text
+            ),
+        ),
+        (None, true) => {
+            let names: Vec<&str> = m
+                .params
+                .iter()
+                .map(|q| q.decl.node.name.text.as_str())
+                .collect();
+            let help = match closest(&p.name.text, names) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "remove `override` and give a type to declare a new parameter".into(),
+            };
+            cx.err(
+                fi,
+                p.name.span,
+                "check::nothing_to_override",
+                format!("there is no parameter `{}` to override", p.name.text),
+                &help,
+            );
+        }
+        (None, false) => {
+            if p.ty.is_none() {
+                cx.err(
+                    fi,
+                    p.name.span,
+                    "check::missing_type",
+                    format!("parameter `{}` needs a type", p.name.text),
+                    "write `param NAME: TYPE = DEFAULT`, e.g. `param window: days = 84 days`",
+                );
+            }
+            let at = At { node: p, file: fi };
+            m.params.push(MergedParam { decl: at, last: at });
+        }
+    }
+}
+
+fn merge_table<'a>(
+    tables: &mut Vec<MergedTable<'a>>,
+    t: &'a ast::TableDecl,
+    fi: u16,
+    cx: &mut MergeCx<'_>,
+) {
+    let existing = tables.iter().position(|x| x.name == t.name.text);
+    let mut table = match existing {
+        Some(i) => {
+            if t.position.is_some() {
+                cx.err(
+                    fi,
+                    t.name.span,
+                    "check::misplaced",
+                    format!("table `{}` already has a place", t.name.text),
+                    "`before`/`after` places a new table; remove it when changing an inherited one",
+                );
+            }
+            tables.remove(i)
+        }
+        None => MergedTable {
+            name: t.name.text.clone(),
+            decl: At { node: t, file: fi },
+            rules: Vec::new(),
+        },
+    };
+    let inherited = existing.is_some();
+    for item in &t.items {
+        match item {
+            TableItem::Remove(name) => {
+                match table.rules.iter().position(|r| r.node.id.text == name.text) {
+                    Some(i) => {
+                        table.rules.remove(i);
+                    }
+                    None => cx.err(
+                        fi,
+                        name.span,
+                        "check::unknown_rule",
+                        format!("table `{}` has no rule `{}`", t.name.text, name.text),
+                        &suggest_rule(&table, &name.text),
+                    ),
+                }
+            }
+            TableItem::Rule(rule) => {
+                let at = At {
+                    node: rule,
+                    file: fi,
+                };
+                let pos = table
+                    .rules
+                    .iter()
+                    .position(|r| r.node.id.text == rule.id.text);
+                if rule.is_override {
+                    match pos {
+                        Some(i) => {
+                            if let Some(slot) = table.rules.get_mut(i) {
+                                *slot = at;
+                            }
+                        }
+                        None => cx.err(
+                            fi,
+                            rule.id.span,
+                            "check::nothing_to_override",
+                            format!(
+                                "table `{}` has no rule `{}` to override",
+                                t.name.text, rule.id.text
+                            ),
+                            &suggest_rule(&table, &rule.id.text),
+                        ),
+                    }
+                    continue;
+                }
+                if pos.is_some() {
+                    cx.err(
+                        fi,
+                        rule.id.span,
+                        "check::redeclared",
+                        format!(
+                            "rule `{}` is already in table `{}`",
+                            rule.id.text, t.name.text
+                        ),
+                        &format!("to replace it, write `override rule {}`", rule.id.text),
+                    );
+                    continue;
+                }
+                match &rule.position {
+                    Some(Position::Before(other)) | Some(Position::After(other)) => {
+                        match table.rules.iter().position(|r| r.node.id.text == other.text) {
+                            Some(i) => {
+                                let at_index = if matches!(rule.position, Some(Position::After(_))) {
+                                    i + 1
+                                } else {
+                                    i
+                                };
+                                table.rules.insert(at_index, at);
+                            }
+                            None => cx.err(
+                                fi,
+                                other.span,
+                                "check::unknown_rule",
+                                format!("table `{}` has no rule `{}`", t.name.text, other.text),
+                                &suggest_rule(&table, &other.text),
+                            ),
+                        }
+                    }
+                    None if inherited => cx.err(
+                        fi,
+                        rule.id.span,
+                        "check::rule_needs_position",
+                        format!(
+                            "new rule `{}` in inherited table `{}` needs a place",
+                            rule.id.text, t.name.text
+                        ),
+                        "rules are tried in order; write `rule ID before OTHER` or `rule ID after OTHER`",
+                    ),
+                    None => table.rules.push(at),
+                }
+            }
+        }
+    }
+    let index = match (&t.position, existing) {
+        (_, Some(i)) => i,
+        (Some(Position::Before(o)), None) | (Some(Position::After(o)), None) => {
+            match tables.iter().position(|x| x.name == o.text) {
+                Some(i) => {
+                    if matches!(t.position, Some(Position::After(_))) {
+                        i + 1
+                    } else {
+                        i
+                    }
+                }
+                None => {
+                    cx.err(
+                        fi,
+                        o.span,
+                        "check::unknown_table",
+                        format!("there is no table `{}`", o.text),
+                        "name a table declared earlier or by the parent",
+                    );
+                    tables.len()
+                }
+            }
+        }
+        (None, None) => tables.len(),
+    };
+    tables.insert(index.min(tables.len()), table);
+}
+
+fn suggest_rule(table: &MergedTable<'_>, name: &str) -> String {
+    let ids: Vec<&str> = table
+        .rules
+        .iter()
+        .map(|r| r.node.id.text.as_str())
+        .collect();
+    match closest(name, ids.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!(
+            "its rules are: {}",
+            ids.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

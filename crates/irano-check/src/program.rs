@@ -1,0 +1,387 @@
+//! The checked program: the only input the evaluator accepts.
+//!
+//! Every name is resolved to a slot, every type and unit is known, every parameter is a
+//! constant (its default or the `--set` override). Nothing here refers to a criterion by
+//! name: the program is data produced from rule files.
+
+use chrono::NaiveDate;
+use irano_exact::Rational;
+use irano_syntax::ast::{AggKind, Span};
+
+use crate::types::{EnumId, Ty};
+
+/// A place in a rule file: which file of [`Program::sources`] and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Src {
+    pub file: u16,
+    pub span: Span,
+}
+
+/// One rule file of the `extends` chain.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// As shown to users (the path given, or the parent's resolved path).
+    pub name: String,
+    pub text: String,
+}
+
+/// A runtime value. `Copy`, so evaluation allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Num(Rational),
+    Date(NaiveDate),
+    /// A variant of an enumeration (index into its variant list).
+    Sym(u16),
+    /// An assessment, by index in the case.
+    Scan(u32),
+    /// A lesion (index into the case's lesion table) as seen on a scan.
+    Lesion {
+        lesion: u32,
+        scan: u32,
+    },
+    Text(TextRef),
+}
+
+/// Text without allocation: a literal of the program or a string of the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextRef {
+    Literal(u32),
+    LesionId(u32),
+    LesionOrgan(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub src: Src,
+}
+
+/// Fields of the case (the timeline as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseField {
+    Setting,
+    TherapyStart,
+    ChemoradiationEnd,
+}
+
+/// Fields of an assessment (case-format.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanField {
+    Date,
+    Kind,
+    Evaluable,
+    T2Flair,
+    Enhancement,
+    Clinical,
+    DeclineCause,
+    IraeGrade,
+    Pathology,
+    Unscheduled,
+    SymptomDriven,
+    SteroidDose,
+    SteroidChangedOn,
+    SteroidReplacement,
+    Index,
+}
+
+/// Fields of a lesion on a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LesionField {
+    Id,
+    Role,
+    Component,
+    Organ,
+    IsNew,
+    FirstSeen,
+    Order,
+    D1,
+    D2,
+    Ld,
+    Sa,
+    VolMl,
+    Status,
+    NtStatus,
+    Equivocal,
+    OutsideRadiationField,
+}
+
+/// The per-scan outputs of the result contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Response,
+    Decision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnKind {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinKind {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// date + days
+    DateAddDays,
+    /// date - days
+    DateSubDays,
+    /// date + calendar months
+    DateAddMonths,
+    /// date - calendar months
+    DateSubMonths,
+    /// date - date, in days
+    DateDiff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Given,
+    Floor,
+    Abs,
+    /// Drop the unit (identity on the value).
+    Number,
+    Min2,
+    Max2,
+    /// `at(lesion, scan)`
+    At,
+}
+
+#[derive(Debug, Clone)]
+pub enum SetExpr {
+    /// Every assessment of the case.
+    Scans,
+    /// Baseline up to the scan before the current one.
+    Prior,
+    /// Summary: every scan that received a response.
+    Graded,
+    /// Scans after the given one (up to the current one, exclusive, during the scans).
+    After(Box<Expr>),
+    /// Scans strictly between two scans.
+    Between(Box<Expr>, Box<Expr>),
+    Targets(Box<Expr>),
+    NonTargets(Box<Expr>),
+    NewLesions(Box<Expr>),
+    Lesions(Box<Expr>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub kind: AggKind,
+    /// Slot of the bound variable.
+    pub slot: u16,
+    pub source: SetExpr,
+    pub filter: Option<Expr>,
+    pub value: Option<Expr>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Const(Value),
+    /// A parameter (its value is fixed for the run; the name is kept for explanations).
+    Param(u32),
+    /// A bound variable (aggregate variable or inlined def parameter).
+    Var(u16),
+    CurScan,
+    Baseline,
+    Previous,
+    /// The lesion a lesion-level let or a target rule is being computed for.
+    CurLesion,
+    CaseField(CaseField),
+    ScanField(ScanField, Box<Expr>),
+    /// A scan-level let as computed on the given scan.
+    ScanLet(u32, Box<Expr>),
+    /// A summary let.
+    SummaryLet(u32),
+    /// `response` / `decision` of the given scan.
+    ScanOutput(Output, Box<Expr>),
+    /// `response` / `decision` of the current scan, as set by an earlier table.
+    CurOutput(Output),
+    State(u32),
+    LesionField(LesionField, Box<Expr>),
+    /// A lesion-level let on the given lesion.
+    LesionLet(u32, Box<Expr>),
+    Unary(UnKind, Box<Expr>),
+    Binary(BinKind, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<(Vec<u16>, Expr)>,
+        default: Option<Box<Expr>>,
+    },
+    InSet(Box<Expr>, Vec<Value>),
+    Call(Builtin, Vec<Expr>),
+    Aggregate(Box<Aggregate>),
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamInfo {
+    pub name: String,
+    pub ty: Ty,
+    /// The type as written (`percent`, `days`, `{a, b}`), for messages and `--set`.
+    pub type_text: String,
+    pub value: Value,
+    pub default: Value,
+    /// Set with `--set` for this run.
+    pub overridden: bool,
+    pub cite: String,
+    pub doc: String,
+    /// Criterion id of the file that declared it (or last overrode its default).
+    pub declared_in: String,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone)]
+pub struct LetInfo {
+    pub name: String,
+    pub expr: Expr,
+    pub cite: String,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    pub candidate: Expr,
+    /// Key and `descending`.
+    pub rank: Vec<(Expr, bool)>,
+    pub max: Expr,
+    /// Group key and the maximum per group.
+    pub max_per: Vec<(Expr, Expr)>,
+    pub cite: String,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShowInfo {
+    pub name: String,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub initial: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Response,
+    Decision,
+    State(u32),
+    BestOverallResponse,
+    FinalDecision,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssignInfo {
+    pub target: Target,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    pub id: String,
+    /// `None` for `otherwise`.
+    pub when: Option<Expr>,
+    pub assigns: Vec<AssignInfo>,
+    pub cite: String,
+    pub because: Option<String>,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub rules: Vec<RuleInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StopInfo {
+    pub when: Expr,
+    pub because: String,
+    pub cite: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub cite: String,
+    /// Criterion ids from the root to this one.
+    pub lineage: Vec<String>,
+    pub sources: Vec<SourceFile>,
+    pub enums: Vec<EnumDef>,
+    pub texts: Vec<String>,
+    pub params: Vec<ParamInfo>,
+    pub baseline: Expr,
+    pub baseline_cite: String,
+    pub targets: TargetSpec,
+    pub lesion_lets: Vec<LetInfo>,
+    /// Scan-level lets; `let_order` is a dependency order to compute them in.
+    pub lets: Vec<LetInfo>,
+    pub let_order: Vec<u32>,
+    pub shows: Vec<ShowInfo>,
+    pub states: Vec<StateInfo>,
+    pub tables: Vec<Table>,
+    pub stop: Option<StopInfo>,
+    pub summary_lets: Vec<LetInfo>,
+    pub summary_let_order: Vec<u32>,
+    pub summary_tables: Vec<Table>,
+    /// The state variables reported as `pd_date` and `pd_confirmed_on`.
+    pub pd_date_state: Option<u32>,
+    pub pd_confirmed_state: Option<u32>,
+    /// Number of bound-variable slots evaluation needs.
+    pub slots: u16,
+}
+
+impl Program {
+    /// The source text an expression was written as (for explanations).
+    pub fn text_of(&self, src: Src) -> &str {
+        self.sources
+            .get(usize::from(src.file))
+            .and_then(|f| f.text.get(src.span.start..src.span.end))
+            .unwrap_or("?")
+    }
+
+    pub fn enum_variant(&self, id: EnumId, v: u16) -> &str {
+        self.enums
+            .get(usize::from(id.0))
+            .and_then(|e| e.variants.get(usize::from(v)))
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+
+    pub fn label_name(&self, v: u16) -> &str {
+        self.enum_variant(crate::schema::LABEL, v)
+    }
+
+    pub fn decision_name(&self, v: u16) -> &str {
+        self.enum_variant(crate::schema::DECISION, v)
+    }
+
+    pub fn text(&self, i: u32) -> &str {
+        self.texts.get(i as usize).map(String::as_str).unwrap_or("")
+    }
+}

@@ -1,0 +1,143 @@
+//! `irano-eval`: the command line. It only dispatches, reads files and renders; every
+//! decision is made by the rule files through `irano-check` and `irano-evaluate`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod render;
+
+const EXAMPLES: &str = "\
+Examples:
+  irano-eval check rules/*.rano
+  irano-eval eval --rules rules/irano-2015.rano examples/irano-upd-confirmed.yaml
+  irano-eval eval --rules rules/irano-2015.rano --set irano.confirm_interval=days_84 cases/
+  irano-eval eval --rules rules/rano-hgg-2010.rano --format json cohort.jsonl
+  irano-eval params rules/irano-2015.rano";
+
+#[derive(Parser)]
+#[command(
+    name = "irano-eval",
+    version,
+    about = "Evaluate neuro-oncology response criteria (RANO, iRANO, ...) on patient timelines",
+    long_about = "Evaluate neuro-oncology response criteria on patient timelines.\n\n\
+        Criteria are rule files (rules/*.rano); cases are YAML, JSON or JSON Lines files \
+        in the format of docs/case-format.md. Every result names the rule that decided it.",
+    after_help = EXAMPLES
+)]
+struct Cli {
+    /// How to print diagnostics: `human` (with the source underlined) or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = ErrorFormat::Human, global = true)]
+    error_format: ErrorFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule files: names, types, units, citations, reachability. Exit 0 when clean, 2 on errors.
+    #[command(after_help = "Example:\n  irano-eval check rules/*.rano")]
+    Check {
+        /// Rule files to check.
+        #[arg(required = true)]
+        rules: Vec<PathBuf>,
+        /// Parameter overrides to check as well, `KEY=VALUE`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Evaluate a criterion on cases and print per-scan responses and the summary.
+    #[command(
+        after_help = "Examples:\n  irano-eval eval --rules rules/irano-2015.rano examples/irano-upd-confirmed.yaml\n  irano-eval eval --rules rules/rano-hgg-2010.rano --set confirmation_min_days=56 --format json cases/"
+    )]
+    Eval {
+        /// The criterion's rule file.
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable): `--set irano.window_months=6`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Case files or directories (YAML, JSON, JSON Lines).
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List a criterion's parameters with their types, defaults and sources.
+    Params {
+        /// The criterion's rule file.
+        rules: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Jsonl,
+}
+
+fn main() -> ExitCode {
+    // Run on a thread with a known, generous stack: deeply nested input must end in a
+    // diagnostic, never a stack overflow.
+    let handle = std::thread::Builder::new()
+        .name("irano-eval".into())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(run);
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("irano-eval: internal error; please report it with the input that caused it");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = render::Output::new(cli.error_format_is_json(), std::io::stderr().is_terminal());
+    let code = match cli.command {
+        Command::Check { rules, set } => render::check(&mut out, &rules, &set),
+        Command::Eval {
+            rules,
+            set,
+            cases,
+            format,
+        } => render::eval(&mut out, &rules, &set, &cases, format.into()),
+        Command::Params { rules } => render::params(&mut out, &rules),
+    };
+    // Write everything at once, after the whole run succeeded or failed: never half an output.
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    if stderr.write_all(out.err.as_bytes()).is_err()
+        || stdout.write_all(out.out.as_bytes()).is_err()
+    {
+        return ExitCode::from(1);
+    }
+    let _ = stdout.flush();
+    ExitCode::from(code)
+}
+
+impl Cli {
+    fn error_format_is_json(&self) -> bool {
+        matches!(self.error_format, ErrorFormat::Json)
+    }
+}
+
+impl From<Format> for render::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => render::Format::Table,
+            Format::Json => render::Format::Json,
+            Format::Jsonl => render::Format::Jsonl,
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Running the commands and rendering their results and diagnostics as text.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use irano_check::{Diagnostic, Override, Program};
+use irano_evaluate::{CaseResult, ScanRole};
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+}
+
+/// Everything a command prints, collected before anything is written.
+pub struct Output {
+    pub out: String,
+    pub err: String,
+    json_errors: bool,
+    handler: GraphicalReportHandler,
+}
+
+impl Output {
+    pub fn new(json_errors: bool, colour: bool) -> Self {
+        let colour = colour && std::env::var_os("NO_COLOR").is_none();
+        let theme = if colour {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Output {
+            out: String::new(),
+            err: String::new(),
+            json_errors,
+            handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+        }
+    }
+
+    fn report(
+        &mut self,
+        d: &dyn miette::Diagnostic,
+        file: Option<&str>,
+        line: Option<usize>,
+        col: Option<usize>,
+    ) {
+        if self.json_errors {
+            let v = serde_json::json!({
+                "severity": match d.severity() {
+                    Some(miette::Severity::Warning) => "warning",
+                    Some(miette::Severity::Advice) => "advice",
+                    _ => "error",
+                },
+                "code": d.code().map(|c| c.to_string()),
+                "message": d.to_string(),
+                "help": d.help().map(|h| h.to_string()),
+                "file": file,
+                "line": line,
+                "column": col,
+            });
+            let _ = writeln!(self.err, "{v}");
+        } else {
+            let mut s = String::new();
+            if self.handler.render_report(&mut s, d).is_err() {
+                s = format!("error: {d}\n");
+            }
+            self.err.push_str(&s);
+        }
+    }
+
+    fn diagnostic(&mut self, d: &Diagnostic) {
+        let pos = d.position().map(|(f, l, c)| (f.to_string(), l, c));
+        let r = d.clone().with_source();
+        match pos {
+            Some((f, l, c)) => self.report(&r, Some(&f), Some(l), Some(c)),
+            None => self.report(&r, None, None, None),
+        }
+    }
+
+    fn case_error(&mut self, e: &irano_cases::CaseError) {
+        let file = e.file().to_string();
+        self.report(e, Some(&file), Some(e.line()), Some(e.column()));
+    }
+
+    fn message(&mut self, code: &'static str, msg: String, help: &str) {
+        let d = Diagnostic::error(code, msg).help(help);
+        self.diagnostic(&d);
+    }
+}
+
+fn overrides(out: &mut Output, set: &[String]) -> Option<Vec<Override>> {
+    let mut v = Vec::new();
+    let mut ok = true;
+    for s in set {
+        match Override::parse(s) {
+            Ok(o) => v.push(o),
+            Err(d) => {
+                out.diagnostic(&d);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(v)
+}
+
+/// Checks one rule file; reports its diagnostics; returns the program when clean.
+fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
+    let checked = irano_check::check_path(rules, set);
+    for d in &checked.diagnostics {
+        out.diagnostic(d);
+    }
+    checked.program
+}
+
+pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
+    let Some(set) = overrides(out, set) else {
+        return 2;
+    };
+    let mut failed = 0usize;
+    for r in rules {
+        match load(out, r, &set) {
+            Some(p) => {
+                let _ = writeln!(
+                    out.out,
+                    "ok   {}  ({} {}, {} parameters, {} rules)",
+                    r.display(),
+                    p.id,
+                    p.version,
+                    p.params.len(),
+                    p.tables
+                        .iter()
+                        .chain(p.summary_tables.iter())
+                        .map(|t| t.rules.len())
+                        .sum::<usize>()
+                );
+            }
+            None => {
+                failed += 1;
+                let _ = writeln!(out.out, "FAIL {}", r.display());
+            }
+        }
+    }
+    if failed > 0 {
+        2
+    } else {
+        0
+    }
+}
+
+pub fn params(out: &mut Output, rules: &Path) -> u8 {
+    let Some(p) = load(out, rules, &[]) else {
+        return 2;
+    };
+    let _ = writeln!(out.out, "{} {} — {}", p.id, p.version, p.title);
+    let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
+    for x in &p.params {
+        let _ = writeln!(
+            out.out,
+            "\n{} : {} = {}    (from {})\n    {}\n    source: {}",
+            x.name,
+            x.type_text,
+            show_default(&p, x),
+            x.declared_in,
+            x.doc,
+            x.cite
+        );
+    }
+    0
+}
+
+fn show_default(p: &Program, x: &irano_check::program::ParamInfo) -> String {
+    use irano_check::program::Value;
+    use irano_check::types::{Base, Unit};
+    match x.default {
+        Value::Num(r) if x.type_text == "percent" => {
+            match r.checked_mul(irano_exact::Rational::from_int(100)) {
+                Ok(v) => format!("{v}%"),
+                Err(_) => r.to_string(),
+            }
+        }
+        Value::Num(r) => match x.ty.base {
+            Base::Num(Unit::One) => r.to_string(),
+            Base::Num(u) => format!("{r} {}", u.suffix()),
+            _ => r.to_string(),
+        },
+        Value::Sym(s) => match x.ty.base {
+            Base::Enum(id) => p.enum_variant(id, s).to_string(),
+            _ => s.to_string(),
+        },
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.to_string(),
+        _ => "null".into(),
+    }
+}
+
+pub fn eval(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    cases: &[PathBuf],
+    format: Format,
+) -> u8 {
+    let Some(set) = overrides(out, set) else {
+        return 2;
+    };
+    let program = load(out, rules, &set);
+    // Read every case before evaluating anything: a bad file stops the run.
+    let mut all = Vec::new();
+    let mut bad = false;
+    for path in cases {
+        match irano_cases::read_path(path) {
+            Ok(cs) => all.extend(cs),
+            Err(errors) => {
+                bad = true;
+                for e in &errors {
+                    out.case_error(e);
+                }
+            }
+        }
+    }
+    let Some(program) = program else { return 2 };
+    if bad {
+        return 2;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for c in &all {
+        if !seen.insert(c.patient.clone()) {
+            out.message(
+                "case::duplicate_patient",
+                format!(
+                    "patient `{}` appears more than once ({})",
+                    c.patient, c.origin.file
+                ),
+                "give every case its own `patient` identifier",
+            );
+            bad = true;
+        }
+    }
+    if bad {
+        return 2;
+    }
+    let mut ev = irano_evaluate::Evaluator::new(&program);
+    let mut results = Vec::with_capacity(all.len());
+    let mut failed = false;
+    for c in &all {
+        match ev.evaluate(c) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                failed = true;
+                out.message(
+                    "eval::failed",
+                    format!(
+                        "patient `{}`{}: {} at {}",
+                        e.patient,
+                        e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
+                        e.message,
+                        e.location
+                    ),
+                    "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
+                );
+            }
+        }
+    }
+    if failed {
+        return 2;
+    }
+    match format {
+        Format::Table => {
+            for (i, r) in results.iter().enumerate() {
+                if i > 0 {
+                    out.out.push('\n');
+                }
+                table(&mut out.out, r);
+            }
+        }
+        Format::Json => {
+            let text = if results.len() == 1 {
+                results.first().map(serde_json::to_string_pretty)
+            } else {
+                Some(serde_json::to_string_pretty(&results))
+            };
+            match text {
+                Some(Ok(t)) => {
+                    out.out.push_str(&t);
+                    out.out.push('\n');
+                }
+                _ => return 1,
+            }
+        }
+        Format::Jsonl => {
+            for r in &results {
+                match serde_json::to_string(r) {
+                    Ok(t) => {
+                        out.out.push_str(&t);
+                        out.out.push('\n');
+                    }
+                    Err(_) => return 1,
+                }
+            }
+        }
+    }
+    0
+}
+
+/// A readable table: one line per scan, then the summary.
+pub fn table(s: &mut String, r: &CaseResult) {
+    let _ = writeln!(
+        s,
+        "patient {}  ·  {} {}",
+        r.patient, r.criterion.id, r.criterion.version
+    );
+    if let Some(l) = &r.lesions {
+        let _ = writeln!(
+            s,
+            "targets: {}  ·  non-targets: {}",
+            if l.targets.is_empty() {
+                "none".to_string()
+            } else {
+                l.targets.join(", ")
+            },
+            if l.non_targets.is_empty() {
+                "none".to_string()
+            } else {
+                l.non_targets.join(", ")
+            }
+        );
+    }
+    let names: Vec<String> = r
+        .assessments
+        .iter()
+        .find(|a| !a.values.is_empty())
+        .map(|a| a.values.iter().map(|v| v.name.clone()).collect())
+        .unwrap_or_default();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut head = vec!["date".to_string(), "day".into(), "role".into()];
+    head.extend(names.iter().cloned());
+    head.extend(["response".into(), "decision".into(), "rule".into()]);
+    rows.push(head);
+    for a in &r.assessments {
+        let mut row = vec![
+            a.date.to_string(),
+            a.day.to_string(),
+            match a.role {
+                ScanRole::PreBaseline => "pre-baseline",
+                ScanRole::Baseline => "baseline",
+                ScanRole::Followup => "follow-up",
+                ScanRole::NotGraded => "not graded",
+            }
+            .to_string(),
+        ];
+        for n in &names {
+            let v = a
+                .values
+                .iter()
+                .find(|v| &v.name == n)
+                .and_then(|v| v.value.clone())
+                .unwrap_or_else(|| "-".into());
+            row.push(v);
+        }
+        row.push(a.response.clone().unwrap_or_else(|| "-".into()));
+        row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
+        row.push(match (&a.rule, &a.reason) {
+            (Some(rule), _) => rule.clone(),
+            (None, Some(reason)) if a.role != ScanRole::Baseline => reason.clone(),
+            _ => String::new(),
+        });
+        rows.push(row);
+    }
+    let cols = rows.first().map(Vec::len).unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for row in &rows {
+        for (i, c) in row.iter().enumerate().take(cols.saturating_sub(1)) {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (i, c) in row.iter().enumerate() {
+            let w = widths.get(i).copied().unwrap_or(0);
+            if i + 1 == row.len() {
+                line.push_str(c);
+            } else if i == 1 {
+                let _ = write!(line, "{c:>w$}  ");
+            } else {
+                let _ = write!(line, "{c:<w$}  ");
+            }
+        }
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    for a in &r.assessments {
+        if let (Some(rule), Some(ex)) = (&a.rule, &a.explain) {
+            let _ = writeln!(s, "  {} {}: {}", a.date, rule, ex);
+        }
+        for f in a.fired.iter().filter(|f| Some(&f.rule) != a.rule.as_ref()) {
+            let _ = writeln!(s, "  {} {}: {}", a.date, f.rule, f.explain);
+        }
+    }
+    let dash =
+        |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+    let rule_of = |what: &str| {
+        r.summary
+            .iter()
+            .find(|f| f.set.iter().any(|s| s.starts_with(what)))
+            .map(|f| format!("  ({})", f.rule))
+            .unwrap_or_default()
+    };
+    let _ = writeln!(
+        s,
+        "best overall response: {}{}",
+        r.best_overall_response.as_deref().unwrap_or("-"),
+        rule_of("best_overall_response")
+    );
+    let _ = writeln!(
+        s,
+        "progression date: {}  ·  confirmed on: {}",
+        dash(&r.pd_date),
+        dash(&r.pd_confirmed_on)
+    );
+    let _ = writeln!(
+        s,
+        "final decision: {}{}",
+        r.final_decision.as_deref().unwrap_or("-"),
+        rule_of("final_decision")
+    );
+    for o in &r.overrides {
+        let _ = writeln!(
+            s,
+            "parameter {} = {} (default {})",
+            o.name, o.value, o.default
+        );
+    }
+}

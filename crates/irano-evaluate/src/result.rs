@@ -1,0 +1,99 @@
+//! The result of evaluating one case: the contract of `shared/spec/case-format.md`
+//! ("Results"), plus the trace that explains every decision.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseResult {
+    pub patient: String,
+    pub criterion: CriterionRef,
+    pub assessments: Vec<AssessmentResult>,
+    pub best_overall_response: Option<String>,
+    pub pd_date: Option<NaiveDate>,
+    pub pd_confirmed_on: Option<NaiveDate>,
+    pub final_decision: Option<String>,
+    /// The rules that decided the summary outputs.
+    pub summary: Vec<Fired>,
+    /// Target and non-target lesions chosen at baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<LesionChoice>,
+    /// Parameters changed for this run with `--set`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<ParamValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionRef {
+    pub id: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParamValue {
+    pub name: String,
+    pub value: String,
+    pub default: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LesionChoice {
+    pub targets: Vec<String>,
+    pub non_targets: Vec<String>,
+    pub rule: String,
+}
+
+/// How an assessment took part in the evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanRole {
+    /// Before the baseline scan: not graded.
+    PreBaseline,
+    Baseline,
+    /// After the baseline, graded.
+    Followup,
+    /// After the baseline but not graded (grading stopped).
+    NotGraded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssessmentResult {
+    pub date: NaiveDate,
+    /// Days since therapy start (day 0).
+    pub day: i64,
+    pub role: ScanRole,
+    pub response: Option<String>,
+    pub decision: Option<String>,
+    /// The rule that set `response`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The values that rule compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<String>,
+    /// Why the scan has no response, when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The criterion's `show` values, with units.
+    pub values: Vec<ShownValue>,
+    /// Every rule that fired on this scan, in order.
+    pub fired: Vec<Fired>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownValue {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// One rule that fired: which table, which rule, its citation, what it compared and
+/// what it assigned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fired {
+    pub table: String,
+    pub rule: String,
+    pub cite: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    pub explain: String,
+    pub set: Vec<String>,
+}

@@ -1,0 +1,429 @@
+//! Exact arithmetic for response assessment.
+//!
+//! Thresholds in response criteria are decided at the boundary: `13.0 x 15.6 = 202.8`
+//! against `1.25 x 162.24 = 202.8` must compare *equal*, which binary floating point
+//! gets wrong. Every measurement, burden and ratio in irano is a [`Rational`]: a
+//! reduced fraction of two `i128`, with checked operations that report overflow
+//! instead of wrapping or panicking.
+//!
+//! The crate also holds the calendar helpers shared by every stage ([`add_months`],
+//! [`days_between`]).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+
+/// An arithmetic result that does not fit in 128-bit fractions, or a division by zero.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArithmeticError {
+    #[error("arithmetic overflow")]
+    Overflow,
+    #[error("division by zero")]
+    DivisionByZero,
+}
+
+/// Why a decimal literal could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a decimal number (expected digits with an optional sign and decimal point, e.g. `12.5`)")]
+pub struct ParseDecimalError {
+    pub text: String,
+}
+
+/// An exact fraction `num / den`, always reduced, with `den > 0`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rational {
+    num: i128,
+    den: i128,
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+impl Rational {
+    pub const ZERO: Rational = Rational { num: 0, den: 1 };
+    pub const ONE: Rational = Rational { num: 1, den: 1 };
+
+    /// `num / den`, reduced. Fails on a zero denominator.
+    pub fn new(num: i128, den: i128) -> Result<Self, ArithmeticError> {
+        if den == 0 {
+            return Err(ArithmeticError::DivisionByZero);
+        }
+        let g = gcd(num, den);
+        let (mut n, mut d) = if g > 1 {
+            (num / g, den / g)
+        } else {
+            (num, den)
+        };
+        if d < 0 {
+            n = n.checked_neg().ok_or(ArithmeticError::Overflow)?;
+            d = d.checked_neg().ok_or(ArithmeticError::Overflow)?;
+        }
+        Ok(Rational { num: n, den: d })
+    }
+
+    pub fn from_int(n: i64) -> Self {
+        Rational {
+            num: i128::from(n),
+            den: 1,
+        }
+    }
+
+    pub fn numer(&self) -> i128 {
+        self.num
+    }
+
+    pub fn denom(&self) -> i128 {
+        self.den
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.num == 0
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.num < 0
+    }
+
+    pub fn checked_add(self, o: Self) -> Result<Self, ArithmeticError> {
+        let g = gcd(self.den, o.den);
+        let l = self.den / g;
+        let r = o.den / g;
+        let a = self.num.checked_mul(r).ok_or(ArithmeticError::Overflow)?;
+        let b = o.num.checked_mul(l).ok_or(ArithmeticError::Overflow)?;
+        let n = a.checked_add(b).ok_or(ArithmeticError::Overflow)?;
+        let d = self.den.checked_mul(r).ok_or(ArithmeticError::Overflow)?;
+        Rational::new(n, d)
+    }
+
+    pub fn checked_neg(self) -> Result<Self, ArithmeticError> {
+        Ok(Rational {
+            num: self.num.checked_neg().ok_or(ArithmeticError::Overflow)?,
+            den: self.den,
+        })
+    }
+
+    pub fn checked_sub(self, o: Self) -> Result<Self, ArithmeticError> {
+        self.checked_add(o.checked_neg()?)
+    }
+
+    pub fn checked_mul(self, o: Self) -> Result<Self, ArithmeticError> {
+        // Cross-reduce first to keep intermediates small.
+        let g1 = gcd(self.num, o.den).max(1);
+        let g2 = gcd(o.num, self.den).max(1);
+        let n = (self.num / g1)
+            .checked_mul(o.num / g2)
+            .ok_or(ArithmeticError::Overflow)?;
+        let d = (self.den / g2)
+            .checked_mul(o.den / g1)
+            .ok_or(ArithmeticError::Overflow)?;
+        Rational::new(n, d)
+    }
+
+    pub fn checked_div(self, o: Self) -> Result<Self, ArithmeticError> {
+        if o.num == 0 {
+            return Err(ArithmeticError::DivisionByZero);
+        }
+        self.checked_mul(Rational {
+            num: o.den,
+            den: o.num,
+        })
+        .and_then(|r| Rational::new(r.num, r.den))
+    }
+
+    /// Largest integer `<= self`.
+    pub fn floor(self) -> i128 {
+        self.num.div_euclid(self.den)
+    }
+
+    /// Approximate value for display only; never used in a comparison.
+    pub fn to_f64_lossy(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    /// Whether the fraction has a finite decimal expansion.
+    fn terminates(&self) -> bool {
+        let mut d = self.den;
+        while d % 2 == 0 {
+            d /= 2;
+        }
+        while d % 5 == 0 {
+            d /= 5;
+        }
+        d == 1
+    }
+
+    /// Decimal text rounded half away from zero to `places` digits, trailing zeros trimmed.
+    /// For display only.
+    pub fn to_decimal_string(&self, places: u32) -> String {
+        let neg = self.num < 0;
+        let n = self.num.unsigned_abs();
+        let d = self.den.unsigned_abs();
+        let int = n / d;
+        let mut rem = n % d;
+        let mut digits = Vec::with_capacity(places as usize);
+        for _ in 0..places {
+            rem = rem.saturating_mul(10);
+            digits.push((rem / d) as u8);
+            rem %= d;
+        }
+        // round half away from zero
+        let mut int = int;
+        if rem.saturating_mul(2) >= d {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    int += 1;
+                    break;
+                }
+                i -= 1;
+                if let Some(dg) = digits.get_mut(i) {
+                    if *dg == 9 {
+                        *dg = 0;
+                    } else {
+                        *dg += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+        let mut s = String::new();
+        if neg && (int != 0 || !digits.is_empty()) {
+            s.push('-');
+        }
+        s.push_str(&int.to_string());
+        if !digits.is_empty() {
+            s.push('.');
+            for dg in digits {
+                s.push(char::from(b'0' + dg));
+            }
+        }
+        s
+    }
+}
+
+impl FromStr for Rational {
+    type Err = ParseDecimalError;
+
+    /// Reads `12`, `-3.25`, `+0.5`, `.5`. No exponent, no separators.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = || ParseDecimalError {
+            text: text.to_string(),
+        };
+        let t = text.trim();
+        let (neg, body) = match t.as_bytes().first() {
+            Some(b'-') => (true, t.get(1..).unwrap_or("")),
+            Some(b'+') => (false, t.get(1..).unwrap_or("")),
+            _ => (false, t),
+        };
+        let (int_part, frac_part) = match body.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (body, ""),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
+            return Err(err());
+        }
+        if !int_part.bytes().all(|b| b.is_ascii_digit())
+            || !frac_part.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(err());
+        }
+        if int_part.len() + frac_part.len() > 30 {
+            return Err(err());
+        }
+        let mut num: i128 = 0;
+        for b in int_part.bytes().chain(frac_part.bytes()) {
+            num = num
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i128::from(b - b'0')))
+                .ok_or_else(err)?;
+        }
+        let den = 10i128
+            .checked_pow(u32::try_from(frac_part.len()).map_err(|_| err())?)
+            .ok_or_else(err)?;
+        let r = Rational::new(if neg { -num } else { num }, den).map_err(|_| err())?;
+        Ok(r)
+    }
+}
+
+impl Ord for Rational {
+    /// Exact comparison without overflow, by continued-fraction expansion.
+    fn cmp(&self, other: &Self) -> Ordering {
+        let (mut a, mut b, mut c, mut d) = (self.num, self.den, other.num, other.den);
+        let mut flip = false;
+        loop {
+            let qa = a.div_euclid(b);
+            let qc = c.div_euclid(d);
+            if qa != qc {
+                let o = qa.cmp(&qc);
+                return if flip { o.reverse() } else { o };
+            }
+            let ra = a.rem_euclid(b);
+            let rc = c.rem_euclid(d);
+            match (ra == 0, rc == 0) {
+                (true, true) => return Ordering::Equal,
+                (true, false) => {
+                    return if flip {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                }
+                (false, true) => {
+                    return if flip {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    }
+                }
+                (false, false) => {
+                    // a/b = q + ra/b ; compare ra/b vs rc/d  <=> compare d/rc vs b/ra (reversed)
+                    let (na, nb, nc, nd) = (b, ra, d, rc);
+                    a = na;
+                    b = nb;
+                    c = nc;
+                    d = nd;
+                    flip = !flip;
+                }
+            }
+        }
+    }
+}
+
+impl PartialOrd for Rational {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Rational {
+    /// Exact decimal when the fraction terminates (within 12 places), otherwise rounded
+    /// to 4 places and marked with `~`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.terminates() {
+            let s = self.to_decimal_string(12);
+            if Rational::from_str(&s).ok() == Some(*self) {
+                return f.write_str(&s);
+            }
+        }
+        write!(f, "~{}", self.to_decimal_string(4))
+    }
+}
+
+impl fmt::Debug for Rational {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Calendar days from `a` to `b` (`b - a`); therapy start is day 0.
+pub fn days_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    b.signed_duration_since(a).num_days()
+}
+
+/// `d` plus `n` calendar months, keeping the day of month and clamping it to the
+/// last day of the target month (`2025-08-31 + 6 months = 2026-02-28`).
+/// `None` when the result is outside the supported date range.
+pub fn add_months(d: NaiveDate, n: i64) -> Option<NaiveDate> {
+    let total = i64::from(d.year())
+        .checked_mul(12)?
+        .checked_add(i64::from(d.month0()))?
+        .checked_add(n)?;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month0 = u32::try_from(total.rem_euclid(12)).ok()?;
+    let last = last_day_of_month(year, month0 + 1)?;
+    NaiveDate::from_ymd_opt(year, month0 + 1, d.day().min(last))
+}
+
+/// `d` plus `n` days, `None` outside the supported date range.
+pub fn add_days(d: NaiveDate, n: i64) -> Option<NaiveDate> {
+    d.checked_add_signed(chrono::Duration::try_days(n)?)
+}
+
+fn last_day_of_month(year: i32, month: u32) -> Option<u32> {
+    let (ny, nm) = if month == 12 {
+        (year.checked_add(1)?, 1)
+    } else {
+        (year, month + 1)
+    };
+    let first_next = NaiveDate::from_ymd_opt(ny, nm, 1)?;
+    Some(first_next.pred_opt()?.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> Rational {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn boundary_products_are_exact() {
+        // 10.4 x 15.6 = 162.24 ; 13.0 x 15.6 = 202.8 ; exactly +25 %
+        let base = r("10.4").checked_mul(r("15.6")).unwrap();
+        let now = r("13.0").checked_mul(r("15.6")).unwrap();
+        assert_eq!(base, r("162.24"));
+        assert_eq!(now, base.checked_mul(r("1.25")).unwrap());
+        // 387.3 against 309.84 is exactly +25 %
+        let ratio = r("387.3").checked_div(r("309.84")).unwrap();
+        assert_eq!(ratio, r("1.25"));
+    }
+
+    #[test]
+    fn ordering_is_exact_and_total() {
+        assert!(r("0.1") < r("0.10000000000000000001"));
+        assert!(r("-0.5") < r("-0.25"));
+        assert_eq!(r("2.50").cmp(&r("2.5")), Ordering::Equal);
+        let third = Rational::new(1, 3).unwrap();
+        let big = Rational::new(i128::MAX / 3, i128::MAX - 7).unwrap();
+        assert!(big < third);
+        assert!(Rational::new(-7, 2).unwrap() < Rational::new(-3, 1).unwrap());
+    }
+
+    #[test]
+    fn parse_rejects_junk() {
+        for bad in ["", "-", ".", "1.2.3", "1e3", "abc", "12,5", "1 2"] {
+            assert!(bad.parse::<Rational>().is_err(), "{bad}");
+        }
+        assert_eq!(r(".5"), Rational::new(1, 2).unwrap());
+    }
+
+    #[test]
+    fn display() {
+        assert_eq!(r("202.80").to_string(), "202.8");
+        assert_eq!(Rational::new(1, 3).unwrap().to_string(), "~0.3333");
+        assert_eq!(r("-0.25").to_string(), "-0.25");
+        assert_eq!(Rational::new(2, 3).unwrap().to_decimal_string(1), "0.7");
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        let big = Rational::from_int(i64::MAX);
+        let huge = big.checked_mul(big).unwrap().checked_mul(big);
+        assert_eq!(huge, Err(ArithmeticError::Overflow));
+    }
+
+    #[test]
+    fn calendar_months_clamp() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(add_months(d("2025-01-01"), 6), Some(d("2025-07-01")));
+        assert_eq!(add_months(d("2025-08-31"), 6), Some(d("2026-02-28")));
+        assert_eq!(add_months(d("2027-08-31"), 6), Some(d("2028-02-29")));
+        assert_eq!(add_months(d("2024-03-04"), 3), Some(d("2024-06-04")));
+        assert_eq!(add_months(d("2025-01-31"), -1), Some(d("2024-12-31")));
+        assert_eq!(days_between(d("2028-01-01"), d("2028-07-01")), 182);
+    }
+}
