@@ -1588,6 +1588,25 @@ impl<'a, 'd> Lowerer<'a, 'd> {
     fn resolve_name(&mut self, n: &ast::Name, exp: Option<Ty>) -> Option<Resolved> {
         let text = n.text.as_str();
         let span = n.span;
+        // Where an enumeration is expected and the name is one of its values, the
+        // value wins (`irano.late_pd_reference == baseline`).
+        if let Some(Ty {
+            base: Base::Enum(id),
+            ..
+        }) = exp
+        {
+            if !text.contains('.') {
+                if let Some(i) = self
+                    .enums
+                    .get(usize::from(id.0))
+                    .and_then(|e| e.variants.iter().position(|v| v == text))
+                {
+                    let v = Value::Sym(u16::try_from(i).unwrap_or(u16::MAX));
+                    let ty = Ty::enumeration(id);
+                    return Some(Resolved::Value(self.mk(ExprKind::Const(v), ty, span)));
+                }
+            }
+        }
         if let Some(&ix) = self.param_ix.get(text) {
             let ty = self.params.get(ix as usize).map(|p| p.ty)?;
             return Some(Resolved::Value(self.mk(ExprKind::Param(ix), ty, span)));

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-mod render;
+use irano_cli::render;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -51,15 +51,15 @@ pub(crate) fn parse_file(src: &str) -> Result<File, Vec<SyntaxError>> {
         return Err(vec![internal(Span::new(0, 0))]);
     };
     let mut lowerer = Lowerer { errors: Vec::new() };
-    match lowerer.file(file) {
-        Ok(f) if lowerer.errors.is_empty() => Ok(f),
-        Ok(_) => Err(lowerer.errors),
-        Err(e) => {
-            lowerer.errors.push(e);
-            lowerer.errors.sort_by_key(|e| e.span().start);
-            Err(lowerer.errors)
-        }
+    let result = lowerer.file(file);
+    let mut errors = lowerer.errors;
+    match result {
+        Ok(f) if errors.is_empty() => return Ok(f),
+        Ok(_) => {}
+        Err(e) => errors.push(e),
     }
+    errors.sort_by_key(|e| e.span().start);
+    Err(errors)
 }
 
 fn internal(span: Span) -> SyntaxError {
@@ -495,7 +495,7 @@ impl Lowerer {
                     let mut value = None;
                     for q in p.into_inner() {
                         match q.as_rule() {
-                            Rule::ident => patterns.push(name(&q)),
+                            Rule::choice_word => patterns.push(name(&q)),
                             Rule::expr => value = Some(self.expr(q, used)?),
                             _ => {}
                         }
@@ -529,7 +529,7 @@ impl Lowerer {
                 Rule::type_choice => {
                     let names = p
                         .into_inner()
-                        .filter(|q| q.as_rule() == Rule::ident)
+                        .filter(|q| q.as_rule() == Rule::choice_word)
                         .map(|q| name(&q))
                         .collect();
                     kind = Some(TypeKind::Choice(names));
@@ -1130,6 +1130,10 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         // `name(` would be a call: not worth saying next to "an operator".
         wants.retain(|(_, w)| *w != "`(`");
     }
+    if !number_before(src, pos) {
+        // "a unit" is worth saying only right after a number (`10 cm`).
+        wants.retain(|(_, w)| *w != "a unit");
+    }
     wants.sort();
     wants.dedup();
     let words: Vec<&str> = wants.iter().map(|(_, w)| *w).collect();
@@ -1141,7 +1145,9 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     };
     let label = format!("found {found}");
     let at_eof = pos >= src.len();
-    let help = if let (Some(k), true) = (keyword, has("a name") || has("an expression")) {
+    let help = if let (Some(k), true) = (keyword, has("an expression")) {
+        format!("an expression is missing before `{k}` (a keyword cannot be a name)")
+    } else if let (Some(k), true) = (keyword, has("a name")) {
         format!("`{k}` is a keyword and cannot be used as a name")
     } else if has("`criterion`") {
         "a rule file starts with `criterion \"id\" {`".to_string()
@@ -1158,7 +1164,7 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         "a rule reads `rule ID when CONDITION then ...` or `rule ID otherwise then ...`".to_string()
     } else if has("`=`") && found == "`==`" {
         "an assignment is written with a single `=`".to_string()
-    } else if has("a unit") && number_before(src, pos) {
+    } else if has("a unit") {
         "the units are `mm`, `mm2`, `ml`, `mg/day`, `day(s)`, `week(s)`, `month(s)` and `%`"
             .to_string()
     } else if has("a match arm") {

@@ -114,23 +114,17 @@ pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
                     ));
                 }
             }
-            b')' | b'}' | b']' => {
-                if frames.len() > 1 {
-                    let open = frames.pop().unwrap_or(0);
-                    depth = depth.saturating_sub(open + 1);
-                }
-                // A closing bracket with nothing open is left for pest to report.
+            // A closing bracket with nothing open is left for pest to report.
+            b')' | b'}' | b']' if frames.len() > 1 => {
+                let open = frames.pop().unwrap_or(0);
+                depth = depth.saturating_sub(open + 1);
             }
             b',' | b':' => end_expression(&mut frames, &mut depth),
             b'=' => match bytes.get(i + 1) {
                 Some(b'=' | b'>') => i += 1,
                 _ => end_expression(&mut frames, &mut depth),
             },
-            b'<' | b'>' | b'!' => {
-                if bytes.get(i + 1) == Some(&b'=') {
-                    i += 1;
-                }
-            }
+            b'<' | b'>' | b'!' if bytes.get(i + 1) == Some(&b'=') => i += 1,
             _ if is_ident_start(b) => {
                 let start = i;
                 while bytes.get(i).is_some_and(|&c| is_ident_char(c)) {

@@ -1,6 +1,8 @@
-//! Snapshot corpus: `tests/syntax/ok/*.rano` and `rules/*.rano` must parse (their AST
-//! is snapshotted as s-expressions); `tests/syntax/err/*.rano` each hold one mistake
+//! Snapshot corpus: `tests/syntax/ok/*.rano` must parse (their AST is snapshotted as
+//! s-expressions), and so must `rules/*.rano`; `tests/syntax/err/*.rano` each hold one mistake
 //! (the diagnostic is snapshotted).
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers
 
 mod common;
 
@@ -23,7 +25,9 @@ fn ok_files_parse() {
     });
 }
 
-/// Every criterion shipped in `rules/` parses; one named snapshot per file.
+/// Every criterion shipped in `rules/` parses, with sound spans. These files change
+/// while the criteria are written, so they have no snapshot here; a frozen copy of
+/// `rano-hgg-2010.rano` is in `tests/syntax/ok/`.
 #[test]
 fn rule_files_parse() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
@@ -48,8 +52,7 @@ fn rule_files_parse() {
             ),
         };
         common::check_spans(&src, &file);
-        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        insta::assert_snapshot!(format!("rules@{stem}"), common::file(&file));
+        assert!(!file.items.is_empty(), "{}", path.display());
     }
 }
 

@@ -1,5 +1,7 @@
 //! Precedence, literals, names and spans of expressions; nesting limits.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test helpers
+
 mod common;
 
 use irano_exact::Rational;
@@ -8,7 +10,7 @@ use irano_syntax::{parse, SyntaxError};
 
 /// Wraps `text` as the value of a `let` and returns the source and the expression.
 fn parse_expr(text: &str) -> (String, Expr) {
-    let src = format!("criterion \"t\" {{ let x = {text} }}");
+    let src = format!("criterion \"t\" {{ let x = {text}\n}}");
     let file = match parse(&src) {
         Ok(f) => f,
         Err(e) => panic!(
@@ -34,7 +36,7 @@ fn errors(src: &str) -> Vec<SyntaxError> {
     }
 }
 
-fn span_text<'a>(src: &'a str, span: Span) -> &'a str {
+fn span_text(src: &str, span: Span) -> &str {
     &src[span.start..span.end]
 }
 
@@ -249,6 +251,23 @@ fn item_spans_and_names() {
 }
 
 #[test]
+fn names_that_start_with_a_keyword() {
+    assert_eq!(
+        sexpr("index + iffy + notable + order + origin + android + overrides + nullable"),
+        "(+ (+ (+ (+ (+ (+ (+ index iffy) notable) order) origin) android) overrides) nullable)"
+    );
+    assert_eq!(sexpr("truth or falsy"), "(or truth falsy)");
+}
+
+#[test]
+fn crlf_line_endings() {
+    let src = "criterion \"t\" {\r\n  let x = 1 # c\r\n  let y = x\r\n}\r\n";
+    let file = parse(src).unwrap();
+    common::check_spans(src, &file);
+    assert_eq!(file.items.len(), 2);
+}
+
+#[test]
 fn keywords_are_not_names() {
     for src in [
         "criterion \"t\" { let then = 1 }",
@@ -376,8 +395,8 @@ fn nesting_up_to_the_limit_is_accepted() {
     // Deep mixes of brackets, `if`, `match`, sets and calls within the limit.
     let src = format!(
         "criterion \"t\" {{ let x = {}1{} }}",
-        "f(if a then match b { c => {".repeat(15),
-        "} } else 0)".repeat(15)
+        "f(if a then match b { c => {".repeat(12),
+        "} } else 0)".repeat(12)
     );
     assert_eq!(codes(src), ["ok"]);
     let src = format!(

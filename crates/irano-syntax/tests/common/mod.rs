@@ -466,7 +466,6 @@ pub fn check_spans(src: &str, f: &File) {
         })
     };
     fn items(
-        src: &str,
         list: &[Item],
         check_expr: &mut dyn FnMut(&Expr),
         trimmed: &dyn Fn(Span, &str),
@@ -558,14 +557,14 @@ pub fn check_spans(src: &str, f: &File) {
                 }
                 Item::Summary(s) => {
                     trimmed(s.span, "summary");
-                    items(src, &s.items, check_expr, trimmed, name, string);
+                    items(&s.items, check_expr, trimmed, name, string);
                 }
             }
         }
     }
     string(&f.id);
     trimmed(f.span, "file");
-    items(src, &f.items, &mut check_expr, &trimmed, &name, &string);
+    items(&f.items, &mut check_expr, &trimmed, &name, &string);
 }
 
 // ------------------------------------------------------------------ errors

@@ -1,0 +1,4 @@
+//! The `irano-eval` command's logic, as a library so that tests render exactly what
+//! users see. `main.rs` only parses arguments and writes the collected output.
+
+pub mod render;
