@@ -59,11 +59,15 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks the rule file at `path` (and its parents) with `overrides` applied.
-pub fn check_path(path: &Path, overrides: &[Override]) -> Checked {
+/// Checks the rule file at `path` (and its parents, looked up next to it and then in
+/// `include`) with `overrides` applied.
+pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Override]) -> Checked {
     let name = path.display().to_string();
+    let loader = FsLoader {
+        search: include.to_vec(),
+    };
     match std::fs::read_to_string(path) {
-        Ok(text) => check_source(&name, text, &FsLoader, overrides),
+        Ok(text) => check_source(&name, text, &loader, overrides),
         Err(e) => Checked {
             program: None,
             diagnostics: vec![

@@ -998,10 +998,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                         Some((BinKind::Sub, a.ty))
                     }
                     (BinOp::Mul, Base::Num(x), Base::Num(y)) => {
-                        Unit::mul(x, y).map(|u| (BinKind::Mul, Ty::num(u)))
+                        Unit::times(x, y).map(|u| (BinKind::Mul, Ty::num(u)))
                     }
                     (BinOp::Div, Base::Num(x), Base::Num(y)) => {
-                        Unit::div(x, y).map(|u| (BinKind::Div, Ty::num(u)))
+                        Unit::per(x, y).map(|u| (BinKind::Div, Ty::num(u)))
                     }
                     _ => None,
                 };
@@ -1204,7 +1204,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                         if n == 1 { "" } else { "s" },
                         args.len()
                     ),
-                    format!("see the built-in functions in docs/language.md"),
+                    "see the built-in functions in docs/language.md".to_string(),
                 );
                 false
             } else {

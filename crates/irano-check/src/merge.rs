@@ -15,17 +15,29 @@ pub trait Loader {
     fn load(&self, id: &str, from: &str) -> Result<(String, String), String>;
 }
 
-/// Looks for `<id>.rano` in the directory of the extending file.
-pub struct FsLoader;
+/// Looks for `<id>.rano` in the directory of the extending file, then in each of
+/// `search` in order (the CLI's `--include DIR`).
+#[derive(Debug, Clone, Default)]
+pub struct FsLoader {
+    pub search: Vec<PathBuf>,
+}
 
 impl Loader for FsLoader {
     fn load(&self, id: &str, from: &str) -> Result<(String, String), String> {
-        let dir = Path::new(from).parent().unwrap_or(Path::new(""));
-        let path: PathBuf = dir.join(format!("{id}.rano"));
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok((path.display().to_string(), text)),
-            Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+        if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+            return Err(format!("`{id}` is not a criterion id"));
         }
+        let dir = Path::new(from).parent().unwrap_or(Path::new(""));
+        let file = format!("{id}.rano");
+        let mut tried = Vec::new();
+        for d in std::iter::once(dir).chain(self.search.iter().map(PathBuf::as_path)) {
+            let path: PathBuf = d.join(&file);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => return Ok((path.display().to_string(), text)),
+                Err(_) => tried.push(format!("`{}`", path.display())),
+            }
+        }
+        Err(format!("looked for {}", tried.join(", ")))
     }
 }
 
@@ -166,7 +178,7 @@ pub fn load_chain(
                         .at(&file, parent.span)
                         .label("extended here")
                         .help(format!(
-                            "{why}; a parent criterion must be a file named `{}.rano` next to this one",
+                            "{why}; put `{}.rano` next to this file or name its folder with `--include DIR`",
                             parent.value
                         )),
                     );

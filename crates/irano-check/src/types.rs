@@ -36,7 +36,7 @@ impl Unit {
     }
 
     /// `a * b`, if it has a unit the language knows.
-    pub fn mul(a: Unit, b: Unit) -> Option<Unit> {
+    pub fn times(a: Unit, b: Unit) -> Option<Unit> {
         match (a, b) {
             (Unit::One, u) | (u, Unit::One) => Some(u),
             (Unit::Mm, Unit::Mm) => Some(Unit::Mm2),
@@ -45,7 +45,7 @@ impl Unit {
     }
 
     /// `a / b`, if it has a unit the language knows.
-    pub fn div(a: Unit, b: Unit) -> Option<Unit> {
+    pub fn per(a: Unit, b: Unit) -> Option<Unit> {
         match (a, b) {
             (u, Unit::One) => Some(u),
             (a, b) if a == b => Some(Unit::One),

@@ -31,6 +31,10 @@ struct Cli {
     /// How to print diagnostics: `human` (with the source underlined) or `json` (one object per line).
     #[arg(long, value_enum, default_value_t = ErrorFormat::Human, global = true)]
     error_format: ErrorFormat,
+    /// Also look for parent criteria (`extends "id"`) in this folder; repeatable.
+    /// A parent is first looked for next to the file that extends it.
+    #[arg(long, value_name = "DIR", global = true)]
+    include: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
 fn run() -> ExitCode {
     let cli = Cli::parse();
     let mut out = render::Output::new(cli.error_format_is_json(), std::io::stderr().is_terminal());
+    out.include = cli.include.clone();
     let code = match cli.command {
         Command::Check { rules, set } => render::check(&mut out, &rules, &set),
         Command::Eval {

@@ -19,6 +19,8 @@ pub struct Output {
     pub err: String,
     json_errors: bool,
     handler: GraphicalReportHandler,
+    /// Folders where parent criteria are looked up (`--include`).
+    pub include: Vec<PathBuf>,
 }
 
 impl Output {
@@ -34,6 +36,7 @@ impl Output {
             err: String::new(),
             json_errors,
             handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+            include: Vec::new(),
         }
     }
 
@@ -105,7 +108,7 @@ fn overrides(out: &mut Output, set: &[String]) -> Option<Vec<Override>> {
 
 /// Checks one rule file; reports its diagnostics; returns the program when clean.
 fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
-    let checked = irano_check::check_path(rules, set);
+    let checked = irano_check::check_path(rules, &out.include, set);
     for d in &checked.diagnostics {
         out.diagnostic(d);
     }
@@ -332,9 +335,15 @@ pub fn table(s: &mut String, r: &CaseResult) {
         .map(|a| a.values.iter().map(|v| v.name.clone()).collect())
         .unwrap_or_default();
     let mut rows: Vec<Vec<String>> = Vec::new();
+    // criteria without treatment guidance decide nothing per scan: no decision column
+    let decisions = r.assessments.iter().any(|a| a.decision.is_some());
     let mut head = vec!["date".to_string(), "day".into(), "role".into()];
     head.extend(names.iter().cloned());
-    head.extend(["response".into(), "decision".into(), "rule".into()]);
+    head.push("response".into());
+    if decisions {
+        head.push("decision".into());
+    }
+    head.push("rule".into());
     rows.push(head);
     for a in &r.assessments {
         let mut row = vec![
@@ -358,7 +367,9 @@ pub fn table(s: &mut String, r: &CaseResult) {
             row.push(v);
         }
         row.push(a.response.clone().unwrap_or_else(|| "-".into()));
-        row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
+        if decisions {
+            row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
+        }
         row.push(match (&a.rule, &a.reason) {
             (Some(rule), _) => rule.clone(),
             (None, Some(reason)) if a.role != ScanRole::Baseline => reason.clone(),

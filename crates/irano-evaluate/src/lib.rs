@@ -1111,6 +1111,28 @@ impl<'p> Evaluator<'p> {
                 let _ = write!(out, " {sym} ");
                 self.operand(cx, b, vb, out);
             }
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                // explain the arm that was taken
+                let v = self.eval(cx, scrutinee)?;
+                let arm = match v {
+                    Value::Sym(sv) => arms
+                        .iter()
+                        .find(|(pats, _)| pats.contains(&sv))
+                        .map(|(_, x)| x),
+                    _ => None,
+                }
+                .or(default.as_deref());
+                self.operand(cx, scrutinee, v, out);
+                out.push_str(": ");
+                if let Some(arm) = arm {
+                    let arm = arm.clone();
+                    self.explain(cx, &arm, out, depth)?;
+                }
+            }
             ExprKind::ScanLet(li, s)
                 if depth < 2 && e.ty == Ty::BOOL && matches!(s.kind, ExprKind::CurScan) =>
             {

@@ -310,7 +310,7 @@ impl PartialOrd for Rational {
 
 impl fmt::Display for Rational {
     /// Exact decimal when the fraction terminates (within 12 places), otherwise rounded
-    /// to 4 places and marked with `~`.
+    /// to 2 places and marked with `~`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.terminates() {
             let s = self.to_decimal_string(12);
@@ -318,7 +318,7 @@ impl fmt::Display for Rational {
                 return f.write_str(&s);
             }
         }
-        write!(f, "~{}", self.to_decimal_string(4))
+        write!(f, "~{}", self.to_decimal_string(2))
     }
 }
 
@@ -388,9 +388,26 @@ mod tests {
         assert!(r("-0.5") < r("-0.25"));
         assert_eq!(r("2.50").cmp(&r("2.5")), Ordering::Equal);
         let third = Rational::new(1, 3).unwrap();
+        // floor(M/3) / (M - 7) is just above 1/3 (M = 2^127 - 1 = 1 mod 3); cross
+        // multiplication would overflow here, the continued-fraction comparison does not.
         let big = Rational::new(i128::MAX / 3, i128::MAX - 7).unwrap();
-        assert!(big < third);
+        assert!(big > third);
         assert!(Rational::new(-7, 2).unwrap() < Rational::new(-3, 1).unwrap());
+    }
+
+    #[test]
+    fn ordering_agrees_with_cross_multiplication() {
+        let mut all = Vec::new();
+        for n in -12..=12 {
+            for d in 1..=9 {
+                all.push((n, d, Rational::new(n, d).unwrap()));
+            }
+        }
+        for (a, b, x) in &all {
+            for (c, d, y) in &all {
+                assert_eq!(x.cmp(y), (a * d).cmp(&(c * b)), "{a}/{b} vs {c}/{d}");
+            }
+        }
     }
 
     #[test]
@@ -404,7 +421,7 @@ mod tests {
     #[test]
     fn display() {
         assert_eq!(r("202.80").to_string(), "202.8");
-        assert_eq!(Rational::new(1, 3).unwrap().to_string(), "~0.3333");
+        assert_eq!(Rational::new(1, 3).unwrap().to_string(), "~0.33");
         assert_eq!(r("-0.25").to_string(), "-0.25");
         assert_eq!(Rational::new(2, 3).unwrap().to_decimal_string(1), "0.7");
     }
