@@ -733,7 +733,10 @@ fn apply_overrides(
                 lw.push(
                     Diagnostic::error(
                         "check::bad_param_value",
-                        format!("`--set {}={}`: `{}` is {type_text}", o.key, o.value, o.key),
+                        format!(
+                            "`--set {}={}`: `{}` is not a valid value for `{}` ({type_text})",
+                            o.key, o.value, o.value, o.key
+                        ),
                     )
                     .help(why),
                 );

@@ -12,7 +12,7 @@ use irano_cli::render;
 const EXAMPLES: &str = "\
 Examples:
   irano-eval check rules/*.rano
-  irano-eval eval --rules rules/irano-2015.rano examples/irano-upd-confirmed.yaml
+  irano-eval eval --rules rules/irano-2015.rano examples/irano-worked-example.yaml
   irano-eval eval --rules rules/irano-2015.rano --set irano.confirm_interval=days_84 cases/
   irano-eval eval --rules rules/rano-hgg-2010.rano --format json cohort.jsonl
   irano-eval params rules/irano-2015.rano";
@@ -53,7 +53,7 @@ enum Command {
     },
     /// Evaluate a criterion on cases and print per-scan responses and the summary.
     #[command(
-        after_help = "Examples:\n  irano-eval eval --rules rules/irano-2015.rano examples/irano-upd-confirmed.yaml\n  irano-eval eval --rules rules/rano-hgg-2010.rano --set confirmation_min_days=56 --format json cases/"
+        after_help = "Examples:\n  irano-eval eval --rules rules/irano-2015.rano examples/irano-worked-example.yaml\n  irano-eval eval --rules rules/rano-hgg-2010.rano --set confirmation_min_days=56 --format json cases/"
     )]
     Eval {
         /// The criterion's rule file.

@@ -91,7 +91,9 @@ impl Output {
     }
 }
 
-fn overrides(out: &mut Output, set: &[String]) -> Option<Vec<Override>> {
+/// Reads every `--set`; reports the malformed ones and returns the rest, so that the
+/// checker can report unknown keys and bad values in the same run.
+fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, bool) {
     let mut v = Vec::new();
     let mut ok = true;
     for s in set {
@@ -103,7 +105,7 @@ fn overrides(out: &mut Output, set: &[String]) -> Option<Vec<Override>> {
             }
         }
     }
-    ok.then_some(v)
+    (v, ok)
 }
 
 /// Checks one rule file; reports its diagnostics; returns the program when clean.
@@ -116,10 +118,8 @@ fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
 }
 
 pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
-    let Some(set) = overrides(out, set) else {
-        return 2;
-    };
-    let mut failed = 0usize;
+    let (set, set_ok) = overrides(out, set);
+    let mut failed = usize::from(!set_ok);
     for r in rules {
         match load(out, r, &set) {
             Some(p) => {
@@ -203,10 +203,8 @@ pub fn eval(
     cases: &[PathBuf],
     format: Format,
 ) -> u8 {
-    let Some(set) = overrides(out, set) else {
-        return 2;
-    };
-    let program = load(out, rules, &set);
+    let (set, set_ok) = overrides(out, set);
+    let program = load(out, rules, &set).filter(|_| set_ok);
     // Read every case before evaluating anything: a bad file stops the run.
     let mut all = Vec::new();
     let mut bad = false;

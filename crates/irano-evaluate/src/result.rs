@@ -73,7 +73,9 @@ pub struct AssessmentResult {
     /// Why the scan has no response, when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The criterion's `show` values, with units.
+    /// The criterion's `show` values, with units, in the criterion's order
+    /// (a JSON object; `null` where a value is absent).
+    #[serde(serialize_with = "values_as_map")]
     pub values: Vec<ShownValue>,
     /// Every rule that fired on this scan, in order.
     pub fired: Vec<Fired>,
@@ -96,4 +98,13 @@ pub struct Fired {
     pub because: Option<String>,
     pub explain: String,
     pub set: Vec<String>,
+}
+
+fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(values.len()))?;
+    for v in values {
+        m.serialize_entry(&v.name, &v.value)?;
+    }
+    m.end()
 }

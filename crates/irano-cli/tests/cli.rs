@@ -1,0 +1,218 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The command line as a user sees it: exit code, standard output and standard error.
+
+use std::path::Path;
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Runs `irano-eval ARGS` from the repository root and renders what it printed.
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("irano-eval runs");
+    format!(
+        "$ irano-eval {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "signal".into()),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn check_the_shipped_rules() {
+    insta::assert_snapshot!(run(&[
+        "check",
+        "rules/rano-hgg-2010.rano",
+        "rules/irano-2015.rano"
+    ]));
+}
+
+#[test]
+fn check_reports_every_error_with_its_place() {
+    let out = run(&[
+        "check",
+        "--include",
+        "rules",
+        "tests/cli/amendment-typo.rano",
+    ]);
+    assert!(out.contains("exit: 2"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn check_errors_as_json() {
+    insta::assert_snapshot!(run(&[
+        "check",
+        "--error-format",
+        "json",
+        "--include",
+        "rules",
+        "tests/cli/amendment-typo.rano"
+    ]));
+}
+
+#[test]
+fn eval_table() {
+    insta::assert_snapshot!(run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "examples/irano-worked-example.yaml"
+    ]));
+}
+
+#[test]
+fn eval_json_follows_the_result_contract() {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .args([
+            "eval",
+            "--rules",
+            "rules/irano-2015.rano",
+            "--format",
+            "json",
+            "examples/irano-worked-example.yaml",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // the contract's fields (shared/spec/case-format.md, Results)
+    assert_eq!(v["patient"], "EXAMPLE-IRANO-1");
+    assert_eq!(v["criterion"]["id"], "irano-2015");
+    assert_eq!(v["best_overall_response"], "PD");
+    assert_eq!(v["pd_date"], "2024-03-04");
+    assert_eq!(v["pd_confirmed_on"], "2024-06-10");
+    assert_eq!(v["final_decision"], "DISCONTINUE");
+    let a = v["assessments"].as_array().unwrap();
+    assert_eq!(a.len(), 4, "every input scan appears");
+    assert_eq!(a[0]["role"], "baseline");
+    assert_eq!(a[0]["response"], serde_json::Value::Null);
+    assert_eq!(a[1]["response"], "UPD");
+    assert_eq!(a[1]["decision"], "CONTINUE");
+    assert_eq!(a[1]["rule"], "irano.upd.initial");
+    assert!(a[1]["explain"].as_str().unwrap().contains("390 mm2"));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn eval_jsonl_one_line_per_case() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--format",
+        "jsonl",
+        "examples/rano-hgg-partial-response.yaml",
+        "examples/irano-worked-example.yaml",
+    ]);
+    let stdout = out
+        .split("--- stdout\n")
+        .nth(1)
+        .unwrap()
+        .split("--- stderr")
+        .next()
+        .unwrap();
+    assert_eq!(stdout.lines().count(), 2);
+    for line in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+}
+
+#[test]
+fn set_changes_the_result() {
+    let case = "tests/worked/irano-2015/032-confirm-interval-default.yaml";
+    let default = run(&["eval", "--rules", "rules/irano-2015.rano", case]);
+    let changed = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "irano.confirm_interval=days_84",
+        case,
+    ]);
+    assert!(default.contains("confirmed on: 2025-06-09"));
+    assert!(changed.contains("confirmed on: 2025-05-26"));
+    insta::assert_snapshot!(changed);
+}
+
+#[test]
+fn set_with_a_wrong_key_or_value_is_a_diagnostic() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "irano.confirm_intervall=days_84",
+        "--set",
+        "irano.window_months=six",
+        "--set",
+        "irano.confirm_interval=days_85",
+        "--set",
+        "noequals",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(out.contains("exit: 2"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_bad_case_file_is_located_and_nothing_is_evaluated() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "examples/rano-hgg-partial-response.yaml",
+        "tests/cli/bad-case.yaml",
+    ]);
+    assert!(out.contains("exit: 2"));
+    assert!(out.contains("--- stdout\n--- stderr"), "no partial output");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn case_errors_as_json() {
+    insta::assert_snapshot!(run(&[
+        "eval",
+        "--error-format",
+        "json",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/bad-case.yaml"
+    ]));
+}
+
+#[test]
+fn params_lists_types_defaults_and_sources() {
+    insta::assert_snapshot!(run(&["params", "rules/irano-2015.rano"]));
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = run(&["--help"]);
+    assert!(out.contains("Examples:"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn missing_rule_file() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/nope.rano",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(out.contains("exit: 2"));
+    insta::assert_snapshot!(out);
+}
