@@ -57,6 +57,9 @@ impl Override {
 pub struct Checked {
     pub program: Option<Program>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The file is an overlay: it parsed, and is checked as part of the criteria that
+    /// apply it (`extends "base" with "overlay"`); it has no program of its own.
+    pub overlay: Option<String>,
 }
 
 /// Checks the rule file at `path` (and its parents, looked up next to it and then in
@@ -69,6 +72,7 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     match std::fs::read_to_string(path) {
         Ok(text) => check_source(&name, text, &loader, overrides),
         Err(e) => Checked {
+            overlay: None,
             program: None,
             diagnostics: vec![
                 Diagnostic::error("check::io", format!("cannot read `{name}`: {e}"))
@@ -86,7 +90,8 @@ pub fn check_source(
     overrides: &[Override],
 ) -> Checked {
     let mut diags = Vec::new();
-    let program = check_inner(name, text, loader, overrides, &mut diags);
+    let mut overlay = None;
+    let program = check_inner(name, text, loader, overrides, &mut diags, &mut overlay);
     let has_errors = diags.iter().any(Diagnostic::is_error);
     diags.sort_by_key(|d| {
         d.location
@@ -97,6 +102,7 @@ pub fn check_source(
     Checked {
         program: if has_errors { None } else { program },
         diagnostics: diags,
+        overlay,
     }
 }
 
@@ -106,8 +112,15 @@ fn check_inner(
     loader: &dyn Loader,
     overrides: &[Override],
     diags: &mut Vec<Diagnostic>,
+    overlay: &mut Option<String>,
 ) -> Option<Program> {
     let chain = merge::load_chain(name, text, loader, diags)?;
+    if let Some(leaf) = chain.asts.last() {
+        if leaf.kind == ast::FileKind::Overlay {
+            *overlay = Some(leaf.id.value.clone());
+            return None;
+        }
+    }
     let merged = merge::merge(&chain, diags);
     let ids: Vec<String> = chain.asts.iter().map(|a| a.id.value.clone()).collect();
     let files = &chain.files;

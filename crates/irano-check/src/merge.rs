@@ -107,35 +107,47 @@ pub struct Chain {
 
 const MAX_CHAIN: usize = 32;
 
-/// Reads `name`/`text` and every parent it extends. Collects syntax errors of every file.
+/// Reads and parses one file, collecting its syntax errors.
+fn parse_file(
+    name: String,
+    text: String,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Arc<SourceText>, ast::File)> {
+    let file = Arc::new(SourceText { name, text });
+    match irano_syntax::parse(&file.text) {
+        Ok(ast) => Some((file, ast)),
+        Err(errors) => {
+            for e in errors {
+                let mut d = Diagnostic::error(e.code(), e.message())
+                    .at(&file, e.span())
+                    .label(e.label());
+                if !e.help().is_empty() {
+                    d = d.help(e.help());
+                }
+                diags.push(d);
+            }
+            None
+        }
+    }
+}
+
+/// Reads `name`/`text`, every parent it extends and every overlay applied along the way.
+/// The chain is root first; each file's overlays come just before it. Collects syntax
+/// errors of every file.
 pub fn load_chain(
     name: &str,
     text: String,
     loader: &dyn Loader,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Chain> {
+    // built leaf first, reversed at the end
     let mut files = Vec::new();
-    let mut asts = Vec::new();
+    let mut asts: Vec<ast::File> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let mut next = Some((name.to_string(), text));
+    let mut failed = false;
     while let Some((name, text)) = next.take() {
-        let file = Arc::new(SourceText { name, text });
-        let parsed = irano_syntax::parse(&file.text);
-        let ast = match parsed {
-            Ok(ast) => ast,
-            Err(errors) => {
-                for e in errors {
-                    let mut d = Diagnostic::error(e.code(), e.message())
-                        .at(&file, e.span())
-                        .label(e.label());
-                    if !e.help().is_empty() {
-                        d = d.help(e.help());
-                    }
-                    diags.push(d);
-                }
-                return None;
-            }
-        };
+        let (file, ast) = parse_file(name, text, diags)?;
         if seen.contains(&ast.id.value) {
             diags.push(
                 Diagnostic::error(
@@ -186,11 +198,89 @@ pub fn load_chain(
                 }
             }
         }
+        let mut overlays = Vec::new();
+        for w in &ast.with {
+            let loaded = match loader.load(&w.value, &file.name) {
+                Ok((oname, otext)) => parse_file(oname, otext, diags),
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error("check::unknown_overlay", format!("cannot find overlay `{}`", w.value))
+                            .at(&file, w.span)
+                            .label("applied here")
+                            .help(format!(
+                                "{why}; put `{}.rano` next to this file or name its folder with `--include DIR`",
+                                w.value
+                            )),
+                    );
+                    failed = true;
+                    continue;
+                }
+            };
+            let Some((ofile, oast)) = loaded else {
+                failed = true;
+                continue;
+            };
+            if oast.kind != ast::FileKind::Overlay {
+                diags.push(
+                    Diagnostic::error("check::not_an_overlay", format!("`{}` is a criterion, not an overlay", w.value))
+                        .at(&file, w.span)
+                        .help("`with` applies files that begin with `overlay \"id\"`; a criterion is extended with `extends`"),
+                );
+                failed = true;
+                continue;
+            }
+            if oast.id.value != w.value {
+                diags.push(
+                    Diagnostic::error(
+                        "check::wrong_id",
+                        format!("`{}` holds overlay `{}`", ofile.name, oast.id.value),
+                    )
+                    .at(&ofile, oast.id.span)
+                    .help("name the file after the id it declares"),
+                );
+                failed = true;
+                continue;
+            }
+            if seen.contains(&oast.id.value) {
+                diags.push(
+                    Diagnostic::error(
+                        "check::extends_cycle",
+                        format!("overlay `{}` is applied twice", w.value),
+                    )
+                    .at(&file, w.span)
+                    .help("apply an overlay once in a chain"),
+                );
+                failed = true;
+                continue;
+            }
+            seen.push(oast.id.value.clone());
+            overlays.push((ofile, oast));
+        }
         files.push(file);
         asts.push(ast);
+        for (ofile, oast) in overlays.into_iter().rev() {
+            files.push(ofile);
+            asts.push(oast);
+        }
+    }
+    if failed {
+        return None;
     }
     files.reverse();
     asts.reverse();
+    if let (Some(root), Some(rfile)) = (asts.first(), files.first()) {
+        if root.kind == ast::FileKind::Overlay && asts.len() > 1 {
+            diags.push(
+                Diagnostic::error(
+                    "check::overlay_extended",
+                    format!("`{}` extends an overlay", rfile.name),
+                )
+                .at(rfile, root.id.span)
+                .help("extend a criterion and apply the overlay with `with`"),
+            );
+            return None;
+        }
+    }
     Some(Chain { files, asts })
 }
 
@@ -220,7 +310,7 @@ pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
         m.id = file.id.value.clone();
         let is_root = i == 0;
         // the leaf's header wins; a child without `version` has none of its own
-        if !is_root {
+        if !is_root && file.kind == ast::FileKind::Criterion {
             m.version = None;
             m.title = None;
         }

@@ -121,7 +121,22 @@ pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
     let (set, set_ok) = overrides(out, set);
     let mut failed = usize::from(!set_ok);
     for r in rules {
-        match load(out, r, &set) {
+        let checked = irano_check::check_path(r, &out.include, &set);
+        for d in &checked.diagnostics {
+            out.diagnostic(d);
+        }
+        if let (Some(id), false) = (
+            &checked.overlay,
+            checked.diagnostics.iter().any(|d| d.is_error()),
+        ) {
+            let _ = writeln!(
+                out.out,
+                "ok   {}  (overlay {id}: checked as part of the criteria that apply it)",
+                r.display()
+            );
+            continue;
+        }
+        match checked.program {
             Some(p) => {
                 let _ = writeln!(
                     out.out,

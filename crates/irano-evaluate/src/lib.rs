@@ -1134,7 +1134,7 @@ impl<'p> Evaluator<'p> {
                 }
             }
             ExprKind::ScanLet(li, s)
-                if depth < 2 && e.ty == Ty::BOOL && matches!(s.kind, ExprKind::CurScan) =>
+                if depth < 4 && e.ty == Ty::BOOL && matches!(s.kind, ExprKind::CurScan) =>
             {
                 let Some(l) = p.lets.get(*li as usize) else {
                     return Ok(());

@@ -49,13 +49,24 @@ pub struct Str {
     pub span: Span,
 }
 
-/// `criterion "id" extends "parent" { items }`
+/// `criterion "id" extends "parent" with "overlay", ... { items }` or `overlay "id" { items }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct File {
+    pub kind: FileKind,
     pub id: Str,
     pub extends: Option<Str>,
+    /// Overlays applied, in order, on top of the parent before this file's own items.
+    pub with: Vec<Str>,
     pub items: Vec<Item>,
     pub span: Span,
+}
+
+/// A criterion, or an overlay: a reusable set of changes applied to criteria with
+/// `extends "base" with "overlay"` (iRANO's rules on the HGG, LGG and BM bases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Criterion,
+    Overlay,
 }
 
 #[derive(Debug, Clone, PartialEq)]

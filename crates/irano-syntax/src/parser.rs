@@ -549,23 +549,38 @@ impl Lowerer {
 
     fn file(&mut self, pair: Pair<'_, Rule>) -> Fatal<File> {
         let mut strings = Vec::new();
+        let mut with = Vec::new();
         let mut items = Vec::new();
         let mut start = None;
         let mut end = 0;
+        let mut kind = crate::ast::FileKind::Criterion;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::kw_criterion => start = Some(p.as_span().start()),
+                Rule::kw_overlay => {
+                    start = Some(p.as_span().start());
+                    kind = crate::ast::FileKind::Overlay;
+                }
                 Rule::string => strings.push(self.string(&p)),
+                Rule::with_list => {
+                    for q in p.into_inner() {
+                        if q.as_rule() == Rule::string {
+                            with.push(self.string(&q));
+                        }
+                    }
+                }
                 Rule::rbrace => end = p.as_span().end(),
-                Rule::EOI | Rule::kw_extends | Rule::lbrace => {}
+                Rule::EOI | Rule::kw_extends | Rule::kw_with | Rule::lbrace => {}
                 _ => items.push(self.item(p)?),
             }
         }
         let span = Span::new(start.unwrap_or(0), end);
         let mut strings = strings.into_iter();
         Ok(File {
+            kind,
             id: need(strings.next(), span)?,
             extends: strings.next(),
+            with,
             items,
             span,
         })
@@ -888,6 +903,8 @@ fn describe(rule: Rule) -> (u8, &'static str) {
     match rule {
         R::kw_criterion | R::file => (0, "`criterion`"),
         R::kw_extends => (0, "`extends`"),
+        R::kw_overlay => (0, "`overlay`"),
+        R::kw_with | R::with_list => (0, "`with`"),
         R::kw_version | R::version_item => (0, "`version`"),
         R::kw_title | R::title_item => (0, "`title`"),
         R::kw_cite | R::cite_clause | R::cite_item => (0, "`cite`"),
@@ -1013,7 +1030,9 @@ const DECLARATION_WORDS: &[&str] = &[
 
 const KEYWORDS: &[&str] = &[
     "criterion",
+    "overlay",
     "extends",
+    "with",
     "version",
     "title",
     "cite",
