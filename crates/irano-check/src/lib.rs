@@ -93,10 +93,11 @@ pub fn check_source(
     let mut overlay = None;
     let program = check_inner(name, text, loader, overrides, &mut diags, &mut overlay);
     let has_errors = diags.iter().any(Diagnostic::is_error);
+    // the checked file's own problems first, then its parents', each in text order
     diags.sort_by_key(|d| {
         d.location
             .as_ref()
-            .map(|l| (l.file.name.clone(), l.span.start))
+            .map(|l| (l.file.name != name, l.file.name.clone(), l.span.start))
             .unwrap_or_default()
     });
     Checked {
@@ -356,7 +357,7 @@ fn check_inner(
             lw_push(&mut lw, d);
         } else if !assigning
             .iter()
-            .any(|t| t.rules.last().is_some_and(|r| r.when.is_none()))
+            .any(|t| t.rules.iter().any(|r| r.when.is_none()))
         {
             program_ok = false;
             let t = assigning

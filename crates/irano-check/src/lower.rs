@@ -114,6 +114,10 @@ pub struct Lowerer<'a, 'd> {
     def_limit: (usize, usize),
     inline_depth: usize,
     nodes: usize,
+    /// Lets being lowered, outermost first (to show a cycle's path).
+    let_stack: Vec<String>,
+    /// The defs being inlined (to name recursion).
+    def_stack: Vec<String>,
 }
 
 impl<'a, 'd> Lowerer<'a, 'd> {
@@ -143,6 +147,8 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             def_limit: (0, m.scan.defs.len()),
             inline_depth: 0,
             nodes: 0,
+            let_stack: Vec::new(),
+            def_stack: Vec::new(),
         }
     }
 
@@ -174,6 +180,23 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             enums: &self.enums,
         }
         .to_string()
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Every failure must be explained: a lowering that failed without a diagnostic is a
+    /// checker bug, reported as such rather than silently dropping a rule or a let.
+    fn internal_if_silent(&mut self, failed: bool, errors_before: usize, span: Span) {
+        if failed && self.error_count() == errors_before {
+            self.err(
+                span,
+                "check::internal",
+                "the checker could not understand this, and did not say why".into(),
+                "this is a bug in irano; please report it with this rule file",
+            );
+        }
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -344,6 +367,15 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         for st in &m.states {
             self.file = st.file;
             self.ctx = Ctx::Case;
+            if st.node.name.text.contains('.') {
+                self.err(
+                    st.node.name.span,
+                    "check::dotted_name",
+                    format!("state `{}` has a dot in its name", st.node.name.text),
+                    "only parameters may have dotted names; write `_` instead",
+                );
+                continue;
+            }
             let Some((ty, _)) = self.lower_type(&st.node.ty, &st.node.name.text) else {
                 continue;
             };
@@ -419,7 +451,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         if ctx == Ctx2::Summary {
             self.def_limit = (1, self.m.summary.defs.len());
         }
-        self.lower(e, exp)
+        let before = self.error_count();
+        let out = self.lower(e, exp);
+        self.internal_if_silent(out.is_none(), before, e.span);
+        out
     }
 
     /// Lowers every let of a section, returning them and a dependency order.
@@ -492,12 +527,16 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             LetStatus::Failed => return None,
             LetStatus::InProgress => {
                 let decl = *self.lets(w).decls.get(i)?;
+                let name = decl.node.name.text.clone();
+                let start = self.let_stack.iter().position(|n| *n == name).unwrap_or(0);
+                let mut path: Vec<String> = self.let_stack.get(start..).unwrap_or(&[]).to_vec();
+                path.push(name.clone());
                 self.err_at(
                     decl.file,
                     decl.node.name.span,
                     "check::cycle",
-                    format!("`{}` depends on itself", decl.node.name.text),
-                    "a let cannot use its own value on the same scan; use `previous.NAME` through a state variable, or split it".into(),
+                    format!("`{name}` depends on itself: {}", path.join(" -> ")),
+                    "a let is computed from others on the same scan, so the chain must end; read an earlier scan's value instead (`previous.NAME`) or split the computation".into(),
                 );
                 if let Some(s) = self.lets_mut(w).status.get_mut(i) {
                     *s = LetStatus::Failed;
@@ -510,6 +549,16 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             *s = LetStatus::InProgress;
         }
         let decl = *self.lets(w).decls.get(i)?;
+        self.let_stack.push(decl.node.name.text.clone());
+        if decl.node.name.text.contains('.') && w != Which::Lesion {
+            self.err_at(
+                decl.file,
+                decl.node.name.span,
+                "check::dotted_name",
+                format!("let `{}` has a dot in its name", decl.node.name.text),
+                "only parameters may have dotted names (`irano.window_months`); lesion-level lets start with `lesion.`; write `_` instead".into(),
+            );
+        }
         let ctx = self.lets(w).ctx;
         // save the caller's lowering state
         let saved = (
@@ -532,7 +581,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             Some(t) => self.lower_type(t, &decl.node.name.text).map(|x| x.0),
             None => None,
         };
+        let errors_before = self.error_count();
         let mut lowered = self.lower(&decl.node.value, declared);
+        self.internal_if_silent(lowered.is_none(), errors_before, decl.node.value.span);
         if let (Some(e), Some(want)) = (&lowered, declared) {
             if !self.fits(e.ty, want) {
                 let (w2, g) = (self.ty_name(want), self.ty_name(e.ty));
@@ -566,6 +617,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             self.file,
             self.def_limit,
         ) = saved;
+        self.let_stack.pop();
         let ok = lowered.is_some();
         let table = self.lets_mut(w);
         if let Some(s) = table.status.get_mut(i) {
@@ -682,7 +734,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 let c = self.lower_bool(c)?;
                 let t = self.lower(t, exp);
                 let f = self.lower(f, exp.or(t.as_ref().map(|t| t.ty)));
-                let (t, f) = (t?, f?);
+                let (mut t, mut f) = (t?, f?);
+                adapt_zero(&mut t, f.ty);
+                adapt_zero(&mut f, t.ty);
                 let t = if t.ty.is_null() {
                     self.lower(
                         match &e.kind {
@@ -930,7 +984,8 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             }
             BinOp::Coalesce => {
                 let a = self.lower(l, exp)?;
-                let b = self.lower(r, Some(a.ty.required()).or(exp))?;
+                let mut b = self.lower(r, Some(a.ty.required()).or(exp))?;
+                adapt_zero(&mut b, a.ty);
                 if !a.ty.opt {
                     self.diags.push(
                         Diagnostic::warning(
@@ -962,8 +1017,12 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 ))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                let a = self.lower(l, None)?;
-                let b = self.lower(r, None)?;
+                let mut a = self.lower(l, None)?;
+                let mut b = self.lower(r, None)?;
+                if matches!(op, BinOp::Add | BinOp::Sub) {
+                    adapt_zero(&mut a, b.ty);
+                    adapt_zero(&mut b, a.ty);
+                }
                 if a.ty.opt || b.ty.opt {
                     let which = if a.ty.opt { l.span } else { r.span };
                     let t = self.text(which).to_string();
@@ -1030,15 +1089,18 @@ impl<'a, 'd> Lowerer<'a, 'd> {
     fn lower_pair(&mut self, l: &ast::Expr, r: &ast::Expr) -> Option<(Expr, Expr)> {
         let l_is_literal = matches!(&l.kind, A::Name(n) if !self.is_bound_name(&n.text))
             || matches!(l.kind, A::Null);
-        if l_is_literal {
+        let (mut a, mut b) = if l_is_literal {
             let b = self.lower(r, None)?;
             let a = self.lower(l, Some(b.ty))?;
-            Some((a, b))
+            (a, b)
         } else {
             let a = self.lower(l, None)?;
             let b = self.lower(r, Some(a.ty))?;
-            Some((a, b))
-        }
+            (a, b)
+        };
+        adapt_zero(&mut a, b.ty);
+        adapt_zero(&mut b, a.ty);
+        Some((a, b))
     }
 
     fn text(&self, span: Span) -> &str {
@@ -1312,6 +1374,15 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 .map(|i| (0usize, i))
         };
         let Some((sec, di)) = found else {
+            if self.def_stack.contains(&name.text) {
+                self.err(
+                    name.span,
+                    "check::recursion",
+                    format!("def `{}` calls itself", name.text),
+                    "defs cannot be recursive, so that every evaluation ends; compute over a set with an aggregate (`min`, `sum`, `any`, ...) instead",
+                );
+                return None;
+            }
             let later = m
                 .scan
                 .defs
@@ -1397,7 +1468,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         self.file = def.file;
         self.def_limit = (sec, di);
         self.inline_depth += 1;
+        self.def_stack.push(name.text.clone());
         let body = self.lower(&def.node.body, exp);
+        self.def_stack.pop();
         self.inline_depth -= 1;
         (self.file, self.def_limit) = saved;
         self.scope = saved_scope;
@@ -1466,22 +1539,37 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             _ => None,
         };
         let Some(ty) = ty else {
-            let form = match kind {
-                AggKind::Any => "any(x in SET where COND) or any(x in SET: COND)",
-                AggKind::All => "all(x in SET: COND)",
-                AggKind::Count => "count(x in SET where COND)",
-                AggKind::Sum => "sum(x in SET: NUMBER)",
-                AggKind::Min | AggKind::Max | AggKind::ArgMin | AggKind::ArgMax => {
-                    "min(x in SET where COND: NUMBER or DATE)"
-                }
-                AggKind::First | AggKind::Last => "first(x in SET where COND)",
+            let (msg, help) = match (kind, &v) {
+                (AggKind::Sum, None) => (
+                    "`sum` needs a value to add up".to_string(),
+                    format!("write `sum({} in SET: VALUE)`, e.g. `sum(l in targets: l.size)`", var.text),
+                ),
+                (AggKind::Min | AggKind::Max | AggKind::ArgMin | AggKind::ArgMax, None) => (
+                    format!("`{name}` needs a value to compare"),
+                    format!("write `{name}({} in SET where COND: VALUE)`; the value is a number or a date", var.text),
+                ),
+                (AggKind::Count | AggKind::First | AggKind::Last, Some(_)) => (
+                    format!("`{name}` takes a condition after `where`, not a value after `:`"),
+                    format!("write `{name}({} in SET where COND)`", var.text),
+                ),
+                (AggKind::All, None) => (
+                    "`all` needs a condition after `:`".to_string(),
+                    format!("write `all({} in SET: COND)`", var.text),
+                ),
+                (_, Some(x)) if x.ty.opt => (
+                    format!("the value of `{name}` may be absent"),
+                    "give a fallback with `??`, e.g. `l.ld ?? 0 mm`".to_string(),
+                ),
+                (AggKind::Any | AggKind::All, Some(_)) => (
+                    format!("`{name}` needs a condition after `:`"),
+                    format!("write `{name}({} in SET: COND)` where COND is true or false", var.text),
+                ),
+                _ => (
+                    format!("`{name}` cannot aggregate this value"),
+                    format!("`{name}` works on numbers (and dates for min, max, argmin and argmax)"),
+                ),
             };
-            self.err(
-                span,
-                "check::aggregate_form",
-                format!("`{name}` is not written this way"),
-                format!("write `{form}`; the value must be present (use `??`)"),
-            );
+            self.err(span, "check::aggregate_form", msg, help);
             return None;
         };
         let agg = Aggregate {
@@ -1900,7 +1988,28 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     (ExprKind::ScanField(f, Box::new(base)), ty)
                 } else if let Some(rest) = field.strip_prefix("steroids.") {
                     let full = format!("steroids.{rest}");
-                    let (f, ty) = schema::scan_field(&full)?;
+                    let Some((f, ty)) = schema::scan_field(&full) else {
+                        let help = match closest(
+                            &full,
+                            [
+                                "steroids.dose_mg",
+                                "steroids.changed_on",
+                                "steroids.replacement",
+                            ],
+                        ) {
+                            Some(c) => format!("did you mean `{c}`?"),
+                            None => {
+                                "steroids have `dose_mg`, `changed_on` and `replacement`".into()
+                            }
+                        };
+                        self.err(
+                            span,
+                            "check::unknown_field",
+                            format!("a scan has no field `{full}`"),
+                            help,
+                        );
+                        return None;
+                    };
                     (ExprKind::ScanField(f, Box::new(base)), ty)
                 } else if field == "response" || field == "decision" {
                     let (o, id) = if field == "response" {
@@ -1944,7 +2053,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     names.extend(lets.iter().map(String::as_str));
                     let help = match closest(field, names) {
                         Some(c) => format!("did you mean `{c}`?"),
-                        None => "a scan has the case fields (case-format.md), `response`, `decision`, the lesion sets and every `let`".into(),
+                        None => format!(
+                            "a scan has {}, and every `let`",
+                            schema::SCAN_FIELDS.join(", ")
+                        ),
                     };
                     self.err(
                         span,
@@ -1994,6 +2106,18 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 );
                 None
             }
+        }
+    }
+}
+
+/// A bare `0` takes the unit of the value it meets (`burden > 0`, `if c then 0 else area`),
+/// so that a definition can serve areas (mm2) and diameters (mm) alike.
+fn adapt_zero(e: &mut Expr, other: Ty) {
+    if let (ExprKind::Const(Value::Num(r)), Base::Num(Unit::One), Base::Num(u)) =
+        (&e.kind, e.ty.base, other.base)
+    {
+        if r.is_zero() && u != Unit::One && !e.ty.opt {
+            e.ty = Ty::num(u);
         }
     }
 }
