@@ -240,7 +240,7 @@ fn check_inner(
         let mut max_per = Vec::new();
         for (g, mx) in &n.max_per {
             let ge = lw.lower_in(Ctx2::Lesion, t.file, g, None);
-            let me = lw.lower_in(Ctx2::Case, t.file, mx, None).filter(|e| {
+            let me = lw.lower_in(Ctx2::Lesion, t.file, mx, None).filter(|e| {
                 expect_ty(
                     &mut lw,
                     files,

@@ -407,14 +407,6 @@ impl<'p> Evaluator<'p> {
             Value::Num(r) => r.floor(),
             _ => 0,
         };
-        // groups for `max_per`
-        let mut limits: Vec<i128> = Vec::new();
-        for (_, m) in &p.targets.max_per {
-            limits.push(match self.eval(cx, m)? {
-                Value::Num(r) => r.floor(),
-                _ => 0,
-            });
-        }
         let mut chosen_groups: Vec<Vec<Value>> = vec![Vec::new(); p.targets.max_per.len()];
         for &t in &self.targets.clone() {
             cx.cur_lesion = Some(Value::Lesion {
@@ -437,8 +429,13 @@ impl<'p> Evaluator<'p> {
                     lesion: li,
                     scan: base,
                 });
-                for (g, (key, _)) in p.targets.max_per.iter().enumerate() {
+                // a limit may depend on the lesion (irRC: 10 visceral, 5 cutaneous)
+                for (g, (key, limit)) in p.targets.max_per.iter().enumerate() {
                     let k = self.eval(cx, key)?;
+                    let limit = match self.eval(cx, limit)? {
+                        Value::Num(r) => r.floor(),
+                        _ => 0,
+                    };
                     let used = chosen_groups
                         .get(g)
                         .map(|v| {
@@ -447,7 +444,7 @@ impl<'p> Evaluator<'p> {
                                 .count()
                         })
                         .unwrap_or(0) as i128;
-                    if used >= limits.get(g).copied().unwrap_or(0) {
+                    if used >= limit {
                         fits = false;
                     }
                     keys.push(k);
