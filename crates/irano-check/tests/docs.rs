@@ -151,3 +151,41 @@ fn block_extraction() {
     assert_eq!(criterion_id(&blocks[1].1), None);
     assert_eq!(blocks[1].1, "# c\nlet x = 1\n");
 }
+
+/// `docs/criteria.md` lists every parameter of every shipped criterion, with its default,
+/// under the criterion's heading: the tables cannot silently fall behind the rule files.
+#[test]
+fn criteria_page_lists_every_parameter() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(manifest.join("../../docs/criteria.md")).unwrap();
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(manifest.join("../../rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
+        .collect();
+    rules.sort();
+    let mut checked = 0;
+    let mut missing = String::new();
+    for path in &rules {
+        let c = check_path(path, &[], &[]);
+        let Some(program) = c.program else {
+            assert!(c.overlay.is_some(), "{} does not check", path.display());
+            continue;
+        };
+        checked += 1;
+        let heading = format!("### `{}`", program.id);
+        let Some(start) = page.find(&heading) else {
+            writeln!(missing, "no section {heading}").unwrap();
+            continue;
+        };
+        let section = &page[start + heading.len()..];
+        let section = &section[..section.find("\n### ").or_else(|| section.find("\n## ")).unwrap_or(section.len())];
+        for p in &program.params {
+            if !section.contains(&format!("| `{}` |", p.name)) {
+                writeln!(missing, "{}: parameter `{}` is not listed", program.id, p.name).unwrap();
+            }
+        }
+    }
+    assert!(checked >= 7, "expected the seven shipped criteria, checked {checked}");
+    assert!(missing.is_empty(), "docs/criteria.md is behind the rule files:\n{missing}");
+}
