@@ -179,13 +179,27 @@ fn criteria_page_lists_every_parameter() {
             continue;
         };
         let section = &page[start + heading.len()..];
-        let section = &section[..section.find("\n### ").or_else(|| section.find("\n## ")).unwrap_or(section.len())];
+        let section = &section[..section
+            .find("\n### ")
+            .or_else(|| section.find("\n## "))
+            .unwrap_or(section.len())];
         for p in &program.params {
             if !section.contains(&format!("| `{}` |", p.name)) {
-                writeln!(missing, "{}: parameter `{}` is not listed", program.id, p.name).unwrap();
+                writeln!(
+                    missing,
+                    "{}: parameter `{}` is not listed",
+                    program.id, p.name
+                )
+                .unwrap();
             }
         }
     }
-    assert!(checked >= 7, "expected the seven shipped criteria, checked {checked}");
-    assert!(missing.is_empty(), "docs/criteria.md is behind the rule files:\n{missing}");
+    assert!(
+        checked >= 7,
+        "expected the seven shipped criteria, checked {checked}"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/criteria.md is behind the rule files:\n{missing}"
+    );
 }

@@ -114,6 +114,13 @@ fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
     for d in &checked.diagnostics {
         out.diagnostic(d);
     }
+    if let (Some(id), None) = (&checked.overlay, &checked.program) {
+        out.message(
+            "check::overlay_alone",
+            format!("`{}` is the overlay `{id}`, not a criterion", rules.display()),
+            "evaluate a criterion that applies it, e.g. `rules/irano-2015.rano` (`extends \"rano-hgg-2010\" with \"irano-2015-core\"`)",
+        );
+    }
     checked.program
 }
 

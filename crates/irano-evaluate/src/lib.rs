@@ -702,17 +702,9 @@ impl<'p> Evaluator<'p> {
                 default,
             } => {
                 let v = self.eval(cx, scrutinee)?;
-                let hit = match v {
-                    Value::Sym(s) => arms
-                        .iter()
-                        .find(|(pats, _)| pats.contains(&s))
-                        .map(|(_, x)| x),
-                    _ => None,
-                };
-                match (hit, default) {
-                    (Some(x), _) => self.eval(cx, x)?,
-                    (None, Some(d)) => self.eval(cx, d)?,
-                    (None, None) => Value::Null,
+                match match_arm(v, arms, default.as_deref()) {
+                    Some(x) => self.eval(cx, x)?,
+                    None => Value::Null,
                 }
             }
             ExprKind::InSet(x, set) => {
@@ -1115,14 +1107,7 @@ impl<'p> Evaluator<'p> {
             } => {
                 // explain the arm that was taken
                 let v = self.eval(cx, scrutinee)?;
-                let arm = match v {
-                    Value::Sym(sv) => arms
-                        .iter()
-                        .find(|(pats, _)| pats.contains(&sv))
-                        .map(|(_, x)| x),
-                    _ => None,
-                }
-                .or(default.as_deref());
+                let arm = match_arm(v, arms, default.as_deref());
                 self.operand(cx, scrutinee, v, out);
                 out.push_str(": ");
                 if let Some(arm) = arm {
@@ -1169,6 +1154,22 @@ impl<'p> Evaluator<'p> {
     fn show(&self, cx: &Cx<'_>, v: Value, ty: Ty) -> String {
         show_value(self.p, cx.case, v, ty)
     }
+}
+
+/// The arm of a `match` that a value selects: the arm listing it, else the `_` arm.
+fn match_arm<'e>(
+    v: Value,
+    arms: &'e [(Vec<u16>, Expr)],
+    default: Option<&'e Expr>,
+) -> Option<&'e Expr> {
+    let hit = match v {
+        Value::Sym(s) => arms
+            .iter()
+            .find(|(pats, _)| pats.contains(&s))
+            .map(|(_, x)| x),
+        _ => None,
+    };
+    hit.or(default)
 }
 
 fn squash(s: &str) -> String {
