@@ -47,7 +47,7 @@ impl Override {
                 "check::bad_override",
                 format!("`{text}` is not KEY=VALUE"),
             )
-            .help("write e.g. `--set confirmation_min_days=28`")),
+            .help("write `--set KEY=VALUE`; `irano-eval params RULES` lists the keys")),
         }
     }
 }
@@ -76,7 +76,7 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
             program: None,
             diagnostics: vec![
                 Diagnostic::error("check::io", format!("cannot read `{name}`: {e}"))
-                    .help("give the path of a rule file, e.g. `rules/rano-hgg-2010.rano`"),
+                    .help("give the path of a rule file, e.g. `rules/<criterion>.rano`"),
             ],
         },
     }

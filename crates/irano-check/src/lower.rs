@@ -556,7 +556,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 decl.node.name.span,
                 "check::dotted_name",
                 format!("let `{}` has a dot in its name", decl.node.name.text),
-                "only parameters may have dotted names (`irano.window_months`); lesion-level lets start with `lesion.`; write `_` instead".into(),
+                "only parameters may have dotted names (`trial.max_dose`); lesion-level lets start with `lesion.`; write `_` instead".into(),
             );
         }
         let ctx = self.lets(w).ctx;
@@ -1677,7 +1677,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         let text = n.text.as_str();
         let span = n.span;
         // Where an enumeration is expected and the name is one of its values, the
-        // value wins (`irano.late_pd_reference == baseline`).
+        // value wins (`a_choice_parameter == baseline` reads the choice `baseline`).
         if let Some(Ty {
             base: Base::Enum(id),
             ..

@@ -601,7 +601,7 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                     p.name.span,
                     "check::missing_type",
                     format!("parameter `{}` needs a type", p.name.text),
-                    "write `param NAME: TYPE = DEFAULT`, e.g. `param window: days = 84 days`",
+                    "write `param NAME: TYPE = DEFAULT`, e.g. `param scan_interval: days = 7 days`",
                 );
             }
             let at = At { node: p, file: fi };

@@ -118,7 +118,7 @@ fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
         out.message(
             "check::overlay_alone",
             format!("`{}` is the overlay `{id}`, not a criterion", rules.display()),
-            "evaluate a criterion that applies it, e.g. `rules/irano-2015.rano` (`extends \"rano-hgg-2010\" with \"irano-2015-core\"`)",
+            "evaluate a criterion that applies it: `criterion \"...\" extends \"BASE\" with \"OVERLAY\"`",
         );
     }
     checked.program

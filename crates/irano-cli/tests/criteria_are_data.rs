@@ -1,0 +1,77 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Criteria are data: no Rust source outside tests names a shipped criterion or writes a
+//! response label or decision as a string. (Thresholds and windows cannot be found by
+//! text search; they are kept out by review and by the evaluator's design.)
+
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs")
+            && p.file_name().is_some_and(|n| n != "tests.rs")
+        {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn no_criterion_in_the_rust_sources() {
+    let rules = repo().join("rules");
+    let mut ids: Vec<String> = std::fs::read_dir(&rules)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    assert!(
+        ids.len() >= 8,
+        "expected the shipped rule files, found {ids:?}"
+    );
+    // the declared labels and decisions, as string literals
+    let root = std::fs::read_to_string(rules.join("rano-hgg-2010.rano")).unwrap();
+    let mut words: Vec<String> = Vec::new();
+    for decl in ["labels {", "decisions {"] {
+        let start = root.find(decl).unwrap() + decl.len();
+        let end = start + root[start..].find('}').unwrap();
+        words.extend(
+            root[start..end]
+                .split_whitespace()
+                .map(|w| format!("\"{w}\"")),
+        );
+    }
+    assert!(words.len() >= 10);
+
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(repo().join("crates")).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            rust_sources(&src, &mut files);
+        }
+    }
+    assert!(files.len() > 10);
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // unit tests at the bottom of a file may use criteria as examples
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for needle in ids.iter().chain(words.iter()) {
+            if code.contains(needle.as_str()) {
+                found.push(format!("{}: {needle}", f.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "criterion knowledge in Rust sources:\n{}",
+        found.join("\n")
+    );
+}
