@@ -5,29 +5,45 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
 
-/// A file's name and text, shared by every error found in it.
+/// A file's name and text, shared by every error found in it, with the byte offset of
+/// every line start so that a position's line is found by binary search (a cohort file
+/// has one line per case; counting from the top for each would be quadratic).
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
     pub fn new(name: &str, text: &str) -> Self {
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         SourceFile {
             name: name.to_string(),
             text: Arc::from(text),
+            line_starts: Arc::from(line_starts),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let at = floor_char_boundary(&self.text, at);
-        let before = self.text.get(..at).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
-        (line, column)
+        // index of the last line start <= at
+        let line_index = self
+            .line_starts
+            .partition_point(|&s| s <= at)
+            .saturating_sub(1);
+        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..at)
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        (line_index + 1, column)
     }
 }
 

@@ -262,12 +262,18 @@ pub fn eval(
     if bad {
         return 2;
     }
+    // Each result is rendered as soon as it is evaluated and then dropped; the rendered
+    // text is written only when every case succeeded, so output is never half-written.
     let mut ev = irano_evaluate::Evaluator::new(&program);
-    let mut results = Vec::with_capacity(all.len());
+    let mut buf = String::new();
+    let several = all.len() != 1;
     let mut failed = false;
-    for c in &all {
-        match ev.evaluate(c) {
-            Ok(r) => results.push(r),
+    if matches!(format, Format::Json) && several {
+        buf.push_str("[\n");
+    }
+    for (i, c) in all.iter().enumerate() {
+        let r = match ev.evaluate(c) {
+            Ok(r) => r,
             Err(e) => {
                 failed = true;
                 out.message(
@@ -281,47 +287,58 @@ pub fn eval(
                     ),
                     "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
                 );
+                continue;
+            }
+        };
+        if failed {
+            continue;
+        }
+        match format {
+            Format::Table => {
+                if i > 0 {
+                    buf.push('\n');
+                }
+                table(&mut buf, &r);
+            }
+            Format::Json => {
+                let Ok(t) = serde_json::to_string_pretty(&r) else {
+                    return 1;
+                };
+                if several {
+                    if i > 0 {
+                        buf.push_str(",\n");
+                    }
+                    for (k, line) in t.lines().enumerate() {
+                        if k > 0 {
+                            buf.push('\n');
+                        }
+                        buf.push_str("  ");
+                        buf.push_str(line);
+                    }
+                } else {
+                    buf.push_str(&t);
+                    buf.push('\n');
+                }
+            }
+            Format::Jsonl => {
+                let Ok(t) = serde_json::to_string(&r) else {
+                    return 1;
+                };
+                buf.push_str(&t);
+                buf.push('\n');
             }
         }
     }
     if failed {
         return 2;
     }
-    match format {
-        Format::Table => {
-            for (i, r) in results.iter().enumerate() {
-                if i > 0 {
-                    out.out.push('\n');
-                }
-                table(&mut out.out, r);
-            }
+    if matches!(format, Format::Json) && several {
+        if !all.is_empty() {
+            buf.push('\n');
         }
-        Format::Json => {
-            let text = if results.len() == 1 {
-                results.first().map(serde_json::to_string_pretty)
-            } else {
-                Some(serde_json::to_string_pretty(&results))
-            };
-            match text {
-                Some(Ok(t)) => {
-                    out.out.push_str(&t);
-                    out.out.push('\n');
-                }
-                _ => return 1,
-            }
-        }
-        Format::Jsonl => {
-            for r in &results {
-                match serde_json::to_string(r) {
-                    Ok(t) => {
-                        out.out.push_str(&t);
-                        out.out.push('\n');
-                    }
-                    Err(_) => return 1,
-                }
-            }
-        }
+        buf.push_str("]\n");
     }
+    out.out = buf;
     0
 }
 

@@ -216,3 +216,26 @@ fn missing_rule_file() {
     assert!(out.contains("exit: 2"));
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn eval_json_with_several_cases_is_one_array() {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .args([
+            "eval",
+            "--rules",
+            "rules/irano-2015.rano",
+            "--format",
+            "json",
+            "examples/irano-worked-example.yaml",
+            "examples/rano-hgg-partial-response.yaml",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = v.as_array().expect("a JSON array for several cases");
+    assert_eq!(a.len(), 2);
+    assert_eq!(a[0]["patient"], "EXAMPLE-IRANO-1");
+    assert_eq!(a[1]["patient"], "EXAMPLE-HGG-1");
+}

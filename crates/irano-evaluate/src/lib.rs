@@ -408,7 +408,10 @@ impl<'p> Evaluator<'p> {
             _ => 0,
         };
         let mut chosen_groups: Vec<Vec<Value>> = vec![Vec::new(); p.targets.max_per.len()];
-        for &t in &self.targets.clone() {
+        for ti in 0..self.targets.len() {
+            let Some(&t) = self.targets.get(ti) else {
+                continue;
+            };
             cx.cur_lesion = Some(Value::Lesion {
                 lesion: t,
                 scan: base,
@@ -1111,8 +1114,7 @@ impl<'p> Evaluator<'p> {
                 self.operand(cx, scrutinee, v, out);
                 out.push_str(": ");
                 if let Some(arm) = arm {
-                    let arm = arm.clone();
-                    self.explain(cx, &arm, out, depth)?;
+                    self.explain(cx, arm, out, depth)?;
                 }
             }
             ExprKind::ScanLet(li, s)
@@ -1123,8 +1125,7 @@ impl<'p> Evaluator<'p> {
                 };
                 let v = self.eval(cx, e)?;
                 let _ = write!(out, "{} = {} (", l.name, self.show(cx, v, e.ty));
-                let expr = l.expr.clone();
-                self.explain(cx, &expr, out, depth + 1)?;
+                self.explain(cx, &l.expr, out, depth + 1)?;
                 out.push(')');
             }
             _ => {
