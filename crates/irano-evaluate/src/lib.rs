@@ -282,8 +282,12 @@ impl<'p> Evaluator<'p> {
                     ar.fired.push(f);
                 }
             }
-            self.outputs[i] = cx.cur_out;
-            self.graded[i] = true;
+            if let Some(o) = self.outputs.get_mut(i) {
+                *o = cx.cur_out;
+            }
+            if let Some(g) = self.graded.get_mut(i) {
+                *g = true;
+            }
             ar.response = cx.cur_out.0.map(|v| p.label_name(v).to_string());
             ar.decision = cx.cur_out.1.map(|v| p.decision_name(v).to_string());
             if let Some(f) = ar
