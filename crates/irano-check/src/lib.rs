@@ -131,7 +131,7 @@ fn check_inner(
     let mut lw = Lowerer::new(&merged, files, diags);
     lw.declare_enums();
     lw.declare_params(&ids);
-    apply_overrides(&mut lw, overrides, files, leaf_ast);
+    apply_overrides(&mut lw, overrides);
     lw.declare_states();
 
     // structural requirements
@@ -166,7 +166,7 @@ fn check_inner(
         )
         .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
         .help(*help);
-        lw_push(&mut lw, d);
+        lw.push(d);
     }
 
     // baseline
@@ -174,8 +174,7 @@ fn check_inner(
         require_cite(&mut lw, files, b.file, b.node.span, b.node.cite.as_ref(), "the baseline choice");
         let e = lw.lower_in(Ctx2::Case, b.file, &b.node.value, Some(Ty::SCAN.optional()))?;
         if e.ty.base != Base::Scan {
-            lw_push(
-                &mut lw,
+            lw.push(
                 Diagnostic::error("check::type_mismatch", "`baseline` must choose a scan")
                     .at(&files[usize::from(b.file)], b.node.value.span)
                     .help("write e.g. `last(s in scans where s.kind != followup and s.date <= case.therapy_start)`"),
@@ -214,8 +213,7 @@ fn check_inner(
                 if matches!(e.ty.base, Base::Num(_) | Base::Date | Base::Text) && !e.ty.opt {
                     rank.push((e, k.descending));
                 } else {
-                    lw_push(
-                        &mut lw,
+                    lw.push(
                         Diagnostic::error(
                             "check::type_mismatch",
                             "a rank key must be a present number, date or text",
@@ -354,7 +352,7 @@ fn check_inner(
                         " inside `summary { ... }`"
                     }
                 ));
-            lw_push(&mut lw, d);
+            lw.push(d);
         } else if !assigning
             .iter()
             .any(|t| t.rules.iter().any(|r| r.when.is_none()))
@@ -380,7 +378,7 @@ fn check_inner(
             .help(
                 "end the table with `rule ID otherwise then ...` so that every case gets a value",
             );
-            lw_push(&mut lw, d);
+            lw.push(d);
         }
     }
 
@@ -397,14 +395,14 @@ fn check_inner(
                 )
                 .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
                 .help(format!("declare `state {name}: date? = null`"));
-                lw_push(&mut lw, d);
+                lw.push(d);
             }
             None => {
                 program_ok = false;
                 let d = Diagnostic::error("check::missing_output", format!("no state `{name}`"))
                     .at(&files[usize::from(leaf_file)], leaf_ast.id.span)
                     .help(format!("the result reports it: declare `state {name}: date? = null` and set it in rules"));
-                lw_push(&mut lw, d);
+                lw.push(d);
             }
         }
     }
@@ -447,10 +445,6 @@ fn check_inner(
         pd_confirmed_state: state_conf,
         slots: lw.max_slot,
     })
-}
-
-fn lw_push(lw: &mut Lowerer<'_, '_>, d: Diagnostic) {
-    lw.push(d);
 }
 
 fn expect_ty(
@@ -706,13 +700,7 @@ fn lower_assign(
     Some(AssignInfo { target, value })
 }
 
-fn apply_overrides(
-    lw: &mut Lowerer<'_, '_>,
-    overrides: &[Override],
-    files: &[Arc<diag::SourceText>],
-    leaf: &ast::File,
-) {
-    let _ = (files, leaf);
+fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
     for o in overrides {
         let found = lw.params.iter().position(|p| p.name == o.key);
         let Some(i) = found else {

@@ -1981,9 +1981,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         let opt = base.ty.opt;
         match base.ty.base {
             Base::Scan => {
-                if field == "steroids" {
-                    // handled by the two-segment form below
-                }
                 let (kind, ty) = if let Some((f, ty)) = schema::scan_field(field) {
                     (ExprKind::ScanField(f, Box::new(base)), ty)
                 } else if let Some(rest) = field.strip_prefix("steroids.") {

@@ -13,7 +13,6 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use irano_cases::{self as cases, Case};
 use irano_check::program::*;
-use irano_check::schema;
 use irano_check::types::{Base, Ty, Unit};
 use irano_exact::{add_days, add_months, days_between, Rational};
 use irano_syntax::ast::AggKind;
@@ -275,10 +274,7 @@ impl<'p> Evaluator<'p> {
                 continue;
             }
             for table in &p.tables {
-                if let Some(f) = self
-                    .run_table(&mut cx, table, date)
-                    .map_err(|f| wrap(f, date))?
-                {
+                if let Some(f) = self.run_table(&mut cx, table).map_err(|f| wrap(f, date))? {
                     ar.fired.push(f);
                 }
             }
@@ -475,12 +471,7 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
-    fn run_table(
-        &mut self,
-        cx: &mut Cx<'_>,
-        table: &Table,
-        _date: Option<NaiveDate>,
-    ) -> R<Option<Fired>> {
+    fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<Fired>> {
         for rule in &table.rules {
             let fires = match &rule.when {
                 None => true,
@@ -518,7 +509,7 @@ impl<'p> Evaluator<'p> {
     ) -> R<Option<(Fired, Option<u16>, Option<u16>)>> {
         let before = cx.cur_out;
         cx.cur_out = (None, None);
-        let f = self.run_table(cx, table, None)?;
+        let f = self.run_table(cx, table)?;
         let out = cx.cur_out;
         cx.cur_out = before;
         Ok(f.map(|f| (f, out.0, out.1)))
@@ -1447,12 +1438,4 @@ fn show_param(p: &Program, pi: &ParamInfo, v: Value) -> String {
         (Value::Date(d), _) => d.to_string(),
         _ => "absent".into(),
     }
-}
-
-/// The label names a program declares, in best-first order (for consumers).
-pub fn labels(p: &Program) -> &[String] {
-    p.enums
-        .get(usize::from(schema::LABEL.0))
-        .map(|e| e.variants.as_slice())
-        .unwrap_or(&[])
 }
