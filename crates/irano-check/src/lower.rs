@@ -2165,6 +2165,12 @@ pub fn parse_override(
                 )
             })?;
             let percent = type_text == "percent";
+            // a `weeks` parameter given without a unit is in weeks
+            if type_text == "weeks" && suffix.is_empty() {
+                r = r
+                    .checked_mul(Rational::from_int(7))
+                    .map_err(|e| e.to_string())?;
+            }
             match suffix {
                 "" => {
                     if percent {
@@ -2230,4 +2236,54 @@ fn split_unit(t: &str) -> (&str, &str) {
         .unwrap_or(t.len());
     let (a, b) = t.split_at(end);
     (a.trim(), b.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str, ty: Ty, type_text: &str) -> Result<Value, String> {
+        parse_override(text, ty, type_text, &[])
+    }
+
+    fn r(s: &str) -> Value {
+        Value::Num(s.parse().unwrap())
+    }
+
+    #[test]
+    fn set_values_are_read_in_the_parameter_unit() {
+        let days = Ty::num(Unit::Days);
+        assert_eq!(num("28", days, "days"), Ok(r("28")));
+        assert_eq!(num("28 days", days, "days"), Ok(r("28")));
+        assert_eq!(num("4 weeks", days, "days"), Ok(r("28")));
+        assert_eq!(num("8", days, "weeks"), Ok(r("56")));
+        assert_eq!(num("8 weeks", days, "weeks"), Ok(r("56")));
+        assert_eq!(num("56 days", days, "weeks"), Ok(r("56")));
+        let pct = Ty::num(Unit::One);
+        assert_eq!(num("30", pct, "percent"), Ok(r("0.3")));
+        assert_eq!(num("30%", pct, "percent"), Ok(r("0.3")));
+        assert_eq!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day"), Ok(r("4.5")));
+        assert!(num("4 mm", days, "days").is_err());
+        assert!(num("six", Ty::num(Unit::Months), "months").is_err());
+        assert!(num("2.5", pct, "count").is_err());
+    }
+
+    #[test]
+    fn choices_and_booleans() {
+        let enums = vec![EnumDef {
+            name: "choice".into(),
+            variants: vec!["calendar".into(), "days_182".into()],
+        }];
+        let ty = Ty::enumeration(EnumId(0));
+        assert_eq!(
+            parse_override("days_182", ty, "{calendar, days_182}", &enums),
+            Ok(Value::Sym(1))
+        );
+        assert!(parse_override("days_183", ty, "{calendar, days_182}", &enums).is_err());
+        assert_eq!(
+            parse_override("true", Ty::BOOL, "bool", &[]),
+            Ok(Value::Bool(true))
+        );
+        assert!(parse_override("yes", Ty::BOOL, "bool", &[]).is_err());
+    }
 }

@@ -173,7 +173,8 @@ pub fn named_type(name: &str) -> Option<Ty> {
         "mm2" => Ty::num(Unit::Mm2),
         "ml" => Ty::num(Unit::Ml),
         "mg/day" => Ty::num(Unit::MgPerDay),
-        "days" => Ty::num(Unit::Days),
+        // a duration written in weeks is held in days (`4 weeks` is 28 days)
+        "days" | "weeks" => Ty::num(Unit::Days),
         "months" => Ty::num(Unit::Months),
         "bool" => Ty::BOOL,
         "date" => Ty::DATE,
