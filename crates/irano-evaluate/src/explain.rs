@@ -1,0 +1,172 @@
+//! Explanations: what a rule's condition compared, with the values, for the trace.
+
+use std::fmt::Write as _;
+
+use irano_cases::Case;
+use irano_check::program::*;
+use irano_check::types::{Base, Ty, Unit};
+use irano_exact::Rational;
+
+use crate::access::{lesion_id, text_of};
+use crate::expr::match_arm;
+use crate::{Cx, Evaluator, R};
+
+impl Evaluator<'_> {
+    /// Writes what a condition compared, for the rule that fired.
+    pub(crate) fn explain(
+        &mut self,
+        cx: &mut Cx<'_>,
+        e: &Expr,
+        out: &mut String,
+        depth: usize,
+    ) -> R<()> {
+        let p = self.p;
+        match &e.kind {
+            ExprKind::Binary(BinKind::And, a, b) => {
+                self.explain(cx, a, out, depth)?;
+                out.push_str("; ");
+                self.explain(cx, b, out, depth)?;
+            }
+            ExprKind::Binary(BinKind::Or, a, b) => {
+                if self.eval(cx, a)? == Value::Bool(true) {
+                    self.explain(cx, a, out, depth)?;
+                } else {
+                    self.explain(cx, b, out, depth)?;
+                }
+            }
+            ExprKind::Binary(
+                op @ (BinKind::Eq
+                | BinKind::Ne
+                | BinKind::Lt
+                | BinKind::Le
+                | BinKind::Gt
+                | BinKind::Ge),
+                a,
+                b,
+            ) => {
+                let sym = match op {
+                    BinKind::Eq => "==",
+                    BinKind::Ne => "!=",
+                    BinKind::Lt => "<",
+                    BinKind::Le => "<=",
+                    BinKind::Gt => ">",
+                    _ => ">=",
+                };
+                let va = self.eval(cx, a)?;
+                let vb = self.eval(cx, b)?;
+                self.operand(cx, a, va, out);
+                let _ = write!(out, " {sym} ");
+                self.operand(cx, b, vb, out);
+            }
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                // explain the arm that was taken
+                let v = self.eval(cx, scrutinee)?;
+                let arm = match_arm(v, arms, default.as_deref());
+                self.operand(cx, scrutinee, v, out);
+                out.push_str(": ");
+                if let Some(arm) = arm {
+                    self.explain(cx, arm, out, depth)?;
+                }
+            }
+            ExprKind::ScanLet(li, s)
+                if depth < 4 && e.ty == Ty::BOOL && matches!(s.kind, ExprKind::CurScan) =>
+            {
+                let Some(l) = p.lets.get(*li as usize) else {
+                    return Ok(());
+                };
+                let v = self.eval(cx, e)?;
+                let _ = write!(out, "{} = {} (", l.name, self.show(cx, v, e.ty));
+                self.explain(cx, &l.expr, out, depth + 1)?;
+                out.push(')');
+            }
+            _ => {
+                let v = self.eval(cx, e)?;
+                self.operand(cx, e, v, out);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn operand(&self, cx: &Cx<'_>, e: &Expr, v: Value, out: &mut String) {
+        let text = self.p.text_of(e.src);
+        let shown = match (&e.kind, v) {
+            (ExprKind::Param(i), v) => match self.p.params.get(*i as usize) {
+                Some(pi) => show_param(self.p, pi, v),
+                None => self.show(cx, v, e.ty),
+            },
+            _ => self.show(cx, v, e.ty),
+        };
+        if matches!(e.kind, ExprKind::Const(_)) || text == shown {
+            out.push_str(&shown);
+        } else {
+            let _ = write!(out, "{} = {shown}", squash(text));
+        }
+    }
+
+    pub(crate) fn show(&self, cx: &Cx<'_>, v: Value, ty: Ty) -> String {
+        show_value(self.p, cx.case, v, ty)
+    }
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(crate) fn location(p: &Program, src: Src) -> String {
+    match p.sources.get(usize::from(src.file)) {
+        Some(f) => {
+            let (l, c) = irano_check::diag::line_col(&f.text, src.span.start);
+            format!("{}:{l}:{c}", f.name)
+        }
+        None => "?".into(),
+    }
+}
+
+/// Renders a value with its unit for results and explanations.
+pub(crate) fn show_value(p: &Program, case: &Case, v: Value, ty: Ty) -> String {
+    match v {
+        Value::Null => "absent".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Num(r) => match ty.base {
+            Base::Num(Unit::One) | Base::Null => r.to_string(),
+            Base::Num(u) => format!("{r} {}", u.suffix()),
+            _ => r.to_string(),
+        },
+        Value::Date(d) => d.to_string(),
+        Value::Sym(s) => match ty.base {
+            Base::Enum(id) => p.enum_variant(id, s).to_string(),
+            _ => s.to_string(),
+        },
+        Value::Scan(i) => match case.assessments.get(i as usize) {
+            Some(a) => format!("scan of {}", a.date),
+            None => "scan".into(),
+        },
+        Value::Lesion { lesion, .. } => format!("lesion {}", lesion_id(case, lesion)),
+        Value::Text(t) => format!("\"{}\"", text_of(p, case, t)),
+    }
+}
+
+pub(crate) fn show_param(p: &Program, pi: &ParamInfo, v: Value) -> String {
+    match (v, pi.type_text.as_str()) {
+        (Value::Num(r), "percent") => match r.checked_mul(Rational::from_int(100)) {
+            Ok(x) => format!("{x}%"),
+            Err(_) => r.to_string(),
+        },
+        (Value::Sym(s), _) => match pi.ty.base {
+            Base::Enum(id) => p.enum_variant(id, s).to_string(),
+            _ => s.to_string(),
+        },
+        (Value::Num(r), _) => match pi.ty.base {
+            Base::Num(Unit::One) => r.to_string(),
+            Base::Num(u) => format!("{r} {}", u.suffix()),
+            _ => r.to_string(),
+        },
+        (Value::Bool(b), _) => b.to_string(),
+        (Value::Date(d), _) => d.to_string(),
+        _ => "absent".into(),
+    }
+}

@@ -1,0 +1,584 @@
+//! Expression evaluation: values, operators, built-ins and aggregates over sets.
+
+use std::cmp::Ordering;
+
+use irano_cases as cases;
+use irano_check::program::*;
+use irano_exact::{add_days, add_months, days_between, Rational};
+use irano_syntax::ast::AggKind;
+
+use crate::access::{lesion_field, scan_field, text_of};
+use crate::{fail, Cx, Evaluator, Fail, R};
+
+impl Evaluator<'_> {
+    pub(crate) fn eval(&mut self, cx: &mut Cx<'_>, e: &Expr) -> R<Value> {
+        let p = self.p;
+        Ok(match &e.kind {
+            ExprKind::Const(v) => *v,
+            ExprKind::Param(i) => p
+                .params
+                .get(*i as usize)
+                .map(|x| x.value)
+                .unwrap_or(Value::Null),
+            ExprKind::Var(s) => self
+                .slots
+                .get(usize::from(*s))
+                .copied()
+                .unwrap_or(Value::Null),
+            ExprKind::CurScan => {
+                if cx.in_summary {
+                    return fail("no current scan in the summary", e.src);
+                }
+                Value::Scan(cx.cur as u32)
+            }
+            ExprKind::Baseline => Value::Scan(cx.base as u32),
+            ExprKind::Previous => {
+                if cx.cur > cx.base && !cx.in_summary {
+                    Value::Scan((cx.cur - 1) as u32)
+                } else {
+                    Value::Null
+                }
+            }
+            ExprKind::CurLesion => cx.cur_lesion.unwrap_or(Value::Null),
+            ExprKind::CaseField(f) => match f {
+                CaseField::Setting => Value::Sym(match cx.case.setting {
+                    cases::Setting::Recurrent => 0,
+                    cases::Setting::NewlyDiagnosed => 1,
+                }),
+                CaseField::TherapyStart => Value::Date(cx.case.therapy_start),
+                CaseField::ChemoradiationEnd => cx
+                    .case
+                    .chemoradiation_end
+                    .map(Value::Date)
+                    .unwrap_or(Value::Null),
+            },
+            ExprKind::ScanField(f, s) => match self.eval(cx, s)? {
+                Value::Scan(i) => match cx.case.assessments.get(i as usize) {
+                    Some(a) => scan_field(a, *f, i),
+                    None => Value::Null,
+                },
+                _ => Value::Null,
+            },
+            ExprKind::ScanLet(li, s) => match self.eval(cx, s)? {
+                Value::Scan(i) => {
+                    let i = i as usize;
+                    if i < cx.base || (!cx.in_summary && i > cx.cur) {
+                        let name = p
+                            .lets
+                            .get(*li as usize)
+                            .map(|l| l.name.as_str())
+                            .unwrap_or("?");
+                        return fail(
+                            format!("`{name}` is computed only from the baseline scan on"),
+                            e.src,
+                        );
+                    }
+                    self.lets
+                        .get(i * p.lets.len() + *li as usize)
+                        .copied()
+                        .unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            },
+            ExprKind::SummaryLet(i) => self
+                .summary_lets
+                .get(*i as usize)
+                .copied()
+                .unwrap_or(Value::Null),
+            ExprKind::ScanOutput(o, s) => match self.eval(cx, s)? {
+                Value::Scan(i) => {
+                    let out = self
+                        .outputs
+                        .get(i as usize)
+                        .copied()
+                        .unwrap_or((None, None));
+                    let v = if *o == Output::Response { out.0 } else { out.1 };
+                    v.map(Value::Sym).unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            },
+            ExprKind::CurOutput(o) => {
+                let v = if *o == Output::Response {
+                    cx.cur_out.0
+                } else {
+                    cx.cur_out.1
+                };
+                v.map(Value::Sym).unwrap_or(Value::Null)
+            }
+            ExprKind::State(i) => self.state.get(*i as usize).copied().unwrap_or(Value::Null),
+            ExprKind::LesionField(f, l) => match self.eval(cx, l)? {
+                Value::Lesion { lesion, scan } => lesion_field(cx.case, lesion, scan, *f),
+                _ => Value::Null,
+            },
+            ExprKind::LesionLet(i, l) => {
+                let lv = self.eval(cx, l)?;
+                if lv == Value::Null {
+                    return Ok(Value::Null);
+                }
+                let Some(def) = p.lesion_lets.get(*i as usize) else {
+                    return Ok(Value::Null);
+                };
+                let saved = cx.cur_lesion.replace(lv);
+                let r = self.eval(cx, &def.expr);
+                cx.cur_lesion = saved;
+                r?
+            }
+            ExprKind::Unary(UnKind::Not, x) => match self.eval(cx, x)? {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Null,
+            },
+            ExprKind::Unary(UnKind::Neg, x) => match self.eval(cx, x)? {
+                Value::Num(r) => Value::Num(arith(r.checked_neg(), e.src)?),
+                _ => Value::Null,
+            },
+            ExprKind::Binary(op, a, b) => self.binary(cx, *op, a, b, e.src)?,
+            ExprKind::If(c, t, f) => {
+                if self.eval(cx, c)? == Value::Bool(true) {
+                    self.eval(cx, t)?
+                } else {
+                    self.eval(cx, f)?
+                }
+            }
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                let v = self.eval(cx, scrutinee)?;
+                match match_arm(v, arms, default.as_deref()) {
+                    Some(x) => self.eval(cx, x)?,
+                    None => Value::Null,
+                }
+            }
+            ExprKind::InSet(x, set) => {
+                let v = self.eval(cx, x)?;
+                Value::Bool(set.iter().any(|s| values_equal(cx, Some(s), Some(&v))))
+            }
+            ExprKind::Call(b, args) => self.call(cx, *b, args, e.src)?,
+            ExprKind::Aggregate(agg) => self.aggregate(cx, agg, e.src)?,
+        })
+    }
+
+    fn binary(&mut self, cx: &mut Cx<'_>, op: BinKind, a: &Expr, b: &Expr, src: Src) -> R<Value> {
+        match op {
+            BinKind::And => {
+                if self.eval(cx, a)? != Value::Bool(true) {
+                    return Ok(Value::Bool(false));
+                }
+                return Ok(Value::Bool(self.eval(cx, b)? == Value::Bool(true)));
+            }
+            BinKind::Or => {
+                if self.eval(cx, a)? == Value::Bool(true) {
+                    return Ok(Value::Bool(true));
+                }
+                return Ok(Value::Bool(self.eval(cx, b)? == Value::Bool(true)));
+            }
+            BinKind::Coalesce => {
+                let x = self.eval(cx, a)?;
+                return if x == Value::Null {
+                    self.eval(cx, b)
+                } else {
+                    Ok(x)
+                };
+            }
+            _ => {}
+        }
+        let x = self.eval(cx, a)?;
+        let y = self.eval(cx, b)?;
+        Ok(match op {
+            BinKind::Eq => Value::Bool(values_equal(cx, Some(&x), Some(&y))),
+            BinKind::Ne => Value::Bool(!values_equal(cx, Some(&x), Some(&y))),
+            BinKind::Lt | BinKind::Le | BinKind::Gt | BinKind::Ge => {
+                if x == Value::Null || y == Value::Null {
+                    return fail("compared an absent value", src);
+                }
+                let o = compare_values(cx, Some(&x), Some(&y));
+                Value::Bool(match op {
+                    BinKind::Lt => o == Ordering::Less,
+                    BinKind::Le => o != Ordering::Greater,
+                    BinKind::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                })
+            }
+            BinKind::Add | BinKind::Sub | BinKind::Mul | BinKind::Div => match (x, y) {
+                (Value::Num(p), Value::Num(q)) => Value::Num(arith(
+                    match op {
+                        BinKind::Add => p.checked_add(q),
+                        BinKind::Sub => p.checked_sub(q),
+                        BinKind::Mul => p.checked_mul(q),
+                        _ => p.checked_div(q),
+                    },
+                    src,
+                )?),
+                _ => return fail("arithmetic on an absent value", src),
+            },
+            BinKind::DateAddDays
+            | BinKind::DateSubDays
+            | BinKind::DateAddMonths
+            | BinKind::DateSubMonths => {
+                let (Value::Date(d), Value::Num(r)) = (x, y) else {
+                    return fail("date arithmetic on an absent value", src);
+                };
+                if r.denom() != 1 {
+                    return fail(
+                        format!("`{r}` is not a whole number of days or months"),
+                        src,
+                    );
+                }
+                let k = i64::try_from(r.numer()).map_err(|_| Fail {
+                    message: "date offset out of range".into(),
+                    src,
+                })?;
+                let out = match op {
+                    BinKind::DateAddDays => add_days(d, k),
+                    BinKind::DateSubDays => add_days(d, -k),
+                    BinKind::DateAddMonths => add_months(d, k),
+                    _ => add_months(d, -k),
+                };
+                match out {
+                    Some(d) => Value::Date(d),
+                    None => return fail("date out of range", src),
+                }
+            }
+            BinKind::DateDiff => match (x, y) {
+                (Value::Date(p), Value::Date(q)) => {
+                    Value::Num(Rational::from_int(days_between(q, p)))
+                }
+                _ => return fail("date arithmetic on an absent value", src),
+            },
+            BinKind::And | BinKind::Or | BinKind::Coalesce => Value::Null,
+        })
+    }
+
+    fn call(&mut self, cx: &mut Cx<'_>, b: Builtin, args: &[Expr], src: Src) -> R<Value> {
+        let mut get = |me: &mut Self, i: usize| -> R<Value> {
+            match args.get(i) {
+                Some(a) => me.eval(cx, a),
+                None => Ok(Value::Null),
+            }
+        };
+        let x = get(self, 0)?;
+        Ok(match b {
+            Builtin::Given => Value::Bool(x != Value::Null),
+            Builtin::Floor => match x {
+                Value::Num(r) => Value::Num(Rational::new(r.floor(), 1).map_err(|_| Fail {
+                    message: "overflow".into(),
+                    src,
+                })?),
+                _ => Value::Null,
+            },
+            Builtin::Abs => match x {
+                Value::Num(r) if r.is_negative() => Value::Num(arith(r.checked_neg(), src)?),
+                v => v,
+            },
+            Builtin::Number => x,
+            Builtin::Min2 | Builtin::Max2 => {
+                let y = get(self, 1)?;
+                let o = compare_values(cx, Some(&x), Some(&y));
+                let take_x = if b == Builtin::Min2 {
+                    o != Ordering::Greater
+                } else {
+                    o != Ordering::Less
+                };
+                if take_x {
+                    x
+                } else {
+                    y
+                }
+            }
+            Builtin::At => {
+                let y = get(self, 1)?;
+                match (x, y) {
+                    (Value::Lesion { lesion, .. }, Value::Scan(s)) => {
+                        Value::Lesion { lesion, scan: s }
+                    }
+                    _ => Value::Null,
+                }
+            }
+        })
+    }
+
+    /// The elements of a set, as a range of scan indexes or a lesion list selector.
+    fn set_bounds(&mut self, cx: &mut Cx<'_>, set: &SetExpr) -> R<SetIter> {
+        let n = cx.case.assessments.len();
+        let limit = if cx.in_summary { n } else { cx.cur };
+        Ok(match set {
+            SetExpr::Scans => SetIter::Scans {
+                lo: 0,
+                hi: n,
+                graded_only: false,
+            },
+            SetExpr::Prior => SetIter::Scans {
+                lo: cx.base,
+                hi: cx.cur.min(n),
+                graded_only: false,
+            },
+            SetExpr::Graded => SetIter::Scans {
+                lo: cx.base,
+                hi: n,
+                graded_only: true,
+            },
+            SetExpr::After(s) => match self.eval(cx, s)? {
+                Value::Scan(i) => SetIter::Scans {
+                    lo: i as usize + 1,
+                    hi: limit,
+                    graded_only: false,
+                },
+                _ => SetIter::Empty,
+            },
+            SetExpr::Between(a, b) => match (self.eval(cx, a)?, self.eval(cx, b)?) {
+                (Value::Scan(i), Value::Scan(j)) => SetIter::Scans {
+                    lo: i as usize + 1,
+                    hi: (j as usize).min(n),
+                    graded_only: false,
+                },
+                _ => SetIter::Empty,
+            },
+            SetExpr::Targets(s)
+            | SetExpr::NonTargets(s)
+            | SetExpr::NewLesions(s)
+            | SetExpr::Lesions(s) => match self.eval(cx, s)? {
+                Value::Scan(i) => {
+                    let which = match set {
+                        SetExpr::Targets(_) => LesionList::Targets,
+                        SetExpr::NonTargets(_) => LesionList::NonTargets,
+                        SetExpr::NewLesions(_) => LesionList::New,
+                        _ => LesionList::Observed,
+                    };
+                    SetIter::Lesions { scan: i, which }
+                }
+                _ => SetIter::Empty,
+            },
+        })
+    }
+
+    fn set_len(&self, cx: &Cx<'_>, it: &SetIter) -> usize {
+        match it {
+            SetIter::Empty => 0,
+            SetIter::Scans { lo, hi, .. } => hi.saturating_sub(*lo),
+            SetIter::Lesions { scan, which } => match which {
+                LesionList::Targets => self.targets.len(),
+                LesionList::NonTargets => self.non_targets.len(),
+                LesionList::New => cx
+                    .case
+                    .assessments
+                    .get(*scan as usize)
+                    .map(|a| a.new_lesions.len())
+                    .unwrap_or(0),
+                LesionList::Observed => cx
+                    .case
+                    .assessments
+                    .get(*scan as usize)
+                    .map(|a| a.lesions.len())
+                    .unwrap_or(0),
+            },
+        }
+    }
+
+    fn set_item(&self, cx: &Cx<'_>, it: &SetIter, k: usize) -> Option<Value> {
+        match it {
+            SetIter::Empty => None,
+            SetIter::Scans {
+                lo, graded_only, ..
+            } => {
+                let i = lo + k;
+                if *graded_only && !self.graded.get(i).copied().unwrap_or(false) {
+                    return None;
+                }
+                Some(Value::Scan(i as u32))
+            }
+            SetIter::Lesions { scan, which } => {
+                let lesion = match which {
+                    LesionList::Targets => *self.targets.get(k)?,
+                    LesionList::NonTargets => *self.non_targets.get(k)?,
+                    LesionList::New => {
+                        cx.case
+                            .assessments
+                            .get(*scan as usize)?
+                            .new_lesions
+                            .get(k)?
+                            .lesion as u32
+                    }
+                    LesionList::Observed => {
+                        cx.case
+                            .assessments
+                            .get(*scan as usize)?
+                            .lesions
+                            .get(k)?
+                            .lesion as u32
+                    }
+                };
+                Some(Value::Lesion {
+                    lesion,
+                    scan: *scan,
+                })
+            }
+        }
+    }
+
+    fn aggregate(&mut self, cx: &mut Cx<'_>, agg: &Aggregate, src: Src) -> R<Value> {
+        let it = self.set_bounds(cx, &agg.source)?;
+        let len = self.set_len(cx, &it);
+        let slot = usize::from(agg.slot);
+        let mut count: i64 = 0;
+        let mut sum = Rational::ZERO;
+        let mut best: Option<(Value, Value)> = None; // (key, element)
+        let mut found: Option<Value> = None;
+        for k in 0..len {
+            let Some(elem) = self.set_item(cx, &it, k) else {
+                continue;
+            };
+            if let Some(s) = self.slots.get_mut(slot) {
+                *s = elem;
+            }
+            if let Some(f) = &agg.filter {
+                if self.eval(cx, f)? != Value::Bool(true) {
+                    continue;
+                }
+            }
+            match agg.kind {
+                AggKind::Any => {
+                    let ok = match &agg.value {
+                        Some(v) => self.eval(cx, v)? == Value::Bool(true),
+                        None => true,
+                    };
+                    if ok {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                AggKind::All => {
+                    let ok = match &agg.value {
+                        Some(v) => self.eval(cx, v)? == Value::Bool(true),
+                        None => true,
+                    };
+                    if !ok {
+                        return Ok(Value::Bool(false));
+                    }
+                }
+                AggKind::Count => count += 1,
+                AggKind::Sum => {
+                    if let Some(v) = &agg.value {
+                        match self.eval(cx, v)? {
+                            Value::Num(r) => sum = arith(sum.checked_add(r), src)?,
+                            _ => return fail("summed an absent value", src),
+                        }
+                    }
+                }
+                AggKind::Min | AggKind::Max | AggKind::ArgMin | AggKind::ArgMax => {
+                    if let Some(v) = &agg.value {
+                        let key = self.eval(cx, v)?;
+                        let better = match &best {
+                            None => true,
+                            Some((b, _)) => {
+                                let o = compare_values(cx, Some(&key), Some(b));
+                                if matches!(agg.kind, AggKind::Min | AggKind::ArgMin) {
+                                    o == Ordering::Less
+                                } else {
+                                    o == Ordering::Greater
+                                }
+                            }
+                        };
+                        if better {
+                            best = Some((key, elem));
+                        }
+                    }
+                }
+                AggKind::First => {
+                    return Ok(elem);
+                }
+                AggKind::Last => found = Some(elem),
+            }
+        }
+        Ok(match agg.kind {
+            AggKind::Any => Value::Bool(false),
+            AggKind::All => Value::Bool(true),
+            AggKind::Count => Value::Num(Rational::from_int(count)),
+            AggKind::Sum => Value::Num(sum),
+            AggKind::Min | AggKind::Max => best.map(|b| b.0).unwrap_or(Value::Null),
+            AggKind::ArgMin | AggKind::ArgMax => best.map(|b| b.1).unwrap_or(Value::Null),
+            AggKind::First => Value::Null,
+            AggKind::Last => found.unwrap_or(Value::Null),
+        })
+    }
+
+    // ------------------------------------------------------------ explanations
+}
+
+/// The arm of a `match` that a value selects: the arm listing it, else the `_` arm.
+pub(crate) fn match_arm<'e>(
+    v: Value,
+    arms: &'e [(Vec<u16>, Expr)],
+    default: Option<&'e Expr>,
+) -> Option<&'e Expr> {
+    let hit = match v {
+        Value::Sym(s) => arms
+            .iter()
+            .find(|(pats, _)| pats.contains(&s))
+            .map(|(_, x)| x),
+        _ => None,
+    };
+    hit.or(default)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum LesionList {
+    Targets,
+    NonTargets,
+    New,
+    Observed,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SetIter {
+    Empty,
+    Scans {
+        lo: usize,
+        hi: usize,
+        graded_only: bool,
+    },
+    Lesions {
+        scan: u32,
+        which: LesionList,
+    },
+}
+
+pub(crate) fn sym(v: Value) -> Option<u16> {
+    match v {
+        Value::Sym(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn arith<T>(r: Result<T, irano_exact::ArithmeticError>, src: Src) -> R<T> {
+    r.map_err(|e| Fail {
+        message: e.to_string(),
+        src,
+    })
+}
+
+pub(crate) fn values_equal(cx: &Cx<'_>, a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (Some(Value::Text(x)), Some(Value::Text(y))) => {
+            text_of(cx.p, cx.case, *x) == text_of(cx.p, cx.case, *y)
+        }
+        (Some(x), Some(y)) => x == y,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+pub(crate) fn compare_values(cx: &Cx<'_>, a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a, b) {
+        (Some(Value::Num(x)), Some(Value::Num(y))) => x.cmp(y),
+        (Some(Value::Date(x)), Some(Value::Date(y))) => x.cmp(y),
+        (Some(Value::Text(x)), Some(Value::Text(y))) => {
+            text_of(cx.p, cx.case, *x).cmp(text_of(cx.p, cx.case, *y))
+        }
+        (Some(Value::Sym(x)), Some(Value::Sym(y))) => x.cmp(y),
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
+        (Some(Value::Null), Some(Value::Null)) | (None, None) => Ordering::Equal,
+        (Some(Value::Null), _) | (None, _) => Ordering::Greater,
+        (_, Some(Value::Null)) | (_, None) => Ordering::Less,
+        _ => Ordering::Equal,
+    }
+}
