@@ -1,0 +1,651 @@
+//! Name, type and unit resolution: from the merged AST to the checked [`Program`].
+//!
+//! `mod.rs` holds the lowering state, declarations and lets; `expr.rs` types and lowers
+//! expressions; `names.rs` resolves names and fields; `overrides.rs` reads `--set` values.
+
+mod expr;
+mod names;
+mod overrides;
+
+pub use overrides::parse_override;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use irano_syntax::ast::{self, Span};
+
+use crate::diag::{closest, Diagnostic, SourceText};
+use crate::merge::{At, Merged};
+use crate::program::*;
+use crate::schema::{self, DECISION, LABEL};
+use crate::types::{Base, EnumId, Ty, TyDisplay, Unit};
+
+/// What names an expression may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// Parameter defaults, state initial values, the baseline choice.
+    Case,
+    /// Lesion-level lets and target selection: `lesion` is bound.
+    Lesion,
+    /// Scan-level lets and shown values.
+    Scan,
+    /// Rules and `stop grading`: also this scan's `response` and `decision`.
+    Table,
+    /// The summary.
+    Summary,
+}
+
+#[derive(Debug, Clone)]
+enum Binding {
+    Var { name: String, slot: u16, ty: Ty },
+    Macro { name: String, expr: Expr },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LetStatus {
+    Todo,
+    InProgress,
+    Done,
+    Failed,
+}
+
+struct LetTable<'a> {
+    decls: Vec<At<'a, ast::LetDecl>>,
+    /// The name each let is read by (without the `lesion.` prefix).
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+    status: Vec<LetStatus>,
+    lowered: Vec<Option<Expr>>,
+    order: Vec<u32>,
+    ctx: Ctx,
+}
+
+impl<'a> LetTable<'a> {
+    fn new(decls: &[At<'a, ast::LetDecl>], ctx: Ctx, strip_prefix: bool) -> Self {
+        let mut index = HashMap::new();
+        let mut names = Vec::with_capacity(decls.len());
+        for (i, d) in decls.iter().enumerate() {
+            let text = &d.node.name.text;
+            // lesion-level lets are read as `l.NAME`
+            let name = match text.strip_prefix("lesion.") {
+                Some(rest) if strip_prefix => rest,
+                _ => text,
+            };
+            index.insert(name.to_string(), i);
+            names.push(name.to_string());
+        }
+        LetTable {
+            decls: decls.to_vec(),
+            names,
+            index,
+            status: vec![LetStatus::Todo; decls.len()],
+            lowered: vec![None; decls.len()],
+            order: Vec::new(),
+            ctx,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Scan,
+    Lesion,
+    Summary,
+}
+
+/// The result of resolving a name: a value, or a set (only valid as an aggregate source).
+enum Resolved {
+    Value(Expr),
+    Set(SetExpr, Base),
+}
+
+const MAX_INLINE_DEPTH: usize = 16;
+const NODE_BUDGET: usize = 200_000;
+
+pub struct Lowerer<'a, 'd> {
+    m: &'a Merged<'a>,
+    files: &'a [Arc<SourceText>],
+    diags: &'d mut Vec<Diagnostic>,
+    pub enums: Vec<EnumDef>,
+    pub texts: Vec<String>,
+    pub params: Vec<ParamInfo>,
+    param_ix: HashMap<String, u32>,
+    pub states: Vec<StateInfo>,
+    state_ix: HashMap<String, u32>,
+    scan_lets: LetTable<'a>,
+    lesion_lets: LetTable<'a>,
+    summary_lets: LetTable<'a>,
+    scope: Vec<Binding>,
+    next_slot: u16,
+    pub max_slot: u16,
+    ctx: Ctx,
+    file: u16,
+    /// Defs callable from the current position: `(section is summary, index limit)`.
+    def_limit: (usize, usize),
+    inline_depth: usize,
+    nodes: usize,
+    /// Lets being lowered, outermost first (to show a cycle's path).
+    let_stack: Vec<String>,
+    /// The defs being inlined (to name recursion).
+    def_stack: Vec<String>,
+}
+
+impl<'a, 'd> Lowerer<'a, 'd> {
+    pub fn new(
+        m: &'a Merged<'a>,
+        files: &'a [Arc<SourceText>],
+        diags: &'d mut Vec<Diagnostic>,
+    ) -> Self {
+        Lowerer {
+            m,
+            files,
+            diags,
+            enums: schema::initial_enums(),
+            texts: Vec::new(),
+            params: Vec::new(),
+            param_ix: HashMap::new(),
+            states: Vec::new(),
+            state_ix: HashMap::new(),
+            scan_lets: LetTable::new(&m.scan.lets, Ctx::Scan, false),
+            lesion_lets: LetTable::new(&m.lesion_lets, Ctx::Lesion, true),
+            summary_lets: LetTable::new(&m.summary.lets, Ctx::Summary, false),
+            scope: Vec::new(),
+            next_slot: 0,
+            max_slot: 0,
+            ctx: Ctx::Case,
+            file: 0,
+            def_limit: (0, m.scan.defs.len()),
+            inline_depth: 0,
+            nodes: 0,
+            let_stack: Vec::new(),
+            def_stack: Vec::new(),
+        }
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    fn src(&self, span: Span) -> Src {
+        Src {
+            file: self.file,
+            span,
+        }
+    }
+
+    fn err_at(&mut self, file: u16, span: Span, code: &'static str, msg: String, help: String) {
+        if let Some(f) = self.files.get(usize::from(file)) {
+            self.diags
+                .push(Diagnostic::error(code, msg).at(f, span).help(help));
+        } else {
+            self.diags.push(Diagnostic::error(code, msg).help(help));
+        }
+    }
+
+    fn err(&mut self, span: Span, code: &'static str, msg: String, help: impl Into<String>) {
+        self.err_at(self.file, span, code, msg, help.into());
+    }
+
+    fn ty_name(&self, ty: Ty) -> String {
+        TyDisplay {
+            ty,
+            enums: &self.enums,
+        }
+        .to_string()
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Every failure must be explained: a lowering that failed without a diagnostic is a
+    /// checker bug, reported as such rather than silently dropping a rule or a let.
+    fn internal_if_silent(&mut self, failed: bool, errors_before: usize, span: Span) {
+        if failed && self.error_count() == errors_before {
+            self.err(
+                span,
+                "check::internal",
+                "the checker could not understand this, and did not say why".into(),
+                "this is a bug in irano; please report it with this rule file",
+            );
+        }
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    pub fn type_name(&self, ty: Ty) -> String {
+        self.ty_name(ty)
+    }
+
+    pub fn fits_pub(&self, got: Ty, want: Ty) -> bool {
+        self.fits(got, want)
+    }
+
+    // ------------------------------------------------------------ declarations
+
+    pub fn declare_enums(&mut self) {
+        for (is_label, decl) in [(true, self.m.labels), (false, self.m.decisions)] {
+            let id = if is_label { LABEL } else { DECISION };
+            let what = if is_label { "labels" } else { "decisions" };
+            let Some((names, file, _span)) = decl else {
+                continue;
+            };
+            let mut variants: Vec<String> = Vec::new();
+            for n in names {
+                if variants.contains(&n.text) {
+                    self.err_at(
+                        file,
+                        n.span,
+                        "check::redeclared",
+                        format!("`{}` is listed twice in `{what}`", n.text),
+                        "list each name once".into(),
+                    );
+                } else {
+                    variants.push(n.text.clone());
+                }
+            }
+            if let Some(e) = self.enums.get_mut(usize::from(id.0)) {
+                e.variants = variants;
+            }
+        }
+    }
+
+    fn lower_type(&mut self, t: &ast::TypeExpr, owner: &str) -> Option<(Ty, String)> {
+        let (ty, text) = match &t.kind {
+            ast::TypeKind::Named(n) => match schema::named_type(n) {
+                Some(ty) => (ty, n.clone()),
+                None => {
+                    let help = match closest(n, schema::TYPE_NAMES.iter().copied()) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => format!("types are {}", schema::TYPE_NAMES.join(", ")),
+                    };
+                    self.err(
+                        t.span,
+                        "check::unknown_type",
+                        format!("unknown type `{n}`"),
+                        help,
+                    );
+                    return None;
+                }
+            },
+            ast::TypeKind::Choice(names) => {
+                let mut variants: Vec<String> = Vec::new();
+                for n in names {
+                    if variants.contains(&n.text) {
+                        self.err(
+                            n.span,
+                            "check::redeclared",
+                            format!("choice `{}` is listed twice", n.text),
+                            "list each choice once",
+                        );
+                    } else {
+                        variants.push(n.text.clone());
+                    }
+                }
+                let text = format!("{{{}}}", variants.join(", "));
+                let id = EnumId(u16::try_from(self.enums.len()).unwrap_or(u16::MAX));
+                self.enums.push(EnumDef {
+                    name: format!("choice of `{owner}`"),
+                    variants,
+                });
+                (Ty::enumeration(id), text)
+            }
+        };
+        Some((ty.with_opt(t.optional), text))
+    }
+
+    pub fn declare_params(&mut self, chain_ids: &[String]) {
+        let m = self.m;
+        for mp in &m.params {
+            let decl = mp.decl.node;
+            self.file = mp.decl.file;
+            let Some(ty_expr) = &decl.ty else { continue };
+            let Some((ty, type_text)) = self.lower_type(ty_expr, &decl.name.text) else {
+                continue;
+            };
+            let last = mp.last.node;
+            self.file = mp.last.file;
+            self.ctx = Ctx::Case;
+            let value = match self.lower(&last.default, Some(ty)) {
+                Some(e) => match self.const_value(&e) {
+                    Some(v) if self.fits(e.ty, ty) => v,
+                    Some(_) => {
+                        let (want, got) = (self.ty_name(ty), self.ty_name(e.ty));
+                        self.err(
+                            last.default.span,
+                            "check::type_mismatch",
+                            format!(
+                                "default of `{}` is {got}, but its type is {want}",
+                                decl.name.text
+                            ),
+                            format!("write a {want} value"),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.err(
+                            last.default.span,
+                            "check::not_constant",
+                            format!("default of `{}` must be a literal", decl.name.text),
+                            "write a number with its unit, a name or `true`/`false`",
+                        );
+                        continue;
+                    }
+                },
+                None => continue,
+            };
+            let cite = last.cite.as_ref().or(decl.cite.as_ref());
+            if cite.is_none() {
+                self.err(
+                    decl.name.span,
+                    "check::missing_cite",
+                    format!("parameter `{}` does not cite its source", decl.name.text),
+                    "add `cite \"paper, table or section\"` after the default",
+                );
+            }
+            let declared_in = chain_ids
+                .get(usize::from(mp.last.file))
+                .cloned()
+                .unwrap_or_default();
+            let ix = u32::try_from(self.params.len()).unwrap_or(u32::MAX);
+            self.param_ix.insert(decl.name.text.clone(), ix);
+            self.params.push(ParamInfo {
+                name: decl.name.text.clone(),
+                ty,
+                type_text,
+                value,
+                default: value,
+                overridden: false,
+                cite: cite.map(|c| c.value.clone()).unwrap_or_default(),
+                doc: last
+                    .doc
+                    .as_ref()
+                    .or(decl.doc.as_ref())
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
+                declared_in,
+                src: Src {
+                    file: mp.decl.file,
+                    span: decl.name.span,
+                },
+            });
+        }
+    }
+
+    pub fn declare_states(&mut self) {
+        let m = self.m;
+        for st in &m.states {
+            self.file = st.file;
+            self.ctx = Ctx::Case;
+            if st.node.name.text.contains('.') {
+                self.err(
+                    st.node.name.span,
+                    "check::dotted_name",
+                    format!("state `{}` has a dot in its name", st.node.name.text),
+                    "only parameters may have dotted names; write `_` instead",
+                );
+                continue;
+            }
+            let Some((ty, _)) = self.lower_type(&st.node.ty, &st.node.name.text) else {
+                continue;
+            };
+            let Some(init) = self.lower(&st.node.initial, Some(ty)) else {
+                continue;
+            };
+            if !self.fits(init.ty, ty) {
+                let (want, got) = (self.ty_name(ty), self.ty_name(init.ty));
+                self.err(
+                    st.node.initial.span,
+                    "check::type_mismatch",
+                    format!(
+                        "initial value of `{}` is {got}, but its type is {want}",
+                        st.node.name.text
+                    ),
+                    format!("write a {want} value"),
+                );
+                continue;
+            }
+            let ix = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+            self.state_ix.insert(st.node.name.text.clone(), ix);
+            self.states.push(StateInfo {
+                name: st.node.name.text.clone(),
+                ty,
+                initial: init,
+            });
+        }
+    }
+
+    pub fn state_index(&self, name: &str) -> Option<u32> {
+        self.state_ix.get(name).copied()
+    }
+
+    /// Whether a value of type `got` may be stored where `want` is expected.
+    fn fits(&self, got: Ty, want: Ty) -> bool {
+        if got.is_null() {
+            return want.opt;
+        }
+        got.base == want.base && (!got.opt || want.opt)
+    }
+
+    fn const_value(&self, e: &Expr) -> Option<Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Some(*v),
+            ExprKind::Unary(UnKind::Neg, inner) => match self.const_value(inner)? {
+                Value::Num(r) => r.checked_neg().ok().map(Value::Num),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    // -------------------------------------------------------------- sections
+
+    pub fn lower_in(
+        &mut self,
+        ctx: Ctx2,
+        file: u16,
+        e: &ast::Expr,
+        exp: Option<Ty>,
+    ) -> Option<Expr> {
+        self.ctx = match ctx {
+            Ctx2::Case => Ctx::Case,
+            Ctx2::Lesion => Ctx::Lesion,
+            Ctx2::Scan => Ctx::Scan,
+            Ctx2::Table => Ctx::Table,
+            Ctx2::Summary => Ctx::Summary,
+        };
+        self.file = file;
+        self.scope.clear();
+        self.next_slot = 0;
+        self.def_limit = (0, self.m.scan.defs.len());
+        if ctx == Ctx2::Summary {
+            self.def_limit = (1, self.m.summary.defs.len());
+        }
+        let before = self.error_count();
+        let out = self.lower(e, exp);
+        self.internal_if_silent(out.is_none(), before, e.span);
+        out
+    }
+
+    /// Lowers every let of a section, returning them and a dependency order.
+    pub fn finish_lets(&mut self, which: Ctx2) -> (Vec<LetInfo>, Vec<u32>) {
+        let w = match which {
+            Ctx2::Lesion => Which::Lesion,
+            Ctx2::Summary => Which::Summary,
+            _ => Which::Scan,
+        };
+        let n = self.lets(w).decls.len();
+        for i in 0..n {
+            self.ensure_let(w, i);
+        }
+        let table = self.lets(w);
+        let mut out = Vec::with_capacity(n);
+        for (i, d) in table.decls.iter().enumerate() {
+            let expr = table.lowered.get(i).cloned().flatten().unwrap_or(Expr {
+                kind: ExprKind::Const(Value::Null),
+                ty: Ty::NULL,
+                src: Src::default(),
+            });
+            let name = table.names.get(i).map(String::as_str).unwrap_or_default();
+            out.push(LetInfo {
+                name: name.to_string(),
+                expr,
+                cite: d
+                    .node
+                    .cite
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+                src: Src {
+                    file: d.file,
+                    span: d.node.name.span,
+                },
+            });
+        }
+        (out, table.order.clone())
+    }
+
+    fn lets(&self, w: Which) -> &LetTable<'a> {
+        match w {
+            Which::Scan => &self.scan_lets,
+            Which::Lesion => &self.lesion_lets,
+            Which::Summary => &self.summary_lets,
+        }
+    }
+
+    fn lets_mut(&mut self, w: Which) -> &mut LetTable<'a> {
+        match w {
+            Which::Scan => &mut self.scan_lets,
+            Which::Lesion => &mut self.lesion_lets,
+            Which::Summary => &mut self.summary_lets,
+        }
+    }
+
+    /// Lowers let `i` if not done yet; returns its type.
+    fn ensure_let(&mut self, w: Which, i: usize) -> Option<Ty> {
+        let status = self.lets(w).status.get(i).copied()?;
+        match status {
+            LetStatus::Done => return self.lets(w).lowered.get(i)?.as_ref().map(|e| e.ty),
+            LetStatus::Failed => return None,
+            LetStatus::InProgress => {
+                let decl = *self.lets(w).decls.get(i)?;
+                let name = decl.node.name.text.clone();
+                let start = self.let_stack.iter().position(|n| *n == name).unwrap_or(0);
+                let mut path: Vec<String> = self.let_stack.get(start..).unwrap_or(&[]).to_vec();
+                path.push(name.clone());
+                self.err_at(
+                    decl.file,
+                    decl.node.name.span,
+                    "check::cycle",
+                    format!("`{name}` depends on itself: {}", path.join(" -> ")),
+                    "a let is computed from others on the same scan, so the chain must end; read an earlier scan's value instead (`previous.NAME`) or split the computation".into(),
+                );
+                if let Some(s) = self.lets_mut(w).status.get_mut(i) {
+                    *s = LetStatus::Failed;
+                }
+                return None;
+            }
+            LetStatus::Todo => {}
+        }
+        if let Some(s) = self.lets_mut(w).status.get_mut(i) {
+            *s = LetStatus::InProgress;
+        }
+        let decl = *self.lets(w).decls.get(i)?;
+        self.let_stack.push(decl.node.name.text.clone());
+        if decl.node.name.text.contains('.') && w != Which::Lesion {
+            self.err_at(
+                decl.file,
+                decl.node.name.span,
+                "check::dotted_name",
+                format!("let `{}` has a dot in its name", decl.node.name.text),
+                "only parameters may have dotted names (`trial.max_dose`); lesion-level lets start with `lesion.`; write `_` instead".into(),
+            );
+        }
+        let ctx = self.lets(w).ctx;
+        // save the caller's lowering state
+        let saved = (
+            std::mem::take(&mut self.scope),
+            self.next_slot,
+            self.ctx,
+            self.file,
+            self.def_limit,
+        );
+        self.scope.clear();
+        self.next_slot = 0;
+        self.ctx = ctx;
+        self.file = decl.file;
+        self.def_limit = if w == Which::Summary {
+            (1, self.m.summary.defs.len())
+        } else {
+            (0, self.m.scan.defs.len())
+        };
+        let declared = match &decl.node.ty {
+            Some(t) => self.lower_type(t, &decl.node.name.text).map(|x| x.0),
+            None => None,
+        };
+        let errors_before = self.error_count();
+        let mut lowered = self.lower(&decl.node.value, declared);
+        self.internal_if_silent(lowered.is_none(), errors_before, decl.node.value.span);
+        if let (Some(e), Some(want)) = (&lowered, declared) {
+            if !self.fits(e.ty, want) {
+                let (w2, g) = (self.ty_name(want), self.ty_name(e.ty));
+                self.err(
+                    decl.node.value.span,
+                    "check::type_mismatch",
+                    format!(
+                        "`{}` is declared {w2} but its value is {g}",
+                        decl.node.name.text
+                    ),
+                    format!("make the value a {w2} or change the declared type"),
+                );
+                lowered = None;
+            }
+        }
+        if let Some(e) = &lowered {
+            if matches!(e.ty.base, Base::ScanSet | Base::LesionSet | Base::Null) {
+                self.err(
+                    decl.node.value.span,
+                    "check::type_mismatch",
+                    format!("`{}` has no value type", decl.node.name.text),
+                    "a let holds a value; aggregate a set with `count(...)`, `sum(...)` and the like",
+                );
+                lowered = None;
+            }
+        }
+        (
+            self.scope,
+            self.next_slot,
+            self.ctx,
+            self.file,
+            self.def_limit,
+        ) = saved;
+        self.let_stack.pop();
+        let ok = lowered.is_some();
+        let table = self.lets_mut(w);
+        if let Some(s) = table.status.get_mut(i) {
+            *s = if ok {
+                LetStatus::Done
+            } else {
+                LetStatus::Failed
+            };
+        }
+        let ty = lowered.as_ref().map(|e| e.ty);
+        if let Some(slot) = table.lowered.get_mut(i) {
+            *slot = lowered;
+        }
+        if ok {
+            table.order.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        ty
+    }
+}
+
+/// Public mirror of the lowering contexts, for the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx2 {
+    Case,
+    Lesion,
+    Scan,
+    Table,
+    Summary,
+}

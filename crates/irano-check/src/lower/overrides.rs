@@ -1,0 +1,157 @@
+//! Reading `--set KEY=VALUE` values in the parameter's type and unit.
+
+use irano_exact::Rational;
+
+use crate::program::{EnumDef, Value};
+use crate::types::{Base, Ty, Unit};
+
+/// Parses a `--set` value for a parameter of type `ty` written as `type_text`.
+pub fn parse_override(
+    text: &str,
+    ty: Ty,
+    type_text: &str,
+    enums: &[EnumDef],
+) -> Result<Value, String> {
+    let t = text.trim();
+    match ty.base {
+        Base::Bool => match t {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err("expected `true` or `false`".into()),
+        },
+        Base::Num(u) => {
+            let (num, suffix) = split_unit(t);
+            let mut r: Rational = num.parse().map_err(|_| {
+                format!(
+                    "expected a number{}",
+                    if u == Unit::One {
+                        String::new()
+                    } else {
+                        format!(" of {}", u.name())
+                    }
+                )
+            })?;
+            let percent = type_text == "percent";
+            // a `weeks` parameter given without a unit is in weeks
+            if type_text == "weeks" && suffix.is_empty() {
+                r = r
+                    .checked_mul(Rational::from_int(7))
+                    .map_err(|e| e.to_string())?;
+            }
+            match suffix {
+                "" => {
+                    if percent {
+                        r = r
+                            .checked_div(Rational::from_int(100))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                "%" if percent || u == Unit::One => {
+                    r = r
+                        .checked_div(Rational::from_int(100))
+                        .map_err(|e| e.to_string())?;
+                }
+                "weeks" | "week" if u == Unit::Days => {
+                    r = r
+                        .checked_mul(Rational::from_int(7))
+                        .map_err(|e| e.to_string())?;
+                }
+                s if s == u.name()
+                    || (u == Unit::Days && s == "day")
+                    || (u == Unit::Months && s == "month") => {}
+                s => {
+                    return Err(format!(
+                        "`{s}` is not a unit of {}",
+                        if u == Unit::One { type_text } else { u.name() }
+                    ))
+                }
+            }
+            if type_text == "count" && r.denom() != 1 {
+                return Err("expected a whole number".into());
+            }
+            Ok(Value::Num(r))
+        }
+        Base::Enum(id) => {
+            let variants = enums
+                .get(usize::from(id.0))
+                .map(|e| e.variants.as_slice())
+                .unwrap_or(&[]);
+            match variants.iter().position(|v| v == t) {
+                Some(i) => Ok(Value::Sym(u16::try_from(i).unwrap_or(u16::MAX))),
+                None => Err(format!(
+                    "expected one of {}",
+                    variants
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        }
+        Base::Date => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Value::Date)
+            .map_err(|_| "expected a date YYYY-MM-DD".into()),
+        _ => Err("this parameter cannot be set from the command line".into()),
+    }
+}
+
+fn split_unit(t: &str) -> (&str, &str) {
+    let end = t
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '-' || *c == '+'))
+        .map(|(i, _)| i)
+        .unwrap_or(t.len());
+    let (a, b) = t.split_at(end);
+    (a.trim(), b.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::EnumId;
+
+    fn num(text: &str, ty: Ty, type_text: &str) -> Result<Value, String> {
+        parse_override(text, ty, type_text, &[])
+    }
+
+    fn r(s: &str) -> Value {
+        Value::Num(s.parse().unwrap())
+    }
+
+    #[test]
+    fn set_values_are_read_in_the_parameter_unit() {
+        let days = Ty::num(Unit::Days);
+        assert_eq!(num("28", days, "days"), Ok(r("28")));
+        assert_eq!(num("28 days", days, "days"), Ok(r("28")));
+        assert_eq!(num("4 weeks", days, "days"), Ok(r("28")));
+        assert_eq!(num("8", days, "weeks"), Ok(r("56")));
+        assert_eq!(num("8 weeks", days, "weeks"), Ok(r("56")));
+        assert_eq!(num("56 days", days, "weeks"), Ok(r("56")));
+        let pct = Ty::num(Unit::One);
+        assert_eq!(num("30", pct, "percent"), Ok(r("0.3")));
+        assert_eq!(num("30%", pct, "percent"), Ok(r("0.3")));
+        assert_eq!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day"), Ok(r("4.5")));
+        assert!(num("4 mm", days, "days").is_err());
+        assert!(num("six", Ty::num(Unit::Months), "months").is_err());
+        assert!(num("2.5", pct, "count").is_err());
+    }
+
+    #[test]
+    fn choices_and_booleans() {
+        let enums = vec![EnumDef {
+            name: "choice".into(),
+            variants: vec!["calendar".into(), "days_182".into()],
+        }];
+        let ty = Ty::enumeration(EnumId(0));
+        assert_eq!(
+            parse_override("days_182", ty, "{calendar, days_182}", &enums),
+            Ok(Value::Sym(1))
+        );
+        assert!(parse_override("days_183", ty, "{calendar, days_182}", &enums).is_err());
+        assert_eq!(
+            parse_override("true", Ty::BOOL, "bool", &[]),
+            Ok(Value::Bool(true))
+        );
+        assert!(parse_override("yes", Ty::BOOL, "bool", &[]).is_err());
+    }
+}
