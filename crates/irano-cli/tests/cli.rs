@@ -239,3 +239,20 @@ fn eval_json_with_several_cases_is_one_array() {
     assert_eq!(a[0]["patient"], "EXAMPLE-IRANO-1");
     assert_eq!(a[1]["patient"], "EXAMPLE-HGG-1");
 }
+
+#[test]
+fn a_case_without_a_baseline_is_reported_not_dropped() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/no-baseline.yaml",
+    ]);
+    assert!(out.contains("exit: 0"));
+    assert_eq!(
+        out.matches("not graded: no scan qualifies as baseline")
+            .count(),
+        2
+    );
+    insta::assert_snapshot!(out);
+}

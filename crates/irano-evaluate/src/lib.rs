@@ -166,7 +166,7 @@ impl<'p> Evaluator<'p> {
                 result.assessments.push(AssessmentResult {
                     date: a.date,
                     day: days_between(case.therapy_start, a.date),
-                    role: ScanRole::PreBaseline,
+                    role: ScanRole::NotGraded,
                     response: None,
                     decision: None,
                     rule: None,

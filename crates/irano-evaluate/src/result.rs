@@ -52,7 +52,7 @@ pub enum ScanRole {
     Baseline,
     /// After the baseline, graded.
     Followup,
-    /// After the baseline but not graded (grading stopped).
+    /// Not graded: grading stopped (after progression), or no scan qualifies as baseline.
     NotGraded,
 }
 
