@@ -58,6 +58,13 @@ impl Evaluator<'_> {
                 let _ = write!(out, " {sym} ");
                 self.operand(cx, b, vb, out);
             }
+            ExprKind::If(c, t, f) if e.ty == Ty::BOOL => {
+                // the condition, then the branch it chose
+                let taken = self.eval(cx, c)? == Value::Bool(true);
+                self.explain(cx, c, out, depth)?;
+                out.push_str(if taken { ", so: " } else { ", otherwise: " });
+                self.explain(cx, if taken { t } else { f }, out, depth)?;
+            }
             ExprKind::Match {
                 scrutinee,
                 arms,
