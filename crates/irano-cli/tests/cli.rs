@@ -29,6 +29,23 @@ fn run(args: &[&str]) -> String {
     )
 }
 
+/// Runs `irano-eval ARGS`, asserts success and parses standard output as JSON; also
+/// returns the raw text for snapshots.
+fn json(args: &[&str]) -> (serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("irano-eval runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (serde_json::from_str(&text).expect("JSON output"), text)
+}
+
 #[test]
 fn check_the_shipped_rules() {
     insta::assert_snapshot!(run(&[
@@ -74,20 +91,14 @@ fn eval_table() {
 
 #[test]
 fn eval_json_follows_the_result_contract() {
-    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
-        .args([
-            "eval",
-            "--rules",
-            "rules/irano-2015.rano",
-            "--format",
-            "json",
-            "examples/irano-worked-example.yaml",
-        ])
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, text) = json(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--format",
+        "json",
+        "examples/irano-worked-example.yaml",
+    ]);
     // the contract's fields (shared/spec/case-format.md, Results)
     assert_eq!(v["patient"], "EXAMPLE-IRANO-1");
     assert_eq!(v["criterion"]["id"], "irano-2015");
@@ -103,7 +114,7 @@ fn eval_json_follows_the_result_contract() {
     assert_eq!(a[1]["decision"], "CONTINUE");
     assert_eq!(a[1]["rule"], "irano.upd.initial");
     assert!(a[1]["explain"].as_str().unwrap().contains("390 mm2"));
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -219,21 +230,15 @@ fn missing_rule_file() {
 
 #[test]
 fn eval_json_with_several_cases_is_one_array() {
-    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
-        .args([
-            "eval",
-            "--rules",
-            "rules/irano-2015.rano",
-            "--format",
-            "json",
-            "examples/irano-worked-example.yaml",
-            "examples/rano-hgg-partial-response.yaml",
-        ])
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, _) = json(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--format",
+        "json",
+        "examples/irano-worked-example.yaml",
+        "examples/rano-hgg-partial-response.yaml",
+    ]);
     let a = v.as_array().expect("a JSON array for several cases");
     assert_eq!(a.len(), 2);
     assert_eq!(a[0]["patient"], "EXAMPLE-IRANO-1");

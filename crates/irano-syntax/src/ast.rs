@@ -331,6 +331,24 @@ pub enum AggKind {
     Last,
 }
 
+impl AggKind {
+    /// The aggregate's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::Any => "any",
+            AggKind::All => "all",
+            AggKind::Count => "count",
+            AggKind::Sum => "sum",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::ArgMin => "argmin",
+            AggKind::ArgMax => "argmax",
+            AggKind::First => "first",
+            AggKind::Last => "last",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     /// A number, exact; `unit` as written. Percent and weeks are already converted

@@ -876,18 +876,7 @@ impl<'a> Lowerer<'a, '_> {
         self.scope.pop();
         self.next_slot = slot;
         let (f, v) = (f?, v?);
-        let name = match kind {
-            AggKind::Any => "any",
-            AggKind::All => "all",
-            AggKind::Count => "count",
-            AggKind::Sum => "sum",
-            AggKind::Min => "min",
-            AggKind::Max => "max",
-            AggKind::ArgMin => "argmin",
-            AggKind::ArgMax => "argmax",
-            AggKind::First => "first",
-            AggKind::Last => "last",
-        };
+        let name = kind.name();
         let ty = match (kind, &v) {
             (AggKind::Any, None) => Some(Ty::BOOL),
             (AggKind::Any | AggKind::All, Some(x)) if x.ty == Ty::BOOL => Some(Ty::BOOL),

@@ -49,18 +49,7 @@ fn binop(op: BinOp) -> &'static str {
 }
 
 fn agg(k: AggKind) -> &'static str {
-    match k {
-        AggKind::Any => "any",
-        AggKind::All => "all",
-        AggKind::Count => "count",
-        AggKind::Sum => "sum",
-        AggKind::Min => "min",
-        AggKind::Max => "max",
-        AggKind::ArgMin => "argmin",
-        AggKind::ArgMax => "argmax",
-        AggKind::First => "first",
-        AggKind::Last => "last",
-    }
+    k.name()
 }
 
 fn write_expr(out: &mut String, e: &Expr) {
