@@ -204,6 +204,15 @@ impl miette::Diagnostic for Rendered {
     }
 }
 
+/// Names in backticks, joined: `` `a`, `b` `` (user input in messages is always quoted so).
+pub fn backticked<S: AsRef<str>>(items: impl IntoIterator<Item = S>, separator: &str) -> String {
+    items
+        .into_iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// Edit distance, for "did you mean" suggestions.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(usize, &str)> = None;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use irano_syntax::ast::{self, Item, Name, Position, TableItem};
 
-use crate::diag::{closest, Diagnostic, SourceText};
+use crate::diag::{backticked, closest, Diagnostic, SourceText};
 
 /// Finds the text of a parent criterion.
 pub trait Loader {
@@ -155,11 +155,7 @@ pub fn load_chain(
                     format!(
                         "criterion `{}` extends itself through {}",
                         ast.id.value,
-                        seen.iter()
-                            .rev()
-                            .map(|s| format!("`{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(" -> ")
+                        backticked(seen.iter().rev(), " -> ")
                     ),
                 )
                 .at(&file, ast.id.span)
@@ -766,12 +762,6 @@ fn suggest_rule(table: &MergedTable<'_>, name: &str) -> String {
         .collect();
     match closest(name, ids.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
-        None => format!(
-            "its rules are: {}",
-            ids.iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => format!("its rules are: {}", backticked(&ids, ", ")),
     }
 }

@@ -584,14 +584,7 @@ impl<'a> Lowerer<'a, '_> {
             let msg = if missing.is_empty() {
                 "`match` does not handle an absent value".to_string()
             } else {
-                format!(
-                    "`match` does not handle {}",
-                    missing
-                        .iter()
-                        .map(|m| format!("`{m}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("`match` does not handle {}", backticked(&missing, ", "))
             };
             self.err(
                 span,

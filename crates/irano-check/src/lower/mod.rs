@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use irano_syntax::ast::{self, Span};
 
-use crate::diag::{closest, Diagnostic, SourceText};
+use crate::diag::{backticked, closest, Diagnostic, SourceText};
 use crate::merge::{At, Merged};
 use crate::program::*;
 use crate::schema::{self, DECISION, LABEL};

@@ -2,6 +2,7 @@
 
 use irano_exact::Rational;
 
+use crate::diag::backticked;
 use crate::program::{EnumDef, Value};
 use crate::types::{Base, Ty, Unit};
 
@@ -78,14 +79,7 @@ pub fn parse_override(
                 .unwrap_or(&[]);
             match variants.iter().position(|v| v == t) {
                 Some(i) => Ok(Value::Sym(u16::try_from(i).unwrap_or(u16::MAX))),
-                None => Err(format!(
-                    "expected one of {}",
-                    variants
-                        .iter()
-                        .map(|v| format!("`{v}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+                None => Err(format!("expected one of {}", backticked(variants, ", "))),
             }
         }
         Base::Date => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
