@@ -1025,13 +1025,50 @@ impl<'s> Reader<'s> {
             }
         };
 
-        let d = f.opt("d").and_then(|n| self.pair(n));
+        let d_node = f.opt("d");
+        let d = d_node.and_then(|n| self.pair(n));
         let ld = f.opt("ld").and_then(|n| self.measure(n, "ld"));
         let sa = f.opt("sa").and_then(|n| self.measure(n, "sa"));
         let vol_ml = f.opt("vol_ml").and_then(|n| self.measure(n, "vol_ml"));
-        let status = f
-            .opt("status")
-            .and_then(|n| self.choice(n, "status", MEASURE_STATUSES));
+        let status_node = f.opt("status");
+        let mut status = status_node.and_then(|n| self.choice(n, "status", MEASURE_STATUSES));
+        // A lesion measured 0 x 0 (or with a longest diameter of 0) has disappeared.
+        let zero_pair = d.map(|[a, b]| (a.is_zero(), b.is_zero()));
+        let gone = match (zero_pair, ld) {
+            (Some((true, true)), _) => true,
+            (None, Some(x)) => x.is_zero(),
+            _ => false,
+        };
+        if let (Some((za, zb)), Some(n)) = (zero_pair, d_node) {
+            if za != zb {
+                let span = self.head_span(n);
+                self.error(
+                    span,
+                    "case::one_zero_diameter",
+                    "one diameter is 0 and the other is not",
+                    "a 0 beside a non-zero diameter",
+                    "a lesion that has disappeared is `d: [0, 0]` (or `status: absent`); one too small to measure is `status: too_small`; otherwise give both diameters",
+                );
+            }
+        }
+        if gone {
+            match status {
+                None => status = Some(MeasureStatus::Absent),
+                Some(MeasureStatus::Present | MeasureStatus::TooSmall) => {
+                    if let Some(n) = status_node {
+                        let span = n.span.clone();
+                        self.error(
+                            span,
+                            "case::zero_but_present",
+                            "the lesion is measured 0 but its status says it is there",
+                            "contradicts the 0 measurement",
+                            "a lesion measured 0 has disappeared: drop `status` (or write `status: absent`), or give its real size",
+                        );
+                    }
+                }
+                Some(MeasureStatus::Absent | MeasureStatus::NotAssessed) => {}
+            }
+        }
         let nt_status = f
             .opt("nt_status")
             .and_then(|n| self.choice(n, "nt_status", NT_STATUSES));

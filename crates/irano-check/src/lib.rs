@@ -266,8 +266,14 @@ fn check_inner(
         })
     });
 
-    let (lesion_lets, _) = lw.finish_lets(Ctx2::Lesion);
-    let (lets, let_order) = lw.finish_lets(Ctx2::Scan);
+    let (mut lesion_lets, _) = lw.finish_lets(Ctx2::Lesion);
+    let (mut lets, let_order) = lw.finish_lets(Ctx2::Scan);
+    program::mark_state_readers(&mut lets, &mut lesion_lets);
+    let state_let_order: Vec<u32> = let_order
+        .iter()
+        .copied()
+        .filter(|&i| lets.get(i as usize).is_some_and(|l| l.reads_state))
+        .collect();
 
     let mut shows = Vec::new();
     for s in &merged.shows {
@@ -434,6 +440,7 @@ fn check_inner(
         lesion_lets,
         lets,
         let_order,
+        state_let_order,
         shows,
         states: lw.states.clone(),
         tables,

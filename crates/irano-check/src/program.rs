@@ -257,6 +257,9 @@ pub struct LetInfo {
     pub expr: Expr,
     pub cite: String,
     pub src: Src,
+    /// The value depends on a state variable (directly or through other lets): it is
+    /// recomputed after every table that changes state.
+    pub reads_state: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +345,9 @@ pub struct Program {
     /// Scan-level lets; `let_order` is a dependency order to compute them in.
     pub lets: Vec<LetInfo>,
     pub let_order: Vec<u32>,
+    /// The lets of `let_order` that read state, in the same order: what a table that
+    /// changes state makes stale.
+    pub state_let_order: Vec<u32>,
     pub shows: Vec<ShowInfo>,
     pub states: Vec<StateInfo>,
     pub tables: Vec<Table>,
@@ -383,5 +389,90 @@ impl Program {
 
     pub fn text(&self, i: u32) -> &str {
         self.texts.get(i as usize).map(String::as_str).unwrap_or("")
+    }
+}
+
+impl Expr {
+    /// Calls `f` on this expression and every expression below it (aggregate sets,
+    /// filters and values included), depth first; stops early when `f` returns true.
+    pub fn any(&self, f: &mut impl FnMut(&Expr) -> bool) -> bool {
+        if f(self) {
+            return true;
+        }
+        match &self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Param(_)
+            | ExprKind::Var(_)
+            | ExprKind::CurScan
+            | ExprKind::Baseline
+            | ExprKind::Previous
+            | ExprKind::CurLesion
+            | ExprKind::CaseField(_)
+            | ExprKind::SummaryLet(_)
+            | ExprKind::CurOutput(_)
+            | ExprKind::State(_) => false,
+            ExprKind::ScanField(_, x)
+            | ExprKind::ScanLet(_, x)
+            | ExprKind::ScanOutput(_, x)
+            | ExprKind::LesionField(_, x)
+            | ExprKind::LesionLet(_, x)
+            | ExprKind::Unary(_, x)
+            | ExprKind::InSet(x, _) => x.any(f),
+            ExprKind::Binary(_, a, b) => a.any(f) || b.any(f),
+            ExprKind::If(c, t, e) => c.any(f) || t.any(f) || e.any(f),
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                scrutinee.any(f)
+                    || arms.iter().any(|(_, x)| x.any(f))
+                    || default.as_ref().is_some_and(|x| x.any(f))
+            }
+            ExprKind::Call(_, args) => args.iter().any(|x| x.any(f)),
+            ExprKind::Aggregate(agg) => {
+                let set = match &agg.source {
+                    SetExpr::Scans | SetExpr::Prior | SetExpr::Graded => false,
+                    SetExpr::After(x)
+                    | SetExpr::Targets(x)
+                    | SetExpr::NonTargets(x)
+                    | SetExpr::NewLesions(x)
+                    | SetExpr::Lesions(x) => x.any(f),
+                    SetExpr::Between(a, b) => a.any(f) || b.any(f),
+                };
+                set || agg.filter.as_ref().is_some_and(|x| x.any(f))
+                    || agg.value.as_ref().is_some_and(|x| x.any(f))
+            }
+        }
+    }
+}
+
+/// Marks the lets whose value depends on a state variable, directly or through another
+/// let (scan- or lesion-level). Such a let is recomputed whenever a table changes state,
+/// so that every later reader sees the state as it is at that point.
+pub(crate) fn mark_state_readers(lets: &mut [LetInfo], lesion_lets: &mut [LetInfo]) {
+    loop {
+        let scan_flags: Vec<bool> = lets.iter().map(|l| l.reads_state).collect();
+        let lesion_flags: Vec<bool> = lesion_lets.iter().map(|l| l.reads_state).collect();
+        let reads = |e: &Expr| {
+            e.any(&mut |x| match &x.kind {
+                ExprKind::State(_) => true,
+                ExprKind::ScanLet(i, _) => scan_flags.get(*i as usize).copied().unwrap_or(false),
+                ExprKind::LesionLet(i, _) => {
+                    lesion_flags.get(*i as usize).copied().unwrap_or(false)
+                }
+                _ => false,
+            })
+        };
+        let mut changed = false;
+        for l in lets.iter_mut().chain(lesion_lets.iter_mut()) {
+            if !l.reads_state && reads(&l.expr) {
+                l.reads_state = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
     }
 }

@@ -24,6 +24,9 @@ struct Annotations {
     expect: Expect,
     #[serde(rename = "x-set", default)]
     set: Vec<String>,
+    /// The rule file, relative to the case (language cases); worked cases use their folder's criterion.
+    #[serde(rename = "x-rules", default)]
+    rules: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -48,14 +51,17 @@ fn repo() -> PathBuf {
 static PROGRAMS: Mutex<BTreeMap<String, Program>> = Mutex::new(BTreeMap::new());
 
 fn program(criterion: &str, set: &[String]) -> Program {
-    let key = format!("{criterion} {}", set.join(" "));
+    program_at(&repo().join("rules").join(format!("{criterion}.rano")), set)
+}
+
+fn program_at(path: &Path, set: &[String]) -> Program {
+    let key = format!("{} {}", path.display(), set.join(" "));
     let mut cache = PROGRAMS.lock().unwrap();
     if let Some(p) = cache.get(&key) {
         return p.clone();
     }
     let overrides: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let path = repo().join("rules").join(format!("{criterion}.rano"));
-    let checked = irano_check::check_path(&path, &[], &overrides);
+    let checked = irano_check::check_path(path, &[repo().join("rules")], &overrides);
     let errors: Vec<String> = checked
         .diagnostics
         .iter()
@@ -71,12 +77,22 @@ fn program(criterion: &str, set: &[String]) -> Program {
 #[test]
 fn worked_cases() {
     insta::glob!("../../../tests/worked", "*/*.yaml", |path| {
-        let criterion = path
-            .parent()
-            .and_then(|d| d.file_name())
-            .and_then(|n| n.to_str())
-            .unwrap()
-            .to_string();
+        insta::assert_snapshot!(check_case(path));
+    });
+}
+
+/// The language corpus: small rule files that pin down the semantics of the language
+/// itself (evaluation order, ...), each exercised by cases that name it in `x-rules`.
+#[test]
+fn language_cases() {
+    insta::glob!("../../../tests/language", "*.yaml", |path| {
+        insta::assert_snapshot!(check_case(path));
+    });
+}
+
+/// Checks a case's `x-expect` and returns the table a user sees, for the snapshot.
+fn check_case(path: &Path) -> String {
+    {
         let text = std::fs::read_to_string(path).unwrap();
         let notes: Annotations = serde_saphyr::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: bad x- annotations: {e}", path.display()));
@@ -85,7 +101,18 @@ fn worked_cases() {
             "{}: name the rules it exercises",
             path.display()
         );
-        let program = program(&criterion, &notes.set);
+        let program = match &notes.rules {
+            Some(rel) => program_at(&path.parent().unwrap().join(rel), &notes.set),
+            None => {
+                let criterion = path
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .and_then(|n| n.to_str())
+                    .unwrap()
+                    .to_string();
+                program(&criterion, &notes.set)
+            }
+        };
         let cases = irano_cases::read_path(path).unwrap_or_else(|e| {
             panic!(
                 "{}: {:?}",
@@ -179,8 +206,8 @@ fn worked_cases() {
 
         let mut table = String::new();
         irano_cli::render::table(&mut table, &result);
-        insta::assert_snapshot!(format!("{}\n\n{table}", notes.title));
-    });
+        format!("{}\n\n{table}", notes.title)
+    }
 }
 
 /// The same input gives the same bytes, however often it is evaluated.

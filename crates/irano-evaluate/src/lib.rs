@@ -54,6 +54,16 @@ pub struct Evaluator<'p> {
     summary_lets: Vec<Value>,
     targets: Vec<u32>,
     non_targets: Vec<u32>,
+    /// A table assigned a state variable a new value (its state-reading lets are stale).
+    state_changed: bool,
+}
+
+/// Whether some rule of the table assigns the scan's `response`.
+fn assigns_response(table: &Table) -> bool {
+    table
+        .rules
+        .iter()
+        .any(|r| r.assigns.iter().any(|a| a.target == Target::Response))
 }
 
 type R<T> = Result<T, Fail>;
@@ -95,6 +105,7 @@ impl<'p> Evaluator<'p> {
             summary_lets: Vec::new(),
             targets: Vec::new(),
             non_targets: Vec::new(),
+            state_changed: false,
         }
     }
 
@@ -237,16 +248,8 @@ impl<'p> Evaluator<'p> {
             cx.cur = i;
             cx.cur_out = (None, None);
             let date = Some(a.date);
-            for &li in &p.let_order {
-                let Some(l) = p.lets.get(li as usize) else {
-                    continue;
-                };
-                let v = self.eval(&mut cx, &l.expr).map_err(|f| wrap(f, date))?;
-                if let Some(slot) = self.lets.get_mut(i * p.lets.len() + li as usize) {
-                    *slot = v;
-                }
-            }
-            let values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+            self.compute_lets(&mut cx, &p.let_order)
+                .map_err(|f| wrap(f, date))?;
             let mut ar = AssessmentResult {
                 date: a.date,
                 day,
@@ -256,9 +259,12 @@ impl<'p> Evaluator<'p> {
                 rule: None,
                 explain: None,
                 reason: None,
-                values,
+                values: Vec::new(),
                 fired: Vec::new(),
             };
+            if i == base || stopped.is_some() {
+                ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+            }
             if i == base {
                 ar.role = ScanRole::Baseline;
                 ar.reason = Some(format!("baseline scan ({})", p.baseline_cite));
@@ -277,10 +283,27 @@ impl<'p> Evaluator<'p> {
                 result.assessments.push(ar);
                 continue;
             }
+            // Shown values are those the response is decided on: computed just before
+            // the first table that can assign `response`. Every table sees the state as
+            // the tables before it left it: lets that read state are recomputed after a
+            // table changes it (docs/language.md, evaluation order).
+            let mut shown = false;
             for table in &p.tables {
+                if !shown && assigns_response(table) {
+                    ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+                    shown = true;
+                }
+                self.state_changed = false;
                 if let Some(f) = self.run_table(&mut cx, table).map_err(|f| wrap(f, date))? {
                     ar.fired.push(f);
                 }
+                if self.state_changed {
+                    self.compute_lets(&mut cx, &p.state_let_order)
+                        .map_err(|f| wrap(f, date))?;
+                }
+            }
+            if !shown {
+                ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
             }
             if let Some(o) = self.outputs.get_mut(i) {
                 *o = cx.cur_out;
@@ -345,6 +368,22 @@ impl<'p> Evaluator<'p> {
         result.pd_date = state_date(p.pd_date_state);
         result.pd_confirmed_on = state_date(p.pd_confirmed_state);
         Ok(result)
+    }
+
+    /// Computes the given lets (in that order) on the current scan and stores them.
+    fn compute_lets(&mut self, cx: &mut Cx<'_>, order: &[u32]) -> R<()> {
+        let p = self.p;
+        let i = cx.cur;
+        for &li in order {
+            let Some(l) = p.lets.get(li as usize) else {
+                continue;
+            };
+            let v = self.eval(cx, &l.expr)?;
+            if let Some(slot) = self.lets.get_mut(i * p.lets.len() + li as usize) {
+                *slot = v;
+            }
+        }
+        Ok(())
     }
 
     fn shows(&mut self, cx: &mut Cx<'_>) -> R<Vec<ShownValue>> {
@@ -553,6 +592,9 @@ impl<'p> Evaluator<'p> {
                 }
                 Target::State(i) => {
                     if let Some(s) = self.state.get_mut(i as usize) {
+                        if *s != v {
+                            self.state_changed = true;
+                        }
                         *s = v;
                     }
                     let name = self

@@ -500,6 +500,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     file: d.file,
                     span: d.node.name.span,
                 },
+                reads_state: false,
             });
         }
         (out, table.order.clone())
