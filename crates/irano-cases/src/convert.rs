@@ -945,18 +945,42 @@ impl<'s> Reader<'s> {
             }
             Some(d) => {
                 let (local, first_line) = (d.local, d.line);
+                let first = if d.is_new {
+                    new.get(local)
+                } else {
+                    baseline.get(local)
+                }
+                .cloned();
+                // Trial exports repeat `role`, `component` and `organ` on every visit: an
+                // identical repeat is accepted, a different value is refused.
                 for attr in ["role", "component", "organ"] {
-                    if let Some(k) = f.key(attr) {
+                    let (Some(n), Some(first)) = (f.opt(attr), first.as_ref()) else {
+                        continue;
+                    };
+                    let same = match attr {
+                        "role" => self.choice(n, "role", ROLES).map(|v| Some(v) == first.role),
+                        "component" => self
+                            .choice(n, "component", COMPONENTS)
+                            .map(|v| Some(v) == first.component),
+                        _ => self
+                            .string(n, "organ")
+                            .map(|v| Some(&v) == first.organ.as_ref()),
+                    };
+                    if same == Some(false) {
+                        let span = f
+                            .key(attr)
+                            .map(|k| k.span.clone())
+                            .unwrap_or(n.span.clone());
                         self.error(
-                            k.span.clone(),
+                            span,
                             "case::fixed_attribute",
                             format!(
-                                "`{attr}` of lesion `{}` is given again",
+                                "`{attr}` of lesion `{}` differs from where it first appears (line {first_line})",
                                 shorten(&id)
                             ),
-                            "given again here",
+                            "a different value here",
                             format!(
-                                "give `{attr}` only where the lesion first appears (line {first_line}) and remove it here"
+                                "`{attr}` is fixed where the lesion first appears (line {first_line}); repeat the same value or leave it out"
                             ),
                         );
                     }

@@ -63,6 +63,7 @@ fn ok_corpus() {
         ("annotations.yaml", 1),
         ("cohort.jsonl", 3),
         ("list.yml", 2),
+        ("role-repeated-identically.yaml", 1),
         ("single.json", 1),
         ("single.yaml", 1),
     ];
@@ -76,7 +77,7 @@ fn ok_corpus() {
     }
     // The whole directory at once: every case, file-name order, unique patients.
     let all = read_path(&dir).unwrap_or_else(|e| panic!("{}", render(&e)));
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 9);
     let patients: Vec<_> = all.iter().map(|c| c.patient.as_str()).collect();
     assert_eq!(
         patients,
@@ -87,6 +88,7 @@ fn ok_corpus() {
             "L-003",
             "P-001",
             "P-002",
+            "SUBJ-0020",
             "J-001",
             "SUBJ-0042"
         ]

@@ -418,7 +418,7 @@ fn check_inner(
     }
     let (baseline, baseline_cite) = baseline?;
     let targets = targets?;
-    Some(Program {
+    let program = Program {
         id: merged.id.clone(),
         version: merged.version.clone().unwrap_or_default(),
         title: merged.title.clone().unwrap_or_default(),
@@ -451,7 +451,225 @@ fn check_inner(
         pd_date_state: state_pd,
         pd_confirmed_state: state_conf,
         slots: lw.max_slot,
+    };
+    // only on an otherwise clean criterion: an error elsewhere can leave things unread
+    let diags = lw_diags(&mut lw);
+    if !diags.iter().any(Diagnostic::is_error) {
+        report_inert_params(&program, &chain, &merged, overrides, diags);
+    }
+    Some(program)
+}
+
+fn lw_diags<'l, 'a, 'd>(lw: &'l mut Lowerer<'a, 'd>) -> &'l mut Vec<Diagnostic> {
+    lw.diags_mut()
+}
+
+/// A declaration an amendment can replace or remove, as written in one file.
+struct NamedDecl {
+    kind: &'static str,
+    name: String,
+    span: ast::Span,
+    replaces: bool,
+}
+
+fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
+    use ast::Item;
+    for item in items {
+        let (kind, name, span, replaces) = match item {
+            Item::Let(l) => ("let", l.name.text.clone(), l.span, l.is_override),
+            Item::Def(d) => ("def", d.name.text.clone(), d.span, d.is_override),
+            Item::Show(x) => ("show", x.name.text.clone(), x.span, x.is_override),
+            Item::Baseline(b) => ("baseline", String::new(), b.span, b.is_override),
+            Item::Targets(t) => ("targets", String::new(), t.span, t.is_override),
+            Item::StopGrading(x) => ("stop grading", String::new(), x.span, x.is_override),
+            Item::Table(t) => {
+                for ti in &t.items {
+                    match ti {
+                        ast::TableItem::Rule(r) => out.push(NamedDecl {
+                            kind: "rule",
+                            name: r.id.text.clone(),
+                            span: r.span,
+                            replaces: r.is_override,
+                        }),
+                        ast::TableItem::Remove(n) => out.push(NamedDecl {
+                            kind: "remove rule",
+                            name: n.text.clone(),
+                            span: n.span,
+                            replaces: true,
+                        }),
+                    }
+                }
+                continue;
+            }
+            Item::Summary(sm) => {
+                named_decls(&sm.items, out);
+                continue;
+            }
+            _ => continue,
+        };
+        out.push(NamedDecl {
+            kind,
+            name,
+            span,
+            replaces,
+        });
+    }
+}
+
+fn mentions(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text.get(..i).and_then(|t| t.chars().next_back());
+        let after = text.get(i + word.len()..).and_then(|t| t.chars().next());
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
+}
+
+/// No inert parameters: a parameter nothing reads (because an amendment replaced or
+/// removed what read it) cannot be set or overridden without saying so.
+fn report_inert_params(
+    program: &Program,
+    chain: &merge::Chain,
+    merged: &merge::Merged<'_>,
+    overrides: &[Override],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let read = program.params_read();
+    let decls: Vec<Vec<NamedDecl>> = chain
+        .asts
+        .iter()
+        .map(|a| {
+            let mut v = Vec::new();
+            named_decls(&a.items, &mut v);
+            v
+        })
+        .collect();
+    let mut by_cause: Vec<(u16, ast::Span, String, Vec<String>)> = Vec::new();
+    for (i, p) in program.params.iter().enumerate() {
+        if read.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        let Some(mp) = merged
+            .params
+            .iter()
+            .find(|m| m.decl.node.name.text == p.name)
+        else {
+            continue;
+        };
+        // what made it unread: a later replacement or removal of a declaration that read it
+        let mut cause: Option<(u16, ast::Span, String)> = None;
+        for (j, file_decls) in decls.iter().enumerate().skip(usize::from(mp.decl.file) + 1) {
+            for d in file_decls.iter().filter(|d| d.replaces) {
+                let kind = if d.kind == "remove rule" {
+                    "rule"
+                } else {
+                    d.kind
+                };
+                let superseded = decls.iter().enumerate().take(j).rev().find_map(|(k, ds)| {
+                    ds.iter()
+                        .rev()
+                        .find(|o| (o.kind == kind) && o.name == d.name)
+                        .map(|o| (k, o.span))
+                });
+                let Some((k, span)) = superseded else {
+                    continue;
+                };
+                let text = chain
+                    .files
+                    .get(k)
+                    .and_then(|f| f.text.get(span.start..span.end))
+                    .unwrap_or("");
+                if mentions(text, &p.name) {
+                    let what = if d.kind == "remove rule" {
+                        format!("`remove rule {}`", d.name)
+                    } else if d.name.is_empty() {
+                        format!("`override {}`", d.kind)
+                    } else {
+                        format!("`override {} {}`", d.kind, d.name)
+                    };
+                    cause = Some((u16::try_from(j).unwrap_or(0), d.span, what));
+                }
+            }
+        }
+        if let Some(o) = overrides.iter().find(|o| o.key == p.name) {
+            let why = match &cause {
+                Some((j, span, what)) => {
+                    let at = chain
+                        .files
+                        .get(usize::from(*j))
+                        .map(|f| {
+                            let (l, c) = diag::line_col(&f.text, span.start);
+                            format!("{}:{l}:{c}", f.name)
+                        })
+                        .unwrap_or_default();
+                    format!("{what} at {at} replaced what read it")
+                }
+                None => "no rule of this criterion reads it".into(),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "check::inert_parameter",
+                    format!("`--set {}={}` would change nothing: {why}", o.key, o.value),
+                )
+                .help("`irano-eval params RULES` lists the parameters this criterion reads"),
+            );
+        }
+        match cause {
+            Some((j, span, what)) => match by_cause.iter_mut().find(|c| c.0 == j && c.1 == span) {
+                Some(c) => c.3.push(p.name.clone()),
+                None => by_cause.push((j, span, what, vec![p.name.clone()])),
+            },
+            None => by_cause.push((
+                mp.last.file,
+                mp.last.node.name.span,
+                String::new(),
+                vec![p.name.clone()],
+            )),
+        }
+    }
+    for (file, span, what, names) in by_cause {
+        let list = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (message, help) = if what.is_empty() {
+            (
+                format!(
+                    "parameter {list} is not read by any rule: setting it would change nothing"
+                ),
+                format!(
+                    "read it in a rule, or retire it with `remove param {} cite \"...\"`",
+                    names.join(" ")
+                ),
+            )
+        } else {
+            if names.len() == 1 {
+                (
+                    format!("{what} leaves parameter {list} unread: setting it would change nothing"),
+                    format!(
+                        "read it in the new definition, or retire it with `remove param {} cite \"...\"`",
+                        names.join("")
+                    ),
+                )
+            } else {
+                (
+                    format!("{what} leaves parameters {list} unread: setting them would change nothing"),
+                    format!(
+                        "read them in the new definition, or retire each with `remove param NAME cite \"...\"` ({})",
+                        names.join(", ")
+                    ),
+                )
+            }
+        };
+        if let Some(f) = chain.files.get(usize::from(file)) {
+            diags.push(
+                Diagnostic::error("check::inert_parameter", message)
+                    .at(f, span)
+                    .help(help),
+            );
+        }
+    }
 }
 
 fn expect_ty(
@@ -711,6 +929,16 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
     for o in overrides {
         let found = lw.params.iter().position(|p| p.name == o.key);
         let Some(i) = found else {
+            if let Some(why) = lw.removed_param(&o.key) {
+                lw.push(
+                    Diagnostic::error(
+                        "check::removed_param",
+                        format!("`--set {}`: this criterion does not use `{}`", o.key, o.key),
+                    )
+                    .help(why),
+                );
+                continue;
+            }
             let names: Vec<&str> = lw.params.iter().map(|p| p.name.as_str()).collect();
             let help = match diag::closest(&o.key, names.iter().copied()) {
                 Some(c) => {
@@ -727,11 +955,24 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
             );
             continue;
         };
-        let (ty, type_text) = match lw.params.get(i) {
-            Some(p) => (p.ty, p.type_text.clone()),
+        let (ty, type_text, range) = match lw.params.get(i) {
+            Some(p) => (p.ty, p.type_text.clone(), p.range),
             None => continue,
         };
-        match lower::parse_override(&o.value, ty, &type_text, &lw.enums) {
+        let parsed =
+            lower::parse_override(&o.value, ty, &type_text, &lw.enums).and_then(|v| {
+                match (range, v) {
+                    (Some((Value::Num(lo), Value::Num(hi))), Value::Num(x)) if x < lo || x > hi => {
+                        Err(format!(
+                        "it must be between {} and {} (inclusive), the parameter's declared range",
+                        lower::show_in_type(lo, &type_text),
+                        lower::show_in_type(hi, &type_text)
+                    ))
+                    }
+                    _ => Ok(v),
+                }
+            });
+        match parsed {
             Ok(v) => {
                 if let Some(p) = lw.params.get_mut(i) {
                     p.value = v;

@@ -62,6 +62,16 @@ pub struct MergedParam<'a> {
     pub decl: At<'a, ast::ParamDecl>,
     /// The last `override param` (default, cite), if any.
     pub last: At<'a, ast::ParamDecl>,
+    /// The last declaration that gave a `range`.
+    pub range: Option<At<'a, ast::ParamDecl>>,
+}
+
+/// A parameter an amendment retired with `remove param`.
+#[derive(Debug, Clone)]
+pub struct RemovedParam {
+    pub name: String,
+    pub file: u16,
+    pub span: ast::Span,
 }
 
 #[derive(Debug)]
@@ -88,6 +98,7 @@ pub struct Merged<'a> {
     pub labels: Option<(&'a [Name], u16, ast::Span)>,
     pub decisions: Option<(&'a [Name], u16, ast::Span)>,
     pub params: Vec<MergedParam<'a>>,
+    pub removed_params: Vec<RemovedParam>,
     pub states: Vec<At<'a, ast::StateDecl>>,
     pub baseline: Option<At<'a, ast::BaselineDecl>>,
     pub targets: Option<At<'a, ast::TargetsDecl>>,
@@ -359,6 +370,7 @@ fn merge_items<'a>(
                 *slot = Some((names.as_slice(), fi, *span));
             }
             Item::Param(p) => merge_param(m, p, fi, cx),
+            Item::RemoveParam(r) => remove_param(m, r, fi, cx),
             Item::Let(l) => {
                 if l.name.text.starts_with("lesion.") {
                     let list = &mut m.lesion_lets;
@@ -539,6 +551,50 @@ fn merge_single<'a, T>(
     }
 }
 
+fn remove_param(m: &mut Merged<'_>, r: &ast::RemoveParamDecl, fi: u16, cx: &mut MergeCx<'_>) {
+    if r.cite.is_none() {
+        cx.err(
+            fi,
+            r.span,
+            "check::missing_cite",
+            format!("`remove param {}` does not cite its reason", r.name.text),
+            "add `cite \"...\"`: why this criterion does not use the parameter",
+        );
+    }
+    match m
+        .params
+        .iter()
+        .position(|q| q.decl.node.name.text == r.name.text)
+    {
+        Some(i) => {
+            m.params.remove(i);
+            m.removed_params.push(RemovedParam {
+                name: r.name.text.clone(),
+                file: fi,
+                span: r.span,
+            });
+        }
+        None => {
+            let names: Vec<&str> = m
+                .params
+                .iter()
+                .map(|q| q.decl.node.name.text.as_str())
+                .collect();
+            let help = match closest(&r.name.text, names) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "only a parameter the parent declares can be removed".into(),
+            };
+            cx.err(
+                fi,
+                r.name.span,
+                "check::nothing_to_remove",
+                format!("there is no parameter `{}` to remove", r.name.text),
+                &help,
+            );
+        }
+    }
+}
+
 fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut MergeCx<'_>) {
     let existing = m
         .params
@@ -560,6 +616,9 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
             }
             if let Some(mp) = m.params.get_mut(i) {
                 mp.last = At { node: p, file: fi };
+                if p.range.is_some() {
+                    mp.range = Some(At { node: p, file: fi });
+                }
             }
         }
         (Some(_), false) => cx.err(
@@ -601,7 +660,11 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 );
             }
             let at = At { node: p, file: fi };
-            m.params.push(MergedParam { decl: at, last: at });
+            m.params.push(MergedParam {
+                decl: at,
+                last: at,
+                range: p.range.as_ref().map(|_| at),
+            });
         }
     }
 }

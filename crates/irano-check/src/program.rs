@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 use irano_exact::Rational;
-use irano_syntax::ast::{AggKind, Span};
+use irano_syntax::ast::{self, Span};
 
 use crate::types::{EnumId, Ty};
 
@@ -179,6 +179,39 @@ pub enum SetExpr {
     Lesions(Box<Expr>),
 }
 
+/// What an aggregate computes over its set (the checked program's own copy of the
+/// syntax's aggregate names, so that the evaluator depends on the program only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Any,
+    All,
+    Count,
+    Sum,
+    Min,
+    Max,
+    ArgMin,
+    ArgMax,
+    First,
+    Last,
+}
+
+impl From<ast::AggKind> for AggKind {
+    fn from(k: ast::AggKind) -> Self {
+        match k {
+            ast::AggKind::Any => AggKind::Any,
+            ast::AggKind::All => AggKind::All,
+            ast::AggKind::Count => AggKind::Count,
+            ast::AggKind::Sum => AggKind::Sum,
+            ast::AggKind::Min => AggKind::Min,
+            ast::AggKind::Max => AggKind::Max,
+            ast::AggKind::ArgMin => AggKind::ArgMin,
+            ast::AggKind::ArgMax => AggKind::ArgMax,
+            ast::AggKind::First => AggKind::First,
+            ast::AggKind::Last => AggKind::Last,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Aggregate {
     pub kind: AggKind,
@@ -249,6 +282,8 @@ pub struct ParamInfo {
     /// Criterion id of the file that declared it (or last overrode its default).
     pub declared_in: String,
     pub src: Src,
+    /// `range LOW to HIGH`: inclusive bounds every value must respect.
+    pub range: Option<(Value, Value)>,
 }
 
 #[derive(Debug, Clone)]
@@ -474,5 +509,65 @@ pub(crate) fn mark_state_readers(lets: &mut [LetInfo], lesion_lets: &mut [LetInf
         if !changed {
             return;
         }
+    }
+}
+
+impl Program {
+    /// Calls `f` on every top-level expression of the program (lets, rules, targets,
+    /// shows, states, the summary): everything evaluation can read.
+    pub fn for_each_expr(&self, f: &mut impl FnMut(&Expr)) {
+        f(&self.baseline);
+        f(&self.targets.candidate);
+        for (k, _) in &self.targets.rank {
+            f(k);
+        }
+        f(&self.targets.max);
+        for (k, m) in &self.targets.max_per {
+            f(k);
+            f(m);
+        }
+        for l in self
+            .lesion_lets
+            .iter()
+            .chain(&self.lets)
+            .chain(&self.summary_lets)
+        {
+            f(&l.expr);
+        }
+        for s in &self.shows {
+            f(&s.expr);
+        }
+        for s in &self.states {
+            f(&s.initial);
+        }
+        for t in self.tables.iter().chain(&self.summary_tables) {
+            for r in &t.rules {
+                if let Some(w) = &r.when {
+                    f(w);
+                }
+                for a in &r.assigns {
+                    f(&a.value);
+                }
+            }
+        }
+        if let Some(stop) = &self.stop {
+            f(&stop.when);
+        }
+    }
+
+    /// Which parameters some expression of the program reads (by index).
+    pub fn params_read(&self) -> Vec<bool> {
+        let mut read = vec![false; self.params.len()];
+        self.for_each_expr(&mut |e| {
+            e.any(&mut |x| {
+                if let ExprKind::Param(i) = x.kind {
+                    if let Some(r) = read.get_mut(i as usize) {
+                        *r = true;
+                    }
+                }
+                false
+            });
+        });
+        read
     }
 }

@@ -1,4 +1,5 @@
 //! The `irano-eval` command's logic, as a library so that tests render exactly what
 //! users see. `main.rs` only parses arguments and writes the collected output.
 
+pub mod fmt;
 pub mod render;

@@ -70,6 +70,16 @@ enum Command {
         /// The criterion's rule file.
         rules: PathBuf,
     },
+    /// Rewrite rule files in the canonical layout (comments kept, meaning unchanged).
+    /// With `--check`, only list the files that are not in it (exit 1 if any).
+    Fmt {
+        /// Rule files, or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 when a file is not in the canonical layout.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -114,6 +124,7 @@ fn run() -> ExitCode {
             format,
         } => render::eval(&mut out, &rules, &set, &cases, format.into()),
         Command::Params { rules } => render::params(&mut out, &rules),
+        Command::Fmt { paths, check } => irano_cli::fmt::fmt(&mut out, &paths, check),
     };
     // Write everything at once, after the whole run succeeded or failed: never half an output.
     let mut stdout = std::io::stdout().lock();

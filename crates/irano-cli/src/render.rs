@@ -179,9 +179,17 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
     let _ = writeln!(out.out, "{} {} — {}", p.id, p.version, p.title);
     let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
     for x in &p.params {
+        let range = match x.range {
+            Some((lo, hi)) => format!(
+                "\n    range: {} to {}",
+                show_value(&p, x, lo),
+                show_value(&p, x, hi)
+            ),
+            None => String::new(),
+        };
         let _ = writeln!(
             out.out,
-            "\n{} : {} = {}    (from {})\n    {}\n    source: {}",
+            "\n{} : {} = {}    (from {})\n    {}{range}\n    source: {}",
             x.name,
             x.type_text,
             show_default(&p, x),
@@ -194,9 +202,17 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
 }
 
 fn show_default(p: &Program, x: &irano_check::program::ParamInfo) -> String {
+    show_value(p, x, x.default)
+}
+
+fn show_value(
+    p: &Program,
+    x: &irano_check::program::ParamInfo,
+    v: irano_check::program::Value,
+) -> String {
     use irano_check::program::Value;
     use irano_check::types::{Base, Unit};
-    match x.default {
+    match v {
         Value::Num(r) if x.type_text == "percent" => {
             match r.checked_mul(irano_exact::Rational::from_int(100)) {
                 Ok(v) => format!("{v}%"),

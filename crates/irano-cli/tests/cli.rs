@@ -178,6 +178,54 @@ fn set_with_a_wrong_key_or_value_is_a_diagnostic() {
     insta::assert_snapshot!(out);
 }
 
+/// Values that would be silently misread are refused: a percent without `%`, a value
+/// outside the parameter's range, a parameter the criterion retired, a parameter that an
+/// amendment left unread.
+#[test]
+fn set_refuses_values_that_would_be_misread_or_change_nothing() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "pd_increase=0.25",
+        "--set",
+        "irano.steroid_window_days=-3",
+        "--set",
+        "irano.confirm_months=8 weeks",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(out.contains("exit: 2"));
+    assert!(out.contains("`25%`"), "{out}");
+    insta::assert_snapshot!(out);
+    let removed = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "--set",
+        "pseudoprogression_window_days=90",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(removed.contains("exit: 2"));
+    assert!(
+        removed.contains("remove param pseudoprogression_window_days"),
+        "{removed}"
+    );
+    let inert = run(&[
+        "eval",
+        "--rules",
+        "tests/cli/amendment-fixed-confirmation.rano",
+        "--include",
+        "rules",
+        "--set",
+        "irano.confirm_months=4",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(inert.contains("exit: 2"));
+    assert!(inert.contains("would change nothing"), "{inert}");
+    insta::assert_snapshot!("set_of_an_inert_parameter", inert);
+}
+
 #[test]
 fn a_bad_case_file_is_located_and_nothing_is_evaluated() {
     let out = run(&[
@@ -260,4 +308,49 @@ fn a_case_without_a_baseline_is_reported_not_dropped() {
         2
     );
     insta::assert_snapshot!(out);
+}
+
+/// `fmt --check` reports a rule file out of layout (exit 1) and changes nothing; `fmt`
+/// rewrites it (comments kept, still checks) and is then idempotent; a file that does not
+/// parse is exit 2 and untouched.
+#[test]
+fn fmt_rewrites_rule_files_into_the_canonical_layout() {
+    let dir = std::env::temp_dir().join(format!("irano-fmt-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("messy.rano");
+    let messy = "criterion \"messy\" extends \"rano-hgg-2010\" {\n   version \"1\"\n      cite \"a trial\"   # the protocol\n\n\n  override param pd_increase = 40%   cite \"protocol §9\"\n}\n";
+    std::fs::write(&file, messy).unwrap();
+    let path = file.to_str().unwrap();
+
+    let check = run(&["fmt", "--check", path]);
+    assert!(check.contains("exit: 1"), "{check}");
+    assert!(check.contains("would reformat"), "{check}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+
+    let fmt = run(&["fmt", path]);
+    assert!(fmt.contains("exit: 0"), "{fmt}");
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(formatted, messy);
+    assert!(formatted.contains("# the protocol"));
+    assert!(!formatted.contains("\n\n\n"));
+    assert!(run(&["fmt", "--check", path]).contains("exit: 0"));
+    let checked = run(&["check", "--include", "rules", path]);
+    assert!(checked.contains("exit: 0"), "{checked}");
+
+    let broken = dir.join("broken.rano");
+    std::fs::write(&broken, "criterion \"b\" {\n  param x: mm = \n}\n").unwrap();
+    let out = run(&["fmt", broken.to_str().unwrap()]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("broken.rano:3:1"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The shipped rule files are in the canonical layout.
+#[test]
+fn shipped_rule_files_are_formatted() {
+    let out = run(&["fmt", "--check", "rules", "tests/language"]);
+    assert!(
+        out.contains("exit: 0"),
+        "run `irano-eval fmt rules`:\n{out}"
+    );
 }

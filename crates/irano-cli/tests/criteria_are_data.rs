@@ -75,3 +75,26 @@ fn no_criterion_in_the_rust_sources() {
         found.join("\n")
     );
 }
+
+/// The layering `cli -> evaluate -> check -> syntax`: the evaluator reads only the checked
+/// program, never the syntax tree.
+#[test]
+fn the_evaluator_depends_on_the_checked_program_not_the_syntax() {
+    let manifest =
+        std::fs::read_to_string(repo().join("crates/irano-evaluate/Cargo.toml")).unwrap();
+    assert!(
+        !manifest.contains("irano-syntax"),
+        "irano-evaluate must not depend on irano-syntax: read what it needs from irano_check::program"
+    );
+    let mut files = Vec::new();
+    rust_sources(&repo().join("crates/irano-evaluate/src"), &mut files);
+    assert!(!files.is_empty());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            !text.contains("irano_syntax"),
+            "{} imports irano_syntax",
+            f.display()
+        );
+    }
+}

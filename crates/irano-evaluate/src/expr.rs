@@ -5,7 +5,6 @@ use std::cmp::Ordering;
 use irano_cases as cases;
 use irano_check::program::*;
 use irano_exact::{add_days, add_months, days_between, Rational};
-use irano_syntax::ast::AggKind;
 
 use crate::access::{lesion_field, scan_field, text_of};
 use crate::{fail, Cx, Evaluator, Fail, R};

@@ -83,6 +83,8 @@ pub enum Item {
     /// `decisions { CONTINUE ... }`
     Decisions(Vec<Name>, Span),
     Param(ParamDecl),
+    /// `remove param NAME cite "..."`: the parameter is retired (nothing reads it).
+    RemoveParam(RemoveParamDecl),
     Let(LetDecl),
     Def(DefDecl),
     State(StateDecl),
@@ -104,6 +106,16 @@ pub struct ParamDecl {
     pub default: Expr,
     pub cite: Option<Str>,
     pub doc: Option<Str>,
+    /// `range LOW to HIGH`: the inclusive bounds a value must lie within.
+    pub range: Option<(Expr, Expr)>,
+    pub span: Span,
+}
+
+/// `remove param NAME cite "..."`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoveParamDecl {
+    pub name: Name,
+    pub cite: Option<Str>,
     pub span: Span,
 }
 

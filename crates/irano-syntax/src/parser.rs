@@ -10,8 +10,8 @@ use pest::Parser as _;
 
 use crate::ast::{
     AggKind, Assign, BaselineDecl, BinOp, DefDecl, Expr, ExprKind, File, Item, LetDecl, MatchArm,
-    Name, ParamDecl, Position, RankKey, ShowDecl, Span, StateDecl, StopDecl, Str, SummaryDecl,
-    TableDecl, TableItem, TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix,
+    Name, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, Span, StateDecl, StopDecl, Str,
+    SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
@@ -622,11 +622,32 @@ impl Lowerer {
                 let mut cite = None;
                 let mut doc = None;
                 let mut default = None;
+                let mut range = None;
                 for p in &children {
                     match p.as_rule() {
                         Rule::expr => default = Some(self.expr(p.clone(), 0)?),
                         Rule::cite_clause => self.clause(&mut cite, p, "param"),
                         Rule::doc_clause => self.clause(&mut doc, p, "param"),
+                        Rule::range_clause => {
+                            let mut bounds = Vec::new();
+                            for b in p.clone().into_inner() {
+                                if b.as_rule() == Rule::expr {
+                                    bounds.push(self.expr(b, 0)?);
+                                }
+                            }
+                            let hi = bounds.pop();
+                            let lo = bounds.pop();
+                            if range.is_some() {
+                                self.errors.push(SyntaxError::new(
+                                    SyntaxErrorKind::DuplicateClause,
+                                    span_of(p),
+                                    "a param has more than one `range`",
+                                    "second `range`",
+                                    "give one `range LOW to HIGH`",
+                                ));
+                            }
+                            range = Some((need(lo, span)?, need(hi, span)?));
+                        }
                         _ => {}
                     }
                 }
@@ -637,6 +658,20 @@ impl Lowerer {
                     default: need(default, span)?,
                     cite,
                     doc,
+                    range,
+                    span,
+                })
+            }
+            Rule::remove_param_item => {
+                let mut cite = None;
+                for p in &children {
+                    if p.as_rule() == Rule::cite_clause {
+                        self.clause(&mut cite, p, "remove param");
+                    }
+                }
+                Item::RemoveParam(RemoveParamDecl {
+                    name: need(decl_name, span)?,
+                    cite,
                     span,
                 })
             }
@@ -925,7 +960,9 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_override => (0, "`override`"),
         R::kw_before | R::position => (0, "`before`"),
         R::kw_after => (0, "`after`"),
-        R::kw_remove | R::remove_rule => (0, "`remove`"),
+        R::kw_remove | R::remove_rule | R::remove_param_item => (0, "`remove`"),
+        R::kw_range | R::range_clause => (0, "`range`"),
+        R::kw_to => (0, "`to`"),
         R::kw_when => (0, "`when`"),
         R::kw_otherwise => (0, "`otherwise`"),
         R::kw_then => (0, "`then`"),
@@ -1026,6 +1063,7 @@ const DECLARATION_WORDS: &[&str] = &[
     "`table`",
     "`summary`",
     "`override`",
+    "`remove`",
 ];
 
 const KEYWORDS: &[&str] = &[

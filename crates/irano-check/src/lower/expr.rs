@@ -923,7 +923,7 @@ impl<'a> Lowerer<'a, '_> {
             return None;
         };
         let agg = Aggregate {
-            kind,
+            kind: kind.into(),
             slot,
             source: set,
             filter: f,

@@ -209,6 +209,26 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         }
     }
 
+    /// Why a parameter the chain declared is gone: the `remove param` that retired it.
+    pub fn removed_param(&self, name: &str) -> Option<String> {
+        let r = self
+            .m
+            .removed_params
+            .iter()
+            .rev()
+            .find(|r| r.name == name)?;
+        let file = self.files.get(usize::from(r.file))?;
+        let (line, col) = crate::diag::line_col(&file.text, r.span.start);
+        Some(format!(
+            "it was retired by `remove param {name}` at {}:{line}:{col}",
+            file.name
+        ))
+    }
+
+    pub fn diags_mut(&mut self) -> &mut Vec<Diagnostic> {
+        self.diags
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -303,36 +323,30 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             let Some((ty, type_text)) = self.lower_type(ty_expr, &decl.name.text) else {
                 continue;
             };
+            self.ctx = Ctx::Case;
+            let range = mp.range.and_then(|r| {
+                self.file = r.file;
+                self.param_range(r.node, ty, &type_text)
+            });
             let last = mp.last.node;
             self.file = mp.last.file;
-            self.ctx = Ctx::Case;
-            let value = match self.lower(&last.default, Some(ty)) {
-                Some(e) => match self.const_value(&e) {
-                    Some(v) if self.fits(e.ty, ty) => v,
-                    Some(_) => {
-                        let (want, got) = (self.ty_name(ty), self.ty_name(e.ty));
-                        self.err(
-                            last.default.span,
-                            "check::type_mismatch",
-                            format!(
-                                "default of `{}` is {got}, but its type is {want}",
-                                decl.name.text
-                            ),
-                            format!("write a {want} value"),
-                        );
-                        continue;
-                    }
-                    None => {
-                        self.err(
-                            last.default.span,
-                            "check::not_constant",
-                            format!("default of `{}` must be a literal", decl.name.text),
-                            "write a number with its unit, a name or `true`/`false`",
-                        );
-                        continue;
-                    }
-                },
-                None => continue,
+            let value = match self.param_value(&last.default, decl, ty, &type_text, range) {
+                Some(v) => v,
+                None => {
+                    // One mistake, one diagnostic: the parameter is still declared, with
+                    // its type and the default it had before this value, so that what
+                    // reads it checks normally.
+                    let before = self.diags.len();
+                    self.file = mp.decl.file;
+                    let v = if std::ptr::eq(last, decl) {
+                        None
+                    } else {
+                        self.param_value(&decl.default, decl, ty, &type_text, range)
+                    };
+                    self.diags.truncate(before);
+                    self.file = mp.last.file;
+                    v.unwrap_or(Value::Null)
+                }
             };
             let cite = last.cite.as_ref().or(decl.cite.as_ref());
             if cite.is_none() {
@@ -368,7 +382,212 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     file: mp.decl.file,
                     span: decl.name.span,
                 },
+                range,
             });
+        }
+    }
+
+    /// The bounds of `range LOW to HIGH`, in the parameter's type.
+    fn param_range(
+        &mut self,
+        p: &ast::ParamDecl,
+        ty: Ty,
+        type_text: &str,
+    ) -> Option<(Value, Value)> {
+        let (lo, hi) = p.range.as_ref()?;
+        let bound = |this: &mut Self, e: &ast::Expr| -> Option<Value> {
+            let low = this.lower(e, Some(ty))?;
+            match this.const_value(&low) {
+                Some(v) if this.fits(low.ty, ty) => Some(v),
+                _ => {
+                    this.err(
+                        e.span,
+                        "check::type_mismatch",
+                        format!("a bound of `{}` must be a {type_text} literal", p.name.text),
+                        format!("write `range LOW to HIGH` with {type_text} values"),
+                    );
+                    None
+                }
+            }
+        };
+        let lo_v = bound(self, lo)?;
+        let hi_v = bound(self, hi)?;
+        if let (Value::Num(a), Value::Num(b)) = (lo_v, hi_v) {
+            if a > b {
+                self.err(
+                    lo.span,
+                    "check::empty_range",
+                    format!(
+                        "the range of `{}` is empty: its low bound is above its high bound",
+                        p.name.text
+                    ),
+                    "write `range LOW to HIGH` with LOW <= HIGH",
+                );
+                return None;
+            }
+        }
+        Some((lo_v, hi_v))
+    }
+
+    /// A parameter value written in a rule file (a default or an `override param`):
+    /// a literal of the parameter's type, a percent written with `%`, within the range.
+    fn param_value(
+        &mut self,
+        e: &ast::Expr,
+        decl: &ast::ParamDecl,
+        ty: Ty,
+        type_text: &str,
+        range: Option<(Value, Value)>,
+    ) -> Option<Value> {
+        let name = decl.name.text.as_str();
+        let before = self.error_count();
+        let Some(low) = self.lower(e, Some(ty)) else {
+            self.internal_if_silent(true, before, e.span);
+            return None;
+        };
+        let Some(v) = self.const_value(&low) else {
+            self.err(
+                e.span,
+                "check::not_constant",
+                format!("the value of `{name}` must be a literal"),
+                "write a number with its unit, a name or `true`/`false`",
+            );
+            return None;
+        };
+        if !self.fits(low.ty, ty) {
+            let got = self.ty_name(low.ty);
+            let own_default = std::ptr::eq(e, &decl.default);
+            let help = self.unit_help(name, ty, low.ty, type_text, decl, own_default);
+            self.err(
+                e.span,
+                "check::type_mismatch",
+                format!("`{name}` is a {type_text} parameter, but this value is {got}"),
+                help,
+            );
+            return None;
+        }
+        if type_text == "percent" && !is_percent_literal(e) {
+            let help = match v {
+                Value::Num(r) => {
+                    let pct = r.checked_mul(irano_exact::Rational::from_int(100)).ok();
+                    match pct {
+                        Some(p) => format!(
+                            "write the percentage with `%`: `{}%` (that is {} as a fraction), or `{}%`",
+                            p.to_decimal_string(4),
+                            r.to_decimal_string(4),
+                            r.to_decimal_string(4)
+                        ),
+                        None => "write the percentage with `%`, e.g. `25%`".into(),
+                    }
+                }
+                _ => "write the percentage with `%`, e.g. `25%`".into(),
+            };
+            self.err(
+                e.span,
+                "check::percent_without_sign",
+                format!("`{name}` is a percent: a bare number is ambiguous (a fraction or a percentage?)"),
+                help,
+            );
+            return None;
+        }
+        if let (Some((lo, hi)), Value::Num(x)) = (range, v) {
+            if let (Value::Num(a), Value::Num(b)) = (lo, hi) {
+                if x < a || x > b {
+                    let show = |r: irano_exact::Rational| show_in_type(r, type_text);
+                    self.err(
+                        e.span,
+                        "check::out_of_range",
+                        format!(
+                            "`{name}` must be between {} and {} (inclusive); this value is {}",
+                            show(a),
+                            show(b),
+                            show(x)
+                        ),
+                        "choose a value within the parameter's declared `range`",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(v)
+    }
+
+    /// Help for a value in the wrong unit; for calendar months against days or weeks, how
+    /// to express the other (a parameter of the other unit with a similar name, if any).
+    fn unit_help(
+        &self,
+        name: &str,
+        want: Ty,
+        got: Ty,
+        type_text: &str,
+        decl: &ast::ParamDecl,
+        own_default: bool,
+    ) -> String {
+        use crate::types::{Base, Unit};
+        let default = &decl.default;
+        let example = self
+            .m
+            .params
+            .iter()
+            .find(|q| std::ptr::eq(q.decl.node, decl))
+            .and_then(|q| self.files.get(usize::from(q.decl.file)))
+            .and_then(|f| f.text.get(default.span.start..default.span.end))
+            .map(str::to_string);
+        let sibling = |unit: Unit| -> Option<String> {
+            let prefix = name.rsplit_once('_').map(|(a, _)| a).unwrap_or(name);
+            self.m
+                .params
+                .iter()
+                .filter(|q| q.decl.node.name.text != name)
+                .filter(|q| q.decl.node.name.text.starts_with(prefix))
+                .find(|q| {
+                    q.decl
+                        .node
+                        .ty
+                        .as_ref()
+                        .and_then(|t| match &t.kind {
+                            ast::TypeKind::Named(n) => schema::named_type(n),
+                            _ => None,
+                        })
+                        .is_some_and(|t| t.base == Base::Num(unit))
+                })
+                .map(|q| {
+                    let doc = q
+                        .decl
+                        .node
+                        .doc
+                        .as_ref()
+                        .map(|d| d.value.as_str())
+                        .unwrap_or("");
+                    if doc.is_empty() {
+                        format!("`{}`", q.decl.node.name.text)
+                    } else {
+                        format!("`{}` ({doc})", q.decl.node.name.text)
+                    }
+                })
+        };
+        match (want.base, got.base) {
+            (Base::Num(Unit::Months), Base::Num(Unit::Days)) => {
+                let mut h = "a calendar month has no fixed number of days: write a whole number of months, e.g. `3 months`".to_string();
+                if let Some(s) = sibling(Unit::Days) {
+                    h.push_str(&format!("; to count in days or weeks use {s}"));
+                }
+                h
+            }
+            (Base::Num(Unit::Days), Base::Num(Unit::Months)) => {
+                let mut h = "this parameter counts days: write days or weeks (`84 days`, `12 weeks`); a calendar month has no fixed number of days".to_string();
+                if let Some(s) = sibling(Unit::Months) {
+                    h.push_str(&format!("; to count in calendar months use {s}"));
+                }
+                h
+            }
+            _ => match example.filter(|_| !own_default) {
+                Some(x) => format!("write a {type_text} value, like the default `{x}`"),
+                None => match type_example(type_text) {
+                    Some(x) => format!("write a {type_text} value, e.g. `{x}`"),
+                    None => format!("write a {type_text} value"),
+                },
+            },
         }
     }
 
@@ -649,4 +868,45 @@ pub enum Ctx2 {
     Scan,
     Table,
     Summary,
+}
+
+/// `25%` or `-5%`: a percent literal written with its sign.
+fn is_percent_literal(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ast::ExprKind::Number { unit, .. } => *unit == Some(ast::UnitSuffix::Percent),
+        ast::ExprKind::Unary(_, inner) => is_percent_literal(inner),
+        _ => false,
+    }
+}
+
+/// A number as the user writes it for a parameter of this type (`25%`, `14 days`).
+pub fn show_in_type(r: irano_exact::Rational, type_text: &str) -> String {
+    match type_text {
+        "percent" => match r.checked_mul(irano_exact::Rational::from_int(100)) {
+            Ok(p) => format!("{}%", p.to_decimal_string(4)),
+            Err(_) => r.to_decimal_string(4),
+        },
+        "number" | "count" => r.to_decimal_string(4),
+        "weeks" => format!("{} days", r.to_decimal_string(4)),
+        t if t.starts_with('{') => r.to_decimal_string(4),
+        t => format!("{} {t}", r.to_decimal_string(4)),
+    }
+}
+
+/// An example literal of a parameter type, for help lines.
+fn type_example(type_text: &str) -> Option<&'static str> {
+    Some(match type_text {
+        "days" => "28 days",
+        "weeks" => "4 weeks",
+        "months" => "6 months",
+        "mm" => "10 mm",
+        "mm2" => "100 mm2",
+        "ml" => "2.5 ml",
+        "mg/day" => "4 mg/day",
+        "percent" => "25%",
+        "count" => "5",
+        "number" => "1.5",
+        "bool" => "true",
+        _ => return None,
+    })
 }

@@ -40,13 +40,16 @@ pub fn parse_override(
                     .map_err(|e| e.to_string())?;
             }
             match suffix {
-                "" => {
-                    if percent {
-                        r = r
-                            .checked_div(Rational::from_int(100))
-                            .map_err(|e| e.to_string())?;
-                    }
+                "" if percent => {
+                    let as_pct = r
+                        .checked_mul(Rational::from_int(100))
+                        .map(|p| p.to_decimal_string(4))
+                        .unwrap_or_else(|_| num.to_string());
+                    return Err(format!(
+                        "a percent is written with `%`: `{as_pct}%` for the fraction {num}, or `{num}%`"
+                    ));
                 }
+                "" => {}
                 "%" if percent || u == Unit::One => {
                     r = r
                         .checked_div(Rational::from_int(100))
@@ -60,6 +63,18 @@ pub fn parse_override(
                 s if s == u.name()
                     || (u == Unit::Days && s == "day")
                     || (u == Unit::Months && s == "month") => {}
+                "weeks" | "week" | "days" | "day" if u == Unit::Months => {
+                    return Err(
+                        "this parameter counts calendar months, which have no fixed number of days: give whole months (e.g. `3`)"
+                            .into(),
+                    )
+                }
+                "months" | "month" if u == Unit::Days => {
+                    return Err(
+                        "this parameter counts days: give days or weeks (e.g. `84` or `12 weeks`); a calendar month has no fixed number of days"
+                            .into(),
+                    )
+                }
                 s => {
                     return Err(format!(
                         "`{s}` is not a unit of {}",
@@ -122,8 +137,11 @@ mod tests {
         assert_eq!(num("8 weeks", days, "weeks"), Ok(r("56")));
         assert_eq!(num("56 days", days, "weeks"), Ok(r("56")));
         let pct = Ty::num(Unit::One);
-        assert_eq!(num("30", pct, "percent"), Ok(r("0.3")));
+        assert!(num("30", pct, "percent").is_err());
+        assert!(num("0.25", pct, "percent").unwrap_err().contains("`25%`"));
         assert_eq!(num("30%", pct, "percent"), Ok(r("0.3")));
+        assert!(num("2 weeks", Ty::num(Unit::Months), "months").is_err());
+        assert!(num("1 month", days, "days").is_err());
         assert_eq!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day"), Ok(r("4.5")));
         assert!(num("4 mm", days, "days").is_err());
         assert!(num("six", Ty::num(Unit::Months), "months").is_err());

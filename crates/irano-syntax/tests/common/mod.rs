@@ -218,8 +218,16 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
                 let _ = write!(out, " : {}", ty(t));
             }
             let _ = write!(out, " = {}", expr(&p.default));
+            if let Some((lo, hi)) = &p.range {
+                let _ = write!(out, " range {} to {}", expr(lo), expr(hi));
+            }
             opt_str(out, "cite", &p.cite);
             opt_str(out, "doc", &p.doc);
+            out.push(')');
+        }
+        Item::RemoveParam(r) => {
+            let _ = write!(out, "(remove param {}", r.name.text);
+            opt_str(out, "cite", &r.cite);
             out.push(')');
         }
         Item::Let(l) => {
@@ -472,7 +480,16 @@ pub fn check_spans(src: &str, f: &File) {
                     trimmed(p.span, "param");
                     name(&p.name);
                     check_expr(&p.default);
+                    if let Some((lo, hi)) = &p.range {
+                        check_expr(lo);
+                        check_expr(hi);
+                    }
                     p.cite.iter().chain(p.doc.iter()).for_each(string);
+                }
+                Item::RemoveParam(r) => {
+                    trimmed(r.span, "remove param");
+                    name(&r.name);
+                    r.cite.iter().for_each(string);
                 }
                 Item::Let(l) => {
                     trimmed(l.span, "let");
