@@ -128,6 +128,8 @@ pub struct Lowerer<'a, 'd> {
     let_stack: Vec<String>,
     /// The defs being inlined (to name recursion).
     def_stack: Vec<String>,
+    /// Reads of a let that failed to check (and said why, where it is declared).
+    explained_failures: usize,
 }
 
 impl<'a, 'd> Lowerer<'a, 'd> {
@@ -159,6 +161,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             nodes: 0,
             let_stack: Vec::new(),
             def_stack: Vec::new(),
+            explained_failures: 0,
         }
     }
 
@@ -192,8 +195,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         .to_string()
     }
 
+    /// Errors reported so far, plus reads of declarations whose failure was reported
+    /// where they are declared (so a failure that follows from them is not "silent").
     fn error_count(&self) -> usize {
-        self.diags.iter().filter(|d| d.is_error()).count()
+        self.diags.iter().filter(|d| d.is_error()).count() + self.explained_failures
     }
 
     /// Every failure must be explained: a lowering that failed without a diagnostic is a
@@ -608,7 +613,18 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             let Some((ty, _)) = self.lower_type(&st.node.ty, &st.node.name.text) else {
                 continue;
             };
-            let Some(init) = self.lower(&st.node.initial, Some(ty)) else {
+            let init = self.lower(&st.node.initial, Some(ty));
+            let Some(init) = init else {
+                // keep the state, with its declared type, so that what reads it checks
+                self.enter_state(
+                    &st.node.name.text,
+                    ty,
+                    Expr {
+                        kind: ExprKind::Const(Value::Null),
+                        ty,
+                        src: self.src(st.node.initial.span),
+                    },
+                );
                 continue;
             };
             if !self.fits(init.ty, ty) {
@@ -622,16 +638,26 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     ),
                     format!("write a {want} value"),
                 );
+                let null = Expr {
+                    kind: ExprKind::Const(Value::Null),
+                    ty,
+                    src: init.src,
+                };
+                self.enter_state(&st.node.name.text, ty, null);
                 continue;
             }
-            let ix = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
-            self.state_ix.insert(st.node.name.text.clone(), ix);
-            self.states.push(StateInfo {
-                name: st.node.name.text.clone(),
-                ty,
-                initial: init,
-            });
+            self.enter_state(&st.node.name.text, ty, init);
         }
+    }
+
+    fn enter_state(&mut self, name: &str, ty: Ty, initial: Expr) {
+        let ix = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        self.state_ix.insert(name.to_string(), ix);
+        self.states.push(StateInfo {
+            name: name.to_string(),
+            ty,
+            initial,
+        });
     }
 
     pub fn state_index(&self, name: &str) -> Option<u32> {
@@ -746,7 +772,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         let status = self.lets(w).status.get(i).copied()?;
         match status {
             LetStatus::Done => return self.lets(w).lowered.get(i)?.as_ref().map(|e| e.ty),
-            LetStatus::Failed => return None,
+            LetStatus::Failed => {
+                // already reported where the let is declared: what reads it fails quietly
+                self.explained_failures += 1;
+                return None;
+            }
             LetStatus::InProgress => {
                 let decl = *self.lets(w).decls.get(i)?;
                 let name = decl.node.name.text.clone();
