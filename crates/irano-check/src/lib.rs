@@ -22,6 +22,8 @@ use std::sync::Arc;
 use irano_syntax::ast;
 
 pub use diag::{Diagnostic, Severity};
+/// A parameter number as users write it for its type (`25%`, `14 days`).
+pub use lower::show_in_type;
 use lower::{Ctx2, Lowerer};
 pub use merge::{FsLoader, Loader};
 pub use program::Program;
@@ -418,6 +420,42 @@ fn check_inner(
     }
     let (baseline, baseline_cite) = baseline?;
     let targets = targets?;
+    let def_info = |d: &merge::At<'_, ast::DefDecl>, in_summary: bool| DefInfo {
+        name: d.node.name.text.clone(),
+        signature: format!(
+            "({})",
+            d.node
+                .params
+                .iter()
+                .map(|(n, t)| {
+                    let ty = files
+                        .get(usize::from(d.file))
+                        .and_then(|f| f.text.get(t.span.start..t.span.end))
+                        .unwrap_or("?");
+                    format!("{}: {ty}", n.text)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        in_summary,
+        doc: d
+            .node
+            .doc
+            .as_ref()
+            .map(|x| x.value.clone())
+            .unwrap_or_default(),
+        src: Src {
+            file: d.file,
+            span: d.node.name.span,
+        },
+    };
+    let defs: Vec<DefInfo> = merged
+        .scan
+        .defs
+        .iter()
+        .map(|d| def_info(d, false))
+        .chain(merged.summary.defs.iter().map(|d| def_info(d, true)))
+        .collect();
     let program = Program {
         id: merged.id.clone(),
         version: merged.version.clone().unwrap_or_default(),
@@ -451,6 +489,8 @@ fn check_inner(
         pd_date_state: state_pd,
         pd_confirmed_state: state_conf,
         slots: lw.max_slot,
+        defs,
+        changes: chain_changes(&chain),
     };
     // only on an otherwise clean criterion: an error elsewhere can leave things unread
     let diags = lw_diags(&mut lw);
@@ -472,10 +512,38 @@ struct NamedDecl {
     replaces: bool,
 }
 
+/// What each file after the root adds, overrides or removes (for the criterion map).
+fn chain_changes(chain: &merge::Chain) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (i, a) in chain.asts.iter().enumerate().skip(1) {
+        let file = u16::try_from(i).unwrap_or(u16::MAX);
+        let mut decls = Vec::new();
+        named_decls(&a.items, &mut decls);
+        for d in decls {
+            let (kind, action) = match d.kind {
+                "remove rule" => ("rule", ChangeKind::Removed),
+                "remove param" => ("param", ChangeKind::Removed),
+                k if d.replaces => (k, ChangeKind::Overridden),
+                k => (k, ChangeKind::Added),
+            };
+            out.push(Change {
+                kind: kind.to_string(),
+                name: d.name,
+                action,
+                src: Src { file, span: d.span },
+            });
+        }
+    }
+    out
+}
+
 fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
     use ast::Item;
     for item in items {
         let (kind, name, span, replaces) = match item {
+            Item::Param(p) => ("param", p.name.text.clone(), p.span, p.is_override),
+            Item::RemoveParam(r) => ("remove param", r.name.text.clone(), r.span, true),
+            Item::State(x) => ("state", x.name.text.clone(), x.span, false),
             Item::Let(l) => ("let", l.name.text.clone(), l.span, l.is_override),
             Item::Def(d) => ("def", d.name.text.clone(), d.span, d.is_override),
             Item::Show(x) => ("show", x.name.text.clone(), x.span, x.is_override),
@@ -559,7 +627,10 @@ fn report_inert_params(
         // what made it unread: a later replacement or removal of a declaration that read it
         let mut cause: Option<(u16, ast::Span, String)> = None;
         for (j, file_decls) in decls.iter().enumerate().skip(usize::from(mp.decl.file) + 1) {
-            for d in file_decls.iter().filter(|d| d.replaces) {
+            for d in file_decls
+                .iter()
+                .filter(|d| d.replaces && !matches!(d.kind, "param" | "remove param" | "state"))
+            {
                 let kind = if d.kind == "remove rule" {
                     "rule"
                 } else {

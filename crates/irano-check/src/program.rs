@@ -291,7 +291,11 @@ pub struct LetInfo {
     pub name: String,
     pub expr: Expr,
     pub cite: String,
+    /// `doc "..."`: what the value means (empty when not given).
+    pub doc: String,
     pub src: Src,
+    /// The expression as written (before defs are inlined).
+    pub value_src: Src,
     /// The value depends on a state variable (directly or through other lets): it is
     /// recomputed after every table that changes state.
     pub reads_state: bool,
@@ -395,6 +399,69 @@ pub struct Program {
     pub pd_confirmed_state: Option<u32>,
     /// Number of bound-variable slots evaluation needs.
     pub slots: u16,
+    /// Helper functions (inlined where they are called), for the criterion map.
+    pub defs: Vec<DefInfo>,
+    /// What each file after the root adds, overrides or removes.
+    pub changes: Vec<Change>,
+}
+
+/// A `def`, as declared (its body is inlined into what calls it).
+#[derive(Debug, Clone)]
+pub struct DefInfo {
+    pub name: String,
+    /// `(p: type, ...)` as written.
+    pub signature: String,
+    pub in_summary: bool,
+    pub doc: String,
+    pub src: Src,
+}
+
+/// How a file of the chain changed the criterion it builds on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Overridden,
+    Removed,
+}
+
+/// One declaration a file after the root adds, overrides or removes.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// `param`, `let`, `def`, `show`, `state`, `rule`, `baseline`, `targets`, `stop grading`.
+    pub kind: String,
+    pub name: String,
+    pub action: ChangeKind,
+    pub src: Src,
+}
+
+impl Program {
+    /// The change a later file made to the declaration `kind name`, if any (the last one).
+    pub fn change_of(&self, kind: &str, name: &str) -> Option<&Change> {
+        self.changes
+            .iter()
+            .rev()
+            .find(|c| c.kind == kind && c.name == name)
+    }
+
+    /// `file:line` of a place in the rule files.
+    pub fn place(&self, src: Src) -> String {
+        match self.sources.get(usize::from(src.file)) {
+            Some(f) => {
+                let (line, _) = crate::diag::line_col(&f.text, src.span.start);
+                format!("{}:{line}", f.name)
+            }
+            None => "?".into(),
+        }
+    }
+
+    /// A type as written in rule files (`mm2`, `bool`, `scan?`).
+    pub fn type_name(&self, ty: crate::types::Ty) -> String {
+        crate::types::TyDisplay {
+            ty,
+            enums: &self.enums,
+        }
+        .to_string()
+    }
 }
 
 impl Program {

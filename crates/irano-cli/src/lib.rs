@@ -3,3 +3,4 @@
 
 pub mod fmt;
 pub mod render;
+pub mod show;

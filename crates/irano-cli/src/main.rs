@@ -70,6 +70,16 @@ enum Command {
         /// The criterion's rule file.
         rules: PathBuf,
     },
+    /// Print the map of a criterion: every parameter, let, def, state, table and rule in
+    /// evaluation order, with its type, doc line, source and file:line, marking what each
+    /// amendment added, overrode or removed.
+    Show {
+        /// The criterion's rule file.
+        rules: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
     /// Rewrite rule files in the canonical layout (comments kept, meaning unchanged).
     /// With `--check`, only list the files that are not in it (exit 1 if any).
     Fmt {
@@ -80,6 +90,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ShowFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -124,6 +140,9 @@ fn run() -> ExitCode {
             format,
         } => render::eval(&mut out, &rules, &set, &cases, format.into()),
         Command::Params { rules } => render::params(&mut out, &rules),
+        Command::Show { rules, format } => {
+            render::show(&mut out, &rules, matches!(format, ShowFormat::Json))
+        }
         Command::Fmt { paths, check } => irano_cli::fmt::fmt(&mut out, &paths, check),
     };
     // Write everything at once, after the whole run succeeded or failed: never half an output.

@@ -172,6 +172,24 @@ pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
     }
 }
 
+/// `irano-eval show RULES`: the criterion map (see `show.rs`).
+pub fn show(out: &mut Output, rules: &Path, json: bool) -> u8 {
+    let Some(p) = load(out, rules, &[]) else {
+        return 2;
+    };
+    if json {
+        let v = crate::show::map_json(&p);
+        let _ = writeln!(
+            out.out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
+    } else {
+        out.out.push_str(&crate::show::map_text(&p));
+    }
+    0
+}
+
 pub fn params(out: &mut Output, rules: &Path) -> u8 {
     let Some(p) = load(out, rules, &[]) else {
         return 2;

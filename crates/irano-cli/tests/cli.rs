@@ -354,3 +354,41 @@ fn shipped_rule_files_are_formatted() {
         "run `irano-eval fmt rules`:\n{out}"
     );
 }
+
+/// `show` prints the merged criterion in evaluation order, marking what each file after
+/// the root added, overrode or removed; `--format json` says the same.
+#[test]
+fn show_maps_the_criterion_and_marks_amendments() {
+    let out = run(&["show", "tests/language/evaluation-order.rano"]);
+    assert!(out.contains("exit: 0"), "{out}");
+    insta::assert_snapshot!(out);
+
+    let amended = run(&[
+        "show",
+        "--include",
+        "rules",
+        "tests/cli/amendment-typo.rano",
+    ]);
+    assert!(
+        amended.contains("exit: 2"),
+        "a criterion that does not check is not mapped"
+    );
+
+    let (v, _) = json(&["show", "--format", "json", "rules/irano-2015.rano"]);
+    let lets = v["lets"].as_array().unwrap();
+    let due = lets
+        .iter()
+        .find(|l| l["name"] == "confirmation_due_on")
+        .expect("confirmation_due_on is listed");
+    assert_eq!(due["type"], "date");
+    assert_eq!(due["change"]["action"], "added");
+    assert_eq!(due["change"]["by"], "irano-2015-core");
+    let burden = lets.iter().find(|l| l["name"] == "burden").unwrap();
+    assert_eq!(burden["change"]["action"], "overridden");
+    let removed = v["removed"].as_array().unwrap();
+    assert!(removed.iter().any(|r| r["name"] == "pd.clinical_decline"));
+    let params = v["parameters"].as_array().unwrap();
+    let pd = params.iter().find(|p| p["name"] == "pd_increase").unwrap();
+    assert_eq!(pd["default"], "25%");
+    assert_eq!(pd["range"][1], "100%");
+}

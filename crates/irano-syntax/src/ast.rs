@@ -129,6 +129,8 @@ pub struct LetDecl {
     pub ty: Option<TypeExpr>,
     pub value: Expr,
     pub cite: Option<Str>,
+    /// `doc "..."`: what the value means, for the criterion map.
+    pub doc: Option<Str>,
     pub span: Span,
 }
 
@@ -139,6 +141,8 @@ pub struct DefDecl {
     pub name: Name,
     pub params: Vec<(Name, TypeExpr)>,
     pub body: Expr,
+    /// `doc "..."`: what the function computes, for the criterion map.
+    pub doc: Option<Str>,
     pub span: Span,
 }
 

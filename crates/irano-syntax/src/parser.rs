@@ -677,11 +677,13 @@ impl Lowerer {
             }
             Rule::let_item => {
                 let mut cite = None;
+                let mut doc = None;
                 let mut value = None;
                 for p in &children {
                     match p.as_rule() {
                         Rule::expr => value = Some(self.expr(p.clone(), 0)?),
                         Rule::cite_clause => self.clause(&mut cite, p, "let"),
+                        Rule::doc_clause => self.clause(&mut doc, p, "let"),
                         _ => {}
                     }
                 }
@@ -691,12 +693,14 @@ impl Lowerer {
                     ty,
                     value: need(value, span)?,
                     cite,
+                    doc,
                     span,
                 })
             }
             Rule::def_item => {
                 let mut params = Vec::new();
                 let mut body = None;
+                let mut doc = None;
                 for p in &children {
                     match p.as_rule() {
                         Rule::def_param => {
@@ -713,6 +717,7 @@ impl Lowerer {
                             params.push((need(pname, p_span)?, need(pty, p_span)?));
                         }
                         Rule::expr => body = Some(self.expr(p.clone(), 0)?),
+                        Rule::doc_clause => self.clause(&mut doc, p, "def"),
                         _ => {}
                     }
                 }
@@ -721,6 +726,7 @@ impl Lowerer {
                     name: need(decl_name, span)?,
                     params,
                     body: need(body, span)?,
+                    doc,
                     span,
                 })
             }

@@ -741,9 +741,19 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     .as_ref()
                     .map(|c| c.value.clone())
                     .unwrap_or_default(),
+                doc: d
+                    .node
+                    .doc
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
                 src: Src {
                     file: d.file,
                     span: d.node.name.span,
+                },
+                value_src: Src {
+                    file: d.file,
+                    span: d.node.value.span,
                 },
                 reads_state: false,
             });
