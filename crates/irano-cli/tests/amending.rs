@@ -1,0 +1,167 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `docs/amending.md` is a cookbook of amendments: every `rano` block there is written to
+//! a file, checked against the shipped rules with no diagnostic, and the `yaml` case that
+//! follows it is evaluated and must meet its `x-expect`. A recipe that stops working fails
+//! here, not in a reader's hands.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The fenced blocks of a Markdown text: (language, 1-based line, text).
+fn blocks(markdown: &str) -> Vec<(String, usize, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, usize, String)> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        let t = line.trim_start();
+        match current.as_mut() {
+            None => {
+                if let Some(info) = t.strip_prefix("```") {
+                    current = Some((info.trim().to_string(), i + 1, String::new()));
+                }
+            }
+            Some((_, _, text)) => {
+                if t.starts_with("```") {
+                    out.push(current.take().unwrap());
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    assert!(
+        current.is_none(),
+        "docs/amending.md: a code block is not closed"
+    );
+    out
+}
+
+#[derive(Deserialize)]
+struct Notes {
+    #[serde(rename = "x-expect")]
+    expect: Expect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    responses: Vec<Option<String>>,
+    #[serde(default)]
+    decisions: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    rules: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    best_overall_response: Option<String>,
+    #[serde(default, deserialize_with = "some_date")]
+    pd_date: Option<Option<String>>,
+}
+
+/// `pd_date: null` (asserted absent) versus no `pd_date` key (not asserted).
+fn some_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[test]
+fn every_recipe_checks_and_meets_its_expectations() {
+    let text = std::fs::read_to_string(repo().join("docs/amending.md")).unwrap();
+    let all = blocks(&text);
+    let dir = std::env::temp_dir().join(format!("irano-amending-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut recipes = 0;
+    for (k, (lang, line, body)) in all.iter().enumerate() {
+        if lang != "rano" {
+            continue;
+        }
+        let id = body
+            .split('"')
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/amending.md:{line}: no criterion id"));
+        let file = dir.join(format!("{id}.rano"));
+        std::fs::write(&file, body).unwrap();
+        let checked = irano_check::check_path(&file, &[repo().join("rules")], &[]);
+        let problems: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "docs/amending.md:{line} ({id}) does not check:\n{}",
+            problems.join("\n")
+        );
+        let program = checked.program.unwrap();
+
+        let (case_lang, case_line, case_text) = all.get(k + 1).unwrap_or_else(|| {
+            panic!("docs/amending.md:{line}: a recipe needs a yaml case after it")
+        });
+        assert_eq!(
+            case_lang, "yaml",
+            "docs/amending.md:{case_line}: expected the recipe's case"
+        );
+        let notes: Notes = serde_saphyr::from_str(case_text)
+            .unwrap_or_else(|e| panic!("docs/amending.md:{case_line}: bad x-expect: {e}"));
+        let cases = irano_cases::read_str(case_text, "amending.md", irano_cases::Format::Yaml)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "docs/amending.md:{case_line}: {:?}",
+                    e.iter()
+                        .map(|x| x.message().to_string())
+                        .collect::<Vec<_>>()
+                )
+            });
+        let result = irano_evaluate::evaluate(&program, &cases[0]).unwrap();
+        let e = &notes.expect;
+        let got: Vec<Option<String>> = result
+            .assessments
+            .iter()
+            .map(|a| a.response.clone())
+            .collect();
+        assert_eq!(
+            got, e.responses,
+            "docs/amending.md:{case_line} ({id}): responses"
+        );
+        if let Some(want) = &e.decisions {
+            let got: Vec<Option<String>> = result
+                .assessments
+                .iter()
+                .map(|a| a.decision.clone())
+                .collect();
+            assert_eq!(&got, want, "docs/amending.md:{case_line} ({id}): decisions");
+        }
+        if let Some(want) = &e.rules {
+            for (i, (w, a)) in want.iter().zip(&result.assessments).enumerate() {
+                if w.is_some() {
+                    assert_eq!(
+                        w, &a.rule,
+                        "docs/amending.md:{case_line} ({id}): rule of scan {i}"
+                    );
+                }
+            }
+        }
+        if let Some(want) = &e.best_overall_response {
+            assert_eq!(
+                Some(want),
+                result.best_overall_response.as_ref(),
+                "docs/amending.md:{case_line} ({id}): best overall response"
+            );
+        }
+        if let Some(want) = &e.pd_date {
+            assert_eq!(
+                want.clone(),
+                result.pd_date.map(|d| d.to_string()),
+                "docs/amending.md:{case_line} ({id}): pd_date"
+            );
+        }
+        recipes += 1;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        recipes >= 10,
+        "expected the cookbook's recipes, found {recipes}"
+    );
+}
