@@ -98,3 +98,71 @@ fn the_evaluator_depends_on_the_checked_program_not_the_syntax() {
         );
     }
 }
+
+/// Every definition an amendment may override says what it is: `irano-eval show` prints
+/// the doc line of each let and def, and an amendment author reads it to choose.
+#[test]
+fn every_definition_has_a_doc_line() {
+    let repo = repo().canonicalize().unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
+        // the overlay is checked through the criteria that apply it
+        .filter(|p| p.file_name().is_some_and(|n| n != "irano-2015-core.rano"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 7,
+        "expected the shipped rule files, found {files:?}"
+    );
+    // `file:line: what` -> the criteria in which it has no doc
+    let mut missing: std::collections::BTreeMap<String, Vec<String>> =
+        std::collections::BTreeMap::new();
+    let prefix = format!("{}/", repo.display());
+    for path in &files {
+        let checked = irano_check::check_path(path, &[], &[]);
+        assert!(
+            checked.overlay.is_none(),
+            "{} is an overlay",
+            path.display()
+        );
+        let program = checked.program.unwrap_or_else(|| {
+            panic!(
+                "{} does not check: {:?}",
+                path.display(),
+                checked.diagnostics
+            )
+        });
+        let place = |src| program.place(src).replace(&prefix, "");
+        let lets = program
+            .lesion_lets
+            .iter()
+            .map(|l| ("let lesion.", l))
+            .chain(program.lets.iter().map(|l| ("let ", l)))
+            .chain(program.summary_lets.iter().map(|l| ("let ", l)));
+        let mut undocumented: Vec<String> = lets
+            .filter(|(_, l)| l.doc.trim().is_empty())
+            .map(|(kind, l)| format!("{}: {kind}{}", place(l.src), l.name))
+            .collect();
+        undocumented.extend(
+            program
+                .defs
+                .iter()
+                .filter(|d| d.doc.trim().is_empty())
+                .map(|d| format!("{}: def {}{}", place(d.src), d.name, d.signature)),
+        );
+        for what in undocumented {
+            missing.entry(what).or_default().push(program.id.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "definitions without a doc line (add `doc \"...\"`: what the value is, for whoever overrides it):\n{}",
+        missing
+            .iter()
+            .map(|(what, ids)| format!("{what}  (in {})", ids.join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -25,5 +25,158 @@ pub use error::{SyntaxError, SyntaxErrorKind};
 /// source order; the errors do not hold the source text.
 pub fn parse(source: &str) -> Result<ast::File, Vec<SyntaxError>> {
     prescan::prescan(source).map_err(|e| vec![e])?;
-    parser::parse_file(source)
+    parser::parse_file(source).map_err(|errors| recover(source, errors))
+}
+
+/// How many declarations recovery may skip in one file.
+const MAX_RECOVERIES: usize = 20;
+
+/// Words that start a declaration, a rule or a removal at the start of a line.
+const ITEM_WORDS: &[&str] = &[
+    "version",
+    "title",
+    "cite",
+    "labels",
+    "decisions",
+    "param",
+    "let",
+    "def",
+    "state",
+    "baseline",
+    "targets",
+    "show",
+    "stop",
+    "table",
+    "summary",
+    "override",
+    "remove",
+    "rule",
+];
+
+/// Words that start a header declaration only at the top level of a criterion.
+const HEADER_WORDS: &[&str] = &["version", "title", "cite", "labels", "decisions"];
+
+/// One mistake should not hide the next: after a syntax error, the declaration that holds
+/// it is blanked out (offsets kept) and the file parsed again, so that one run reports the
+/// syntax errors of every declaration. Only errors after the blanked text are new.
+fn recover(source: &str, mut errors: Vec<SyntaxError>) -> Vec<SyntaxError> {
+    let mut text = source.as_bytes().to_vec();
+    // (position, the error stands where a declaration should start)
+    let first = |errs: &[SyntaxError]| -> Vec<(usize, bool)> {
+        errs.iter()
+            .filter(|e| e.kind() == SyntaxErrorKind::Unexpected)
+            .map(|e| (e.span().start, e.message().contains("a declaration")))
+            .collect()
+    };
+    let mut batch = first(&errors);
+    for _ in 0..MAX_RECOVERIES {
+        let Some(&(pos, at_declaration)) = batch.first() else {
+            break;
+        };
+        let Some((start, end)) = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| declaration_around(t, pos, at_declaration))
+        else {
+            break;
+        };
+        for b in text.iter_mut().take(end).skip(start) {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+        let Ok(blanked) = std::str::from_utf8(&text) else {
+            break;
+        };
+        match parser::parse_file(blanked) {
+            Ok(_) => break,
+            Err(more) => {
+                let new: Vec<SyntaxError> =
+                    more.into_iter().filter(|e| e.span().start >= end).collect();
+                if new.is_empty() {
+                    break;
+                }
+                batch = first(&new);
+                errors.extend(new);
+            }
+        }
+    }
+    errors
+}
+
+/// The declaration (or rule) that holds byte `pos`: from the start of its first line to
+/// the start of the next declaration at the same or an outer brace depth. When the error
+/// stands where a declaration should start (a misspelt keyword), its line starts one.
+fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(usize, usize)> {
+    // starts of lines whose first word begins a declaration, with the brace depth there
+    let mut starts: Vec<(usize, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut line_start = true;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        if in_comment {
+            if c == b'\n' {
+                in_comment = false;
+                line_start = true;
+            }
+            i += 1;
+            continue;
+        }
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if line_start && depth >= 1 {
+            let word: String = text
+                .get(i..)
+                .unwrap_or("")
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+                .collect();
+            // the line of the error starts a declaration too (a misspelt keyword)
+            let error_line =
+                at_declaration && i <= pos && !text.get(i..pos).unwrap_or("").contains('\n');
+            // `cite`, `version`, ... begin a declaration only at the top of a criterion;
+            // deeper they are clauses of the declaration above
+            let header = HEADER_WORDS.contains(&word.as_str());
+            if (ITEM_WORDS.contains(&word.as_str()) && (!header || depth == 1)) || error_line {
+                starts.push((i, depth));
+            }
+        }
+        line_start = false;
+        match c {
+            b'"' => in_string = true,
+            b'#' => in_comment = true,
+            b'{' | b'(' => depth += 1,
+            b'}' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    let (k, &(start, d)) = starts.iter().enumerate().rfind(|(_, (s, _))| *s <= pos)?;
+    let end = starts
+        .iter()
+        .skip(k + 1)
+        .find(|(_, dd)| *dd <= d)
+        .map(|(s, _)| *s)?;
+    (end > pos).then_some((start, end))
 }

@@ -1252,5 +1252,58 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else {
         "see the grammar in docs/language.md".to_string()
     };
+    let help = match suggestion(&found, &words) {
+        Some(s) => format!("did you mean `{s}`? {help}"),
+        None => help,
+    };
     SyntaxError::new(SyntaxErrorKind::Unexpected, span, message, label, help)
+}
+
+const UNIT_WORDS: &[&str] = &[
+    "mm", "mm2", "ml", "mg/day", "days", "day", "weeks", "week", "months", "month",
+];
+
+/// A likely intended word for a misspelt keyword (`overide`) or unit (`mg/d`, `mgs`).
+fn suggestion(found: &str, wanted: &[&str]) -> Option<&'static str> {
+    let word = found.strip_prefix('`')?.strip_suffix('`')?;
+    if word.is_empty()
+        || !word.starts_with(|c: char| c.is_ascii_alphabetic())
+        || KEYWORDS.contains(&word)
+    {
+        return None;
+    }
+    let want = |w: &str| wanted.iter().any(|x| x.trim_matches('`') == w);
+    if wanted.contains(&"a unit") {
+        if let Some(u) = UNIT_WORDS
+            .iter()
+            .find(|u| u.starts_with(word) && **u != word)
+        {
+            return Some(u);
+        }
+    }
+    let at_item = wanted.contains(&"a declaration");
+    KEYWORDS
+        .iter()
+        .filter(|k| want(k) || (at_item && DECLARATION_WORDS.contains(&format!("`{k}`").as_str())))
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, k)| *d > 0 && *d <= 2 && *d < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
 }

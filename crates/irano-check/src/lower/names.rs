@@ -390,6 +390,12 @@ impl<'a> Lowerer<'a, '_> {
                     (ExprKind::ScanLet(i, Box::new(base)), ty)
                 } else {
                     let mut names: Vec<&str> = schema::SCAN_FIELDS.to_vec();
+                    // `steroids` itself, for `scan.steroid`
+                    names.extend(
+                        schema::SCAN_FIELDS
+                            .iter()
+                            .filter_map(|f| f.split_once('.').map(|(a, _)| a)),
+                    );
                     let lets: Vec<String> = self.scan_lets.index.keys().cloned().collect();
                     names.extend(lets.iter().map(String::as_str));
                     let help = match closest(field, names) {
