@@ -460,19 +460,36 @@ impl<'s> Reader<'s> {
             })
             .flatten();
         let Some((y, m, d)) = parts else {
+            // a timestamp (`2024-01-08T10:00:00`, `2024-01-08 10:00`) is a date with a time
+            let date_part = text
+                .get(..10)
+                .filter(|_| matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' ')));
+            let (message, help) = match date_part {
+                Some(dp) => (
+                    format!(
+                        "`{}` is a timestamp, not a plain date (YYYY-MM-DD)",
+                        shorten(text)
+                    ),
+                    format!("keep the date only: `{dp}`"),
+                ),
+                None => (
+                    format!("`{}` is not a plain date (YYYY-MM-DD)", shorten(text)),
+                    "write dates as `YYYY-MM-DD`, e.g. `2025-03-03`".to_string(),
+                ),
+            };
             self.error(
                 node.span.clone(),
                 "case::bad_date",
-                format!("`{}` is not an ISO 8601 date", shorten(text)),
+                message,
                 "not a `YYYY-MM-DD` date",
-                "write dates as `YYYY-MM-DD`, e.g. `2025-03-03`",
+                help,
             );
             return None;
         };
         match NaiveDate::from_ymd_opt(y, m, d) {
             Some(date) => Some(date),
             None => {
-                let why = if (1..=12).contains(&m) {
+                let (why, label) = if (1..=12).contains(&m) {
                     let days = (28..=31)
                         .rev()
                         .find(|dd| NaiveDate::from_ymd_opt(y, m, *dd).is_some())
@@ -480,16 +497,16 @@ impl<'s> Reader<'s> {
                     let month = NaiveDate::from_ymd_opt(y, m, 1)
                         .map(|x| x.format("%B %Y").to_string())
                         .unwrap_or_default();
-                    format!("{month} has {days} days")
+                    (format!("{month} has {days} days"), "no such day")
                 } else {
-                    format!("there is no month {m}")
+                    (format!("there is no month {m}"), "no such month")
                 };
                 self.error(
                     node.span.clone(),
                     "case::bad_date",
                     format!("`{text}` is not a real date: {why}"),
-                    "no such day",
-                    "check the day and the month (dates are `YYYY-MM-DD`)",
+                    label,
+                    "check the day and the month (dates are `YYYY-MM-DD`, year first, then month)",
                 );
                 None
             }
@@ -671,9 +688,32 @@ impl<'s> Reader<'s> {
                     file: self.src.name.clone(),
                     line: self.line_of(node),
                 },
+                annotations: self.annotations(node),
             },
             patient_span: patient_node.span.clone(),
         })
+    }
+
+    /// The top-level `x-` keys of a case's mapping (skipped by [`Reader::fields`]).
+    fn annotations(&self, node: &Node) -> Vec<Annotation> {
+        let NodeKind::Map(pairs) = &node.kind else {
+            return Vec::new();
+        };
+        pairs
+            .iter()
+            .filter_map(|(k, _)| match &k.kind {
+                NodeKind::Scalar { text, .. } if text.starts_with("x-") => {
+                    let (line, column) = self.src.line_col(k.span.start);
+                    Some(Annotation {
+                        key: text.clone(),
+                        line,
+                        column,
+                        span: k.span.clone(),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     fn assessments(&mut self, node: &Node) -> Option<(Vec<LesionInfo>, Vec<Assessment>)> {

@@ -29,6 +29,21 @@ pub struct Case {
     /// In strictly increasing date order.
     pub assessments: Vec<Assessment>,
     pub origin: Origin,
+    /// The case's top-level `x-` keys (users' own annotations), in the order written. The
+    /// readers do not interpret them; tools that do (`irano-eval test`) find them here.
+    pub annotations: Vec<Annotation>,
+}
+
+/// A top-level `x-` key of a case and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    /// The key, e.g. `x-expect`.
+    pub key: String,
+    /// 1-based line and column of the key.
+    pub line: usize,
+    pub column: usize,
+    /// Byte range of the key in the file text.
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

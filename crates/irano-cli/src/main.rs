@@ -65,6 +65,77 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// What a rule change changes on a cohort: every output that differs per patient (with
+    /// the rule that decided it before and after) and a summary. Exit 0 when nothing
+    /// changed, 1 when something did, 2 on bad input.
+    Diff {
+        /// The old rule file, then the new one; or one file with `--set-old` / `--set-new`.
+        #[arg(long, value_name = "FILE", required = true)]
+        rules: Vec<PathBuf>,
+        /// Change a parameter on both sides (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Change a parameter of the old side only (repeatable).
+        #[arg(long = "set-old", value_name = "KEY=VALUE")]
+        set_old: Vec<String>,
+        /// Change a parameter of the new side only (repeatable).
+        #[arg(long = "set-new", value_name = "KEY=VALUE")]
+        set_new: Vec<String>,
+        /// Case files or directories (YAML, JSON, JSON Lines).
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = irano_cli::compare::TableFormat::Table)]
+        format: irano_cli::compare::TableFormat,
+    },
+    /// One patient's full derivation: every rule each table tried on a scan (or on every
+    /// scan, then the summary), why it fired or not, every definition it read.
+    Explain {
+        /// The criterion's rule file.
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// The case file (or directory; then name the patient).
+        case: PathBuf,
+        /// The patient, when the input holds several.
+        #[arg(long, value_name = "ID")]
+        patient: Option<String>,
+        /// The scan to explain; every scan and the summary when absent.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = irano_cli::compare::TextFormat::Text)]
+        format: irano_cli::compare::TextFormat,
+    },
+    /// Each timeline under several criteria side by side: a row per scan, a column per
+    /// criterion, then each criterion's summary.
+    Compare {
+        /// A criterion's rule file; repeat for each criterion, in column order.
+        #[arg(long, value_name = "FILE", required = true)]
+        rules: Vec<PathBuf>,
+        /// Case files or directories (YAML, JSON, JSON Lines).
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = irano_cli::compare::TableFormat::Table)]
+        format: irano_cli::compare::TableFormat,
+    },
+    /// Test cases that carry their expected outcome (`x-expect`) and compare each result
+    /// with its snapshot (`snapshots/NAME.snap` beside the case). Exit 0 when all hold and
+    /// match, 1 when one fails, is new or changed, 2 on bad input.
+    Test {
+        /// The criterion of the cases that do not name one with `x-rules: FILE`.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// Write the new and changed snapshots of the cases whose expectations hold.
+        #[arg(long)]
+        accept: bool,
+        /// Case files (.yaml, .yml, .json; one case each) or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
@@ -139,6 +210,46 @@ fn run() -> ExitCode {
             cases,
             format,
         } => render::eval(&mut out, &rules, &set, &cases, format.into()),
+        Command::Diff {
+            rules,
+            set,
+            set_old,
+            set_new,
+            cases,
+            format,
+        } => irano_cli::compare::diff(&mut out, &rules, &set, &set_old, &set_new, &cases, format),
+        Command::Explain {
+            rules,
+            set,
+            case,
+            patient,
+            date,
+            format,
+        } => irano_cli::compare::explain(
+            &mut out,
+            &rules,
+            &set,
+            &case,
+            patient.as_deref(),
+            date.as_deref(),
+            format,
+        ),
+        Command::Compare {
+            rules,
+            cases,
+            format,
+        } => irano_cli::compare::compare(&mut out, &rules, &cases, format),
+        Command::Test {
+            rules,
+            accept,
+            paths,
+        } => irano_cli::testing::test(
+            &mut out,
+            rules.as_deref(),
+            &paths,
+            accept,
+            std::io::stdout().is_terminal(),
+        ),
         Command::Params { rules } => render::params(&mut out, &rules),
         Command::Show { rules, format } => {
             render::show(&mut out, &rules, matches!(format, ShowFormat::Json))

@@ -71,7 +71,7 @@ impl Output {
         }
     }
 
-    fn diagnostic(&mut self, d: &Diagnostic) {
+    pub(crate) fn diagnostic(&mut self, d: &Diagnostic) {
         let pos = d.position().map(|(f, l, c)| (f.to_string(), l, c));
         let r = d.clone().with_source();
         match pos {
@@ -80,12 +80,12 @@ impl Output {
         }
     }
 
-    fn case_error(&mut self, e: &irano_cases::CaseError) {
+    pub(crate) fn case_error(&mut self, e: &irano_cases::CaseError) {
         let file = e.file().to_string();
         self.report(e, Some(&file), Some(e.line()), Some(e.column()));
     }
 
-    fn message(&mut self, code: &'static str, msg: String, help: &str) {
+    pub(crate) fn message(&mut self, code: &'static str, msg: String, help: &str) {
         let d = Diagnostic::error(code, msg).help(help);
         self.diagnostic(&d);
     }
@@ -93,7 +93,7 @@ impl Output {
 
 /// Reads every `--set`; reports the malformed ones and returns the rest, so that the
 /// checker can report unknown keys and bad values in the same run.
-fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, bool) {
+pub(crate) fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, bool) {
     let mut v = Vec::new();
     let mut ok = true;
     for s in set {
@@ -109,7 +109,7 @@ fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, bool) {
 }
 
 /// Checks one rule file; reports its diagnostics; returns the program when clean.
-fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
+pub(crate) fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<Program> {
     let checked = irano_check::check_path(rules, &out.include, set);
     for d in &checked.diagnostics {
         out.diagnostic(d);
@@ -273,6 +273,21 @@ pub fn eval(
                     out.case_error(e);
                 }
             }
+        }
+    }
+    // a case's `x-set` is applied by `irano-eval test`, not here: say so
+    for c in &all {
+        for a in c.annotations.iter().filter(|a| a.key == "x-set") {
+            out.diagnostic(
+                &Diagnostic::warning(
+                    "eval::x_set_ignored",
+                    format!(
+                        "x-set in {}:{}:{} is ignored by eval; use --set or irano-eval test",
+                        c.origin.file, a.line, a.column
+                    ),
+                )
+                .help("`irano-eval test CASE` applies the case's `x-set`; `--set KEY=VALUE` changes a parameter for this run"),
+            );
         }
     }
     let Some(program) = program else { return 2 };

@@ -392,3 +392,207 @@ fn show_maps_the_criterion_and_marks_amendments() {
     assert_eq!(pd["default"], "25%");
     assert_eq!(pd["range"][1], "100%");
 }
+
+// ------------------------------------------------------------------ irano-eval test
+
+/// A copy of `examples/amendment` (the trial folder) in a fresh temporary folder.
+fn trial_copy(name: &str) -> std::path::PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            let target = to.join(p.file_name().unwrap());
+            if p.is_dir() {
+                copy(&p, &target);
+            } else {
+                std::fs::copy(&p, &target).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("irano-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(&repo().join("examples/amendment"), &dir);
+    dir
+}
+
+/// Runs `irano-eval ARGS` and shows the temporary folder `dir` as `TRIAL`.
+fn run_in(dir: &Path, args: &[&str]) -> String {
+    run(args).replace(dir.to_str().unwrap(), "TRIAL")
+}
+
+/// The trial folder of the README: every expectation holds, every snapshot matches.
+#[test]
+fn trial_folder_passes() {
+    let out = run(&["test", "--include", "rules", "examples/amendment"]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+/// One parameter changed in the amendment (confirmation 12 weeks instead of 8): the
+/// cases that depended on it fail with the expectation, the rule that decided instead
+/// and the snapshot's diff; nothing is accepted.
+#[test]
+fn trial_amendment_change_shows_failed_expectations_and_diffs() {
+    let dir = trial_copy("changed-param");
+    let rules = dir.join("trial-xyz-irano.rano");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert!(text.contains("irano.confirm_days = 8 weeks"));
+    std::fs::write(
+        &rules,
+        text.replace(
+            "irano.confirm_days = 8 weeks",
+            "irano.confirm_days = 12 weeks",
+        ),
+    )
+    .unwrap();
+    let path = dir.to_str().unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("exit: 1"), "{out}");
+    assert!(out.contains("3 passed, 2 failed"), "{out}");
+    assert!(
+        out.contains(
+            "response of scan 3 (2025-04-28): expected PD, got UPD  (rule irano.upd.interim)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("pd_date: expected 2025-03-03, got none"),
+        "{out}"
+    );
+    assert!(out.contains("+2025-04-28  112  follow-up"), "{out}");
+    insta::assert_snapshot!(out);
+    // --accept never accepts a case whose expectations fail
+    let before = std::fs::read_dir(dir.join("cases/snapshots"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>();
+    let accept = run_in(&dir, &["test", "--accept", "--include", "rules", path]);
+    assert!(accept.contains("exit: 1"), "{accept}");
+    let after = std::fs::read_dir(dir.join("cases/snapshots"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(before, after);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A new case is `new` until accepted; `--accept` writes its snapshot (insta's layout, no
+/// time, no absolute path) but not that of a new case whose `x-expect` fails; a change
+/// that keeps every expectation is `changed`, and accepted the same way.
+#[test]
+fn trial_accept_writes_new_and_changed_snapshots_never_failing_ones() {
+    let dir = trial_copy("accept");
+    let cases = dir.join("cases");
+    let model = std::fs::read_to_string(
+        cases.join("003-on-6-mg-since-baseline-ne-until-tapered-to-4.yaml"),
+    )
+    .unwrap();
+    let good = model.replace("patient: XYZ-003", "patient: XYZ-006");
+    std::fs::write(cases.join("006-new.yaml"), &good).unwrap();
+    let bad = model
+        .replace("patient: XYZ-003", "patient: XYZ-007")
+        .replace("responses: [null, NE, SD]", "responses: [null, SD, SD]");
+    std::fs::write(cases.join("007-new-failing.yaml"), &bad).unwrap();
+    let path = dir.to_str().unwrap();
+
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("exit: 1"), "{out}");
+    assert!(out.contains("5 passed, 1 failed, 1 new"), "{out}");
+    assert!(out.contains("new     TRIAL/cases/006-new.yaml"), "{out}");
+    assert!(
+        out.contains(
+            "response of scan 2 (2025-03-03): expected SD, got NE  (rule xyz.ne.dexamethasone)"
+        ),
+        "{out}"
+    );
+    assert!(!cases.join("snapshots/006-new.snap").exists());
+
+    let out = run_in(&dir, &["test", "--accept", "--include", "rules", path]);
+    assert!(
+        out.contains("exit: 1"),
+        "the failing case still fails: {out}"
+    );
+    assert!(
+        out.contains("5 passed, 1 failed, 1 new (1 accepted)"),
+        "{out}"
+    );
+    let snap = std::fs::read_to_string(cases.join("snapshots/006-new.snap")).unwrap();
+    assert!(
+        snap.starts_with(
+            "---\nsource: irano-eval test\nexpression: \"x-title, then the result table\"\ninput_file: 006-new.yaml\n---\nOn 6 mg/day"
+        ),
+        "{snap}"
+    );
+    assert!(snap.contains("patient XYZ-006"), "{snap}");
+    assert!(!snap.contains(path), "no absolute path in a snapshot");
+    assert!(!cases.join("snapshots/007-new-failing.snap").exists());
+
+    std::fs::remove_file(cases.join("007-new-failing.yaml")).unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+
+    // a change every expectation survives: changed, then accepted
+    let rules = dir.join("trial-xyz-irano.rano");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(
+        &rules,
+        text.replace("version \"protocol-v3\"", "version \"protocol-v4\""),
+    )
+    .unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("exit: 1"), "{out}");
+    assert!(out.contains("0 passed, 0 failed, 6 changed"), "{out}");
+    assert!(
+        out.contains("-patient XYZ-006  ·  trial-xyz-irano protocol-v3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+patient XYZ-006  ·  trial-xyz-irano protocol-v4"),
+        "{out}"
+    );
+    let out = run_in(&dir, &["test", "--accept", "--include", "rules", path]);
+    assert!(out.contains("exit: 0"), "{out}");
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("6 passed, 0 failed\n"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A misspelt `x-` key is bad input (exit 2), located, with a suggestion; nothing runs.
+#[test]
+fn trial_unknown_x_key_is_bad_input() {
+    let dir = trial_copy("bad-key");
+    let case = dir.join("cases/001-progression-confirmed-8-weeks-later.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    std::fs::write(&case, text.replace("\nx-expect:", "\nx-expects:")).unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("unknown annotation `x-expects`"), "{out}");
+    assert!(out.contains("did you mean `x-expect`?"), "{out}");
+    assert!(
+        out.contains("TRIAL/cases/001-progression-confirmed-8-weeks-later.yaml:13:1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--- stdout\n--- stderr"),
+        "nothing runs: {out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `eval` does not apply a case's `x-set`, and says so.
+#[test]
+fn eval_says_it_ignores_x_set() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "tests/worked/irano-2015/033-confirm-interval-days_84.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("x-set in tests/worked/irano-2015/033-confirm-interval-days_84.yaml:4:1 is ignored by eval; use"),
+        "{out}"
+    );
+}

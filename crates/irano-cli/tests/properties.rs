@@ -27,7 +27,8 @@
 //! baseline 1-10 days before therapy start with 1-3 explicit targets (`role: target`) and
 //! maybe a non-target, 2-8 follow-ups 20-120 days apart repeating every baseline lesion,
 //! occasionally new lesions N1/N2, steroid changes, clinical decline with a cause,
-//! non-evaluable scans, `t2_flair`, and (low-grade glioma) `enhancement`.
+//! non-evaluable scans, `t2_flair`, and (low-grade glioma) `enhancement`. irRC and RECIST 1.1
+//! lesions carry an organ; RECIST 1.1 targets are given as `ld` (or `sa` for a node).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -66,6 +67,10 @@ enum Base {
     Bm,
     /// irRC: bidimensional, lesions >= 5 x 5 mm, with an organ.
     Irrc,
+    /// RECIST 1.1: unidimensional, with an organ; a lymph node (`organ: node`) is given by
+    /// its short axis `sa` (>= 15 mm at baseline), any other lesion by its longest
+    /// diameter `ld` (>= 10 mm).
+    Recist,
 }
 
 fn base_of(criterion: &str) -> Base {
@@ -74,11 +79,12 @@ fn base_of(criterion: &str) -> Base {
         "rano-lgg-2011" | "irano-2015-lgg" => Base::Lgg,
         "rano-bm-2015" | "irano-2015-bm" => Base::Bm,
         "irrc-2009" => Base::Irrc,
+        "recist-1.1" => Base::Recist,
         other => panic!("no generator for criterion `{other}`"),
     }
 }
 
-const CRITERIA: [&str; 7] = [
+const CRITERIA: [&str; 8] = [
     "rano-hgg-2010",
     "rano-lgg-2011",
     "rano-bm-2015",
@@ -86,6 +92,7 @@ const CRITERIA: [&str; 7] = [
     "irano-2015",
     "irano-2015-lgg",
     "irano-2015-bm",
+    "recist-1.1",
 ];
 
 fn repo() -> PathBuf {
@@ -209,12 +216,11 @@ impl GenCase {
             .iter()
             .map(|t| {
                 format!(
-                    "{{id: {}, role: target, component: {}{}, d: [{}, {}]}}",
+                    "{{id: {}, role: target, component: {}{}, {}}}",
                     t.id,
                     self.component(),
                     organ(t.organ),
-                    mm(t.d[0]),
-                    mm(t.d[1])
+                    self.size(t.organ, t.d)
                 )
             })
             .collect();
@@ -247,7 +253,7 @@ impl GenCase {
                     .targets
                     .iter()
                     .zip(&s.targets)
-                    .map(|(t, d)| format!("{{id: {}, d: [{}, {}]}}", t.id, mm(d[0]), mm(d[1])))
+                    .map(|(t, d)| format!("{{id: {}, {}}}", t.id, self.size(t.organ, *d)))
                     .collect();
                 if let (Some(n), Some(st)) = (&self.non_target, s.nt_status) {
                     lesions.push(format!("{{id: {}, nt_status: {st}}}", n.id));
@@ -289,6 +295,16 @@ impl GenCase {
             }
         }
         y
+    }
+
+    /// A target's measurement: `d: [a, b]`; for RECIST 1.1 the short axis `sa: b` of a
+    /// lymph node or the longest diameter `ld: a` of any other lesion (`0.0` has gone).
+    fn size(&self, organ: Option<&str>, d: Dd) -> String {
+        match (self.base, organ) {
+            (Base::Recist, Some("node")) => format!("sa: {}", mm(d[1])),
+            (Base::Recist, _) => format!("ld: {}", mm(d[0])),
+            _ => format!("d: [{}, {}]", mm(d[0]), mm(d[1])),
+        }
     }
 
     fn list(&self, y: &mut String, key: &str, mut items: Vec<String>) {
@@ -371,14 +387,14 @@ fn dd(lo_a: u32, lo_b: u32) -> impl Strategy<Value = Dd> {
 }
 
 fn organ(base: Base) -> BoxedStrategy<Option<&'static str>> {
-    if base == Base::Irrc {
+    if matches!(base, Base::Irrc | Base::Recist) {
         prop::sample::select(ORGANS.to_vec()).prop_map(Some).boxed()
     } else {
         Just(None).boxed()
     }
 }
 
-fn baseline_target(base: Base) -> impl Strategy<Value = (Dd, Option<&'static str>)> {
+fn baseline_target(base: Base) -> BoxedStrategy<(Dd, Option<&'static str>)> {
     let size = match base {
         // measurable: both diameters >= 10 mm
         Base::Hgg | Base::Lgg => dd(100, 100).boxed(),
@@ -386,8 +402,14 @@ fn baseline_target(base: Base) -> impl Strategy<Value = (Dd, Option<&'static str
         Base::Bm => dd(100, 50).boxed(),
         // measurable: >= 5 x 5 mm
         Base::Irrc => dd(50, 50).boxed(),
+        // measurable: a node's short axis >= 15 mm, any other lesion's longest >= 10 mm
+        Base::Recist => {
+            return (dd(100, 50), dd(150, 150), organ(base))
+                .prop_map(|(d, node, organ)| (if organ == Some("node") { node } else { d }, organ))
+                .boxed();
+        }
     };
-    (size, organ(base))
+    (size, organ(base)).boxed()
 }
 
 /// A lesion's size on the next scan, in percent of its last size: mostly small changes,
@@ -1107,6 +1129,7 @@ criterion_tests! {
     irano_2015 => "irano-2015",
     irano_2015_lgg => "irano-2015-lgg",
     irano_2015_bm => "irano-2015-bm",
+    recist_1_1 => "recist-1.1",
 }
 
 /// Every shipped criterion has its four properties above, and every generated case reads.

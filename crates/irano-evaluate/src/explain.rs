@@ -80,7 +80,9 @@ impl Evaluator<'_> {
                 }
             }
             ExprKind::ScanLet(li, s)
-                if depth < 4 && e.ty == Ty::BOOL && matches!(s.kind, ExprKind::CurScan) =>
+                if depth < self.explain_depth
+                    && e.ty == Ty::BOOL
+                    && matches!(s.kind, ExprKind::CurScan) =>
             {
                 let Some(l) = p.lets.get(*li as usize) else {
                     return Ok(());
@@ -119,7 +121,7 @@ impl Evaluator<'_> {
     }
 }
 
-fn squash(s: &str) -> String {
+pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

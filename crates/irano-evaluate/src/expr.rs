@@ -298,7 +298,7 @@ impl Evaluator<'_> {
     }
 
     /// The elements of a set, as a range of scan indexes or a lesion list selector.
-    fn set_bounds(&mut self, cx: &mut Cx<'_>, set: &SetExpr) -> R<SetIter> {
+    pub(crate) fn set_bounds(&mut self, cx: &mut Cx<'_>, set: &SetExpr) -> R<SetIter> {
         let n = cx.case.assessments.len();
         let limit = if cx.in_summary { n } else { cx.cur };
         Ok(match set {
@@ -351,7 +351,7 @@ impl Evaluator<'_> {
         })
     }
 
-    fn set_len(&self, cx: &Cx<'_>, it: &SetIter) -> usize {
+    pub(crate) fn set_len(&self, cx: &Cx<'_>, it: &SetIter) -> usize {
         match it {
             SetIter::Empty => 0,
             SetIter::Scans { lo, hi, .. } => hi.saturating_sub(*lo),
@@ -374,7 +374,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn set_item(&self, cx: &Cx<'_>, it: &SetIter, k: usize) -> Option<Value> {
+    pub(crate) fn set_item(&self, cx: &Cx<'_>, it: &SetIter, k: usize) -> Option<Value> {
         match it {
             SetIter::Empty => None,
             SetIter::Scans {
@@ -520,7 +520,7 @@ pub(crate) fn match_arm<'e>(
 }
 
 #[derive(Debug, Clone, Copy)]
-enum LesionList {
+pub(crate) enum LesionList {
     Targets,
     NonTargets,
     New,
@@ -528,7 +528,7 @@ enum LesionList {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum SetIter {
+pub(crate) enum SetIter {
     Empty,
     Scans {
         lo: usize,

@@ -6,6 +6,7 @@
 //! matching rule per table), state is updated; then the summary runs once.
 
 mod access;
+mod derive;
 mod explain;
 mod expr;
 mod result;
@@ -21,6 +22,10 @@ use access::lesion_id;
 use explain::{location, show_param};
 use expr::{compare_values, sym, values_equal};
 
+pub use derive::{
+    explain_case, explain_scan, CaseDerivation, Definition, Outcome, RuleTrial, ScanDerivation,
+    Step, SummaryDerivation, TableDerivation,
+};
 pub use result::*;
 
 /// Evaluation failed for one case: a rule computed something impossible (overflow, a
@@ -42,6 +47,20 @@ pub fn evaluate(program: &Program, case: &Case) -> Result<CaseResult, EvalError>
     ev.evaluate(case)
 }
 
+/// The parameters changed for this run (`--set`), with their values and defaults, as
+/// every result lists them.
+pub fn overrides(p: &Program) -> Vec<ParamValue> {
+    p.params
+        .iter()
+        .filter(|x| x.overridden)
+        .map(|x| ParamValue {
+            name: x.name.clone(),
+            value: show_param(p, x, x.value),
+            default: show_param(p, x, x.default),
+        })
+        .collect()
+}
+
 /// Reusable evaluation buffers: evaluate many cases with one `Evaluator` and the hot
 /// loop allocates only what the result itself holds.
 pub struct Evaluator<'p> {
@@ -56,7 +75,17 @@ pub struct Evaluator<'p> {
     non_targets: Vec<u32>,
     /// A table assigned a state variable a new value (its state-reading lets are stale).
     state_changed: bool,
+    /// How deep the trace of a fired rule expands the definitions it read (`usize::MAX`:
+    /// untruncated, for `explain_scan`).
+    explain_depth: usize,
+    /// Set by `explain_scan` / `explain_case`: where the full derivations are collected.
+    derive: Option<derive::Sink>,
+    /// The tables now running record every rule they try (see `derive`).
+    deriving: bool,
 }
+
+/// How deep the trace of a fired rule (`Fired::explain`) expands the definitions it read.
+const TRACE_DEPTH: usize = 4;
 
 /// Whether some rule of the table assigns the scan's `response`.
 fn assigns_response(table: &Table) -> bool {
@@ -106,6 +135,9 @@ impl<'p> Evaluator<'p> {
             targets: Vec::new(),
             non_targets: Vec::new(),
             state_changed: false,
+            explain_depth: TRACE_DEPTH,
+            derive: None,
+            deriving: false,
         }
     }
 
@@ -154,16 +186,7 @@ impl<'p> Evaluator<'p> {
             final_decision: None,
             summary: Vec::new(),
             lesions: None,
-            overrides: p
-                .params
-                .iter()
-                .filter(|x| x.overridden)
-                .map(|x| ParamValue {
-                    name: x.name.clone(),
-                    value: show_param(p, x, x.value),
-                    default: show_param(p, x, x.default),
-                })
-                .collect(),
+            overrides: overrides(p),
         };
 
         // 1. the baseline
@@ -288,6 +311,10 @@ impl<'p> Evaluator<'p> {
             // the tables before it left it: lets that read state are recomputed after a
             // table changes it (docs/language.md, evaluation order).
             let mut shown = false;
+            self.deriving = self.derive.as_ref().is_some_and(|d| d.wants_scan(i));
+            if self.deriving {
+                self.begin_scan_derivation(&cx);
+            }
             for table in &p.tables {
                 if !shown && assigns_response(table) {
                     ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
@@ -301,6 +328,10 @@ impl<'p> Evaluator<'p> {
                     self.compute_lets(&mut cx, &p.state_let_order)
                         .map_err(|f| wrap(f, date))?;
                 }
+            }
+            let derived = std::mem::take(&mut self.deriving);
+            if derived {
+                self.end_scan_derivation(&cx, i);
             }
             if !shown {
                 ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
@@ -330,6 +361,10 @@ impl<'p> Evaluator<'p> {
                 }
             }
             result.assessments.push(ar);
+            if derived && self.derive.as_ref().is_some_and(|d| d.done_after(i)) {
+                // `explain_scan`: the scans after the one explained cannot change it
+                return Ok(result);
+            }
         }
 
         // 4. the summary
@@ -349,6 +384,7 @@ impl<'p> Evaluator<'p> {
         }
         let mut bor = None;
         let mut fin = None;
+        self.deriving = self.derive.as_ref().is_some_and(|d| d.wants_summary());
         for table in &p.summary_tables {
             if let Some((f, b, d)) = self
                 .run_summary_table(&mut cx, table)
@@ -359,6 +395,7 @@ impl<'p> Evaluator<'p> {
                 result.summary.push(f);
             }
         }
+        self.deriving = false;
         result.best_overall_response = bor.map(|v| p.label_name(v).to_string());
         result.final_decision = fin.map(|v| p.decision_name(v).to_string());
         let state_date = |ix: Option<u32>| match ix.and_then(|i| self.state.get(i as usize)) {
@@ -515,6 +552,9 @@ impl<'p> Evaluator<'p> {
     }
 
     fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<Fired>> {
+        if self.deriving {
+            return self.derive_table(cx, table);
+        }
         for rule in &table.rules {
             let fires = match &rule.when {
                 None => true,

@@ -1,0 +1,289 @@
+//! `irano-eval diff`, `explain` and `compare`: reading rule files and cases and reporting
+//! problems exactly as the other commands do. The comparing itself is `irano-compare`'s.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use irano_check::Program;
+use irano_compare::diff::Sides;
+use irano_compare::{CriterionColumn, Differ};
+use irano_evaluate::EvalError;
+
+use crate::render::{load, overrides, Output};
+
+/// Output of `diff` and `compare`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+}
+
+/// Output of `explain`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+fn eval_failed(out: &mut Output, e: &EvalError) {
+    out.message(
+        "eval::failed",
+        format!(
+            "patient `{}`{}: {} at {}",
+            e.patient,
+            e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
+            e.message,
+            e.location
+        ),
+        "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
+    );
+}
+
+fn duplicate(out: &mut Output, c: &irano_cases::Case) {
+    out.message(
+        "case::duplicate_patient",
+        format!(
+            "patient `{}` appears more than once ({})",
+            c.patient, c.origin.file
+        ),
+        "give every case its own `patient` identifier",
+    );
+}
+
+/// How a program is named in reports: id, version, file and the parameters changed.
+fn describe(p: &Program, file: &Path) -> String {
+    let mut s = format!("{} {} ({})", p.id, p.version, file.display());
+    let o = irano_evaluate::overrides(p);
+    if !o.is_empty() {
+        let sets: Vec<String> = o
+            .iter()
+            .map(|x| format!("{} = {} (default {})", x.name, x.value, x.default))
+            .collect();
+        s.push_str(" with ");
+        s.push_str(&sets.join(", "));
+    }
+    s
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string_pretty(v).ok().map(|mut t| {
+        t.push('\n');
+        t
+    })
+}
+
+/// `irano-eval diff`: the cohort under the old and the new rules; what changed.
+/// Exit 0 when nothing changed, 1 when something did, 2 on bad input.
+#[allow(clippy::too_many_arguments)]
+pub fn diff(
+    out: &mut Output,
+    rules: &[PathBuf],
+    set: &[String],
+    set_old: &[String],
+    set_new: &[String],
+    cases: &[PathBuf],
+    format: TableFormat,
+) -> u8 {
+    let (old_file, new_file) =
+        match rules {
+            [one] => (one, one),
+            [a, b] => (a, b),
+            _ => {
+                out.message(
+                "cli::diff_rules",
+                format!("`diff` compares two rule sets; {} `--rules` given", rules.len()),
+                "give `--rules OLD --rules NEW`, or one `--rules` with `--set-old` / `--set-new`",
+            );
+                return 2;
+            }
+        };
+    let (common, ok_common) = overrides(out, set);
+    let (old_set, ok_old) = overrides(out, set_old);
+    let (new_set, ok_new) = overrides(out, set_new);
+    let old_set: Vec<_> = common.iter().cloned().chain(old_set).collect();
+    let new_set: Vec<_> = common.into_iter().chain(new_set).collect();
+    let old = load(out, old_file, &old_set);
+    // the same file: its own mistakes are reported once
+    let new = if old.is_none() && old_file == new_file {
+        None
+    } else {
+        load(out, new_file, &new_set)
+    };
+    let programs = match (old, new) {
+        (Some(o), Some(n)) if ok_common && ok_old && ok_new => Some((o, n)),
+        _ => None,
+    };
+    // Cases are read one input at a time and each evaluated under both programs at once;
+    // only the differences are kept. Nothing is written unless every input read and
+    // evaluated: a bad input anywhere means exit 2 and no report.
+    let mut differ = programs.as_ref().map(|(o, n)| Differ::new(o, n));
+    let mut bad = programs.is_none();
+    let mut seen = HashSet::new();
+    for path in cases {
+        let all = match irano_cases::read_path(path) {
+            Ok(cs) => cs,
+            Err(errors) => {
+                bad = true;
+                for e in &errors {
+                    out.case_error(e);
+                }
+                continue;
+            }
+        };
+        for c in &all {
+            if !seen.insert(c.patient.clone()) {
+                duplicate(out, c);
+                bad = true;
+            }
+            if bad {
+                continue;
+            }
+            if let Some(d) = differ.as_mut() {
+                if let Err(e) = d.add(c) {
+                    eval_failed(out, &e);
+                    bad = true;
+                }
+            }
+        }
+    }
+    let (Some(d), Some((o, n)), false) = (differ, programs.as_ref(), bad) else {
+        return 2;
+    };
+    let report = d.finish();
+    let text = match format {
+        TableFormat::Table => Some(report.to_text(&Sides {
+            old: &describe(o, old_file),
+            new: &describe(n, new_file),
+        })),
+        TableFormat::Json => json_text(&report),
+    };
+    let Some(text) = text else { return 1 };
+    out.out = text;
+    u8::from(report.changed > 0)
+}
+
+/// `irano-eval explain`: one patient's full derivation, one scan or every scan.
+pub fn explain(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    case: &Path,
+    patient: Option<&str>,
+    date: Option<&str>,
+    format: TextFormat,
+) -> u8 {
+    let (set, set_ok) = overrides(out, set);
+    let program = load(out, rules, &set).filter(|_| set_ok);
+    let date = match date.map(|d| d.parse::<chrono::NaiveDate>()) {
+        Some(Err(_)) => {
+            out.message(
+                "cli::bad_date",
+                format!("`--date {}` is not a date", date.unwrap_or_default()),
+                "write the scan date as YYYY-MM-DD",
+            );
+            return 2;
+        }
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    let cases = match irano_cases::read_path(case) {
+        Ok(cs) => cs,
+        Err(errors) => {
+            for e in &errors {
+                out.case_error(e);
+            }
+            return 2;
+        }
+    };
+    let Some(program) = program else { return 2 };
+    let explained = irano_compare::select(&cases, patient)
+        .and_then(|c| irano_compare::explain(&program, c, date));
+    let explained = match explained {
+        Ok(x) => x,
+        Err(e) => {
+            out.message(e.code(), e.message(), &e.help());
+            return 2;
+        }
+    };
+    let text = match format {
+        TextFormat::Text => Some(explained.to_text()),
+        TextFormat::Json => json_text(&explained),
+    };
+    let Some(text) = text else { return 1 };
+    out.out = text;
+    0
+}
+
+/// `irano-eval compare`: each case under several criteria, side by side.
+pub fn compare(out: &mut Output, rules: &[PathBuf], cases: &[PathBuf], format: TableFormat) -> u8 {
+    let mut programs = Vec::with_capacity(rules.len());
+    let mut ok = true;
+    for r in rules {
+        match load(out, r, &[]) {
+            Some(p) => programs.push(p),
+            None => ok = false,
+        }
+    }
+    let mut all = Vec::new();
+    for path in cases {
+        match irano_cases::read_path(path) {
+            Ok(cs) => all.extend(cs),
+            Err(errors) => {
+                ok = false;
+                for e in &errors {
+                    out.case_error(e);
+                }
+            }
+        }
+    }
+    if !ok {
+        return 2;
+    }
+    let mut seen = HashSet::new();
+    for c in &all {
+        if !seen.insert(c.patient.clone()) {
+            duplicate(out, c);
+            ok = false;
+        }
+    }
+    if !ok {
+        return 2;
+    }
+    let refs: Vec<&Program> = programs.iter().collect();
+    let files: Vec<String> = rules.iter().map(|r| r.display().to_string()).collect();
+    let columns = CriterionColumn::of(&refs, &files);
+    let mut evaluators: Vec<_> = programs
+        .iter()
+        .map(irano_evaluate::Evaluator::new)
+        .collect();
+    let mut compared = Vec::with_capacity(all.len());
+    for c in &all {
+        match irano_compare::compare_case(&mut evaluators, &columns, c) {
+            Ok(x) => compared.push(x),
+            Err(e) => {
+                eval_failed(out, &e);
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return 2;
+    }
+    let text = match format {
+        TableFormat::Table => Some(
+            compared
+                .iter()
+                .map(|x| x.to_text(&columns))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        TableFormat::Json => json_text(&serde_json::json!({
+            "criteria": columns,
+            "patients": compared,
+        })),
+    };
+    let Some(text) = text else { return 1 };
+    out.out = text;
+    0
+}

@@ -1,0 +1,386 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `irano-eval diff`, `explain` and `compare` as a user sees them: exit code, standard
+//! output and standard error.
+
+use std::path::Path;
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn exec(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("irano-eval runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `irano-eval ARGS` from the repository root and renders what it printed.
+fn run(args: &[&str]) -> String {
+    let r = exec(args);
+    format!(
+        "$ irano-eval {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        r.code,
+        r.stdout,
+        r.stderr
+    )
+}
+
+/// `file.rano:LINE:COL` -> `file.rano:L:C`: explanations name where each rule and
+/// definition is written; the snapshots should not change with every line added to a
+/// rule file (the tests check positions separately).
+fn without_positions(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(".rano:") {
+        let (head, tail) = rest.split_at(i + ".rano:".len());
+        out.push_str(head);
+        let line = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let after = &tail[line..];
+        let col = after
+            .strip_prefix(':')
+            .map(|a| a.len() - a.trim_start_matches(|c: char| c.is_ascii_digit()).len())
+            .unwrap_or(0);
+        if line > 0 && col > 0 {
+            out.push_str("L:C");
+            rest = &after[1 + col..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const HGG: &str = "rules/rano-hgg-2010.rano";
+const HGG_CASES: &str = "tests/worked/rano-hgg-2010";
+const EXAMPLE: &str = "examples/irano-worked-example.yaml";
+const TIMELINE: &str = "tests/worked/rano-hgg-2010/040-same-timeline-three-criteria.yaml";
+
+// ------------------------------------------------------------------------------ diff
+
+#[test]
+fn diff_of_a_parameter_change_lists_the_changed_patients() {
+    let args = [
+        "diff",
+        "--rules",
+        HGG,
+        "--set-new",
+        "pd_increase=20%",
+        HGG_CASES,
+    ];
+    let r = exec(&args);
+    assert_eq!(r.code, 1, "something changed: exit 1\n{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(r.stdout.contains("pd_increase = 20% (default 25%)"));
+    insta::assert_snapshot!(run(&args));
+}
+
+#[test]
+fn diff_json_has_the_documented_shape() {
+    let r = exec(&[
+        "diff",
+        "--rules",
+        HGG,
+        "--set-new",
+        "pd_increase=20%",
+        "--format",
+        "json",
+        HGG_CASES,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let patients = v["patients"].as_u64().unwrap();
+    let changed = v["changed"].as_u64().unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    let cases = std::fs::read_dir(repo().join(HGG_CASES)).unwrap().count() as u64;
+    assert_eq!(patients, cases, "every case compared");
+    assert!(changed > 0 && changed < patients);
+    let mut who: Vec<&str> = Vec::new();
+    for c in changes {
+        let o = c.as_object().unwrap();
+        for k in ["patient", "field", "old", "new", "old_rule", "new_rule"] {
+            assert!(o.contains_key(k), "`{k}` in {c}");
+        }
+        assert_ne!(c["old"], c["new"], "only differences are listed: {c}");
+        let field = c["field"].as_str().unwrap();
+        assert!(
+            [
+                "response",
+                "decision",
+                "best_overall_response",
+                "pd_date",
+                "pd_confirmed_on",
+                "final_decision"
+            ]
+            .contains(&field),
+            "{field}"
+        );
+        // per-scan fields carry their scan's date
+        assert_eq!(
+            o.contains_key("date"),
+            field == "response" || field == "decision",
+            "{c}"
+        );
+        let p = c["patient"].as_str().unwrap();
+        if !who.contains(&p) {
+            who.push(p);
+        }
+    }
+    assert_eq!(
+        who.len() as u64,
+        changed,
+        "`changed` counts the patients listed"
+    );
+    // a lower threshold only moves progression earlier
+    let s = &v["summary"];
+    assert!(s["pd_date"]["shifted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["days"].as_i64().unwrap() < 0));
+    let moved: u64 = s["best_overall_response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["patients"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        moved, patients,
+        "the transition matrix covers every patient"
+    );
+}
+
+#[test]
+fn diff_of_identical_criteria_changes_nothing() {
+    let args = ["diff", "--rules", HGG, "--rules", HGG, HGG_CASES];
+    let r = exec(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(run(&args));
+}
+
+#[test]
+fn diff_with_a_bad_rule_file_is_exit_2_with_its_diagnostics() {
+    let args = [
+        "diff",
+        "--include",
+        "rules",
+        "--rules",
+        HGG,
+        "--rules",
+        "tests/cli/amendment-typo.rano",
+        HGG_CASES,
+    ];
+    let r = exec(&args);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "no report on bad input");
+    insta::assert_snapshot!(run(&args));
+}
+
+#[test]
+fn diff_with_a_bad_override_or_three_rule_files_is_exit_2() {
+    let r = exec(&[
+        "diff",
+        "--rules",
+        HGG,
+        "--set-new",
+        "no_such_parameter=1",
+        HGG_CASES,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("no_such_parameter"), "{}", r.stderr);
+    let r = exec(&[
+        "diff", "--rules", HGG, "--rules", HGG, "--rules", HGG, HGG_CASES,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cli::diff_rules"), "{}", r.stderr);
+}
+
+// --------------------------------------------------------------------------- explain
+
+#[test]
+fn explain_one_scan_shows_every_rule_tried_untruncated() {
+    let args = [
+        "explain",
+        "--rules",
+        "rules/irano-2015.rano",
+        EXAMPLE,
+        "--date",
+        "2024-06-10",
+    ];
+    let r = exec(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    // rules that did not fire, with why; the rule that fired; rules after it
+    assert!(out.contains("rule ne.not_evaluable: not fired"));
+    assert!(out.contains("rule irano.pd.confirmed: FIRED"));
+    assert!(out.contains("not reached (an earlier rule fired)"));
+    // untruncated: the definitions below the trace's depth are derived too, down to the
+    // case's own measurements
+    assert!(out.contains("nadir_scan = scan of 2024-03-04"));
+    assert!(out.contains("lesion.d1 = 25 mm"));
+    assert!(!out.contains("..."));
+    // every rule and definition says where it is written
+    assert!(out.contains("rule irano.pd.confirmed: FIRED  (rules/irano-2015-core.rano:"));
+    insta::assert_snapshot!(without_positions(&run(&args)));
+}
+
+#[test]
+fn explain_json_records_conditions_values_and_definitions() {
+    let r = exec(&[
+        "explain",
+        "--rules",
+        "rules/irano-2015.rano",
+        EXAMPLE,
+        "--date",
+        "2024-06-10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["patient"], "EXAMPLE-IRANO-1");
+    assert_eq!(v["criterion"]["id"], "irano-2015");
+    let scans = v["scans"].as_array().unwrap();
+    assert_eq!(scans.len(), 1);
+    let scan = &scans[0];
+    assert_eq!(scan["assessment"]["date"], "2024-06-10");
+    assert_eq!(scan["assessment"]["response"], "PD");
+    let tables = scan["tables"].as_array().unwrap();
+    let response = tables.iter().find(|t| t["table"] == "response").unwrap();
+    assert_eq!(response["fired"], "irano.pd.confirmed");
+    let rules = response["rules"].as_array().unwrap();
+    let mut seen_fired = false;
+    for rule in rules {
+        let outcome = rule["outcome"].as_str().unwrap();
+        assert!(rule["cite"].as_str().is_some_and(|c| !c.is_empty()));
+        match outcome {
+            "not_fired" => {
+                assert!(!seen_fired);
+                assert_eq!(rule["condition"]["value"], "false", "{rule}");
+            }
+            "fired" => {
+                seen_fired = true;
+                assert!(rule["explain"].as_str().is_some());
+                assert!(!rule["set"].as_array().unwrap().is_empty());
+            }
+            "not_reached" => {
+                assert!(seen_fired);
+                assert!(rule.get("condition").is_none());
+            }
+            x => panic!("outcome {x}"),
+        }
+    }
+    // every definition a condition read is derived once, with its value and citation
+    let defs = response["definitions"].as_array().unwrap();
+    assert!(!defs.is_empty());
+    for d in defs {
+        assert_eq!(d["value"], d["derivation"]["value"], "{d}");
+        assert!(d["cite"].as_str().is_some());
+        assert!(d["location"].as_str().unwrap().contains(".rano:"));
+    }
+    assert!(defs.iter().any(|d| d["name"] == "nadir_scan"));
+    assert!(v.get("summary").is_none(), "one scan: no summary");
+}
+
+#[test]
+fn explain_every_scan_ends_with_the_summary() {
+    let r = exec(&["explain", "--rules", "rules/irano-2015.rano", EXAMPLE]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("\nscan ").count(), 4);
+    assert!(r.stdout.contains("\nsummary\n"));
+    assert!(r
+        .stdout
+        .contains("table best_overall_response: bor.pd fired"));
+    assert!(r
+        .stdout
+        .contains("progression date: 2024-03-04  ·  confirmed on: 2024-06-10"));
+}
+
+#[test]
+fn explain_a_date_without_a_scan_is_exit_2() {
+    insta::assert_snapshot!(run(&[
+        "explain",
+        "--rules",
+        "rules/irano-2015.rano",
+        EXAMPLE,
+        "--date",
+        "2024-06-11",
+    ]));
+}
+
+// --------------------------------------------------------------------------- compare
+
+#[test]
+fn compare_one_timeline_under_three_criteria() {
+    let args = [
+        "compare",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--rules",
+        "rules/irrc-2009.rano",
+        TIMELINE,
+    ];
+    let r = exec(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(run(&args));
+}
+
+#[test]
+fn compare_json_has_a_result_per_scan_and_criterion() {
+    let r = exec(&[
+        "compare",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--rules",
+        "rules/irrc-2009.rano",
+        "--format",
+        "json",
+        TIMELINE,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let criteria: Vec<&str> = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(criteria, ["rano-hgg-2010", "irano-2015", "irrc-2009"]);
+    let p = &v["patients"][0];
+    assert_eq!(p["patient"], "GBM-040");
+    for s in p["scans"].as_array().unwrap() {
+        assert_eq!(s["results"].as_array().unwrap().len(), 3);
+    }
+    // the outcomes each 040 case's x-expect states
+    let bor: Vec<&str> = p["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["best_overall_response"].as_str().unwrap())
+        .collect();
+    assert_eq!(bor, ["PD", "SD", "PR"]);
+    assert_eq!(p["scans"][1]["results"][0]["response"], "PD");
+    assert_eq!(p["scans"][1]["results"][0]["rule"], "pd.new_lesion");
+}

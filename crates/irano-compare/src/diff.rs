@@ -1,0 +1,612 @@
+//! What a rule change changes on a cohort: each case evaluated under the old and the new
+//! program, only the differences kept.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use irano_cases::Case;
+use irano_check::Program;
+use irano_evaluate::{CaseResult, EvalError, Evaluator};
+use serde::Serialize;
+
+use crate::table::write_rows;
+
+/// An output of the result contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// A scan's response.
+    Response,
+    /// A scan's treatment decision.
+    Decision,
+    BestOverallResponse,
+    PdDate,
+    PdConfirmedOn,
+    FinalDecision,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] = [
+        Field::Response,
+        Field::Decision,
+        Field::BestOverallResponse,
+        Field::PdDate,
+        Field::PdConfirmedOn,
+        Field::FinalDecision,
+    ];
+
+    /// The field's name in results and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Response => "response",
+            Field::Decision => "decision",
+            Field::BestOverallResponse => "best_overall_response",
+            Field::PdDate => "pd_date",
+            Field::PdConfirmedOn => "pd_confirmed_on",
+            Field::FinalDecision => "final_decision",
+        }
+    }
+
+    /// A field of each scan (the change has a date).
+    pub fn per_scan(self) -> bool {
+        matches!(self, Field::Response | Field::Decision)
+    }
+}
+
+/// One output that differs between the old and the new program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub patient: String,
+    pub field: Field,
+    /// The scan, for per-scan fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// The rule that decided the old value (for dates: the rule that last set the state
+    /// variable).
+    pub old_rule: Option<String>,
+    pub new_rule: Option<String>,
+}
+
+/// How the cohort's outputs moved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DiffSummary {
+    /// Number of changes per field (every field listed, zeros included).
+    pub changes_by_field: BTreeMap<&'static str, usize>,
+    /// Best overall response, old -> new, for every patient (unchanged ones included),
+    /// most frequent first.
+    pub best_overall_response: Vec<Transition>,
+    pub pd_date: PdShifts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub patients: usize,
+}
+
+/// How progression dates moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PdShifts {
+    /// Patients with the same progression date (or none) before and after.
+    pub unchanged: usize,
+    /// Patients with a progression date only under the new program.
+    pub gained: usize,
+    /// Patients with a progression date only under the old program.
+    pub lost: usize,
+    /// Patients whose progression date moved, by shift (new - old, days), in order.
+    pub shifted: Vec<Shift>,
+    /// Smallest, lower median and largest shift, when some date moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shift {
+    pub days: i64,
+    pub patients: usize,
+}
+
+/// The differences of a whole cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffReport {
+    /// Patients compared.
+    pub patients: usize,
+    /// Patients with at least one change.
+    pub changed: usize,
+    /// Every change, in input order (then scan order, then field order).
+    pub changes: Vec<Change>,
+    pub summary: DiffSummary,
+    /// The programs' labels, best first (the old program's, then any new ones): the
+    /// order of the transition matrix.
+    #[serde(skip)]
+    pub labels: Vec<String>,
+}
+
+/// A program's response labels, in the order it declares them (best first).
+pub(crate) fn labels(p: &Program) -> Vec<String> {
+    p.enums
+        .get(usize::from(irano_check::schema::LABEL.0))
+        .map(|e| e.variants.clone())
+        .unwrap_or_default()
+}
+
+/// Sort key of a label: its place in `order`, unknown labels after, none last.
+fn rank(order: &[String], l: &Option<String>) -> (usize, String) {
+    match l {
+        Some(x) => (
+            order.iter().position(|o| o == x).unwrap_or(order.len()),
+            x.clone(),
+        ),
+        None => (usize::MAX, String::new()),
+    }
+}
+
+/// The name a state variable has in a program, as it appears in `Fired::set`
+/// (`"NAME = "`).
+fn state_prefix(p: &Program, ix: Option<u32>) -> Option<String> {
+    ix.and_then(|i| p.states.get(i as usize))
+        .map(|s| format!("{} = ", s.name))
+}
+
+/// Evaluates cases under two programs and keeps what differs. Feed cases in input order
+/// with [`Differ::add`]; results are dropped as soon as they are compared.
+pub struct Differ<'p> {
+    old: Evaluator<'p>,
+    new: Evaluator<'p>,
+    old_keys: Keys,
+    new_keys: Keys,
+    patients: usize,
+    changed: usize,
+    changes: Vec<Change>,
+    bor: BTreeMap<(Option<String>, Option<String>), usize>,
+    shifts: BTreeMap<i64, usize>,
+    pd: PdShifts,
+    labels: Vec<String>,
+}
+
+/// How a program's results name the rules that set the progression dates.
+struct Keys {
+    pd_date: Option<String>,
+    pd_confirmed_on: Option<String>,
+}
+
+impl Keys {
+    fn of(p: &Program) -> Self {
+        Keys {
+            pd_date: state_prefix(p, p.pd_date_state),
+            pd_confirmed_on: state_prefix(p, p.pd_confirmed_state),
+        }
+    }
+}
+
+impl<'p> Differ<'p> {
+    pub fn new(old: &'p Program, new: &'p Program) -> Self {
+        Differ {
+            old: Evaluator::new(old),
+            new: Evaluator::new(new),
+            old_keys: Keys::of(old),
+            new_keys: Keys::of(new),
+            patients: 0,
+            changed: 0,
+            changes: Vec::new(),
+            bor: BTreeMap::new(),
+            shifts: BTreeMap::new(),
+            pd: PdShifts::default(),
+            labels: {
+                let mut l = labels(old);
+                for x in labels(new) {
+                    if !l.contains(&x) {
+                        l.push(x);
+                    }
+                }
+                l
+            },
+        }
+    }
+
+    /// Evaluates one case under both programs; returns whether any output differs.
+    pub fn add(&mut self, case: &Case) -> Result<bool, EvalError> {
+        let old = self.old.evaluate(case)?;
+        let new = self.new.evaluate(case)?;
+        Ok(self.add_results(&old, &new))
+    }
+
+    /// Compares two results of the same case (as [`Differ::add`] does after evaluating).
+    pub fn add_results(&mut self, old: &CaseResult, new: &CaseResult) -> bool {
+        self.patients += 1;
+        let before = self.changes.len();
+        diff_results(old, new, &self.old_keys, &self.new_keys, &mut self.changes);
+        *self
+            .bor
+            .entry((
+                old.best_overall_response.clone(),
+                new.best_overall_response.clone(),
+            ))
+            .or_insert(0) += 1;
+        match (old.pd_date, new.pd_date) {
+            (Some(a), Some(b)) if a != b => {
+                *self.shifts.entry((b - a).num_days()).or_insert(0) += 1;
+            }
+            (None, Some(_)) => self.pd.gained += 1,
+            (Some(_), None) => self.pd.lost += 1,
+            _ => self.pd.unchanged += 1,
+        }
+        let changed = self.changes.len() > before;
+        if changed {
+            self.changed += 1;
+        }
+        changed
+    }
+
+    pub fn finish(self) -> DiffReport {
+        let mut changes_by_field: BTreeMap<&'static str, usize> =
+            Field::ALL.iter().map(|f| (f.name(), 0)).collect();
+        for c in &self.changes {
+            *changes_by_field.entry(c.field.name()).or_insert(0) += 1;
+        }
+        let mut best_overall_response: Vec<Transition> = self
+            .bor
+            .into_iter()
+            .map(|((old, new), patients)| Transition { old, new, patients })
+            .collect();
+        // most frequent first; ties in label order
+        let order = &self.labels;
+        best_overall_response.sort_by(|a, b| {
+            b.patients
+                .cmp(&a.patients)
+                .then_with(|| rank(order, &a.old).cmp(&rank(order, &b.old)))
+                .then_with(|| rank(order, &a.new).cmp(&rank(order, &b.new)))
+        });
+        let mut pd = self.pd;
+        pd.shifted = self
+            .shifts
+            .iter()
+            .map(|(&days, &patients)| Shift { days, patients })
+            .collect();
+        let moved: usize = self.shifts.values().sum();
+        if moved > 0 {
+            pd.min = self.shifts.keys().next().copied();
+            pd.max = self.shifts.keys().next_back().copied();
+            let mid = (moved - 1) / 2;
+            let mut seen = 0;
+            for (&days, &n) in &self.shifts {
+                seen += n;
+                if seen > mid {
+                    pd.median = Some(days);
+                    break;
+                }
+            }
+        }
+        DiffReport {
+            patients: self.patients,
+            changed: self.changed,
+            changes: self.changes,
+            summary: DiffSummary {
+                changes_by_field,
+                best_overall_response,
+                pd_date: pd,
+            },
+            labels: self.labels,
+        }
+    }
+}
+
+/// The rule of `r` whose assignments include one starting with `prefix`, searching the
+/// scans (last first) and then the summary: the rule that last assigned it.
+fn last_setter(r: &CaseResult, prefix: &str) -> Option<String> {
+    r.summary
+        .iter()
+        .rev()
+        .chain(
+            r.assessments
+                .iter()
+                .rev()
+                .flat_map(|a| a.fired.iter().rev()),
+        )
+        .find(|f| f.set.iter().any(|s| s.starts_with(prefix)))
+        .map(|f| f.rule.clone())
+}
+
+fn summary_rule(r: &CaseResult, prefix: &str) -> Option<String> {
+    r.summary
+        .iter()
+        .find(|f| f.set.iter().any(|s| s.starts_with(prefix)))
+        .map(|f| f.rule.clone())
+}
+
+fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &mut Vec<Change>) {
+    let change = |field: Field,
+                  date: Option<NaiveDate>,
+                  old_v: Option<String>,
+                  new_v: Option<String>,
+                  old_rule: Option<String>,
+                  new_rule: Option<String>| Change {
+        patient: new.patient.clone(),
+        field,
+        date,
+        old: old_v,
+        new: new_v,
+        old_rule,
+        new_rule,
+    };
+    let decision_rule = |a: &irano_evaluate::AssessmentResult| {
+        a.fired
+            .iter()
+            .find(|f| f.set.iter().any(|s| s.starts_with("decision =")))
+            .map(|f| f.rule.clone())
+    };
+    // The same case: the same scans, in the same order.
+    for (a, b) in old.assessments.iter().zip(&new.assessments) {
+        if a.response != b.response {
+            out.push(change(
+                Field::Response,
+                Some(b.date),
+                a.response.clone(),
+                b.response.clone(),
+                a.rule.clone(),
+                b.rule.clone(),
+            ));
+        }
+        if a.decision != b.decision {
+            out.push(change(
+                Field::Decision,
+                Some(b.date),
+                a.decision.clone(),
+                b.decision.clone(),
+                decision_rule(a),
+                decision_rule(b),
+            ));
+        }
+    }
+    if old.best_overall_response != new.best_overall_response {
+        out.push(change(
+            Field::BestOverallResponse,
+            None,
+            old.best_overall_response.clone(),
+            new.best_overall_response.clone(),
+            summary_rule(old, "best_overall_response ="),
+            summary_rule(new, "best_overall_response ="),
+        ));
+    }
+    let dates = [
+        (
+            Field::PdDate,
+            old.pd_date,
+            new.pd_date,
+            &ok.pd_date,
+            &nk.pd_date,
+        ),
+        (
+            Field::PdConfirmedOn,
+            old.pd_confirmed_on,
+            new.pd_confirmed_on,
+            &ok.pd_confirmed_on,
+            &nk.pd_confirmed_on,
+        ),
+    ];
+    for (field, a, b, ka, kb) in dates {
+        if a != b {
+            out.push(change(
+                field,
+                None,
+                a.map(|d| d.to_string()),
+                b.map(|d| d.to_string()),
+                ka.as_deref().and_then(|k| last_setter(old, k)),
+                kb.as_deref().and_then(|k| last_setter(new, k)),
+            ));
+        }
+    }
+    if old.final_decision != new.final_decision {
+        out.push(change(
+            Field::FinalDecision,
+            None,
+            old.final_decision.clone(),
+            new.final_decision.clone(),
+            summary_rule(old, "final_decision ="),
+            summary_rule(new, "final_decision ="),
+        ));
+    }
+}
+
+/// What the old and new programs are, for the report's header.
+pub struct Sides<'a> {
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
+impl DiffReport {
+    /// The report as text: one line per change, then the summary.
+    pub fn to_text(&self, sides: &Sides<'_>) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "old: {}", sides.old);
+        let _ = writeln!(s, "new: {}", sides.new);
+        s.push('\n');
+        if self.changes.is_empty() {
+            let _ = writeln!(s, "no differences");
+        } else {
+            let mut rows = vec![vec![
+                "patient".to_string(),
+                "date".into(),
+                "field".into(),
+                "old".into(),
+                "new".into(),
+                "old rule".into(),
+                "new rule".into(),
+            ]];
+            let dash = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+            for c in &self.changes {
+                rows.push(vec![
+                    c.patient.clone(),
+                    c.date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                    c.field.name().to_string(),
+                    dash(&c.old),
+                    dash(&c.new),
+                    dash(&c.old_rule),
+                    dash(&c.new_rule),
+                ]);
+            }
+            write_rows(&mut s, &rows, &[], &[]);
+        }
+        s.push('\n');
+        self.summary_text(&mut s);
+        s
+    }
+
+    fn summary_text(&self, s: &mut String) {
+        let _ = writeln!(
+            s,
+            "patients compared: {}  ·  changed: {}",
+            self.patients, self.changed
+        );
+        let by_field: Vec<String> = Field::ALL
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f.name(),
+                    self.summary
+                        .changes_by_field
+                        .get(f.name())
+                        .copied()
+                        .unwrap_or(0)
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "changes by field: {}", by_field.join(", "));
+
+        // best overall response
+        let t = &self.summary.best_overall_response;
+        let moved: Vec<&Transition> = t.iter().filter(|x| x.old != x.new).collect();
+        let same: usize = t
+            .iter()
+            .filter(|x| x.old == x.new)
+            .map(|x| x.patients)
+            .sum();
+        let label = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "\nbest overall response, old -> new: {} changed, {same} unchanged",
+            moved.iter().map(|x| x.patients).sum::<usize>()
+        );
+        for x in &moved {
+            let _ = writeln!(
+                s,
+                "  {} -> {}: {}",
+                label(&x.old),
+                label(&x.new),
+                x.patients
+            );
+        }
+        if !moved.is_empty() {
+            matrix(s, t, &self.labels);
+        }
+
+        // progression dates
+        let pd = &self.summary.pd_date;
+        let moved: usize = pd.shifted.iter().map(|x| x.patients).sum();
+        let _ = writeln!(
+            s,
+            "\nprogression date: {moved} moved, {} gained (none before), {} lost (none after), {} unchanged",
+            pd.gained, pd.lost, pd.unchanged
+        );
+        if let (Some(min), Some(median), Some(max)) = (pd.min, pd.median, pd.max) {
+            let _ = writeln!(
+                s,
+                "  shift (new - old, days): min {}  ·  median {}  ·  max {}",
+                signed(min),
+                signed(median),
+                signed(max)
+            );
+            histogram(s, &pd.shifted);
+        }
+    }
+}
+
+fn signed(d: i64) -> String {
+    if d > 0 {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
+/// Rows old, columns new; `.` for none.
+fn matrix(s: &mut String, t: &[Transition], order: &[String]) {
+    let mut labels: Vec<&Option<String>> = Vec::new();
+    for x in t {
+        for l in [&x.old, &x.new] {
+            if !labels.contains(&l) {
+                labels.push(l);
+            }
+        }
+    }
+    labels.sort_by_key(|l| rank(order, l));
+    let name = |l: &Option<String>| l.clone().unwrap_or_else(|| "-".into());
+    let mut head = vec!["old \\ new".to_string()];
+    head.extend(labels.iter().map(|l| name(l)));
+    let mut rows = vec![head];
+    for o in &labels {
+        let mut row = vec![name(o)];
+        for n in &labels {
+            let k = t
+                .iter()
+                .find(|x| &&x.old == o && &&x.new == n)
+                .map(|x| x.patients.to_string())
+                .unwrap_or_else(|| ".".into());
+            row.push(k);
+        }
+        rows.push(row);
+    }
+    let right: Vec<usize> = (1..=labels.len()).collect();
+    let mut grid = String::new();
+    write_rows(&mut grid, &rows, &right, &[]);
+    for line in grid.lines() {
+        let _ = writeln!(s, "  {line}");
+    }
+}
+
+/// One bar per shift, or per range of shifts when there are many.
+fn histogram(s: &mut String, shifted: &[Shift]) {
+    const MAX_ROWS: usize = 15;
+    const BAR: usize = 40;
+    let bins: Vec<(String, usize)> = if shifted.len() <= MAX_ROWS {
+        shifted
+            .iter()
+            .map(|x| (format!("{} d", signed(x.days)), x.patients))
+            .collect()
+    } else {
+        let (Some(lo), Some(hi)) = (shifted.first(), shifted.last()) else {
+            return;
+        };
+        let (lo, hi) = (lo.days, hi.days);
+        let span = hi - lo + 1;
+        let width = (span + MAX_ROWS as i64 - 1) / MAX_ROWS as i64;
+        let mut bins: Vec<(String, usize)> = Vec::new();
+        let mut start = lo;
+        while start <= hi {
+            let end = start + width - 1;
+            let n: usize = shifted
+                .iter()
+                .filter(|x| x.days >= start && x.days <= end)
+                .map(|x| x.patients)
+                .sum();
+            bins.push((format!("{} to {} d", signed(start), signed(end)), n));
+            start = end + 1;
+        }
+        bins
+    };
+    let most = bins.iter().map(|b| b.1).max().unwrap_or(1).max(1);
+    let w = bins.iter().map(|b| b.0.len()).max().unwrap_or(0);
+    for (label, n) in bins {
+        let bar = if n == 0 { 0 } else { (n * BAR).div_ceil(most) };
+        let _ = writeln!(s, "  {label:>w$}  {:<BAR$}  {n}", "#".repeat(bar));
+    }
+}

@@ -1,0 +1,354 @@
+//! One patient's full derivation — which scan, which patient — and its text rendering.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use irano_cases::Case;
+use irano_check::Program;
+use irano_evaluate::{
+    CriterionRef, Definition, EvalError, Outcome, ParamValue, ScanDerivation, ScanRole, ShownValue,
+    Step, SummaryDerivation, TableDerivation,
+};
+use serde::Serialize;
+
+/// A patient's derivation: one scan or every scan (and then the summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    pub patient: String,
+    pub criterion: CriterionRef,
+    /// Parameters changed for this run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<ParamValue>,
+    pub scans: Vec<ScanDerivation>,
+    /// The summary, when every scan is explained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryDerivation>,
+}
+
+/// Why a patient or a scan cannot be explained.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExplainError {
+    /// Evaluation failed (the rule file computed something impossible).
+    Eval(EvalError),
+    /// No case has the patient asked for.
+    NoSuchPatient { patient: String, known: Vec<String> },
+    /// Several cases and no `--patient`.
+    WhichPatient { known: Vec<String> },
+    /// The input holds no case.
+    NoCase,
+    /// The patient has no scan on the date asked for.
+    NoScanOn {
+        patient: String,
+        date: NaiveDate,
+        dates: Vec<NaiveDate>,
+    },
+}
+
+fn list<T: ToString>(xs: &[T]) -> String {
+    const SHOWN: usize = 10;
+    let mut s: Vec<String> = xs.iter().take(SHOWN).map(|x| x.to_string()).collect();
+    if xs.len() > SHOWN {
+        s.push(format!("... ({} in all)", xs.len()));
+    }
+    s.join(", ")
+}
+
+impl ExplainError {
+    pub fn message(&self) -> String {
+        match self {
+            ExplainError::Eval(e) => format!(
+                "patient `{}`{}: {} at {}",
+                e.patient,
+                e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
+                e.message,
+                e.location
+            ),
+            ExplainError::NoSuchPatient { patient, .. } => {
+                format!("no case has the patient `{patient}`")
+            }
+            ExplainError::WhichPatient { known } => format!(
+                "the input holds {} patients; `explain` explains one",
+                known.len()
+            ),
+            ExplainError::NoCase => "the input holds no case".into(),
+            ExplainError::NoScanOn { patient, date, .. } => {
+                format!("patient `{patient}` has no scan on {date}")
+            }
+        }
+    }
+
+    pub fn help(&self) -> String {
+        match self {
+            ExplainError::Eval(_) => "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)".into(),
+            ExplainError::NoSuchPatient { known, .. } | ExplainError::WhichPatient { known } => {
+                format!("name one with `--patient`: {}", list(known))
+            }
+            ExplainError::NoCase => "give a case file".into(),
+            ExplainError::NoScanOn { dates, .. } => {
+                format!("give `--date` one of the scan dates: {}", list(dates))
+            }
+        }
+    }
+
+    /// The diagnostic code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExplainError::Eval(_) => "eval::failed",
+            ExplainError::NoSuchPatient { .. } | ExplainError::WhichPatient { .. } => {
+                "explain::patient"
+            }
+            ExplainError::NoCase => "explain::no_case",
+            ExplainError::NoScanOn { .. } => "explain::date",
+        }
+    }
+}
+
+/// The case of `patient`, or the only case.
+pub fn select<'c>(cases: &'c [Case], patient: Option<&str>) -> Result<&'c Case, ExplainError> {
+    let known = || cases.iter().map(|c| c.patient.clone()).collect::<Vec<_>>();
+    match patient {
+        Some(id) => {
+            cases
+                .iter()
+                .find(|c| c.patient == id)
+                .ok_or_else(|| ExplainError::NoSuchPatient {
+                    patient: id.to_string(),
+                    known: known(),
+                })
+        }
+        None => match cases {
+            [] => Err(ExplainError::NoCase),
+            [one] => Ok(one),
+            _ => Err(ExplainError::WhichPatient { known: known() }),
+        },
+    }
+}
+
+/// Explains the scan of `date` of a case, or every scan and the summary.
+pub fn explain(
+    program: &Program,
+    case: &Case,
+    date: Option<NaiveDate>,
+) -> Result<Explained, ExplainError> {
+    let criterion = CriterionRef {
+        id: program.id.clone(),
+        version: program.version.clone(),
+    };
+    let overrides = irano_evaluate::overrides(program);
+    match date {
+        Some(d) => {
+            let Some(index) = case.assessments.iter().position(|a| a.date == d) else {
+                return Err(ExplainError::NoScanOn {
+                    patient: case.patient.clone(),
+                    date: d,
+                    dates: case.assessments.iter().map(|a| a.date).collect(),
+                });
+            };
+            let scan =
+                irano_evaluate::explain_scan(program, case, index).map_err(ExplainError::Eval)?;
+            Ok(Explained {
+                patient: case.patient.clone(),
+                criterion,
+                overrides,
+                scans: scan.into_iter().collect(),
+                summary: None,
+            })
+        }
+        None => {
+            let all = irano_evaluate::explain_case(program, case).map_err(ExplainError::Eval)?;
+            Ok(Explained {
+                patient: all.patient,
+                criterion,
+                overrides,
+                scans: all.scans,
+                summary: Some(all.summary),
+            })
+        }
+    }
+}
+
+impl Explained {
+    /// The derivation as indented text.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "patient {}  ·  {} {}",
+            self.patient, self.criterion.id, self.criterion.version
+        );
+        for o in &self.overrides {
+            let _ = writeln!(
+                s,
+                "parameter {} = {} (default {})",
+                o.name, o.value, o.default
+            );
+        }
+        for scan in &self.scans {
+            s.push('\n');
+            scan_text(&mut s, scan);
+        }
+        if let Some(sum) = &self.summary {
+            s.push('\n');
+            let _ = writeln!(s, "summary");
+            for t in &sum.tables {
+                s.push('\n');
+                table_text(&mut s, t, 1);
+            }
+            let dash =
+                |d: &Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+            s.push('\n');
+            let _ = writeln!(
+                s,
+                "best overall response: {}\nprogression date: {}  ·  confirmed on: {}\nfinal decision: {}",
+                sum.best_overall_response.as_deref().unwrap_or("-"),
+                dash(&sum.pd_date),
+                dash(&sum.pd_confirmed_on),
+                sum.final_decision.as_deref().unwrap_or("-")
+            );
+        }
+        s
+    }
+}
+
+fn values(v: &[ShownValue]) -> String {
+    v.iter()
+        .map(|x| format!("{} = {}", x.name, x.value.as_deref().unwrap_or("-")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn scan_text(s: &mut String, d: &ScanDerivation) {
+    let a = &d.assessment;
+    let role = match a.role {
+        ScanRole::PreBaseline => "pre-baseline",
+        ScanRole::Baseline => "baseline",
+        ScanRole::Followup => "follow-up",
+        ScanRole::NotGraded => "not graded",
+    };
+    let mut head = format!("scan {}  ·  day {}  ·  {role}", a.date, a.day);
+    if let Some(r) = &a.response {
+        let _ = write!(head, "  ·  response {r}");
+        if let Some(rule) = &a.rule {
+            let _ = write!(head, " ({rule})");
+        }
+    }
+    if let Some(x) = &a.decision {
+        let _ = write!(head, "  ·  decision {x}");
+    }
+    let _ = writeln!(s, "{head}");
+    if let Some(r) = &a.reason {
+        let _ = writeln!(s, "  {r}");
+    }
+    if !a.values.is_empty() {
+        let _ = writeln!(s, "  values: {}", values(&a.values));
+    }
+    if d.tables.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "  state before: {}", values(&d.state_before));
+    let _ = writeln!(s, "  state after:  {}", values(&d.state_after));
+    for t in &d.tables {
+        s.push('\n');
+        table_text(s, t, 1);
+    }
+}
+
+fn pad(s: &mut String, depth: usize) {
+    for _ in 0..depth {
+        s.push_str("  ");
+    }
+}
+
+fn table_text(s: &mut String, t: &TableDerivation, depth: usize) {
+    pad(s, depth);
+    match &t.fired {
+        Some(r) => {
+            let _ = writeln!(s, "table {}: {r} fired", t.table);
+        }
+        None => {
+            let _ = writeln!(s, "table {}: no rule fired", t.table);
+        }
+    }
+    let mut printed: Vec<&str> = Vec::new();
+    for r in &t.rules {
+        pad(s, depth + 1);
+        let outcome = match r.outcome {
+            Outcome::Fired => "FIRED",
+            Outcome::NotFired => "not fired",
+            Outcome::NotReached => "not reached (an earlier rule fired)",
+        };
+        let _ = writeln!(s, "rule {}: {outcome}  ({})", r.rule, r.location);
+        if r.outcome == Outcome::NotReached {
+            continue;
+        }
+        pad(s, depth + 2);
+        let _ = writeln!(s, "cite: {}", r.cite);
+        if let Some(b) = &r.because {
+            pad(s, depth + 2);
+            let _ = writeln!(s, "because: {b}");
+        }
+        if !r.set.is_empty() {
+            pad(s, depth + 2);
+            let _ = writeln!(s, "set: {}", r.set.join(", "));
+        }
+        if let Some(e) = &r.explain {
+            pad(s, depth + 2);
+            let _ = writeln!(s, "trace: {e}");
+        }
+        match &r.condition {
+            None => {
+                pad(s, depth + 2);
+                let _ = writeln!(s, "when: otherwise");
+            }
+            Some(c) => step_text(s, "when: ", c, depth + 2, &t.definitions, &mut printed),
+        }
+    }
+}
+
+fn step_line(st: &Step) -> String {
+    let mut l = match &st.value {
+        Some(v) if v == &st.text => v.clone(),
+        Some(v) => format!("{} = {v}", st.text),
+        None => st.text.clone(),
+    };
+    if let Some(n) = &st.note {
+        let _ = write!(l, "  ({n})");
+    }
+    l
+}
+
+/// One step and what is below it. A definition is derived where it is first read in the
+/// table, and referred to after that.
+fn step_text<'t>(
+    s: &mut String,
+    prefix: &str,
+    st: &'t Step,
+    depth: usize,
+    defs: &'t [Definition],
+    printed: &mut Vec<&'t str>,
+) {
+    pad(s, depth);
+    s.push_str(prefix);
+    let mut line = step_line(st);
+    let def = match &st.definition {
+        Some(name) if st.parts.is_empty() => defs.iter().find(|d| &d.name == name),
+        _ => None,
+    };
+    let Some(def) = def else {
+        if let Some(name) = &st.definition {
+            let _ = write!(line, "  [{name}]");
+        }
+        let _ = writeln!(s, "{line}");
+        for p in &st.parts {
+            step_text(s, "", p, depth + 1, defs, printed);
+        }
+        return;
+    };
+    if printed.contains(&def.name.as_str()) {
+        let _ = writeln!(s, "{line}  (derived above)");
+        return;
+    }
+    printed.push(&def.name);
+    let _ = writeln!(s, "{line}  [definition, {}: {}]", def.location, def.cite);
+    step_text(s, "", &def.derivation, depth + 1, defs, printed);
+}

@@ -1,0 +1,360 @@
+//! `irano-eval test`: find the cases, run them, compare their snapshots, report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use irano_check::Diagnostic;
+
+use crate::expect::Mismatch;
+use crate::runner::{Problem, Render, Runner};
+use crate::snapshot::{self, DiffLine};
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The criterion of the cases that do not name one with `x-rules`.
+    pub rules: Option<PathBuf>,
+    /// Where parent criteria are found (`--include`).
+    pub include: Vec<PathBuf>,
+    /// Write the new and changed snapshots of the cases whose expectations hold.
+    pub accept: bool,
+}
+
+/// How a case came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every expectation holds and the snapshot matches.
+    Ok,
+    /// An expectation does not hold (or the evaluation failed).
+    Fail,
+    /// Every expectation holds; there is no snapshot yet.
+    New,
+    /// Every expectation holds; the result differs from the snapshot.
+    Changed,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Fail => "FAIL",
+            Status::New => "new",
+            Status::Changed => "changed",
+        }
+    }
+}
+
+/// One case's report.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub path: PathBuf,
+    pub title: Option<String>,
+    pub status: Status,
+    pub mismatches: Vec<Mismatch>,
+    /// The evaluation failed.
+    pub error: Option<String>,
+    pub snapshot_path: PathBuf,
+    /// From the stored snapshot to this run's result (from nothing for a new one); empty
+    /// when they are the same.
+    pub diff: Vec<DiffLine>,
+    /// `--accept` wrote the snapshot.
+    pub accepted: bool,
+    /// `--accept` could not write it.
+    pub write_error: Option<String>,
+}
+
+/// Everything `irano-eval test` found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Bad input. When any is an error, no case was run and nothing was written.
+    pub problems: Vec<Problem>,
+    pub cases: Vec<CaseReport>,
+}
+
+impl Report {
+    /// 2: bad input; 1: an expectation failed, a snapshot is new or changed (and was not
+    /// accepted) or could not be written; 0: all good.
+    pub fn exit_code(&self) -> u8 {
+        if self.problems.iter().any(Problem::is_error) {
+            2
+        } else if self.cases.iter().any(|c| {
+            c.status == Status::Fail
+                || c.write_error.is_some()
+                || (matches!(c.status, Status::New | Status::Changed) && !c.accepted)
+        }) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// One line per case, then what failed or changed in each case that is not `ok`,
+    /// then a summary line. `colour`: ANSI colours, for a terminal.
+    pub fn render(&self, colour: bool) -> String {
+        let paint = |code: &str, s: &str| {
+            if colour {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
+        };
+        let status_colour = |s: Status| match s {
+            Status::Ok => "32",
+            Status::Fail => "1;31",
+            Status::New | Status::Changed => "33",
+        };
+        let mut out = String::new();
+        if self.problems.iter().any(Problem::is_error) {
+            return out;
+        }
+        for c in &self.cases {
+            let word = format!("{:<8}", c.status.word());
+            let note = if c.accepted { "  (accepted)" } else { "" };
+            let _ = writeln!(
+                out,
+                "{}{}{note}",
+                paint(status_colour(c.status), &word),
+                c.path.display()
+            );
+        }
+        for c in self.cases.iter().filter(|c| c.status != Status::Ok) {
+            let _ = writeln!(
+                out,
+                "\n{} {}",
+                paint(status_colour(c.status), c.status.word()),
+                paint("1", &c.path.display().to_string())
+            );
+            if let Some(t) = &c.title {
+                let _ = writeln!(out, "  {t}");
+            }
+            if let Some(e) = &c.error {
+                let _ = writeln!(out, "  {}", paint("31", e));
+            }
+            for m in &c.mismatches {
+                let _ = writeln!(out, "  {}", paint("31", &format!("x-expect {m}")));
+            }
+            if let Some(e) = &c.write_error {
+                let _ = writeln!(out, "  {}", paint("31", e));
+            }
+            if !c.diff.is_empty() {
+                let what = match (c.status, c.accepted) {
+                    (Status::New, false) => "new snapshot (review it, then `--accept`)",
+                    (Status::New, true) => "new snapshot, accepted",
+                    (Status::Changed, false) => {
+                        "snapshot changed (review the diff, then `--accept`)"
+                    }
+                    (Status::Changed, true) => "snapshot changed, accepted",
+                    _ => "snapshot differs too (not accepted while an expectation fails)",
+                };
+                let _ = writeln!(out, "  {what}: {}", c.snapshot_path.display());
+                for l in &c.diff {
+                    let text = l.text();
+                    let line = match l {
+                        DiffLine::File(_) => paint("1", &text),
+                        DiffLine::Hunk(_) => paint("36", &text),
+                        DiffLine::Context(_) => text,
+                        DiffLine::Removed(_) => paint("31", &text),
+                        DiffLine::Added(_) => paint("32", &text),
+                    };
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
+        let count = |s: Status| self.cases.iter().filter(|c| c.status == s).count();
+        let mut summary = format!(
+            "{} passed, {} failed",
+            count(Status::Ok),
+            count(Status::Fail)
+        );
+        for s in [Status::New, Status::Changed] {
+            let n = count(s);
+            if n > 0 {
+                let accepted = self
+                    .cases
+                    .iter()
+                    .filter(|c| c.status == s && c.accepted)
+                    .count();
+                let _ = write!(summary, ", {n} {}", s.word());
+                if accepted > 0 {
+                    let _ = write!(summary, " ({accepted} accepted)");
+                }
+            }
+        }
+        let _ = writeln!(out, "\n{}", paint("1", &summary));
+        out
+    }
+}
+
+/// The case files under `paths`: files as given, folders searched recursively for
+/// `.yaml`, `.yml` and `.json` files (sorted; `snapshots` folders and hidden folders
+/// skipped).
+fn case_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(Problem::Diagnostic(
+                    Diagnostic::error(
+                        "test::io",
+                        format!("cannot read the folder `{}`: {e}", dir.display()),
+                    )
+                    .help("check that the folder exists and is readable"),
+                ));
+                return;
+            }
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if p.is_dir() {
+                if name != snapshot::DIR && !name.starts_with('.') {
+                    walk(&p, out, problems);
+                }
+            } else if matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some("yaml" | "yml" | "json")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = out.len();
+            walk(p, &mut out, problems);
+            if out.len() == before {
+                problems.push(Problem::Diagnostic(
+                    Diagnostic::error(
+                        "test::no_cases",
+                        format!("no case files in `{}`", p.display()),
+                    )
+                    .help("put `.yaml`, `.yml` or `.json` case files (one case each, with `x-expect`) in the folder"),
+                ));
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    out
+}
+
+/// Runs every case under `paths`; see [`Options`]. Nothing runs, and nothing is
+/// written, unless every case reads and every criterion checks. Each snapshot is the
+/// case's `x-title` and its table drawn by `render`.
+pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
+    let mut report = Report::default();
+    let files = case_files(paths, &mut report.problems);
+
+    // two cases must not share a snapshot (`a.yaml` and `a.json` in one folder)
+    let mut by_snapshot: BTreeMap<PathBuf, &PathBuf> = BTreeMap::new();
+    for f in &files {
+        if let Some(other) = by_snapshot.insert(snapshot::path_for(f), f) {
+            report.problems.push(Problem::Diagnostic(
+                Diagnostic::error(
+                    "test::shared_snapshot",
+                    format!(
+                        "`{}` and `{}` would share the snapshot `{}`",
+                        other.display(),
+                        f.display(),
+                        snapshot::path_for(f).display()
+                    ),
+                )
+                .help("rename one of the case files"),
+            ));
+        }
+    }
+
+    let mut runner = Runner::new(options.include.clone());
+    let loaded: Vec<_> = files
+        .iter()
+        .filter_map(|f| runner.load(f, options.rules.as_deref()))
+        .collect();
+    report.problems.append(&mut runner.problems);
+
+    // read every stored snapshot before writing any
+    let mut stored = Vec::new();
+    for l in &loaded {
+        let path = snapshot::path_for(&l.path);
+        match snapshot::read(&path) {
+            Ok(s) => stored.push(s),
+            Err(e) => {
+                report.problems.push(Problem::Diagnostic(
+                    Diagnostic::error(
+                        "test::io",
+                        format!("cannot read the snapshot `{}`: {e}", path.display()),
+                    )
+                    .help("remove it to record it again, or restore it from version control"),
+                ));
+                stored.push(None);
+            }
+        }
+    }
+    if report.problems.iter().any(Problem::is_error) {
+        return report;
+    }
+
+    for (l, old) in loaded.iter().zip(stored) {
+        let outcome = l.run(render);
+        let snapshot_path = snapshot::path_for(&l.path);
+        let new = snapshot::normalize(&outcome.snapshot);
+        let shown = snapshot_path
+            .strip_prefix(l.path.parent().unwrap_or_else(|| Path::new("")))
+            .unwrap_or(&snapshot_path)
+            .display()
+            .to_string();
+        let (same, diff) = match (&old, outcome.error.is_some()) {
+            (_, true) => (true, Vec::new()),
+            (Some(old), false) if *old == new => (true, Vec::new()),
+            (Some(old), false) => (
+                false,
+                snapshot::diff(old, &new, &format!("{shown} (accepted)"), "this run"),
+            ),
+            (None, false) => (false, snapshot::diff("", &new, "(no snapshot)", "this run")),
+        };
+        let status = if !outcome.holds() {
+            Status::Fail
+        } else if same {
+            Status::Ok
+        } else if old.is_none() {
+            Status::New
+        } else {
+            Status::Changed
+        };
+        let mut accepted = false;
+        let mut write_error = None;
+        if options.accept && matches!(status, Status::New | Status::Changed) {
+            match snapshot::write(&snapshot_path, &snapshot::file_text(&l.path, &new)) {
+                Ok(()) => accepted = true,
+                Err(e) => {
+                    write_error = Some(format!(
+                        "cannot write the snapshot `{}`: {e}",
+                        snapshot_path.display()
+                    ))
+                }
+            }
+        }
+        report.cases.push(CaseReport {
+            path: l.path.clone(),
+            title: l.annotations.title.clone(),
+            status,
+            mismatches: outcome.mismatches,
+            error: outcome.error,
+            snapshot_path,
+            diff,
+            accepted,
+            write_error,
+        });
+    }
+    report
+}

@@ -1,0 +1,530 @@
+//! Loading a tested case (its annotations, its criterion) and running it.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use irano_cases::{Case, CaseError, Format};
+use irano_check::diag::{backticked, closest, SourceText};
+use irano_check::{Diagnostic, Override, Program};
+use irano_evaluate::CaseResult;
+use irano_syntax::ast::Span;
+
+use crate::annotations::{self, Annotations, Expect};
+use crate::expect::{self, Mismatch};
+
+/// Renders a result as the table a user sees (`irano_cli::render::table`); the snapshot
+/// of a case is its title and this table.
+pub type Render = fn(&mut String, &CaseResult);
+
+/// A problem with the input: a case that does not read, an annotation that is wrong, a
+/// rule file that does not check (its warnings too).
+#[derive(Debug, Clone)]
+pub enum Problem {
+    Case(CaseError),
+    Diagnostic(Diagnostic),
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        match self {
+            Problem::Case(_) => true,
+            Problem::Diagnostic(d) => d.is_error(),
+        }
+    }
+
+    /// `file:line:column: message (help)`, for a test's failure message.
+    pub fn message(&self) -> String {
+        match self {
+            Problem::Case(e) => format!(
+                "{}:{}:{}: {} ({})",
+                e.file(),
+                e.line(),
+                e.column(),
+                e.message(),
+                e.help()
+            ),
+            Problem::Diagnostic(d) => {
+                let at = d
+                    .position()
+                    .map(|(f, l, c)| format!("{f}:{l}:{c}: "))
+                    .unwrap_or_default();
+                let help = d
+                    .help
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!("{at}{}{help}", d.message)
+            }
+        }
+    }
+}
+
+/// A case ready to run: read, annotated, with its checked criterion.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub case: Case,
+    pub annotations: Annotations,
+    pub expect: Expect,
+    /// The rule file of its criterion.
+    pub rules: PathBuf,
+    pub program: Arc<Program>,
+}
+
+/// What running a case gave.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub result: Option<CaseResult>,
+    /// The evaluation failed (the rule file computed something impossible for the case).
+    pub error: Option<String>,
+    /// The expectations that do not hold.
+    pub mismatches: Vec<Mismatch>,
+    /// The title and the table: what the snapshot holds. Empty when evaluation failed.
+    pub snapshot: String,
+}
+
+impl Outcome {
+    /// Every expectation holds.
+    pub fn holds(&self) -> bool {
+        self.error.is_none() && self.mismatches.is_empty()
+    }
+}
+
+impl Loaded {
+    /// Evaluates the case and checks its expectations.
+    pub fn run(&self, render: Render) -> Outcome {
+        match irano_evaluate::evaluate(&self.program, &self.case) {
+            Ok(result) => {
+                let mismatches = expect::check(&self.expect, &result);
+                let mut table = String::new();
+                render(&mut table, &result);
+                let snapshot = match &self.annotations.title {
+                    Some(t) => format!("{t}\n\n{table}"),
+                    None => table,
+                };
+                Outcome {
+                    result: Some(result),
+                    error: None,
+                    mismatches,
+                    snapshot,
+                }
+            }
+            Err(e) => Outcome {
+                result: None,
+                error: Some(format!(
+                    "evaluation failed{}: {} at {}",
+                    e.date
+                        .map(|d| format!(" on the scan of {d}"))
+                        .unwrap_or_default(),
+                    e.message,
+                    e.location
+                )),
+                mismatches: Vec::new(),
+                snapshot: String::new(),
+            },
+        }
+    }
+}
+
+/// Loads cases, checking each criterion (and parameter set) once.
+pub struct Runner {
+    include: Vec<PathBuf>,
+    /// Checked programs by rule file and overrides; `None`: it did not check (reported).
+    programs: HashMap<String, Option<Arc<Program>>>,
+    /// Every problem found so far, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+/// One case file's name and text, for locating diagnostics in it.
+struct Source {
+    file: Arc<SourceText>,
+}
+
+impl Source {
+    fn text(&self) -> &str {
+        &self.file.text
+    }
+
+    fn at(&self, d: Diagnostic, span: std::ops::Range<usize>) -> Diagnostic {
+        d.at(&self.file, Span::new(span.start, span.end))
+    }
+
+    /// A span of one character at a 1-based line and column.
+    fn at_line_col(&self, d: Diagnostic, line: usize, col: usize) -> Diagnostic {
+        let start = offset_of(self.text(), line, col);
+        let end = self
+            .text()
+            .get(start..)
+            .and_then(|s| s.chars().next())
+            .map_or(start, |c| start + c.len_utf8());
+        self.at(d, start..end)
+    }
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the text.
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let mut start = 0usize;
+    for _ in 1..line {
+        match text.get(start..).and_then(|rest| rest.find('\n')) {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = text.get(start..).unwrap_or_default();
+    let line_len = rest.find('\n').unwrap_or(rest.len());
+    let within = rest
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(line_len, |(i, _)| i.min(line_len));
+    start + within
+}
+
+/// `a/b/../c` -> `a/c`, without touching the file system (for the names shown).
+fn tidy(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+impl Runner {
+    /// `include`: where parent criteria are found (`--include`).
+    pub fn new(include: Vec<PathBuf>) -> Self {
+        Runner {
+            include,
+            programs: HashMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, d: Diagnostic) {
+        self.problems.push(Problem::Diagnostic(d));
+    }
+
+    /// Reads the case at `path` and its annotations and checks its criterion: the rule
+    /// file its `x-rules` names (relative to the case file), else `default_rules`.
+    /// `None` when something is wrong; the problems are added to [`Runner::problems`].
+    pub fn load(&mut self, path: &Path, default_rules: Option<&Path>) -> Option<Loaded> {
+        let name = path.display().to_string();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    self.problem(
+                        Diagnostic::error("test::io", format!("`{name}` is not UTF-8 text"))
+                            .help("save the case file as UTF-8"),
+                    );
+                    return None;
+                }
+            },
+            Err(e) => {
+                self.problem(
+                    Diagnostic::error("test::io", format!("cannot read `{name}`: {e}"))
+                        .help("give a case file (.yaml, .yml, .json) or a folder of them"),
+                );
+                return None;
+            }
+        };
+        let json = match Format::from_path(path) {
+            Some(Format::Yaml) => false,
+            Some(Format::Json) => true,
+            _ => {
+                self.problem(
+                    Diagnostic::error(
+                        "test::not_a_case_file",
+                        format!("`{name}` is not a case file for `irano-eval test`"),
+                    )
+                    .help("a tested case is one case per file: `.yaml`, `.yml` or `.json`"),
+                );
+                return None;
+            }
+        };
+        let format = if json { Format::Json } else { Format::Yaml };
+        let src = Source {
+            file: Arc::new(SourceText {
+                name: name.clone(),
+                text: text.clone(),
+            }),
+        };
+
+        let mut cases = match irano_cases::read_str(&text, &name, format) {
+            Ok(cases) => cases,
+            Err(errors) => {
+                self.problems.extend(errors.into_iter().map(Problem::Case));
+                return None;
+            }
+        };
+        if cases.len() != 1 {
+            let line = cases.get(1).map_or(1, |c| c.origin.line);
+            let d = Diagnostic::error(
+                "test::one_case_per_file",
+                format!("`{name}` holds {} cases", cases.len()),
+            )
+            .label("second case")
+            .help(
+                "`irano-eval test` reads one case per file, with its own `x-expect` and snapshot",
+            );
+            let d = src.at_line_col(d, line, 1);
+            self.problem(d);
+            return None;
+        }
+        let case = cases.pop()?;
+
+        // every x- key is one this tool knows
+        let before = self.problems.len();
+        let known: Vec<&str> = annotations::key_names().collect();
+        for a in &case.annotations {
+            if !known.contains(&a.key.as_str()) {
+                let help = match closest(&a.key, known.iter().copied()) {
+                    Some(c) => format!("did you mean `{c}`? "),
+                    None => String::new(),
+                };
+                let d = Diagnostic::error(
+                    "test::unknown_annotation",
+                    format!("unknown annotation `{}`", a.key),
+                )
+                .label("unknown x- key")
+                .help(format!(
+                    "{help}a tested case may hold {}; write other remarks under `x-note`",
+                    backticked(known.iter(), ", ")
+                ));
+                let d = src.at(d, a.span.clone());
+                self.problem(d);
+            }
+        }
+        let key = |k: &str| case.annotations.iter().find(|a| a.key == k);
+        let case_start = offset_of(src.text(), case.origin.line, 1);
+        // (a misspelt `x-expect` is reported once, as the unknown key)
+        if key("x-expect").is_none() && self.problems.len() == before {
+            let d = Diagnostic::error(
+                "test::no_expectation",
+                format!("`{name}` has no `x-expect`"),
+            )
+            .label("this case")
+            .help("write the outcome derived by hand, e.g. `x-expect: {responses: [null, SD], best_overall_response: SD}`");
+            let d = src.at(d, case_start..case_start);
+            self.problem(d);
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+
+        let notes = match annotations::read(&text, json) {
+            Ok(n) => n,
+            Err(e) => {
+                let d = Diagnostic::error(
+                    "test::bad_annotation",
+                    format!("cannot read the `x-` annotations: {}", e.message),
+                )
+                .help("`x-expect` may give `responses`, `decisions`, `rules` (lists with one entry per scan, `null` for none), `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`; `x-title` and `x-rules` are text, `x-set` and `x-exercises` lists of text");
+                let d = match e.at {
+                    Some((line, col)) => src.at_line_col(d, line, col),
+                    None => d,
+                };
+                self.problem(d);
+                return None;
+            }
+        };
+        let span_of = |k: &str| {
+            key(k)
+                .map(|a| a.span.clone())
+                .unwrap_or(case_start..case_start)
+        };
+        let expect = notes.expect.clone().unwrap_or_default();
+        if expect.is_empty() {
+            let d = Diagnostic::error("test::empty_expectation", "`x-expect` checks nothing")
+                .label("empty")
+                .help("give at least one of `responses`, `decisions`, `rules`, `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`");
+            let d = src.at(d, span_of("x-expect"));
+            self.problem(d);
+            return None;
+        }
+        for (field, v) in [
+            ("pd_date", &expect.pd_date),
+            ("pd_confirmed_on", &expect.pd_confirmed_on),
+        ] {
+            if let Some(Some(d)) = v {
+                if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                    let diag = Diagnostic::error(
+                        "test::bad_annotation",
+                        format!("`x-expect` gives `{field}: {d}`, which is not a date"),
+                    )
+                    .help("write dates as YYYY-MM-DD, or `null` for none");
+                    let diag = src.at(diag, span_of("x-expect"));
+                    self.problem(diag);
+                    return None;
+                }
+            }
+        }
+
+        // the criterion
+        let rules = match (&notes.rules, default_rules) {
+            (Some(rel), _) => tidy(&path.parent().unwrap_or_else(|| Path::new("")).join(rel)),
+            (None, Some(r)) => r.to_path_buf(),
+            (None, None) => {
+                let d = Diagnostic::error(
+                    "test::no_rules",
+                    format!("`{name}` names no criterion"),
+                )
+                .label("this case")
+                .help("give `--rules FILE`, or name the rule file in the case: `x-rules: my-amendment.rano` (relative to the case file)");
+                let d = src.at(d, case_start..case_start);
+                self.problem(d);
+                return None;
+            }
+        };
+        let mut overrides = Vec::new();
+        for s in &notes.set {
+            match Override::parse(s) {
+                Ok(o) => overrides.push(o),
+                Err(d) => {
+                    let d = src.at(d, span_of("x-set"));
+                    self.problem(d);
+                }
+            }
+        }
+        if overrides.len() != notes.set.len() {
+            return None;
+        }
+        let xrules = key("x-rules").map(|a| a.span.clone());
+        let xset = span_of("x-set");
+        // the criterion alone, then with the case's overrides: what fails only with them
+        // is the case's `x-set`, and is shown there
+        let base = self.program(&rules, &[], &src, xrules.clone(), None)?;
+        let program = if overrides.is_empty() {
+            base
+        } else {
+            self.program(&rules, &overrides, &src, xrules, Some(xset))?
+        };
+
+        // x-exercises names rules of the criterion
+        let ids: Vec<&str> = program
+            .tables
+            .iter()
+            .chain(program.summary_tables.iter())
+            .flat_map(|t| t.rules.iter().map(|r| r.id.as_str()))
+            .collect();
+        let mut unknown = false;
+        for r in &notes.exercises {
+            if !ids.contains(&r.as_str()) {
+                let help = match closest(r, ids.iter().copied()) {
+                    Some(c) => format!("did you mean `{c}`? "),
+                    None => String::new(),
+                };
+                let d = Diagnostic::error(
+                    "test::unknown_rule",
+                    format!(
+                        "`x-exercises` names `{r}`, which is not a rule of `{}`",
+                        program.id
+                    ),
+                )
+                .help(format!(
+                    "{help}`irano-eval show {}` lists the criterion's rules",
+                    rules.display()
+                ));
+                let d = src.at(d, span_of("x-exercises"));
+                self.problem(d);
+                unknown = true;
+            }
+        }
+        if unknown {
+            return None;
+        }
+        Some(Loaded {
+            path: path.to_path_buf(),
+            case,
+            annotations: notes,
+            expect,
+            rules,
+            program,
+        })
+    }
+
+    /// The checked program of `rules` with `overrides`, checked once. Diagnostics without
+    /// a place are shown at `xset` (a bad override) or else at `xrules` (a rule file that
+    /// cannot be read), in the case that first needed the program.
+    fn program(
+        &mut self,
+        rules: &Path,
+        overrides: &[Override],
+        src: &Source,
+        xrules: Option<std::ops::Range<usize>>,
+        xset: Option<std::ops::Range<usize>>,
+    ) -> Option<Arc<Program>> {
+        let id = std::fs::canonicalize(rules).unwrap_or_else(|_| rules.to_path_buf());
+        let key = format!(
+            "{}\u{0}{}",
+            id.display(),
+            overrides
+                .iter()
+                .map(|o| format!("{}={}", o.key, o.value))
+                .collect::<Vec<_>>()
+                .join("\u{0}")
+        );
+        if let Some(p) = self.programs.get(&key) {
+            return p.clone();
+        }
+        let checked = irano_check::check_path(rules, &self.include, overrides);
+        for d in checked.diagnostics {
+            let d = match (&d.location, &xset, &xrules) {
+                (None, Some(at), _) | (None, None, Some(at)) => src.at(d, at.clone()),
+                _ => d,
+            };
+            // warnings are shown once, with the criterion alone
+            if d.is_error() || overrides.is_empty() {
+                self.problem(d);
+            }
+        }
+        if let (Some(id), None) = (&checked.overlay, &checked.program) {
+            let d = Diagnostic::error(
+                "check::overlay_alone",
+                format!("`{}` is the overlay `{id}`, not a criterion", rules.display()),
+            )
+            .help("test a criterion that applies it: `criterion \"...\" extends \"BASE\" with \"OVERLAY\"`");
+            let d = match &xrules {
+                Some(at) => src.at(d, at.clone()),
+                None => d,
+            };
+            self.problem(d);
+        }
+        let program = checked.program.map(Arc::new);
+        self.programs.insert(key, program.clone());
+        program
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_clamped() {
+        let t = "ab\ncd\n";
+        assert_eq!(offset_of(t, 1, 1), 0);
+        assert_eq!(offset_of(t, 2, 2), 4);
+        assert_eq!(offset_of(t, 2, 9), 5);
+        assert_eq!(offset_of(t, 9, 1), t.len());
+        assert_eq!(offset_of("é\n", 1, 2), 2);
+    }
+
+    #[test]
+    fn tidy_paths() {
+        assert_eq!(tidy(Path::new("a/b/../c.rano")), PathBuf::from("a/c.rano"));
+        assert_eq!(tidy(Path::new("../x/./y")), PathBuf::from("../x/y"));
+        assert_eq!(tidy(Path::new("a/../../y")), PathBuf::from("../y"));
+    }
+}
