@@ -219,7 +219,11 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     for c in candidates {
         let d = levenshtein(name, c);
         let limit = (name.len().max(c.len()) / 3).max(2);
-        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+        // a suggestion must keep something of what was written (`n` is not "close" to `b`)
+        if d <= limit
+            && d < name.chars().count()
+            && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc))
+        {
             best = Some((d, c));
         }
     }

@@ -195,7 +195,9 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         return 2;
     };
     let _ = writeln!(out.out, "{} {} — {}", p.id, p.version, p.title);
-    let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
+    if p.lineage.len() > 1 {
+        let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
+    }
     for x in &p.params {
         let range = match x.range {
             Some((lo, hi)) => format!(

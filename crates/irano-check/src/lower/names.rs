@@ -148,6 +148,10 @@ impl<'a> Lowerer<'a, '_> {
             .iter()
             .map(|s| s.to_string()),
         );
+        // never suggest the let being defined: it cannot read itself
+        if let Some(own) = self.let_stack.last() {
+            names.retain(|n| n != own);
+        }
         names.sort();
         let help = match closest(text, names.iter().map(String::as_str)) {
             Some(c) => format!("did you mean `{c}`?"),
