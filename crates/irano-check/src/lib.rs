@@ -497,6 +497,9 @@ fn check_inner(
     if !diags.iter().any(Diagnostic::is_error) {
         report_inert_params(&program, &chain, &merged, overrides, diags);
     }
+    if !diags.iter().any(Diagnostic::is_error) {
+        report_unselected_params(&program, &chain, &merged, overrides, diags);
+    }
     Some(program)
 }
 
@@ -1060,6 +1063,197 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
                         ),
                     )
                     .help(why),
+                );
+            }
+        }
+    }
+}
+
+/// A choice that selects a reading: parameter `Q` is one of these variants.
+type Guard = (u32, Vec<u16>);
+
+/// Where a parameter is read: for each reading, the choices that select it
+/// (`match Q { v1 | v2 => ...P... }` reads P only when Q is v1 or v2).
+fn param_guards(program: &Program) -> Vec<Vec<Vec<Guard>>> {
+    fn visit(e: &Expr, guards: &mut Vec<Guard>, out: &mut Vec<Vec<Vec<Guard>>>) {
+        if let ExprKind::Param(i) = e.kind {
+            if let Some(o) = out.get_mut(i as usize) {
+                o.push(guards.clone());
+            }
+        }
+        if let ExprKind::Match {
+            scrutinee,
+            arms,
+            default,
+        } = &e.kind
+        {
+            if let ExprKind::Param(q) = scrutinee.kind {
+                visit(scrutinee, guards, out);
+                for (variants, arm) in arms {
+                    guards.push((q, variants.clone()));
+                    visit(arm, guards, out);
+                    guards.pop();
+                }
+                if let Some(d) = default {
+                    visit(d, guards, out);
+                }
+                return;
+            }
+        }
+        // every other node: its children, with the same guards
+        for c in direct_children(e) {
+            visit(c, guards, out);
+        }
+    }
+    let mut out = vec![Vec::new(); program.params.len()];
+    program.for_each_expr(&mut |e| {
+        let mut guards = Vec::new();
+        visit(e, &mut guards, &mut out);
+    });
+    out
+}
+
+/// The expressions directly below `e`.
+fn direct_children(e: &Expr) -> Vec<&Expr> {
+    let mut v: Vec<&Expr> = Vec::new();
+    match &e.kind {
+        ExprKind::ScanField(_, x)
+        | ExprKind::ScanLet(_, x)
+        | ExprKind::ScanOutput(_, x)
+        | ExprKind::LesionField(_, x)
+        | ExprKind::LesionLet(_, x)
+        | ExprKind::Unary(_, x)
+        | ExprKind::InSet(x, _) => v.push(x),
+        ExprKind::Binary(_, a, b) => {
+            v.push(a);
+            v.push(b);
+        }
+        ExprKind::If(c, t, f) => {
+            v.push(c);
+            v.push(t);
+            v.push(f);
+        }
+        ExprKind::Match {
+            scrutinee,
+            arms,
+            default,
+        } => {
+            v.push(scrutinee);
+            v.extend(arms.iter().map(|(_, a)| a));
+            if let Some(d) = default {
+                v.push(d);
+            }
+        }
+        ExprKind::Call(_, args) => v.extend(args.iter()),
+        ExprKind::Aggregate(agg) => {
+            match &agg.source {
+                SetExpr::Scans | SetExpr::Prior | SetExpr::Graded => {}
+                SetExpr::After(x)
+                | SetExpr::Targets(x)
+                | SetExpr::NonTargets(x)
+                | SetExpr::NewLesions(x)
+                | SetExpr::Lesions(x) => v.push(x),
+                SetExpr::Between(a, b) => {
+                    v.push(a);
+                    v.push(b);
+                }
+            }
+            if let Some(f) = &agg.filter {
+                v.push(f);
+            }
+            if let Some(x) = &agg.value {
+                v.push(x);
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// A parameter the user changes (`--set`, or `override param` in the checked file) that
+/// is read only under a choice the criterion does not make (`irano.confirm_days` while
+/// `irano.confirm_interval` is not `fixed_days`) would change nothing: say which choice
+/// selects it.
+fn report_unselected_params(
+    program: &Program,
+    chain: &merge::Chain,
+    merged: &merge::Merged<'_>,
+    overrides: &[Override],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let guards = param_guards(program);
+    let leaf = chain.files.len().saturating_sub(1);
+    let sym = |q: u32| match program.params.get(q as usize).map(|p| p.value) {
+        Some(Value::Sym(v)) => Some(v),
+        _ => None,
+    };
+    for (i, p) in program.params.iter().enumerate() {
+        let Some(readings) = guards.get(i) else {
+            continue;
+        };
+        if readings.is_empty() {
+            continue;
+        }
+        let selected = readings.iter().any(|gs| {
+            gs.iter()
+                .all(|(q, vs)| sym(*q).is_none_or(|v| vs.contains(&v)))
+        });
+        if selected {
+            continue;
+        }
+        // the choices that would select it, from its first reading
+        let Some(first) = readings.first() else {
+            continue;
+        };
+        let how: Vec<String> = first
+            .iter()
+            .filter(|(q, vs)| sym(*q).is_some_and(|v| !vs.contains(&v)))
+            .filter_map(|(q, vs)| {
+                let qp = program.params.get(*q as usize)?;
+                let crate::types::Base::Enum(id) = qp.ty.base else {
+                    return None;
+                };
+                let names: Vec<&str> = vs.iter().map(|v| program.enum_variant(id, *v)).collect();
+                Some(format!("`{} = {}`", qp.name, names.join("` or `")))
+            })
+            .collect();
+        let help = format!(
+            "it is read only when {}; set that too",
+            if how.is_empty() {
+                "another choice is made".to_string()
+            } else {
+                how.join(" and ")
+            }
+        );
+        if let Some(o) = overrides.iter().find(|o| o.key == p.name) {
+            diags.push(
+                Diagnostic::error(
+                    "check::unselected_parameter",
+                    format!(
+                        "`--set {}={}` would change nothing under the criterion's current choices",
+                        o.key, o.value
+                    ),
+                )
+                .help(help.clone()),
+            );
+        }
+        let amended = merged
+            .params
+            .iter()
+            .find(|m| m.decl.node.name.text == p.name)
+            .filter(|m| usize::from(m.last.file) == leaf && m.last.node.is_override);
+        if let Some(m) = amended {
+            if let Some(f) = chain.files.get(leaf) {
+                diags.push(
+                    Diagnostic::error(
+                        "check::unselected_parameter",
+                        format!(
+                            "`override param {}` changes nothing under the criterion's current choices",
+                            p.name
+                        ),
+                    )
+                    .at(f, m.last.node.name.span)
+                    .help(help),
                 );
             }
         }

@@ -614,6 +614,15 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                     ),
                 );
             }
+            if p.cite.is_none() {
+                cx.err(
+                    fi,
+                    p.name.span,
+                    "check::missing_cite",
+                    format!("`override param {}` does not cite its source", p.name.text),
+                    "add `cite \"protocol §...\"`: the source of the new value",
+                );
+            }
             if let Some(mp) = m.params.get_mut(i) {
                 mp.last = At { node: p, file: fi };
                 if p.range.is_some() {

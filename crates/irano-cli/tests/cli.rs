@@ -596,3 +596,34 @@ fn eval_says_it_ignores_x_set() {
         "{out}"
     );
 }
+
+/// A parameter read only under another choice (`irano.confirm_days` under
+/// `irano.confirm_interval = fixed_days`) cannot be set alone to no effect.
+#[test]
+fn set_of_a_parameter_the_current_choices_do_not_read_is_refused() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "irano.confirm_days=56",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("check::unselected_parameter"), "{out}");
+    assert!(
+        out.contains("`irano.confirm_interval = fixed_days`"),
+        "{out}"
+    );
+    let both = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "irano.confirm_interval=fixed_days",
+        "--set",
+        "irano.confirm_days=56",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(both.contains("exit: 0"), "{both}");
+}

@@ -289,11 +289,42 @@ impl<'a> Lowerer<'a, '_> {
                     a.ty == b.ty && matches!(a.ty.base, Base::Num(_) | Base::Date) && !a.ty.opt;
                 if !ok {
                     let (x, y) = (self.ty_name(a.ty), self.ty_name(b.ty));
-                    let help = if a.ty.opt || b.ty.opt {
-                        "a side may be absent: write `x ?? fallback` or test `given(x)` first"
-                    } else {
-                        "compare numbers of the same unit, or two dates"
+                    // a bare number beside a quantity: say how to write it with the unit
+                    let bare = |e: &ast::Expr| match &e.kind {
+                        A::Number { unit: None, .. } => self
+                            .files
+                            .get(usize::from(self.file))
+                            .and_then(|f| f.text.get(e.span.start..e.span.end)),
+                        _ => None,
                     };
+                    let unit_of = |t: Ty| match t.base {
+                        Base::Num(u) if u != Unit::One => Some(u.suffix()),
+                        _ => None,
+                    };
+                    let literal = match (bare(r), unit_of(a.ty), bare(l), unit_of(b.ty)) {
+                        (Some(n), Some(u), _, _) | (_, _, Some(n), Some(u)) => {
+                            Some(format!("write the number with its unit: `{n} {u}`"))
+                        }
+                        _ => None,
+                    };
+                    let mut help = String::new();
+                    if a.ty.opt || b.ty.opt {
+                        help.push_str(
+                            "a side may be absent: write `x ?? fallback` or test `given(x)` first",
+                        );
+                    }
+                    match literal {
+                        Some(lit) => {
+                            if !help.is_empty() {
+                                help.push_str("; ");
+                            }
+                            help.push_str(&lit);
+                        }
+                        None if help.is_empty() => {
+                            help.push_str("compare numbers of the same unit, or two dates")
+                        }
+                        None => {}
+                    }
                     self.err(
                         span,
                         "check::type_mismatch",

@@ -476,10 +476,17 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 Value::Num(r) => {
                     let pct = r.checked_mul(irano_exact::Rational::from_int(100)).ok();
                     match pct {
-                        Some(p) => format!(
+                        // the likelier reading first: below 1 a fraction, from 1 a percentage
+                        Some(p) if r < irano_exact::Rational::ONE => format!(
                             "write the percentage with `%`: `{}%` (that is {} as a fraction), or `{}%`",
                             p.to_decimal_string(4),
                             r.to_decimal_string(4),
+                            r.to_decimal_string(4)
+                        ),
+                        Some(p) => format!(
+                            "write the percentage with `%`: `{}%`, or `{}%` if {} is a fraction",
+                            r.to_decimal_string(4),
+                            p.to_decimal_string(4),
                             r.to_decimal_string(4)
                         ),
                         None => "write the percentage with `%`, e.g. `25%`".into(),

@@ -402,12 +402,32 @@ impl<'a> Lowerer<'a, '_> {
                     );
                     let lets: Vec<String> = self.scan_lets.index.keys().cloned().collect();
                     names.extend(lets.iter().map(String::as_str));
-                    let help = match closest(field, names) {
-                        Some(c) => format!("did you mean `{c}`?"),
-                        None => format!(
-                            "a scan has {}, and every `let`",
-                            schema::SCAN_FIELDS.join(", ")
-                        ),
+                    let group: Vec<String> = schema::SCAN_FIELDS
+                        .iter()
+                        .filter(|f| f.starts_with(&format!("{field}.")))
+                        .map(|f| format!("`scan.{f}`"))
+                        .collect();
+                    let help = if !group.is_empty() {
+                        format!("`{field}` is a group of fields: {}", group.join(", "))
+                    } else {
+                        match closest(field, names) {
+                            Some(c) => {
+                                let sub: Vec<String> = schema::SCAN_FIELDS
+                                    .iter()
+                                    .filter(|f| f.starts_with(&format!("{c}.")))
+                                    .map(|f| format!("`scan.{f}`"))
+                                    .collect();
+                                if sub.is_empty() {
+                                    format!("did you mean `{c}`?")
+                                } else {
+                                    format!("did you mean `{c}`? its fields are {}", sub.join(", "))
+                                }
+                            }
+                            None => format!(
+                                "a scan has {}, and every `let`",
+                                schema::SCAN_FIELDS.join(", ")
+                            ),
+                        }
                     };
                     self.err(
                         span,

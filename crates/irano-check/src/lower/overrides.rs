@@ -45,9 +45,12 @@ pub fn parse_override(
                         .checked_mul(Rational::from_int(100))
                         .map(|p| p.to_decimal_string(4))
                         .unwrap_or_else(|_| num.to_string());
-                    return Err(format!(
-                        "a percent is written with `%`: `{as_pct}%` for the fraction {num}, or `{num}%`"
-                    ));
+                    let below_one = r < Rational::ONE;
+                    return Err(if below_one {
+                        format!("a percent is written with `%`: `{as_pct}%` for the fraction {num}, or `{num}%`")
+                    } else {
+                        format!("a percent is written with `%`: `{num}%`, or `{as_pct}%` if {num} is a fraction")
+                    });
                 }
                 "" => {}
                 "%" if percent || u == Unit::One => {
