@@ -22,8 +22,6 @@ use std::sync::Arc;
 use irano_syntax::ast;
 
 pub use diag::{Diagnostic, Severity};
-/// A parameter number as users write it for its type (`25%`, `14 days`).
-pub use lower::show_in_type;
 use lower::{Ctx2, Lowerer};
 pub use merge::{FsLoader, Loader};
 pub use program::Program;
@@ -493,7 +491,7 @@ fn check_inner(
         changes: chain_changes(&chain),
     };
     // only on an otherwise clean criterion: an error elsewhere can leave things unread
-    let diags = lw_diags(&mut lw);
+    let diags = lw.diags_mut();
     if !diags.iter().any(Diagnostic::is_error) {
         report_inert_params(&program, &chain, &merged, overrides, diags);
     }
@@ -501,10 +499,6 @@ fn check_inner(
         report_unselected_params(&program, &chain, &merged, overrides, diags);
     }
     Some(program)
-}
-
-fn lw_diags<'l, 'a, 'd>(lw: &'l mut Lowerer<'a, 'd>) -> &'l mut Vec<Diagnostic> {
-    lw.diags_mut()
 }
 
 /// A declaration an amendment can replace or remove, as written in one file.
@@ -1101,7 +1095,7 @@ fn param_guards(program: &Program) -> Vec<Vec<Vec<Guard>>> {
             }
         }
         // every other node: its children, with the same guards
-        for c in direct_children(e) {
+        for c in e.children() {
             visit(c, guards, out);
         }
     }
@@ -1111,63 +1105,6 @@ fn param_guards(program: &Program) -> Vec<Vec<Vec<Guard>>> {
         visit(e, &mut guards, &mut out);
     });
     out
-}
-
-/// The expressions directly below `e`.
-fn direct_children(e: &Expr) -> Vec<&Expr> {
-    let mut v: Vec<&Expr> = Vec::new();
-    match &e.kind {
-        ExprKind::ScanField(_, x)
-        | ExprKind::ScanLet(_, x)
-        | ExprKind::ScanOutput(_, x)
-        | ExprKind::LesionField(_, x)
-        | ExprKind::LesionLet(_, x)
-        | ExprKind::Unary(_, x)
-        | ExprKind::InSet(x, _) => v.push(x),
-        ExprKind::Binary(_, a, b) => {
-            v.push(a);
-            v.push(b);
-        }
-        ExprKind::If(c, t, f) => {
-            v.push(c);
-            v.push(t);
-            v.push(f);
-        }
-        ExprKind::Match {
-            scrutinee,
-            arms,
-            default,
-        } => {
-            v.push(scrutinee);
-            v.extend(arms.iter().map(|(_, a)| a));
-            if let Some(d) = default {
-                v.push(d);
-            }
-        }
-        ExprKind::Call(_, args) => v.extend(args.iter()),
-        ExprKind::Aggregate(agg) => {
-            match &agg.source {
-                SetExpr::Scans | SetExpr::Prior | SetExpr::Graded => {}
-                SetExpr::After(x)
-                | SetExpr::Targets(x)
-                | SetExpr::NonTargets(x)
-                | SetExpr::NewLesions(x)
-                | SetExpr::Lesions(x) => v.push(x),
-                SetExpr::Between(a, b) => {
-                    v.push(a);
-                    v.push(b);
-                }
-            }
-            if let Some(f) = &agg.filter {
-                v.push(f);
-            }
-            if let Some(x) = &agg.value {
-                v.push(x);
-            }
-        }
-        _ => {}
-    }
-    v
 }
 
 /// A parameter the user changes (`--set`, or `override param` in the checked file) that

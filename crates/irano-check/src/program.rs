@@ -454,6 +454,30 @@ impl Program {
         }
     }
 
+    /// A parameter value as users write it: `25%`, `14 days`, `0.75 mg/day`, a choice's
+    /// name, `true`. One place, for results, traces, `params` and `show`.
+    pub fn param_text(&self, pi: &ParamInfo, v: Value) -> String {
+        use crate::types::{Base, Unit};
+        match (v, pi.type_text.as_str()) {
+            (Value::Num(r), "percent") => match r.checked_mul(Rational::from_int(100)) {
+                Ok(x) => format!("{x}%"),
+                Err(_) => r.to_string(),
+            },
+            (Value::Sym(s), _) => match pi.ty.base {
+                Base::Enum(id) => self.enum_variant(id, s).to_string(),
+                _ => s.to_string(),
+            },
+            (Value::Num(r), _) => match pi.ty.base {
+                Base::Num(Unit::One) => r.to_string(),
+                Base::Num(u) => format!("{r} {}", u.suffix()),
+                _ => r.to_string(),
+            },
+            (Value::Bool(b), _) => b.to_string(),
+            (Value::Date(d), _) => d.to_string(),
+            _ => "absent".into(),
+        }
+    }
+
     /// A type as written in rule files (`mm2`, `bool`, `scan?`).
     pub fn type_name(&self, ty: crate::types::Ty) -> String {
         crate::types::TyDisplay {
@@ -495,12 +519,10 @@ impl Program {
 }
 
 impl Expr {
-    /// Calls `f` on this expression and every expression below it (aggregate sets,
-    /// filters and values included), depth first; stops early when `f` returns true.
-    pub fn any(&self, f: &mut impl FnMut(&Expr) -> bool) -> bool {
-        if f(self) {
-            return true;
-        }
+    /// The expressions directly below this one (aggregate sets, filters and values
+    /// included), in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        let mut v: Vec<&Expr> = Vec::new();
         match &self.kind {
             ExprKind::Const(_)
             | ExprKind::Param(_)
@@ -512,40 +534,47 @@ impl Expr {
             | ExprKind::CaseField(_)
             | ExprKind::SummaryLet(_)
             | ExprKind::CurOutput(_)
-            | ExprKind::State(_) => false,
+            | ExprKind::State(_) => {}
             ExprKind::ScanField(_, x)
             | ExprKind::ScanLet(_, x)
             | ExprKind::ScanOutput(_, x)
             | ExprKind::LesionField(_, x)
             | ExprKind::LesionLet(_, x)
             | ExprKind::Unary(_, x)
-            | ExprKind::InSet(x, _) => x.any(f),
-            ExprKind::Binary(_, a, b) => a.any(f) || b.any(f),
-            ExprKind::If(c, t, e) => c.any(f) || t.any(f) || e.any(f),
+            | ExprKind::InSet(x, _) => v.push(x),
+            ExprKind::Binary(_, a, b) => v.extend([&**a, &**b]),
+            ExprKind::If(c, t, e) => v.extend([&**c, &**t, &**e]),
             ExprKind::Match {
                 scrutinee,
                 arms,
                 default,
             } => {
-                scrutinee.any(f)
-                    || arms.iter().any(|(_, x)| x.any(f))
-                    || default.as_ref().is_some_and(|x| x.any(f))
+                v.push(scrutinee);
+                v.extend(arms.iter().map(|(_, x)| x));
+                v.extend(default.as_deref());
             }
-            ExprKind::Call(_, args) => args.iter().any(|x| x.any(f)),
+            ExprKind::Call(_, args) => v.extend(args.iter()),
             ExprKind::Aggregate(agg) => {
-                let set = match &agg.source {
-                    SetExpr::Scans | SetExpr::Prior | SetExpr::Graded => false,
+                match &agg.source {
+                    SetExpr::Scans | SetExpr::Prior | SetExpr::Graded => {}
                     SetExpr::After(x)
                     | SetExpr::Targets(x)
                     | SetExpr::NonTargets(x)
                     | SetExpr::NewLesions(x)
-                    | SetExpr::Lesions(x) => x.any(f),
-                    SetExpr::Between(a, b) => a.any(f) || b.any(f),
-                };
-                set || agg.filter.as_ref().is_some_and(|x| x.any(f))
-                    || agg.value.as_ref().is_some_and(|x| x.any(f))
+                    | SetExpr::Lesions(x) => v.push(x),
+                    SetExpr::Between(a, b) => v.extend([&**a, &**b]),
+                }
+                v.extend(agg.filter.as_ref());
+                v.extend(agg.value.as_ref());
             }
         }
+        v
+    }
+
+    /// Calls `f` on this expression and every expression below it, depth first; stops
+    /// early when `f` returns true.
+    pub fn any(&self, f: &mut impl FnMut(&Expr) -> bool) -> bool {
+        f(self) || self.children().into_iter().any(|c| c.any(f))
     }
 }
 

@@ -202,8 +202,8 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         let range = match x.range {
             Some((lo, hi)) => format!(
                 "\n    range: {} to {}",
-                show_value(&p, x, lo),
-                show_value(&p, x, hi)
+                p.param_text(x, lo),
+                p.param_text(x, hi)
             ),
             None => String::new(),
         };
@@ -212,46 +212,13 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
             "\n{} : {} = {}    (from {})\n    {}{range}\n    source: {}",
             x.name,
             x.type_text,
-            show_default(&p, x),
+            p.param_text(x, x.default),
             x.declared_in,
             x.doc,
             x.cite
         );
     }
     0
-}
-
-fn show_default(p: &Program, x: &irano_check::program::ParamInfo) -> String {
-    show_value(p, x, x.default)
-}
-
-fn show_value(
-    p: &Program,
-    x: &irano_check::program::ParamInfo,
-    v: irano_check::program::Value,
-) -> String {
-    use irano_check::program::Value;
-    use irano_check::types::{Base, Unit};
-    match v {
-        Value::Num(r) if x.type_text == "percent" => {
-            match r.checked_mul(irano_exact::Rational::from_int(100)) {
-                Ok(v) => format!("{v}%"),
-                Err(_) => r.to_string(),
-            }
-        }
-        Value::Num(r) => match x.ty.base {
-            Base::Num(Unit::One) => r.to_string(),
-            Base::Num(u) => format!("{r} {}", u.suffix()),
-            _ => r.to_string(),
-        },
-        Value::Sym(s) => match x.ty.base {
-            Base::Enum(id) => p.enum_variant(id, s).to_string(),
-            _ => s.to_string(),
-        },
-        Value::Bool(b) => b.to_string(),
-        Value::Date(d) => d.to_string(),
-        _ => "null".into(),
-    }
 }
 
 pub fn eval(

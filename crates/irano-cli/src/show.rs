@@ -7,8 +7,7 @@
 use std::fmt::Write as _;
 
 use irano_check::program::{
-    AssignInfo, Change, ChangeKind, Expr, LetInfo, ParamInfo, Program, RuleInfo, Table, Target,
-    Value,
+    AssignInfo, Change, ChangeKind, Expr, LetInfo, Program, RuleInfo, Table, Target,
 };
 use serde_json::{json, Value as Json};
 
@@ -53,20 +52,6 @@ fn change_json(p: &Program, c: Option<&Change>) -> Json {
             "at": p.place(c.src),
         }),
         None => Json::Null,
-    }
-}
-
-fn param_value(p: &Program, x: &ParamInfo, v: Value) -> String {
-    use irano_check::types::Base;
-    match v {
-        Value::Num(r) => irano_check::show_in_type(r, &x.type_text),
-        Value::Sym(s) => match x.ty.base {
-            Base::Enum(id) => p.enum_variant(id, s).to_string(),
-            _ => s.to_string(),
-        },
-        Value::Bool(b) => b.to_string(),
-        Value::Date(d) => d.to_string(),
-        _ => "null".into(),
     }
 }
 
@@ -144,9 +129,9 @@ pub fn map_json(p: &Program) -> Json {
         "parameters": p.params.iter().map(|x| json!({
             "name": x.name,
             "type": x.type_text,
-            "default": param_value(p, x, x.default),
-            "value": param_value(p, x, x.value),
-            "range": x.range.map(|(lo, hi)| [param_value(p, x, lo), param_value(p, x, hi)]),
+            "default": p.param_text(x, x.default),
+            "value": p.param_text(x, x.value),
+            "range": x.range.map(|(lo, hi)| [p.param_text(x, lo), p.param_text(x, hi)]),
             "doc": x.doc,
             "cite": x.cite,
             "at": p.place(x.src),
@@ -244,11 +229,7 @@ pub fn map_text(p: &Program) -> String {
     );
     for x in &p.params {
         let range = match x.range {
-            Some((lo, hi)) => format!(
-                "  range {} to {}",
-                param_value(p, x, lo),
-                param_value(p, x, hi)
-            ),
+            Some((lo, hi)) => format!("  range {} to {}", p.param_text(x, lo), p.param_text(x, hi)),
             None => String::new(),
         };
         let _ = writeln!(
@@ -256,7 +237,7 @@ pub fn map_text(p: &Program) -> String {
             "  {} : {} = {}{range}    {}{}",
             x.name,
             x.type_text,
-            param_value(p, x, x.default),
+            p.param_text(x, x.default),
             p.place(x.src),
             mark(p, p.change_of("param", &x.name))
         );

@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -39,31 +37,6 @@ fn blocks(markdown: &str) -> Vec<(String, usize, String)> {
         "docs/amending.md: a code block is not closed"
     );
     out
-}
-
-#[derive(Deserialize)]
-struct Notes {
-    #[serde(rename = "x-expect")]
-    expect: Expect,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    responses: Vec<Option<String>>,
-    #[serde(default)]
-    decisions: Option<Vec<Option<String>>>,
-    #[serde(default)]
-    rules: Option<Vec<Option<String>>>,
-    #[serde(default)]
-    best_overall_response: Option<String>,
-    #[serde(default, deserialize_with = "some_date")]
-    pd_date: Option<Option<String>>,
-}
-
-/// `pd_date: null` (asserted absent) versus no `pd_date` key (not asserted).
-fn some_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 #[test]
@@ -103,8 +76,15 @@ fn every_recipe_checks_and_meets_its_expectations() {
             case_lang, "yaml",
             "docs/amending.md:{case_line}: expected the recipe's case"
         );
-        let notes: Notes = serde_saphyr::from_str(case_text)
-            .unwrap_or_else(|e| panic!("docs/amending.md:{case_line}: bad x-expect: {e}"));
+        let notes = irano_testing::annotations::read(case_text, false)
+            .unwrap_or_else(|e| panic!("docs/amending.md:{case_line}: bad x- annotations: {e:?}"));
+        let expect = notes.expect.unwrap_or_else(|| {
+            panic!("docs/amending.md:{case_line}: a recipe's case needs x-expect")
+        });
+        assert!(
+            expect.responses.is_some(),
+            "docs/amending.md:{case_line}: x-expect must give the responses"
+        );
         let cases = irano_cases::read_str(case_text, "amending.md", irano_cases::Format::Yaml)
             .unwrap_or_else(|e| {
                 panic!(
@@ -115,48 +95,16 @@ fn every_recipe_checks_and_meets_its_expectations() {
                 )
             });
         let result = irano_evaluate::evaluate(&program, &cases[0]).unwrap();
-        let e = &notes.expect;
-        let got: Vec<Option<String>> = result
-            .assessments
-            .iter()
-            .map(|a| a.response.clone())
-            .collect();
-        assert_eq!(
-            got, e.responses,
-            "docs/amending.md:{case_line} ({id}): responses"
-        );
-        if let Some(want) = &e.decisions {
-            let got: Vec<Option<String>> = result
-                .assessments
+        let mismatches = irano_testing::expect::check(&expect, &result);
+        assert!(
+            mismatches.is_empty(),
+            "docs/amending.md:{case_line} ({id}):\n{}",
+            mismatches
                 .iter()
-                .map(|a| a.decision.clone())
-                .collect();
-            assert_eq!(&got, want, "docs/amending.md:{case_line} ({id}): decisions");
-        }
-        if let Some(want) = &e.rules {
-            for (i, (w, a)) in want.iter().zip(&result.assessments).enumerate() {
-                if w.is_some() {
-                    assert_eq!(
-                        w, &a.rule,
-                        "docs/amending.md:{case_line} ({id}): rule of scan {i}"
-                    );
-                }
-            }
-        }
-        if let Some(want) = &e.best_overall_response {
-            assert_eq!(
-                Some(want),
-                result.best_overall_response.as_ref(),
-                "docs/amending.md:{case_line} ({id}): best overall response"
-            );
-        }
-        if let Some(want) = &e.pd_date {
-            assert_eq!(
-                want.clone(),
-                result.pd_date.map(|d| d.to_string()),
-                "docs/amending.md:{case_line} ({id}): pd_date"
-            );
-        }
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         recipes += 1;
     }
     std::fs::remove_dir_all(&dir).unwrap();

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use irano_cases::Case;
 use irano_check::program::*;
 use irano_check::types::{Base, Ty, Unit};
-use irano_exact::Rational;
 
 use crate::access::{lesion_id, text_of};
 use crate::expr::match_arm;
@@ -160,22 +159,5 @@ pub(crate) fn show_value(p: &Program, case: &Case, v: Value, ty: Ty) -> String {
 }
 
 pub(crate) fn show_param(p: &Program, pi: &ParamInfo, v: Value) -> String {
-    match (v, pi.type_text.as_str()) {
-        (Value::Num(r), "percent") => match r.checked_mul(Rational::from_int(100)) {
-            Ok(x) => format!("{x}%"),
-            Err(_) => r.to_string(),
-        },
-        (Value::Sym(s), _) => match pi.ty.base {
-            Base::Enum(id) => p.enum_variant(id, s).to_string(),
-            _ => s.to_string(),
-        },
-        (Value::Num(r), _) => match pi.ty.base {
-            Base::Num(Unit::One) => r.to_string(),
-            Base::Num(u) => format!("{r} {}", u.suffix()),
-            _ => r.to_string(),
-        },
-        (Value::Bool(b), _) => b.to_string(),
-        (Value::Date(d), _) => d.to_string(),
-        _ => "absent".into(),
-    }
+    p.param_text(pi, v)
 }

@@ -75,6 +75,9 @@ pub struct Evaluator<'p> {
     non_targets: Vec<u32>,
     /// A table assigned a state variable a new value (its state-reading lets are stale).
     state_changed: bool,
+    /// The first table that can assign `response`: shown values are computed just before
+    /// it (found once per program, not per scan).
+    response_table: Option<usize>,
     /// How deep the trace of a fired rule expands the definitions it read (`usize::MAX`:
     /// untruncated, for `explain_scan`).
     explain_depth: usize,
@@ -135,6 +138,7 @@ impl<'p> Evaluator<'p> {
             targets: Vec::new(),
             non_targets: Vec::new(),
             state_changed: false,
+            response_table: p.tables.iter().position(assigns_response),
             explain_depth: TRACE_DEPTH,
             derive: None,
             deriving: false,
@@ -315,8 +319,8 @@ impl<'p> Evaluator<'p> {
             if self.deriving {
                 self.begin_scan_derivation(&cx);
             }
-            for table in &p.tables {
-                if !shown && assigns_response(table) {
+            for (ti, table) in p.tables.iter().enumerate() {
+                if !shown && self.response_table == Some(ti) {
                     ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
                     shown = true;
                 }

@@ -31,28 +31,6 @@ pub fn parse(source: &str) -> Result<ast::File, Vec<SyntaxError>> {
 /// How many declarations recovery may skip in one file.
 const MAX_RECOVERIES: usize = 20;
 
-/// Words that start a declaration, a rule or a removal at the start of a line.
-const ITEM_WORDS: &[&str] = &[
-    "version",
-    "title",
-    "cite",
-    "labels",
-    "decisions",
-    "param",
-    "let",
-    "def",
-    "state",
-    "baseline",
-    "targets",
-    "show",
-    "stop",
-    "table",
-    "summary",
-    "override",
-    "remove",
-    "rule",
-];
-
 /// Words that start a header declaration only at the top level of a criterion.
 const HEADER_WORDS: &[&str] = &["version", "title", "cite", "labels", "decisions"];
 
@@ -158,7 +136,7 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
             // `cite`, `version`, ... begin a declaration only at the top of a criterion;
             // deeper they are clauses of the declaration above
             let header = HEADER_WORDS.contains(&word.as_str());
-            if (ITEM_WORDS.contains(&word.as_str()) && (!header || depth == 1)) || error_line {
+            if (starts_declaration(&word) && (!header || depth == 1)) || error_line {
                 starts.push((i, depth));
             }
         }
@@ -179,4 +157,36 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
         .find(|(_, dd)| *dd <= d)
         .map(|(s, _)| *s)?;
     (end > pos).then_some((start, end))
+}
+
+/// Levenshtein distance between two words (in characters): how "did you mean" decides
+/// which name is close, here and in the checker.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        if let Some(c0) = cur.first_mut() {
+            *c0 = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = sub.min(del).min(ins);
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// Whether a line whose first word is `word` starts a declaration (or a rule): the words
+/// the parser names as "a declaration", and `rule`.
+fn starts_declaration(word: &str) -> bool {
+    word == "rule"
+        || parser::DECLARATION_WORDS
+            .iter()
+            .any(|w| w.trim_matches('`') == word)
 }

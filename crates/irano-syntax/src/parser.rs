@@ -1052,7 +1052,7 @@ fn number_before(src: &str, pos: usize) -> bool {
 
 /// Keywords that start a declaration; where any declaration may start they are said
 /// as "a declaration".
-const DECLARATION_WORDS: &[&str] = &[
+pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`version`",
     "`title`",
     "`cite`",
@@ -1285,25 +1285,8 @@ fn suggestion(found: &str, wanted: &[&str]) -> Option<&'static str> {
     KEYWORDS
         .iter()
         .filter(|k| want(k) || (at_item && DECLARATION_WORDS.contains(&format!("`{k}`").as_str())))
-        .map(|k| (edit_distance(word, k), *k))
+        .map(|k| (crate::edit_distance(word, k), *k))
         .filter(|(d, k)| *d > 0 && *d <= 2 && *d < k.len())
         .min()
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }
