@@ -169,6 +169,18 @@ fn check_inner(
         lw.push(d);
     }
 
+    let native_labels = lw.native_labels();
+    if let Some(n) = merged.native_labels {
+        require_cite(
+            &mut lw,
+            files,
+            n.file,
+            n.node.span,
+            n.node.cite.as_ref(),
+            "native labels",
+        );
+    }
+
     // baseline
     let baseline = merged.baseline.and_then(|b| {
         require_cite(&mut lw, files, b.file, b.node.span, b.node.cite.as_ref(), "the baseline choice");
@@ -478,6 +490,7 @@ fn check_inner(
         let_order,
         state_let_order,
         shows,
+        native_labels,
         states: lw.states.clone(),
         tables,
         stop,

@@ -97,6 +97,7 @@ pub struct Merged<'a> {
     /// Declared names, the file and the span of the declaration.
     pub labels: Option<(&'a [Name], u16, ast::Span)>,
     pub decisions: Option<(&'a [Name], u16, ast::Span)>,
+    pub native_labels: Option<At<'a, ast::NativeLabelsDecl>>,
     pub params: Vec<MergedParam<'a>>,
     pub removed_params: Vec<RemovedParam>,
     pub states: Vec<At<'a, ast::StateDecl>>,
@@ -412,6 +413,15 @@ fn merge_items<'a>(
                 b.is_override,
                 b.span,
                 "baseline",
+                cx,
+            ),
+            Item::NativeLabels(n) => merge_single(
+                &mut m.native_labels,
+                n,
+                fi,
+                n.is_override,
+                n.span,
+                "native labels",
                 cx,
             ),
             Item::Targets(t) => {

@@ -388,6 +388,9 @@ pub struct Program {
     /// changes state makes stale.
     pub state_let_order: Vec<u32>,
     pub shows: Vec<ShowInfo>,
+    /// `native labels`: the criterion's own name of each label, by label value (`None`
+    /// where the papers use the declared name); empty when the criterion declares none.
+    pub native_labels: Vec<Option<String>>,
     pub states: Vec<StateInfo>,
     pub tables: Vec<Table>,
     pub stop: Option<StopInfo>,
@@ -503,6 +506,18 @@ impl Program {
             .and_then(|e| e.variants.get(usize::from(v)))
             .map(String::as_str)
             .unwrap_or("?")
+    }
+
+    /// The label as the criterion's papers name it, when the criterion declares native
+    /// labels (the declared name where it maps none); `None` when it declares none.
+    pub fn label_native(&self, v: u16) -> Option<&str> {
+        if self.native_labels.is_empty() {
+            return None;
+        }
+        match self.native_labels.get(usize::from(v)) {
+            Some(Some(n)) => Some(n),
+            _ => Some(self.label_name(v)),
+        }
     }
 
     pub fn label_name(&self, v: u16) -> &str {

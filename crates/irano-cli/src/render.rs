@@ -421,7 +421,12 @@ pub fn table(s: &mut String, r: &CaseResult) {
                 .unwrap_or_else(|| "-".into());
             row.push(v);
         }
-        row.push(a.response.clone().unwrap_or_else(|| "-".into()));
+        row.push(
+            a.response_native
+                .clone()
+                .or_else(|| a.response.clone())
+                .unwrap_or_else(|| "-".into()),
+        );
         if decisions {
             row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
         }
@@ -475,7 +480,10 @@ pub fn table(s: &mut String, r: &CaseResult) {
     let _ = writeln!(
         s,
         "best overall response: {}{}",
-        r.best_overall_response.as_deref().unwrap_or("-"),
+        r.best_overall_response_native
+            .as_deref()
+            .or(r.best_overall_response.as_deref())
+            .unwrap_or("-"),
         rule_of("best_overall_response")
     );
     let _ = writeln!(

@@ -185,6 +185,7 @@ impl<'p> Evaluator<'p> {
             },
             assessments: Vec::with_capacity(n),
             best_overall_response: None,
+            best_overall_response_native: None,
             pd_date: None,
             pd_confirmed_on: None,
             final_decision: None,
@@ -206,6 +207,7 @@ impl<'p> Evaluator<'p> {
                     day: days_between(case.therapy_start, a.date),
                     role: ScanRole::NotGraded,
                     response: None,
+                    response_native: None,
                     decision: None,
                     rule: None,
                     explain: None,
@@ -257,6 +259,7 @@ impl<'p> Evaluator<'p> {
                     day,
                     role: ScanRole::PreBaseline,
                     response: None,
+                    response_native: None,
                     decision: None,
                     rule: None,
                     explain: None,
@@ -282,6 +285,7 @@ impl<'p> Evaluator<'p> {
                 day,
                 role: ScanRole::Followup,
                 response: None,
+                response_native: None,
                 decision: None,
                 rule: None,
                 explain: None,
@@ -347,6 +351,10 @@ impl<'p> Evaluator<'p> {
                 *g = true;
             }
             ar.response = cx.cur_out.0.map(|v| p.label_name(v).to_string());
+            ar.response_native = cx
+                .cur_out
+                .0
+                .and_then(|v| p.label_native(v).map(str::to_string));
             ar.decision = cx.cur_out.1.map(|v| p.decision_name(v).to_string());
             if let Some(f) = ar
                 .fired
@@ -401,6 +409,8 @@ impl<'p> Evaluator<'p> {
         }
         self.deriving = false;
         result.best_overall_response = bor.map(|v| p.label_name(v).to_string());
+        result.best_overall_response_native =
+            bor.and_then(|v| p.label_native(v).map(str::to_string));
         result.final_decision = fin.map(|v| p.decision_name(v).to_string());
         let state_date = |ix: Option<u32>| match ix.and_then(|i| self.state.get(i as usize)) {
             Some(Value::Date(d)) => Some(*d),

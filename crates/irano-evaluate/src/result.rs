@@ -10,6 +10,10 @@ pub struct CaseResult {
     pub criterion: CriterionRef,
     pub assessments: Vec<AssessmentResult>,
     pub best_overall_response: Option<String>,
+    /// `best_overall_response` as the criterion's papers name it (e.g. iRECIST's iBOR
+    /// `iSD`), when the criterion declares native labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_overall_response_native: Option<String>,
     pub pd_date: Option<NaiveDate>,
     pub pd_confirmed_on: Option<NaiveDate>,
     pub final_decision: Option<String>,
@@ -63,6 +67,10 @@ pub struct AssessmentResult {
     pub day: i64,
     pub role: ScanRole,
     pub response: Option<String>,
+    /// `response` as the criterion's papers name it (e.g. `iUPD` for `UPD`), when the
+    /// criterion declares native labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_native: Option<String>,
     pub decision: Option<String>,
     /// The rule that set `response`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -91,6 +91,8 @@ enum ItemKind {
     Table,
     Summary,
     Labels,
+    /// `native labels { LABEL = "name" ... } cite "..."`
+    NativeLabels,
     /// An item that takes no `cite` clause.
     Plain,
     /// A word this formatter does not know: assume it takes clauses.
@@ -121,6 +123,7 @@ impl ItemKind {
             Some("table") => ItemKind::Table,
             Some("summary") => ItemKind::Summary,
             Some("labels" | "decisions") => ItemKind::Labels,
+            Some("native") => ItemKind::NativeLabels,
             Some(
                 "version" | "title" | "cite" | "def" | "state" | "show" | "candidate" | "rank"
                 | "max" | "max_per",
@@ -134,9 +137,11 @@ impl ItemKind {
     fn accepts_cite(self, cites: usize) -> bool {
         match self {
             ItemKind::Param | ItemKind::Stop | ItemKind::Rule | ItemKind::Unknown => true,
-            ItemKind::Let | ItemKind::Baseline | ItemKind::Targets | ItemKind::RemoveParam => {
-                cites == 0
-            }
+            ItemKind::Let
+            | ItemKind::Baseline
+            | ItemKind::Targets
+            | ItemKind::RemoveParam
+            | ItemKind::NativeLabels => cites == 0,
             _ => false,
         }
     }
@@ -378,14 +383,23 @@ impl<'a> Parser<'_, 'a> {
         }
     }
 
-    fn starts_item(t: &Token<'_>, ctx: Ctx, kind: ItemKind, cites: usize) -> bool {
+    fn starts_item(
+        t: &Token<'_>,
+        next: Option<Token<'_>>,
+        ctx: Ctx,
+        kind: ItemKind,
+        cites: usize,
+    ) -> bool {
         if t.kind != Kind::Word {
             return false;
         }
         match ctx {
             Ctx::Targets => TARGET_WORDS.contains(&t.text),
             Ctx::Items => {
-                ITEM_WORDS.contains(&t.text) || (t.text == "cite" && !kind.accepts_cite(cites))
+                ITEM_WORDS.contains(&t.text)
+                    || (t.text == "cite" && !kind.accepts_cite(cites))
+                    // `native` is not reserved: an item only before `labels`
+                    || (t.text == "native" && next.is_some_and(|n| n.text == "labels"))
             }
         }
     }
@@ -412,7 +426,7 @@ impl<'a> Parser<'_, 'a> {
                 break;
             }
             if t.kind == Kind::Word {
-                if !expect && Self::starts_item(&t, ctx, kind, cites) {
+                if !expect && Self::starts_item(&t, self.peek_n(1), ctx, kind, cites) {
                     break;
                 }
                 let clause = match t.text {
@@ -435,7 +449,7 @@ impl<'a> Parser<'_, 'a> {
                     expect = false;
                     continue;
                 }
-                if kind == ItemKind::Labels {
+                if matches!(kind, ItemKind::Labels | ItemKind::NativeLabels) {
                     self.list();
                     expect = false;
                     continue;

@@ -82,6 +82,9 @@ pub enum Item {
     Labels(Vec<Name>, Span),
     /// `decisions { CONTINUE ... }`
     Decisions(Vec<Name>, Span),
+    /// `native labels { UPD = "iUPD" ... } cite "..."`: the criterion's own names for
+    /// declared labels.
+    NativeLabels(NativeLabelsDecl),
     Param(ParamDecl),
     /// `remove param NAME cite "..."`: the parameter is retired (nothing reads it).
     RemoveParam(RemoveParamDecl),
@@ -94,6 +97,16 @@ pub enum Item {
     StopGrading(StopDecl),
     Table(TableDecl),
     Summary(SummaryDecl),
+}
+
+/// `[override] native labels { LABEL = "native name" ... } cite "..."`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeLabelsDecl {
+    pub is_override: bool,
+    /// (declared label, the name the criterion's papers use), in written order.
+    pub names: Vec<(Name, Str)>,
+    pub cite: Option<Str>,
+    pub span: Span,
 }
 
 /// `param NAME: TYPE = DEFAULT cite "..." doc "..."`, or with `override` and no type:

@@ -159,24 +159,36 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
     (end > pos).then_some((start, end))
 }
 
-/// Levenshtein distance between two words (in characters): how "did you mean" decides
-/// which name is close, here and in the checker.
+/// Edit distance between two words, in characters (Levenshtein, with a swap of two
+/// adjacent characters counted as one edit): how "did you mean" decides which name is
+/// close, here and in the checker.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // three rows of the optimal-string-alignment table: an adjacent swap (`UDP` for `UPD`)
+    // costs one edit, as a typist makes it
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    let at = |row: &[usize], k: usize| row.get(k).copied().unwrap_or(0);
+    for (i, ca) in a.iter().enumerate() {
         if let Some(c0) = cur.first_mut() {
             *c0 = i + 1;
         }
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            let mut best = (at(&prev, j) + usize::from(ca != cb))
+                .min(at(&prev, j + 1) + 1)
+                .min(at(&cur, j) + 1);
+            let swapped =
+                i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) && ca != cb;
+            if swapped {
+                best = best.min(at(&before, j - 1) + 1);
+            }
             if let Some(c) = cur.get_mut(j + 1) {
-                *c = sub.min(del).min(ins);
+                *c = best;
             }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev.last().copied().unwrap_or(0)
@@ -189,4 +201,20 @@ fn starts_declaration(word: &str) -> bool {
         || parser::DECLARATION_WORDS
             .iter()
             .any(|w| w.trim_matches('`') == word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_a_swap_of_neighbours_as_one_edit() {
+        assert_eq!(edit_distance("UDP", "UPD"), 1);
+        assert_eq!(edit_distance("overide", "override"), 1);
+        assert_eq!(edit_distance("steroid", "steroids"), 1);
+        assert_eq!(edit_distance("UDP", "PD"), 2);
+        assert_eq!(edit_distance("abc", "cab"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
 }

@@ -10,8 +10,9 @@ use pest::Parser as _;
 
 use crate::ast::{
     AggKind, Assign, BaselineDecl, BinOp, DefDecl, Expr, ExprKind, File, Item, LetDecl, MatchArm,
-    Name, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, Span, StateDecl, StopDecl, Str,
-    SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix,
+    Name, NativeLabelsDecl, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, Span,
+    StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr, TypeKind,
+    UnOp, UnitSuffix,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
@@ -618,6 +619,28 @@ impl Lowerer {
                     Item::Decisions(names, span)
                 }
             }
+            Rule::native_labels_item => {
+                let mut cite = None;
+                let mut names = Vec::new();
+                for p in &children {
+                    match p.as_rule() {
+                        Rule::cite_clause => self.clause(&mut cite, p, "native labels"),
+                        Rule::native_label => {
+                            let parts: Vec<Pair<'_, Rule>> = p.clone().into_inner().collect();
+                            let label = parts.iter().find(|x| x.as_rule() == Rule::ident);
+                            let text = parts.iter().find(|x| x.as_rule() == Rule::string);
+                            names.push((name(need(label, span)?), self.string(need(text, span)?)));
+                        }
+                        _ => {}
+                    }
+                }
+                Item::NativeLabels(NativeLabelsDecl {
+                    is_override,
+                    names,
+                    cite,
+                    span,
+                })
+            }
             Rule::param_item => {
                 let mut cite = None;
                 let mut doc = None;
@@ -951,6 +974,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_cite | R::cite_clause | R::cite_item => (0, "`cite`"),
         R::kw_labels | R::labels_item => (0, "`labels`"),
         R::kw_decisions | R::decisions_item => (0, "`decisions`"),
+        R::kw_native | R::native_labels_item | R::native_label => (0, "`native`"),
         R::kw_param | R::param_item => (0, "`param`"),
         R::kw_let | R::let_item => (0, "`let`"),
         R::kw_def | R::def_item => (0, "`def`"),
@@ -1058,6 +1082,7 @@ pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`cite`",
     "`labels`",
     "`decisions`",
+    "`native`",
     "`param`",
     "`let`",
     "`def`",
@@ -1081,6 +1106,7 @@ const KEYWORDS: &[&str] = &[
     "title",
     "cite",
     "labels",
+    "native",
     "decisions",
     "param",
     "let",
@@ -1235,7 +1261,7 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if has("the end of the file") {
         "a file holds exactly one `criterion \"id\" { ... }`".to_string()
     } else if has("`param`") && !at_item {
-        "`override` applies to `param`, `let`, `def`, `baseline`, `targets`, `show`, `stop grading` and `rule`"
+        "`override` applies to `param`, `let`, `def`, `baseline`, `targets`, `show`, `stop grading`, `native labels` and `rule`"
             .to_string()
     } else if has("a declaration") {
         "a criterion holds declarations such as `param`, `let`, `def`, `state`, `table` or `summary`"

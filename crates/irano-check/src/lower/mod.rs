@@ -275,6 +275,71 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         }
     }
 
+    /// `native labels { ... }`: the criterion's own name for each declared label, in
+    /// label order (`None` where the papers use the declared name), or empty when the
+    /// criterion declares none.
+    pub fn native_labels(&mut self) -> Vec<Option<String>> {
+        let Some(decl) = self.m.native_labels else {
+            return Vec::new();
+        };
+        let labels = self
+            .enums
+            .get(usize::from(LABEL.0))
+            .map(|e| e.variants.clone())
+            .unwrap_or_default();
+        let mut out: Vec<Option<String>> = vec![None; labels.len()];
+        for (label, native) in &decl.node.names {
+            let shown = native.value.trim();
+            let problem = match labels.iter().position(|l| *l == label.text) {
+                None => Some((
+                    label.span,
+                    "check::unknown_name",
+                    format!("`{}` is not a declared label", label.text),
+                    match closest(&label.text, labels.iter().map(String::as_str)) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => format!("the labels are {}", backticked(&labels, ", ")),
+                    },
+                )),
+                Some(i) if out.get(i).is_some_and(Option::is_some) => Some((
+                    label.span,
+                    "check::redeclared",
+                    format!("`{}` is given a native name twice", label.text),
+                    "give each label one native name".to_string(),
+                )),
+                Some(_) if shown.is_empty() || shown != native.value => Some((
+                    native.span,
+                    "check::invalid_value",
+                    format!("native name `{}` is empty or padded", native.value),
+                    "write the name as the papers print it, e.g. \"iUPD\"".to_string(),
+                )),
+                Some(_) if labels.iter().any(|l| l == shown && *l != label.text) => Some((
+                    native.span,
+                    "check::invalid_value",
+                    format!("`{shown}` is another declared label"),
+                    "a native name must not read as a different label; leave a label \
+                     out to show it under its own name"
+                        .to_string(),
+                )),
+                Some(_) if out.iter().flatten().any(|n| n == shown) => Some((
+                    native.span,
+                    "check::redeclared",
+                    format!("two labels are shown as `{shown}`"),
+                    "give each label its own native name".to_string(),
+                )),
+                Some(i) => {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(shown.to_string());
+                    }
+                    None
+                }
+            };
+            if let Some((span, code, msg, help)) = problem {
+                self.err_at(decl.file, span, code, msg, help);
+            }
+        }
+        out
+    }
+
     fn lower_type(&mut self, t: &ast::TypeExpr, owner: &str) -> Option<(Ty, String)> {
         let (ty, text) = match &t.kind {
             ast::TypeKind::Named(n) => match schema::named_type(n) {

@@ -212,6 +212,18 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
             let names: Vec<&str> = names.iter().map(|n| n.text.as_str()).collect();
             let _ = write!(out, "({word} {})", names.join(" "));
         }
+        Item::NativeLabels(n) => {
+            let pairs: Vec<String> = n
+                .names
+                .iter()
+                .map(|(l, s)| format!("{}={:?}", l.text, s.value))
+                .collect();
+            let ov = if n.is_override { "override " } else { "" };
+            let _ = write!(out, "({ov}native-labels {})", pairs.join(" "));
+            if let Some(c) = &n.cite {
+                let _ = write!(out, " :cite {:?}", c.value);
+            }
+        }
         Item::Param(p) => {
             let _ = write!(out, "({}param {}", ov(p.is_override), p.name.text);
             if let Some(t) = &p.ty {
@@ -475,6 +487,14 @@ pub fn check_spans(src: &str, f: &File) {
                 Item::Labels(ns, sp) | Item::Decisions(ns, sp) => {
                     trimmed(*sp, "labels");
                     ns.iter().for_each(name);
+                }
+                Item::NativeLabels(n) => {
+                    trimmed(n.span, if n.is_override { "override" } else { "native" });
+                    for (l, s) in &n.names {
+                        name(l);
+                        string(s);
+                    }
+                    n.cite.iter().for_each(string);
                 }
                 Item::Param(p) => {
                     trimmed(p.span, "param");
