@@ -136,6 +136,12 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import trial data: `import sdtm` reads CDISC SDTM TU/TR (+ DM/EX/CM) and writes
+    /// one case per subject and evaluator (JSON Lines). Exit 0, 2 on bad input.
+    Import {
+        #[command(subcommand)]
+        what: ImportKind,
+    },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
@@ -160,6 +166,18 @@ enum Command {
         /// Change nothing; exit 1 when a file is not in the canonical layout.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// CDISC SDTM datasets (CSV or Dataset-JSON 1.1); docs/sdtm.md.
+    Sdtm {
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// The cases file to write (JSON Lines); nothing is written on error.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
     },
 }
 
@@ -250,6 +268,9 @@ fn run() -> ExitCode {
             accept,
             std::io::stdout().is_terminal(),
         ),
+        Command::Import {
+            what: ImportKind::Sdtm { sdtm, output },
+        } => irano_cli::sdtm::import(&mut out, &sdtm, &output),
         Command::Params { rules } => render::params(&mut out, &rules),
         Command::Show { rules, format } => {
             render::show(&mut out, &rules, matches!(format, ShowFormat::Json))
