@@ -142,6 +142,25 @@ enum Command {
         #[command(subcommand)]
         what: ImportKind,
     },
+    /// Recorded against derived: every overall response in RS compared with the one the
+    /// rule file derives from TU/TR, per subject, evaluator and visit. Exit 0 whatever
+    /// the agreement (the report is the result), 2 on bad input.
+    Reconcile {
+        /// The criterion's rule file.
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// RS (disease response): the recorded responses.
+        #[arg(long, value_name = "FILE")]
+        rs: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
@@ -271,6 +290,20 @@ fn run() -> ExitCode {
         Command::Import {
             what: ImportKind::Sdtm { sdtm, output },
         } => irano_cli::sdtm::import(&mut out, &sdtm, &output),
+        Command::Reconcile {
+            rules,
+            set,
+            sdtm,
+            rs,
+            format,
+        } => irano_cli::sdtm::reconcile(
+            &mut out,
+            &rules,
+            &set,
+            &sdtm,
+            &rs,
+            matches!(format, ShowFormat::Json),
+        ),
         Command::Params { rules } => render::params(&mut out, &rules),
         Command::Show { rules, format } => {
             render::show(&mut out, &rules, matches!(format, ShowFormat::Json))

@@ -158,3 +158,87 @@ pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
     ));
     0
 }
+
+/// Loads the rule file (with `--set`) and evaluates every imported case.
+fn derive(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    imported: &irano_sdtm::Imported,
+) -> Option<(irano_check::Program, Vec<irano_evaluate::CaseResult>)> {
+    let (set, set_ok) = crate::render::overrides(out, set);
+    let program = crate::render::load(out, rules, &set)?;
+    if !set_ok {
+        return None;
+    }
+    let mut results = Vec::new();
+    let mut failed = false;
+    for c in &imported.cases {
+        match irano_evaluate::evaluate(&program, &c.case) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                failed = true;
+                out.message(
+                    "eval::error",
+                    format!("{}: {} (at {})", e.patient, e.message, e.location),
+                    "the rule file needs a guard for this case",
+                );
+            }
+        }
+    }
+    (!failed).then_some((program, results))
+}
+
+/// `irano-eval reconcile`: exit 0 whatever the agreement, 2 on bad input.
+pub fn reconcile(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    args: &SdtmArgs,
+    rs: &Path,
+    json: bool,
+) -> u8 {
+    let Some((imported, map, Some(rs))) = load(out, args, Some(rs)) else {
+        return 2;
+    };
+    let Some((program, results)) = derive(out, rules, set, &imported) else {
+        return 2;
+    };
+    let criterion = format!("{} {}", program.id, program.version);
+    match irano_sdtm::reconcile::reconcile(
+        &imported,
+        &results,
+        &rs,
+        &map,
+        args.evaluator.as_deref(),
+        &criterion,
+        args.lenient,
+    ) {
+        Ok((report, warnings)) => {
+            for w in &warnings {
+                crate::sdtm::report(out, w);
+            }
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(t) => {
+                        out.out.push_str(&t);
+                        out.out.push('\n');
+                    }
+                    Err(e) => {
+                        out.message("sdtm::json", e.to_string(), "please report this");
+                        return 2;
+                    }
+                }
+            } else {
+                out.out.push_str(&report.table());
+            }
+            0
+        }
+        Err(diags) => {
+            for d in &diags {
+                crate::sdtm::report(out, d);
+            }
+            2
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod import;
 mod json;
 pub mod mapping;
+pub mod reconcile;
 
 pub use dataset::Dataset;
 pub use diag::{Location, SdtmDiagnostic, Severity};
