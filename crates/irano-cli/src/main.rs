@@ -161,6 +161,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
+    /// Derived responses out: `export sdtm` evaluates the rule file on SDTM TU/TR and
+    /// writes SDTM RS rows and an ADaM-style per-parameter dataset (CSV). Exit 0, 2 on bad input.
+    Export {
+        #[command(subcommand)]
+        what: ExportKind,
+    },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
@@ -197,6 +203,31 @@ enum ImportKind {
         /// The cases file to write (JSON Lines); nothing is written on error.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportKind {
+    /// From CDISC SDTM datasets; docs/sdtm.md.
+    Sdtm {
+        /// The criterion's rule file (its `cdisc_category` is RSCAT).
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// The overrides that make the best overall response unconfirmed (repeatable);
+        /// given: a BOR parameter besides CBOR.
+        #[arg(long = "unconfirmed", value_name = "KEY=VALUE")]
+        unconfirmed: Vec<String>,
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// Write the derived RS rows (CSV) here.
+        #[arg(long, value_name = "FILE")]
+        rs_output: Option<PathBuf>,
+        /// Write the ADaM-style dataset (CSV) here.
+        #[arg(long, value_name = "FILE")]
+        adam_output: Option<PathBuf>,
     },
 }
 
@@ -303,6 +334,25 @@ fn run() -> ExitCode {
             &sdtm,
             &rs,
             matches!(format, ShowFormat::Json),
+        ),
+        Command::Export {
+            what:
+                ExportKind::Sdtm {
+                    rules,
+                    set,
+                    unconfirmed,
+                    sdtm,
+                    rs_output,
+                    adam_output,
+                },
+        } => irano_cli::sdtm::export(
+            &mut out,
+            &rules,
+            &set,
+            &unconfirmed,
+            &sdtm,
+            rs_output.as_deref(),
+            adam_output.as_deref(),
         ),
         Command::Params { rules } => render::params(&mut out, &rules),
         Command::Show { rules, format } => {

@@ -242,3 +242,84 @@ pub fn reconcile(
         }
     }
 }
+
+/// `irano-eval export sdtm`: derived responses as SDTM RS rows and an ADaM-style dataset.
+#[allow(clippy::too_many_arguments)]
+pub fn export(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    unconfirmed: &[String],
+    args: &SdtmArgs,
+    rs_output: Option<&Path>,
+    adam_output: Option<&Path>,
+) -> u8 {
+    if rs_output.is_none() && adam_output.is_none() {
+        out.message(
+            "sdtm::no_output",
+            "nothing to write".into(),
+            "give --rs-output FILE, --adam-output FILE or both",
+        );
+        return 2;
+    }
+    let Some((imported, map, _)) = load(out, args, None) else {
+        return 2;
+    };
+    let Some((program, results)) = derive(out, rules, set, &imported) else {
+        return 2;
+    };
+    let Some(rscat) = program.cdisc_category.clone() else {
+        out.message(
+            "sdtm::no_category",
+            format!("`{}` declares no `cdisc_category`: RSCAT is unknown", rules.display()),
+            "add `cdisc_category \"...\"` (the CDISC controlled-terminology value, e.g. from the ONCRSCAT codelist) to the criterion's header",
+        );
+        return 2;
+    };
+    let unconfirmed_results = if unconfirmed.is_empty() {
+        None
+    } else {
+        let mut all = set.to_vec();
+        all.extend(unconfirmed.iter().cloned());
+        let Some((_, u)) = derive(out, rules, &all, &imported) else {
+            return 2;
+        };
+        Some(u)
+    };
+    let spec = irano_sdtm::export::ExportSpec {
+        rscat: &rscat,
+        rseval: &map.rseval,
+    };
+    let mut files = Vec::new();
+    if let Some(p) = rs_output {
+        files.push((p, irano_sdtm::export::rs_rows(&imported, &results, &map, &spec)));
+    }
+    if let Some(p) = adam_output {
+        files.push((
+            p,
+            irano_sdtm::export::adam_rows(
+                &imported,
+                &results,
+                unconfirmed_results.as_deref(),
+                &map,
+                &spec,
+            ),
+        ));
+    }
+    let mut texts = Vec::new();
+    for (p, t) in files {
+        match t {
+            Ok(t) => texts.push((p, t)),
+            Err(e) => {
+                out.message("sdtm::csv", e, "please report this");
+                return 2;
+            }
+        }
+    }
+    for (p, t) in texts {
+        if !write_atomic(out, p, &t) {
+            return 2;
+        }
+    }
+    0
+}

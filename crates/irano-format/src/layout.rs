@@ -122,7 +122,7 @@ impl ItemKind {
             Some("summary") => ItemKind::Summary,
             Some("labels" | "decisions") => ItemKind::Labels,
             Some(
-                "version" | "title" | "cite" | "def" | "state" | "show" | "candidate" | "rank"
+                "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show" | "candidate" | "rank"
                 | "max" | "max_per",
             ) => ItemKind::Plain,
             _ => ItemKind::Unknown,
@@ -156,6 +156,7 @@ const ITEM_WORDS: &[&str] = &[
     "overlay",
     "version",
     "title",
+    "cdisc_category",
     "labels",
     "decisions",
     "param",
@@ -186,6 +187,7 @@ const NOT_OPERANDS: &[&str] = &[
     "with",
     "version",
     "title",
+    "cdisc_category",
     "cite",
     "labels",
     "decisions",

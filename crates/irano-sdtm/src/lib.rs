@@ -14,6 +14,7 @@
 
 pub mod dataset;
 pub mod diag;
+pub mod export;
 pub mod import;
 mod json;
 pub mod mapping;

@@ -59,6 +59,7 @@ struct MapFile {
     length_units: Option<Vec<String>>,
     volume_units: Option<Vec<String>>,
     response_test: Option<String>,
+    response_test_name: Option<String>,
     #[serde(default)]
     responses: BTreeMap<String, String>,
     rseval: Option<String>,
@@ -81,6 +82,8 @@ pub struct Mapping {
     pub length_units: Vec<String>,
     pub volume_units: Vec<String>,
     pub response_test: String,
+    /// RSTEST of exported rows.
+    pub response_test_name: String,
     /// Recorded value (upper case) -> canonical label.
     pub responses: BTreeMap<String, String>,
     pub rseval: String,
@@ -205,6 +208,9 @@ fn overlay(base: &mut MapFile, user: MapFile) {
     if user.response_test.is_some() {
         base.response_test = user.response_test;
     }
+    if user.response_test_name.is_some() {
+        base.response_test_name = user.response_test_name;
+    }
     base.responses.extend(user.responses);
     if user.rseval.is_some() {
         base.rseval = user.rseval;
@@ -320,6 +326,7 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         length_units: m.length_units.unwrap_or_default(),
         volume_units: m.volume_units.unwrap_or_default(),
         response_test: key(&m.response_test.unwrap_or_default()),
+        response_test_name: m.response_test_name.unwrap_or_default(),
         responses: m.responses.into_iter().map(|(k, v)| (key(&k), v)).collect(),
         rseval: m.rseval.unwrap_or_default(),
         steroids,
