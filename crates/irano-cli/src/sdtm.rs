@@ -292,7 +292,10 @@ pub fn export(
     };
     let mut files = Vec::new();
     if let Some(p) = rs_output {
-        files.push((p, irano_sdtm::export::rs_rows(&imported, &results, &map, &spec)));
+        files.push((
+            p,
+            irano_sdtm::export::rs_rows(&imported, &results, &map, &spec),
+        ));
     }
     if let Some(p) = adam_output {
         files.push((

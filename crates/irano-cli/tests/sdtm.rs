@@ -10,7 +10,11 @@ fn repo() -> PathBuf {
 }
 
 fn fx(name: &str) -> String {
-    repo().join("tests/sdtm/recist").join(name).display().to_string()
+    repo()
+        .join("tests/sdtm/recist")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -54,7 +58,10 @@ fn strict_import_reports_every_problem_by_row_and_writes_nothing() {
     let (code, _, err) = run(&args);
     assert_eq!(code, 2);
     assert!(!out.exists(), "nothing is written on error");
-    let diags: Vec<serde_json::Value> = err.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let diags: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let count = |code: &str, sev: &str| {
         diags
             .iter()
@@ -68,7 +75,10 @@ fn strict_import_reports_every_problem_by_row_and_writes_nothing() {
     assert_eq!(count("sdtm::lesion_missing", "error"), 12);
     // 01-701-1034's non-target records are repeated with identical values
     assert!(count("sdtm::duplicate", "warning") > 0);
-    let partial = diags.iter().find(|d| d["code"] == "sdtm::partial_date").unwrap();
+    let partial = diags
+        .iter()
+        .find(|d| d["code"] == "sdtm::partial_date")
+        .unwrap();
     let msg = partial["message"].as_str().unwrap();
     assert!(msg.contains("TRSEQ 49 (line 50), column TRDTC"), "{msg}");
 }
@@ -84,7 +94,10 @@ fn lenient_import_writes_one_case_per_subject_and_evaluator() {
     let (code, _, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&out).unwrap();
-    let cases: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cases: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(cases.len(), 24);
     let c = &cases[0];
     assert_eq!(c["patient"], "01-701-1015/INVESTIGATOR");
@@ -144,7 +157,10 @@ fn reconcile_on_the_recist_subjects() {
         ]
     );
     assert_eq!(d[2]["rule"], "pd.reappearance");
-    assert!(d[2]["explain"].as_str().unwrap().contains("last_response = CR"));
+    assert!(d[2]["explain"]
+        .as_str()
+        .unwrap()
+        .contains("last_response = CR"));
 }
 
 #[test]
@@ -172,9 +188,20 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
     let read = |p: &Path| -> Vec<std::collections::HashMap<String, String>> {
         let text = std::fs::read_to_string(p).unwrap();
         let mut lines = text.lines();
-        let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
         lines
-            .map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect())
+            .map(|l| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(l.split(',').map(str::to_string))
+                    .collect()
+            })
             .collect()
     };
     let adrs = read(&repo().join("tests/sdtm/recist/adrs_onco.csv"));
@@ -185,7 +212,11 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
             .iter()
             .find(|o| o["USUBJID"] == want["USUBJID"] && o["PARAMCD"] == want["PARAMCD"])
             .unwrap_or_else(|| panic!("no {} {}", want["USUBJID"], want["PARAMCD"]));
-        assert_eq!(got["AVALC"], want["AVALC"], "{} {}", want["USUBJID"], want["PARAMCD"]);
+        assert_eq!(
+            got["AVALC"], want["AVALC"],
+            "{} {}",
+            want["USUBJID"], want["PARAMCD"]
+        );
     }
     let rs = read(&rs_out);
     assert!(rs.iter().all(|r| r["RSCAT"] == "RECIST 1.1"
@@ -196,7 +227,10 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
         .find(|r| r["USUBJID"] == "01-701-1015" && r["VISITNUM"] == "3")
         .unwrap();
     assert_eq!(week6["VISIT"], "WEEK 6");
-    assert_eq!(week6["RSDTC"], "2014-02", "the recorded (partial) date is carried");
+    assert_eq!(
+        week6["RSDTC"], "2014-02",
+        "the recorded (partial) date is carried"
+    );
     assert_eq!(week6["RSSTRESC"], "NE");
     let _ = std::fs::remove_file(&rs_out);
     let _ = std::fs::remove_file(&adam_out);

@@ -122,8 +122,8 @@ impl ItemKind {
             Some("summary") => ItemKind::Summary,
             Some("labels" | "decisions") => ItemKind::Labels,
             Some(
-                "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show" | "candidate" | "rank"
-                | "max" | "max_per",
+                "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show"
+                | "candidate" | "rank" | "max" | "max_per",
             ) => ItemKind::Plain,
             _ => ItemKind::Unknown,
         }

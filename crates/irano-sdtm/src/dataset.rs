@@ -118,8 +118,7 @@ impl Dataset {
             )
             .at(loc.clone())
         };
-        let v: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         let cols = v
             .get("columns")
             .and_then(|c| c.as_array())

@@ -31,7 +31,7 @@ pub struct SdtmDiagnostic {
     pub severity: Severity,
     /// Stable code, e.g. `sdtm::partial_date`.
     pub code: &'static str,
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     pub message: String,
     pub help: String,
 }
@@ -48,7 +48,7 @@ impl SdtmDiagnostic {
     }
 
     pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 
@@ -69,7 +69,9 @@ impl SdtmDiagnostic {
         let l = self.location.as_ref()?;
         let mut s = l.file.clone();
         match (&l.seq, l.line) {
-            (Some(seq), Some(line)) => s.push_str(&format!(", {}SEQ {seq} (line {line})", l.domain)),
+            (Some(seq), Some(line)) => {
+                s.push_str(&format!(", {}SEQ {seq} (line {line})", l.domain))
+            }
             (None, Some(line)) => s.push_str(&format!(", line {line}")),
             (Some(seq), None) => s.push_str(&format!(", {}SEQ {seq}", l.domain)),
             (None, None) => {}

@@ -87,12 +87,17 @@ pub fn adam_rows(
     spec: &ExportSpec<'_>,
 ) -> Result<String, String> {
     let header = [
-        "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT",
-        "VISIT", "VISITNUM", "RULE",
+        "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT", "VISIT",
+        "VISITNUM", "RULE",
     ];
     let mut rows = Vec::new();
     for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
-        let row = |paramcd: &str, param: &str, avalc: String, adt: String, visit: (&str, &str), rule: String| {
+        let row = |paramcd: &str,
+                   param: &str,
+                   avalc: String,
+                   adt: String,
+                   visit: (&str, &str),
+                   rule: String| {
             vec![
                 case.studyid.clone(),
                 case.usubjid.clone(),

@@ -84,9 +84,15 @@ pub fn evaluator_of(ds: &Dataset, row: &Row, prefix: &str) -> String {
 /// A full date (`2014-01-02`, a time part ignored), a partial one, or neither.
 pub enum Dtc {
     Full(NaiveDate),
-    /// `2014-02` or `2014`: the last day of that month or year.
-    Partial(NaiveDate),
+    /// `2014-02` or `2014`: the first and the last day of that month or year.
+    Partial(NaiveDate, NaiveDate),
     Invalid,
+}
+
+impl Dtc {
+    fn is_full(&self) -> bool {
+        matches!(self, Dtc::Full(_))
+    }
 }
 
 pub fn parse_dtc(text: &str) -> Dtc {
@@ -100,11 +106,18 @@ pub fn parse_dtc(text: &str) -> Dtc {
     let parts: Vec<&str> = date.split('-').collect();
     let num = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
     match parts.as_slice() {
-        [y] if num(y, 4) => y
-            .parse::<i32>()
-            .ok()
-            .and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31))
-            .map_or(Dtc::Invalid, Dtc::Partial),
+        [y] if num(y, 4) => {
+            let Ok(y) = y.parse::<i32>() else {
+                return Dtc::Invalid;
+            };
+            match (
+                NaiveDate::from_ymd_opt(y, 1, 1),
+                NaiveDate::from_ymd_opt(y, 12, 31),
+            ) {
+                (Some(a), Some(b)) => Dtc::Partial(a, b),
+                _ => Dtc::Invalid,
+            }
+        }
         [y, m] if num(y, 4) && num(m, 2) => {
             let (Ok(y), Ok(m)) = (y.parse::<i32>(), m.parse::<u32>()) else {
                 return Dtc::Invalid;
@@ -114,8 +127,13 @@ pub fn parse_dtc(text: &str) -> Dtc {
             } else {
                 NaiveDate::from_ymd_opt(y, m + 1, 1)
             };
-            next.and_then(|d| d.pred_opt())
-                .map_or(Dtc::Invalid, Dtc::Partial)
+            match (
+                NaiveDate::from_ymd_opt(y, m, 1),
+                next.and_then(|d| d.pred_opt()),
+            ) {
+                (Some(a), Some(b)) => Dtc::Partial(a, b),
+                _ => Dtc::Invalid,
+            }
         }
         _ => Dtc::Invalid,
     }
@@ -149,7 +167,8 @@ struct Meas {
 #[derive(Debug, Clone)]
 struct Scan {
     dtc: String,
-    partial: bool,
+    /// For a partial date: the first day of its period (the key is the last day).
+    partial: Option<NaiveDate>,
     visit: String,
     visitnum: String,
     loc: Location,
@@ -197,16 +216,13 @@ pub fn import(
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut ok = src
-        .tu
-        .require(&["USUBJID", "TULNKID"], &mut cx.errors);
+    let mut ok = src.tu.require(&["USUBJID", "TULNKID"], &mut cx.errors);
     if !src.tu.has("TUSTRESC") && !src.tu.has("TUORRES") {
         ok &= src.tu.require(&["TUSTRESC"], &mut cx.errors);
     }
-    ok &= src.tr.require(
-        &["USUBJID", "TRLNKID", "TRTESTCD", "TRDTC"],
-        &mut cx.errors,
-    );
+    ok &= src
+        .tr
+        .require(&["USUBJID", "TRLNKID", "TRTESTCD", "TRDTC"], &mut cx.errors);
     if !src.tr.has("TRSTRESC") && !src.tr.has("TRORRES") {
         ok &= src.tr.require(&["TRSTRESC"], &mut cx.errors);
     }
@@ -264,7 +280,11 @@ type TuIndex = HashMap<(String, String, String), TuLesion>;
 
 fn read_tu(cx: &mut Ctx<'_>, tu: &Dataset, opts: &Options) -> TuIndex {
     let mut out: TuIndex = HashMap::new();
-    let role_col = if tu.has("TUSTRESC") { "TUSTRESC" } else { "TUORRES" };
+    let role_col = if tu.has("TUSTRESC") {
+        "TUSTRESC"
+    } else {
+        "TUORRES"
+    };
     for row in &tu.rows {
         let ev = evaluator_of(tu, row, "TU");
         if opts.evaluator.as_ref().is_some_and(|e| *e != ev) {
@@ -273,7 +293,11 @@ fn read_tu(cx: &mut Ctx<'_>, tu: &Dataset, opts: &Options) -> TuIndex {
         let subj = tu.get(row, "USUBJID").to_string();
         let id = tu.get(row, "TULNKID").to_string();
         if subj.is_empty() || id.is_empty() {
-            let col = if subj.is_empty() { "USUBJID" } else { "TULNKID" };
+            let col = if subj.is_empty() {
+                "USUBJID"
+            } else {
+                "TULNKID"
+            };
             cx.push(
                 SdtmDiagnostic::error(
                     "sdtm::missing_value",
@@ -345,25 +369,33 @@ type Subjects = BTreeMap<(String, String), Subject>;
 
 fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subjects {
     let mut subjects: Subjects = BTreeMap::new();
-    let val_col = if tr.has("TRSTRESC") { "TRSTRESC" } else { "TRORRES" };
-    let unit_col = if tr.has("TRSTRESU") { "TRSTRESU" } else { "TRORRESU" };
+    let val_col = if tr.has("TRSTRESC") {
+        "TRSTRESC"
+    } else {
+        "TRORRES"
+    };
+    let unit_col = if tr.has("TRSTRESU") {
+        "TRSTRESU"
+    } else {
+        "TRORRESU"
+    };
+    // the full dates of each visit, to date a visit's partially dated records
+    let mut visit_dates: HashMap<(&str, String, &str), NaiveDate> = HashMap::new();
+    for row in &tr.rows {
+        let visitnum = tr.get(row, "VISITNUM");
+        if let (Dtc::Full(d), false) = (parse_dtc(tr.get(row, "TRDTC")), visitnum.is_empty()) {
+            visit_dates
+                .entry((
+                    tr.get(row, "USUBJID"),
+                    evaluator_of(tr, row, "TR"),
+                    visitnum,
+                ))
+                .or_insert(d);
+        }
+    }
     for row in &tr.rows {
         let ev = evaluator_of(tr, row, "TR");
         if opts.evaluator.as_ref().is_some_and(|e| *e != ev) {
-            continue;
-        }
-        let subj = tr.get(row, "USUBJID").to_string();
-        let id = tr.get(row, "TRLNKID").to_string();
-        if subj.is_empty() || id.is_empty() {
-            let col = if subj.is_empty() { "USUBJID" } else { "TRLNKID" };
-            cx.push(
-                SdtmDiagnostic::error(
-                    "sdtm::missing_value",
-                    format!("{col} is empty"),
-                    format!("every TR record needs {col}"),
-                )
-                .at(tr.at(row, Some(col))),
-            );
             continue;
         }
         let testcd = tr.get(row, "TRTESTCD").trim().to_uppercase();
@@ -379,6 +411,24 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             continue;
         };
         if measure == Measure::Ignore {
+            continue;
+        }
+        let subj = tr.get(row, "USUBJID").to_string();
+        let id = tr.get(row, "TRLNKID").to_string();
+        if subj.is_empty() || id.is_empty() {
+            let col = if subj.is_empty() {
+                "USUBJID"
+            } else {
+                "TRLNKID"
+            };
+            cx.push(
+                SdtmDiagnostic::error(
+                    "sdtm::missing_value",
+                    format!("{col} is empty"),
+                    format!("every TR record needs {col}"),
+                )
+                .at(tr.at(row, Some(col))),
+            );
             continue;
         }
         let key = (subj.clone(), ev.clone(), id.clone());
@@ -398,8 +448,26 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
         }
         let dtc = tr.get(row, "TRDTC").to_string();
         let (date, partial) = match parse_dtc(&dtc) {
-            Dtc::Full(d) => (d, false),
-            Dtc::Partial(d) => (d, true),
+            Dtc::Full(d) => (d, None),
+            Dtc::Partial(a, b) => {
+                let same_visit = visit_dates
+                    .get(&(subj.as_str(), ev.clone(), tr.get(row, "VISITNUM")))
+                    .filter(|d| a <= **d && **d <= b);
+                match same_visit {
+                    Some(d) => {
+                        cx.soft(
+                            SdtmDiagnostic::error(
+                                "sdtm::partial_date",
+                                format!("partial date `{dtc}` where other records of the visit say {d}"),
+                                format!("record the full scan date; --lenient takes the visit's date {d}"),
+                            )
+                            .at(tr.at(row, Some("TRDTC"))),
+                        );
+                        (*d, None)
+                    }
+                    None => (b, Some(a)),
+                }
+            }
             Dtc::Invalid => {
                 cx.push(
                     SdtmDiagnostic::error(
@@ -413,12 +481,12 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             }
         };
         let subject = subjects.entry((subj, ev)).or_default();
-        if partial && !subject.scans.contains_key(&date) {
+        if partial.is_some() && !subject.scans.contains_key(&date) {
             cx.soft(
                 SdtmDiagnostic::error(
                     "sdtm::partial_date",
                     format!("partial date `{dtc}`: the scan day is unknown"),
-                    format!("record the full scan date; --lenient dates the scan {date} (the last day of the period) and marks it not evaluable"),
+                    format!("record the full scan date; --lenient dates the scan {date} (the last day of the period; the therapy start when that falls in the period and this is the first scan) and marks it not evaluable"),
                 )
                 .at(tr.at(row, Some("TRDTC"))),
             );
@@ -434,7 +502,12 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             loc: tr.at(row, Some("TRDTC")),
             lesions: BTreeMap::new(),
         });
-        if scan.dtc != dtc {
+        if scan.dtc != dtc
+            && partial.is_none()
+            && scan.partial.is_none()
+            && parse_dtc(&scan.dtc).is_full()
+            && parse_dtc(&dtc).is_full()
+        {
             cx.push(
                 SdtmDiagnostic::error(
                     "sdtm::date_clash",
@@ -644,7 +717,10 @@ fn therapy_starts(
     }
     for s in wanted {
         if !out.contains_key(s) {
-            let at = src.dm.or(src.ex).map_or_else(|| src.tr.whole(None), |d| d.whole(None));
+            let at = src
+                .dm
+                .or(src.ex)
+                .map_or_else(|| src.tr.whole(None), |d| d.whole(None));
             cx.push(
                 SdtmDiagnostic::error(
                     "sdtm::no_therapy_start",
@@ -687,10 +763,16 @@ fn build_case(
     let mut assessments = Vec::new();
     let mut visits = Vec::new();
     for (date, scan) in &subject.scans {
+        // a partial date whose period holds the therapy start, on the first scan, is
+        // the pre-treatment scan of day 0; any other, the last day of its period
+        let date = match scan.partial {
+            Some(from) if assessments.is_empty() && from <= start && start <= *date => &start,
+            _ => date,
+        };
         let followup = *date > start;
         let mut base = Vec::new();
         let mut new = Vec::new();
-        let evaluable = !scan.partial;
+        let evaluable = scan.partial.is_none();
         for (id, l) in &lesions {
             let Some(m) = scan.lesions.get(*id) else {
                 // a baseline lesion once seen and now missing from the records
@@ -812,7 +894,10 @@ fn build_case(
                 cx.push(
                     SdtmDiagnostic::error(
                         "sdtm::case",
-                        format!("the case built for `{patient}` is not valid: {}", e.message()),
+                        format!(
+                            "the case built for `{patient}` is not valid: {}",
+                            e.message()
+                        ),
                         format!("{} (check the TR records of this subject)", e.help()),
                     )
                     .at(src.tr.whole(None)),
@@ -838,7 +923,12 @@ fn observation(cx: &mut Ctx<'_>, id: &str, l: &TuLesion, m: &Meas, first: bool) 
         f.push((
             "role",
             J::Str(
-                if l.role == LesionRole::Target { "target" } else { "non_target" }.into(),
+                if l.role == LesionRole::Target {
+                    "target"
+                } else {
+                    "non_target"
+                }
+                .into(),
             ),
         ));
     }
@@ -985,7 +1075,10 @@ fn steroids(cx: &mut Ctx<'_>, cm: &Dataset, usubjid: &str, date: NaiveDate) -> O
                 cx.push(
                     SdtmDiagnostic::error(
                         "sdtm::bad_date",
-                        format!("corticosteroid start `{}` is not a full date", cm.get(row, "CMSTDTC")),
+                        format!(
+                            "corticosteroid start `{}` is not a full date",
+                            cm.get(row, "CMSTDTC")
+                        ),
                         "record CMSTDTC as YYYY-MM-DD",
                     )
                     .at(cm.at(row, Some("CMSTDTC"))),

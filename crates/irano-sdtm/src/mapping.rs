@@ -321,7 +321,12 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         roles,
         tests,
         states,
-        not_done: m.not_done.unwrap_or_default().iter().map(|s| key(s)).collect(),
+        not_done: m
+            .not_done
+            .unwrap_or_default()
+            .iter()
+            .map(|s| key(s))
+            .collect(),
         organs: m.organs.into_iter().map(|(k, v)| (key(&k), v)).collect(),
         length_units: m.length_units.unwrap_or_default(),
         volume_units: m.volume_units.unwrap_or_default(),

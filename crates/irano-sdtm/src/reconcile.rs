@@ -86,7 +86,11 @@ pub fn reconcile(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let val_col = if rs.has("RSSTRESC") { "RSSTRESC" } else { "RSORRES" };
+    let val_col = if rs.has("RSSTRESC") {
+        "RSSTRESC"
+    } else {
+        "RSORRES"
+    };
     let index: HashMap<(&str, &str), usize> = imported
         .cases
         .iter()
@@ -168,8 +172,10 @@ pub fn reconcile(
                     d.explain = a.explain.clone();
                     d.reason = a.reason.clone();
                     d.class = if a.response.is_none()
-                        && matches!(a.role, ScanRole::NotGraded | ScanRole::PreBaseline | ScanRole::Baseline)
-                    {
+                        && matches!(
+                            a.role,
+                            ScanRole::NotGraded | ScanRole::PreBaseline | ScanRole::Baseline
+                        ) {
                         Class::NotGraded
                     } else {
                         Class::Differs
@@ -192,7 +198,10 @@ pub fn reconcile(
             report.agree += 1;
             counts.agree += 1;
         } else {
-            *report.classes.entry(class_name(d.class).into()).or_default() += 1;
+            *report
+                .classes
+                .entry(class_name(d.class).into())
+                .or_default() += 1;
             report.disagreements.push(d);
         }
     }
@@ -233,13 +242,23 @@ impl Report {
             self.visits - self.agree
         );
         if !self.classes.is_empty() {
-            let parts: Vec<String> = self.classes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let parts: Vec<String> = self
+                .classes
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             let _ = writeln!(s, "  by class: {}", parts.join(", "));
         }
         let _ = writeln!(s, "\nper evaluator:");
         for (e, c) in &self.by_evaluator {
             let name = if e.is_empty() { "(none)" } else { e.as_str() };
-            let _ = writeln!(s, "  {name:<24} {:>5} / {:<5} {}", c.agree, c.visits, pct(c.agree, c.visits));
+            let _ = writeln!(
+                s,
+                "  {name:<24} {:>5} / {:<5} {}",
+                c.agree,
+                c.visits,
+                pct(c.agree, c.visits)
+            );
         }
         let mut cols: Vec<&String> = self.matrix.values().flat_map(|m| m.keys()).collect();
         cols.sort();
@@ -254,7 +273,15 @@ impl Report {
             let _ = write!(s, "  {r:<16}");
             for c in &cols {
                 let n = m.get(*c).copied().unwrap_or(0);
-                let _ = write!(s, "{:>15}", if n == 0 { ".".to_string() } else { n.to_string() });
+                let _ = write!(
+                    s,
+                    "{:>15}",
+                    if n == 0 {
+                        ".".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                );
             }
             s.push('\n');
         }
@@ -266,7 +293,11 @@ impl Report {
                 s,
                 "  {} {} {} (VISITNUM {}, {}, RSSEQ {}): recorded {} derived {} [{}]",
                 d.usubjid,
-                if d.evaluator.is_empty() { "-" } else { d.evaluator.as_str() },
+                if d.evaluator.is_empty() {
+                    "-"
+                } else {
+                    d.evaluator.as_str()
+                },
                 d.visit,
                 d.visitnum,
                 d.date,

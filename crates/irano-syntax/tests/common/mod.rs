@@ -474,7 +474,9 @@ pub fn check_spans(src: &str, f: &File) {
     ) {
         for item in list {
             match item {
-                Item::Version(s) | Item::Title(s) | Item::CdiscCategory(s) | Item::Cite(s) => string(s),
+                Item::Version(s) | Item::Title(s) | Item::CdiscCategory(s) | Item::Cite(s) => {
+                    string(s)
+                }
                 Item::Labels(ns, sp) | Item::Decisions(ns, sp) => {
                     trimmed(*sp, "labels");
                     ns.iter().for_each(name);
