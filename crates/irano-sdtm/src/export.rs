@@ -92,18 +92,13 @@ pub fn adam_rows(
     ];
     let mut rows = Vec::new();
     for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
-        let row = |paramcd: &str,
-                   param: &str,
-                   avalc: String,
-                   adt: String,
-                   visit: (&str, &str),
-                   rule: String| {
+        let row = |kind: &str, avalc: String, adt: String, visit: (&str, &str), rule: String| {
             vec![
                 case.studyid.clone(),
                 case.usubjid.clone(),
                 case.evaluator.clone(),
-                paramcd.to_string(),
-                param.to_string(),
+                map.adam_param(kind).0,
+                map.adam_param(kind).1,
                 spec.rscat.to_string(),
                 avalc,
                 adt,
@@ -115,8 +110,7 @@ pub fn adam_rows(
         for (visit, a) in case.visits.iter().zip(&result.assessments) {
             if let Some(label) = &a.response {
                 rows.push(row(
-                    "OVR",
-                    "Overall Response by Visit",
+                    "ovr",
                     map.response_value(label).to_string(),
                     a.date.to_string(),
                     (&visit.visit, &visit.visitnum),
@@ -133,8 +127,7 @@ pub fn adam_rows(
         };
         if let Some(u) = unconfirmed.and_then(|u| u.get(i)) {
             rows.push(row(
-                "BOR",
-                "Best Overall Response (confirmation not required)",
+                "bor",
                 u.best_overall_response
                     .as_deref()
                     .map(|l| map.response_value(l).to_string())
@@ -145,8 +138,7 @@ pub fn adam_rows(
             ));
         }
         rows.push(row(
-            "CBOR",
-            "Best Overall Response (as the rule file is configured)",
+            "cbor",
             result
                 .best_overall_response
                 .as_deref()
@@ -157,8 +149,7 @@ pub fn adam_rows(
             summary_rule(result, "best_overall_response"),
         ));
         rows.push(row(
-            "PD",
-            "Disease Progression",
+            "progression",
             if result.pd_date.is_some() { "Y" } else { "N" }.into(),
             result.pd_date.map(|d| d.to_string()).unwrap_or_default(),
             ("", ""),

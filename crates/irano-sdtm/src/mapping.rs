@@ -64,6 +64,10 @@ struct MapFile {
     responses: BTreeMap<String, String>,
     rseval: Option<String>,
     #[serde(default)]
+    adam_params: BTreeMap<String, String>,
+    #[serde(default)]
+    adam_param_names: BTreeMap<String, String>,
+    #[serde(default)]
     steroids: BTreeMap<String, String>,
     #[serde(default)]
     frequencies: BTreeMap<String, String>,
@@ -87,6 +91,9 @@ pub struct Mapping {
     /// Recorded value (upper case) -> canonical label.
     pub responses: BTreeMap<String, String>,
     pub rseval: String,
+    /// ADaM-style rows: `ovr`, `bor`, `cbor`, `progression` -> PARAMCD, and -> PARAM.
+    pub adam_params: BTreeMap<String, String>,
+    pub adam_param_names: BTreeMap<String, String>,
     /// CMDECOD -> dexamethasone mg per mg, as decimal text.
     pub steroids: BTreeMap<String, irano_exact::Rational>,
     pub frequencies: BTreeMap<String, irano_exact::Rational>,
@@ -142,6 +149,17 @@ impl Mapping {
             .iter()
             .find(|(_, v)| v.as_str() == label)
             .map_or(label, |(k, _)| k.as_str())
+    }
+
+    /// PARAMCD and PARAM of an ADaM-style row kind (`ovr`, `bor`, `cbor`, `progression`).
+    pub fn adam_param(&self, kind: &str) -> (String, String) {
+        (
+            self.adam_params
+                .get(kind)
+                .cloned()
+                .unwrap_or_else(|| kind.to_uppercase()),
+            self.adam_param_names.get(kind).cloned().unwrap_or_default(),
+        )
     }
 
     pub fn organ(&self, tuloc: &str) -> Option<String> {
@@ -215,6 +233,8 @@ fn overlay(base: &mut MapFile, user: MapFile) {
     if user.rseval.is_some() {
         base.rseval = user.rseval;
     }
+    base.adam_params.extend(user.adam_params);
+    base.adam_param_names.extend(user.adam_param_names);
     base.steroids.extend(user.steroids);
     base.frequencies.extend(user.frequencies);
 }
@@ -334,6 +354,8 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         response_test_name: m.response_test_name.unwrap_or_default(),
         responses: m.responses.into_iter().map(|(k, v)| (key(&k), v)).collect(),
         rseval: m.rseval.unwrap_or_default(),
+        adam_params: m.adam_params,
+        adam_param_names: m.adam_param_names,
         steroids,
         frequencies,
     })
