@@ -470,6 +470,7 @@ fn check_inner(
         id: merged.id.clone(),
         version: merged.version.clone().unwrap_or_default(),
         title: merged.title.clone().unwrap_or_default(),
+        cdisc_category: merged.cdisc_category.clone(),
         cite: merged.cite.clone().unwrap_or_default(),
         lineage: ids,
         sources: files

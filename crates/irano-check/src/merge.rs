@@ -93,6 +93,7 @@ pub struct Merged<'a> {
     pub id: String,
     pub version: Option<String>,
     pub title: Option<String>,
+    pub cdisc_category: Option<String>,
     pub cite: Option<String>,
     /// Declared names, the file and the span of the declaration.
     pub labels: Option<(&'a [Name], u16, ast::Span)>,
@@ -321,6 +322,7 @@ pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
         if !is_root && file.kind == ast::FileKind::Criterion {
             m.version = None;
             m.title = None;
+            m.cdisc_category = None;
         }
         merge_items(&mut m, &file.items, fi, is_root, false, &mut cx);
     }
@@ -339,6 +341,7 @@ fn merge_items<'a>(
         match item {
             Item::Version(s) => m.version = Some(s.value.clone()),
             Item::Title(s) => m.title = Some(s.value.clone()),
+            Item::CdiscCategory(s) => m.cdisc_category = Some(s.value.clone()),
             Item::Cite(s) => m.cite = Some(s.value.clone()),
             Item::Labels(names, span) | Item::Decisions(names, span) => {
                 let is_labels = matches!(item, Item::Labels(..));

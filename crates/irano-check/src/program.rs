@@ -370,6 +370,9 @@ pub struct Program {
     pub id: String,
     pub version: String,
     pub title: String,
+    /// The CDISC controlled-terminology value of the criterion (`cdisc_category`), for
+    /// RSCAT of exported responses; absent when the file declares none.
+    pub cdisc_category: Option<String>,
     pub cite: String,
     /// Criterion ids from the root to this one.
     pub lineage: Vec<String>,

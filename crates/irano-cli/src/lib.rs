@@ -4,5 +4,6 @@
 pub mod compare;
 pub mod fmt;
 pub mod render;
+pub mod sdtm;
 pub mod show;
 pub mod testing;

@@ -136,6 +136,37 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import trial data: `import sdtm` reads CDISC SDTM TU/TR (+ DM/EX/CM) and writes
+    /// one case per subject and evaluator (JSON Lines). Exit 0, 2 on bad input.
+    Import {
+        #[command(subcommand)]
+        what: ImportKind,
+    },
+    /// Recorded against derived: every overall response in RS compared with the one the
+    /// rule file derives from TU/TR, per subject, evaluator and visit. Exit 0 whatever
+    /// the agreement (the report is the result), 2 on bad input.
+    Reconcile {
+        /// The criterion's rule file.
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// RS (disease response): the recorded responses.
+        #[arg(long, value_name = "FILE")]
+        rs: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Derived responses out: `export sdtm` evaluates the rule file on SDTM TU/TR and
+    /// writes SDTM RS rows and an ADaM-style per-parameter dataset (CSV). Exit 0, 2 on bad input.
+    Export {
+        #[command(subcommand)]
+        what: ExportKind,
+    },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
@@ -160,6 +191,43 @@ enum Command {
         /// Change nothing; exit 1 when a file is not in the canonical layout.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// CDISC SDTM datasets (CSV or Dataset-JSON 1.1); docs/sdtm.md.
+    Sdtm {
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// The cases file to write (JSON Lines); nothing is written on error.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportKind {
+    /// From CDISC SDTM datasets; docs/sdtm.md.
+    Sdtm {
+        /// The criterion's rule file (its `cdisc_category` is RSCAT).
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Change a parameter for this run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// The overrides that make the best overall response unconfirmed (repeatable);
+        /// given: a BOR parameter besides CBOR.
+        #[arg(long = "unconfirmed", value_name = "KEY=VALUE")]
+        unconfirmed: Vec<String>,
+        #[command(flatten)]
+        sdtm: irano_cli::sdtm::SdtmArgs,
+        /// Write the derived RS rows (CSV) here.
+        #[arg(long, value_name = "FILE")]
+        rs_output: Option<PathBuf>,
+        /// Write the ADaM-style dataset (CSV) here.
+        #[arg(long, value_name = "FILE")]
+        adam_output: Option<PathBuf>,
     },
 }
 
@@ -249,6 +317,42 @@ fn run() -> ExitCode {
             &paths,
             accept,
             std::io::stdout().is_terminal(),
+        ),
+        Command::Import {
+            what: ImportKind::Sdtm { sdtm, output },
+        } => irano_cli::sdtm::import(&mut out, &sdtm, &output),
+        Command::Reconcile {
+            rules,
+            set,
+            sdtm,
+            rs,
+            format,
+        } => irano_cli::sdtm::reconcile(
+            &mut out,
+            &rules,
+            &set,
+            &sdtm,
+            &rs,
+            matches!(format, ShowFormat::Json),
+        ),
+        Command::Export {
+            what:
+                ExportKind::Sdtm {
+                    rules,
+                    set,
+                    unconfirmed,
+                    sdtm,
+                    rs_output,
+                    adam_output,
+                },
+        } => irano_cli::sdtm::export(
+            &mut out,
+            &rules,
+            &set,
+            &unconfirmed,
+            &sdtm,
+            rs_output.as_deref(),
+            adam_output.as_deref(),
         ),
         Command::Params { rules } => render::params(&mut out, &rules),
         Command::Show { rules, format } => {

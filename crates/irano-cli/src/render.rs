@@ -40,7 +40,7 @@ impl Output {
         }
     }
 
-    fn report(
+    pub(crate) fn report(
         &mut self,
         d: &dyn miette::Diagnostic,
         file: Option<&str>,

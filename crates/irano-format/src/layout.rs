@@ -125,8 +125,8 @@ impl ItemKind {
             Some("labels" | "decisions") => ItemKind::Labels,
             Some("native") => ItemKind::NativeLabels,
             Some(
-                "version" | "title" | "cite" | "def" | "state" | "show" | "candidate" | "rank"
-                | "max" | "max_per",
+                "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show"
+                | "candidate" | "rank" | "max" | "max_per",
             ) => ItemKind::Plain,
             _ => ItemKind::Unknown,
         }
@@ -161,6 +161,7 @@ const ITEM_WORDS: &[&str] = &[
     "overlay",
     "version",
     "title",
+    "cdisc_category",
     "labels",
     "decisions",
     "param",
@@ -191,6 +192,7 @@ const NOT_OPERANDS: &[&str] = &[
     "with",
     "version",
     "title",
+    "cdisc_category",
     "cite",
     "labels",
     "decisions",

@@ -75,6 +75,9 @@ pub enum Item {
     Version(Str),
     /// `title "..."`
     Title(Str),
+    /// `cdisc_category "..."`: the CDISC controlled-terminology value naming the
+    /// criterion (RSCAT of exported responses).
+    CdiscCategory(Str),
     /// `cite "..."` at criterion level: the primary source.
     Cite(Str),
     /// `labels { CR PR SD PD NE }`: the response labels, best first (the order is the

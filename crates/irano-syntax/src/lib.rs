@@ -32,7 +32,14 @@ pub fn parse(source: &str) -> Result<ast::File, Vec<SyntaxError>> {
 const MAX_RECOVERIES: usize = 20;
 
 /// Words that start a header declaration only at the top level of a criterion.
-const HEADER_WORDS: &[&str] = &["version", "title", "cite", "labels", "decisions"];
+const HEADER_WORDS: &[&str] = &[
+    "version",
+    "title",
+    "cdisc_category",
+    "cite",
+    "labels",
+    "decisions",
+];
 
 /// One mistake should not hide the next: after a syntax error, the declaration that holds
 /// it is blanked out (offsets kept) and the file parsed again, so that one run reports the

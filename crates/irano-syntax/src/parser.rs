@@ -599,11 +599,12 @@ impl Lowerer {
             None => None,
         };
         let item = match rule {
-            Rule::version_item | Rule::title_item | Rule::cite_item => {
+            Rule::version_item | Rule::title_item | Rule::cdisc_category_item | Rule::cite_item => {
                 let s = self.string(need(first(Rule::string), span)?);
                 match rule {
                     Rule::version_item => Item::Version(s),
                     Rule::title_item => Item::Title(s),
+                    Rule::cdisc_category_item => Item::CdiscCategory(s),
                     _ => Item::Cite(s),
                 }
             }
@@ -971,6 +972,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_with | R::with_list => (0, "`with`"),
         R::kw_version | R::version_item => (0, "`version`"),
         R::kw_title | R::title_item => (0, "`title`"),
+        R::kw_cdisc_category | R::cdisc_category_item => (0, "`cdisc_category`"),
         R::kw_cite | R::cite_clause | R::cite_item => (0, "`cite`"),
         R::kw_labels | R::labels_item => (0, "`labels`"),
         R::kw_decisions | R::decisions_item => (0, "`decisions`"),
@@ -1079,6 +1081,7 @@ fn number_before(src: &str, pos: usize) -> bool {
 pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`version`",
     "`title`",
+    "`cdisc_category`",
     "`cite`",
     "`labels`",
     "`decisions`",
@@ -1104,6 +1107,7 @@ const KEYWORDS: &[&str] = &[
     "with",
     "version",
     "title",
+    "cdisc_category",
     "cite",
     "labels",
     "native",

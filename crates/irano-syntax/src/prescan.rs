@@ -26,6 +26,7 @@ const EXPRESSION_ENDS: &[&str] = &[
     "extends",
     "version",
     "title",
+    "cdisc_category",
     "cite",
     "labels",
     "decisions",

@@ -200,6 +200,9 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
         Item::Title(s) => {
             let _ = write!(out, "(title {:?})", s.value);
         }
+        Item::CdiscCategory(s) => {
+            let _ = write!(out, "(cdisc_category {:?})", s.value);
+        }
         Item::Cite(s) => {
             let _ = write!(out, "(cite {:?})", s.value);
         }
@@ -483,7 +486,9 @@ pub fn check_spans(src: &str, f: &File) {
     ) {
         for item in list {
             match item {
-                Item::Version(s) | Item::Title(s) | Item::Cite(s) => string(s),
+                Item::Version(s) | Item::Title(s) | Item::CdiscCategory(s) | Item::Cite(s) => {
+                    string(s)
+                }
                 Item::Labels(ns, sp) | Item::Decisions(ns, sp) => {
                     trimmed(*sp, "labels");
                     ns.iter().for_each(name);

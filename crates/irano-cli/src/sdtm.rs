@@ -1,0 +1,328 @@
+//! `irano-eval import sdtm`, `reconcile` and `export`: the SDTM door. The mapping and
+//! every decision live in `irano-sdtm` and the rule files; this module reads the
+//! command line, renders diagnostics and writes files.
+
+use std::path::{Path, PathBuf};
+
+use irano_sdtm::{Dataset, Mapping, SdtmDiagnostic};
+
+use crate::render::Output;
+
+/// The SDTM datasets and mapping options shared by `import sdtm`, `reconcile` and `export`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SdtmArgs {
+    /// TU (tumour identification): CSV, or Dataset-JSON 1.1 (`.json`).
+    #[arg(long, value_name = "FILE")]
+    pub tu: PathBuf,
+    /// TR (tumour results).
+    #[arg(long, value_name = "FILE")]
+    pub tr: PathBuf,
+    /// DM (demographics): RFXSTDTC is the therapy start.
+    #[arg(long, value_name = "FILE")]
+    pub dm: Option<PathBuf>,
+    /// EX (exposure): the first EXSTDTC is the therapy start of subjects DM does not date.
+    #[arg(long, value_name = "FILE")]
+    pub ex: Option<PathBuf>,
+    /// CM (concomitant medication): corticosteroid dose at each scan.
+    #[arg(long, value_name = "FILE")]
+    pub cm: Option<PathBuf>,
+    /// Read only this evaluator (TREVALID, else TREVAL); default: one case per evaluator.
+    #[arg(long, value_name = "NAME")]
+    pub evaluator: Option<String>,
+    /// A mapping file laid over the defaults (docs/sdtm.md).
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Turn the documented errors (partial dates, missing lesions, ...) into warnings.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+pub(crate) fn report(out: &mut Output, d: &SdtmDiagnostic) {
+    let (file, line) = match &d.location {
+        Some(l) => (Some(l.file.clone()), l.line),
+        None => (None, None),
+    };
+    out.report(d, file.as_deref(), line, None);
+}
+
+/// Reads the datasets and imports the cases; reports every diagnostic.
+pub(crate) fn load(
+    out: &mut Output,
+    args: &SdtmArgs,
+    rs: Option<&Path>,
+) -> Option<(irano_sdtm::Imported, Mapping, Option<Dataset>)> {
+    let mut diags = Vec::new();
+    let mut read = |p: &Path, domain: &str| match Dataset::read(p, domain) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(e);
+            None
+        }
+    };
+    let tu = read(&args.tu, "TU");
+    let tr = read(&args.tr, "TR");
+    let dm = args.dm.as_deref().map(|p| read(p, "DM"));
+    let ex = args.ex.as_deref().map(|p| read(p, "EX"));
+    let cm = args.cm.as_deref().map(|p| read(p, "CM"));
+    let rs = rs.map(|p| read(p, "RS"));
+    let map = match Mapping::load(args.map.as_deref()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            diags.extend(e);
+            None
+        }
+    };
+    let failed = !diags.is_empty();
+    for d in &diags {
+        report(out, d);
+    }
+    if failed {
+        return None;
+    }
+    let (Some(tu), Some(tr), Some(map)) = (tu, tr, map) else {
+        return None;
+    };
+    let sources = irano_sdtm::Sources {
+        tu: &tu,
+        tr: &tr,
+        dm: dm.as_ref().and_then(Option::as_ref),
+        ex: ex.as_ref().and_then(Option::as_ref),
+        cm: cm.as_ref().and_then(Option::as_ref),
+    };
+    let opts = irano_sdtm::Options {
+        evaluator: args.evaluator.clone(),
+        lenient: args.lenient,
+    };
+    match irano_sdtm::import(&sources, &map, &opts) {
+        Ok(imported) => {
+            for w in &imported.warnings {
+                report(out, w);
+            }
+            Some((imported, map, rs.flatten()))
+        }
+        Err(diags) => {
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            for d in &diags {
+                report(out, d);
+            }
+            out.message(
+                "sdtm::not_imported",
+                format!("{errors} error(s) in the SDTM input: nothing was written"),
+                "fix the records named above, or pass --lenient for the ones it allows (docs/sdtm.md)",
+            );
+            None
+        }
+    }
+}
+
+/// Writes `text` to `path` through a temporary file beside it, so that a failed run
+/// never leaves half a file.
+pub(crate) fn write_atomic(out: &mut Output, path: &Path, text: &str) -> bool {
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            out.message(
+                "sdtm::write",
+                format!("cannot write `{}`: {e}", path.display()),
+                "check that the folder exists and is writable",
+            );
+            false
+        }
+    }
+}
+
+/// `irano-eval import sdtm`.
+pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
+    let Some((imported, _, _)) = load(out, args, None) else {
+        return 2;
+    };
+    if !write_atomic(out, output, &imported.jsonl()) {
+        return 2;
+    }
+    let scans: usize = imported.cases.iter().map(|c| c.visits.len()).sum();
+    out.err.push_str(&format!(
+        "imported {} case(s), {scans} scan(s), into {}{}\n",
+        imported.cases.len(),
+        output.display(),
+        if imported.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} warning(s))", imported.warnings.len())
+        }
+    ));
+    0
+}
+
+/// Loads the rule file (with `--set`) and evaluates every imported case.
+fn derive(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    imported: &irano_sdtm::Imported,
+) -> Option<(irano_check::Program, Vec<irano_evaluate::CaseResult>)> {
+    let (set, set_ok) = crate::render::overrides(out, set);
+    let program = crate::render::load(out, rules, &set)?;
+    if !set_ok {
+        return None;
+    }
+    let mut results = Vec::new();
+    let mut failed = false;
+    for c in &imported.cases {
+        match irano_evaluate::evaluate(&program, &c.case) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                failed = true;
+                out.message(
+                    "eval::error",
+                    format!("{}: {} (at {})", e.patient, e.message, e.location),
+                    "the rule file needs a guard for this case",
+                );
+            }
+        }
+    }
+    (!failed).then_some((program, results))
+}
+
+/// `irano-eval reconcile`: exit 0 whatever the agreement, 2 on bad input.
+pub fn reconcile(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    args: &SdtmArgs,
+    rs: &Path,
+    json: bool,
+) -> u8 {
+    let Some((imported, map, Some(rs))) = load(out, args, Some(rs)) else {
+        return 2;
+    };
+    let Some((program, results)) = derive(out, rules, set, &imported) else {
+        return 2;
+    };
+    let criterion = format!("{} {}", program.id, program.version);
+    match irano_sdtm::reconcile::reconcile(
+        &imported,
+        &results,
+        &rs,
+        &map,
+        args.evaluator.as_deref(),
+        &criterion,
+        args.lenient,
+    ) {
+        Ok((report, warnings)) => {
+            for w in &warnings {
+                crate::sdtm::report(out, w);
+            }
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(t) => {
+                        out.out.push_str(&t);
+                        out.out.push('\n');
+                    }
+                    Err(e) => {
+                        out.message("sdtm::json", e.to_string(), "please report this");
+                        return 2;
+                    }
+                }
+            } else {
+                out.out.push_str(&report.table());
+            }
+            0
+        }
+        Err(diags) => {
+            for d in &diags {
+                crate::sdtm::report(out, d);
+            }
+            2
+        }
+    }
+}
+
+/// `irano-eval export sdtm`: derived responses as SDTM RS rows and an ADaM-style dataset.
+#[allow(clippy::too_many_arguments)]
+pub fn export(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    unconfirmed: &[String],
+    args: &SdtmArgs,
+    rs_output: Option<&Path>,
+    adam_output: Option<&Path>,
+) -> u8 {
+    if rs_output.is_none() && adam_output.is_none() {
+        out.message(
+            "sdtm::no_output",
+            "nothing to write".into(),
+            "give --rs-output FILE, --adam-output FILE or both",
+        );
+        return 2;
+    }
+    let Some((imported, map, _)) = load(out, args, None) else {
+        return 2;
+    };
+    let Some((program, results)) = derive(out, rules, set, &imported) else {
+        return 2;
+    };
+    let Some(rscat) = program.cdisc_category.clone() else {
+        out.message(
+            "sdtm::no_category",
+            format!("`{}` declares no `cdisc_category`: RSCAT is unknown", rules.display()),
+            "add `cdisc_category \"...\"` (the CDISC controlled-terminology value, e.g. from the ONCRSCAT codelist) to the criterion's header",
+        );
+        return 2;
+    };
+    let unconfirmed_results = if unconfirmed.is_empty() {
+        None
+    } else {
+        let mut all = set.to_vec();
+        all.extend(unconfirmed.iter().cloned());
+        let Some((_, u)) = derive(out, rules, &all, &imported) else {
+            return 2;
+        };
+        Some(u)
+    };
+    let spec = irano_sdtm::export::ExportSpec {
+        rscat: &rscat,
+        rseval: &map.rseval,
+    };
+    let mut files = Vec::new();
+    if let Some(p) = rs_output {
+        files.push((
+            p,
+            irano_sdtm::export::rs_rows(&imported, &results, &map, &spec),
+        ));
+    }
+    if let Some(p) = adam_output {
+        files.push((
+            p,
+            irano_sdtm::export::adam_rows(
+                &imported,
+                &results,
+                unconfirmed_results.as_deref(),
+                &map,
+                &spec,
+            ),
+        ));
+    }
+    let mut texts = Vec::new();
+    for (p, t) in files {
+        match t {
+            Ok(t) => texts.push((p, t)),
+            Err(e) => {
+                out.message("sdtm::csv", e, "please report this");
+                return 2;
+            }
+        }
+    }
+    for (p, t) in texts {
+        if !write_atomic(out, p, &t) {
+            return 2;
+        }
+    }
+    0
+}

@@ -1,0 +1,237 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The SDTM door on the pharmaverse RECIST 1.1 fixtures (tests/sdtm/PROVENANCE.md):
+//! import diagnostics, reconcile against the recorded responses, export against adrs_onco.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fx(name: &str) -> String {
+    repo()
+        .join("tests/sdtm/recist")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_irano-eval"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn inputs() -> Vec<String> {
+    vec![
+        "--tu".into(),
+        fx("tu_onco_recist.csv"),
+        "--tr".into(),
+        fx("tr_onco_recist.csv"),
+        "--dm".into(),
+        fx("dm.csv"),
+    ]
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("irano-sdtm-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&d);
+    d
+}
+
+#[test]
+fn strict_import_reports_every_problem_by_row_and_writes_nothing() {
+    let out = tmp("strict.jsonl");
+    let mut args = vec!["--error-format", "json", "import", "sdtm"];
+    let inp = inputs();
+    args.extend(inp.iter().map(String::as_str));
+    let o = out.display().to_string();
+    args.extend(["--output", &o]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2);
+    assert!(!out.exists(), "nothing is written on error");
+    let diags: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |code: &str, sev: &str| {
+        diags
+            .iter()
+            .filter(|d| d["code"] == code && d["severity"] == sev)
+            .count()
+    };
+    // 01-701-1015 week 6 is dated `2014-02` for each of the three evaluators
+    assert_eq!(count("sdtm::partial_date", "error"), 3);
+    // T02/T03 of 01-701-1015 at week 6, T01 of 01-701-1028 at week 6, T02 of
+    // 01-701-1118 at week 9: each for three evaluators
+    assert_eq!(count("sdtm::lesion_missing", "error"), 12);
+    // 01-701-1034's non-target records are repeated with identical values
+    assert!(count("sdtm::duplicate", "warning") > 0);
+    let partial = diags
+        .iter()
+        .find(|d| d["code"] == "sdtm::partial_date")
+        .unwrap();
+    let msg = partial["message"].as_str().unwrap();
+    assert!(msg.contains("TRSEQ 49 (line 50), column TRDTC"), "{msg}");
+}
+
+#[test]
+fn lenient_import_writes_one_case_per_subject_and_evaluator() {
+    let out = tmp("lenient.jsonl");
+    let mut args = vec!["import", "sdtm", "--lenient"];
+    let inp = inputs();
+    args.extend(inp.iter().map(String::as_str));
+    let o = out.display().to_string();
+    args.extend(["--output", &o]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let cases: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cases.len(), 24);
+    let c = &cases[0];
+    assert_eq!(c["patient"], "01-701-1015/INVESTIGATOR");
+    assert_eq!(c["therapy_start"], "2014-01-02");
+    // the partial-date scan: dated at the end of the month, not evaluable
+    let a = &c["assessments"][2];
+    assert_eq!(a["date"], "2014-02-28");
+    assert_eq!(a["evaluable"], false);
+    // a lymph node keeps both diameters exactly, with its organ
+    assert!(text.contains(r#"{"id": "T02", "role": "target", "organ": "node", "d": [33.28, 32]}"#));
+    let _ = std::fs::remove_file(&out);
+}
+
+#[test]
+fn reconcile_on_the_recist_subjects() {
+    let mut args = vec![
+        "reconcile",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--lenient",
+        "--format",
+        "json",
+    ];
+    let inp = inputs();
+    args.extend(inp.iter().map(String::as_str));
+    let rs = fx("rs_onco_recist.csv");
+    args.extend(["--rs", &rs]);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["visits"], 66);
+    assert_eq!(r["agree"], 63);
+    let d = r["disagreements"].as_array().unwrap();
+    let summary: Vec<String> = d
+        .iter()
+        .map(|x| {
+            format!(
+                "{} {} {} {} {} {}",
+                x["usubjid"].as_str().unwrap(),
+                x["evaluator"].as_str().unwrap(),
+                x["visit"].as_str().unwrap(),
+                x["recorded"].as_str().unwrap(),
+                x["derived"].as_str().unwrap_or("-"),
+                x["class"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // Scans after a derived progression are not graded by the criterion (recorded SD
+    // after PD), and RADIOLOGIST 2 records PR where a target reappears after an overall
+    // CR, which RECIST 1.1 makes PD (docs/sdtm.md, "The RECIST subjects").
+    assert_eq!(
+        summary,
+        [
+            "01-701-1028 RADIOLOGIST 2 WEEK 9 SD - not_graded",
+            "01-701-1028 INVESTIGATOR WEEK 9 SD - not_graded",
+            "01-701-1133 RADIOLOGIST 2 WEEK 9 PR PD differs",
+        ]
+    );
+    assert_eq!(d[2]["rule"], "pd.reappearance");
+    assert!(d[2]["explain"]
+        .as_str()
+        .unwrap()
+        .contains("last_response = CR"));
+}
+
+#[test]
+fn export_matches_adrs_onco_bor_and_confirmed_bor() {
+    let rs_out = tmp("rs.csv");
+    let adam_out = tmp("adrs.csv");
+    let (r, a) = (rs_out.display().to_string(), adam_out.display().to_string());
+    let mut args = vec![
+        "export",
+        "sdtm",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--unconfirmed",
+        "recist.confirm_response=false",
+        "--lenient",
+        "--evaluator",
+        "INVESTIGATOR",
+    ];
+    let inp = inputs();
+    args.extend(inp.iter().map(String::as_str));
+    args.extend(["--rs-output", &r, "--adam-output", &a]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+
+    let read = |p: &Path| -> Vec<std::collections::HashMap<String, String>> {
+        let text = std::fs::read_to_string(p).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        lines
+            .map(|l| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(l.split(',').map(str::to_string))
+                    .collect()
+            })
+            .collect()
+    };
+    let adrs = read(&repo().join("tests/sdtm/recist/adrs_onco.csv"));
+    let ours = read(&adam_out);
+    assert_eq!(adrs.len(), 16);
+    for want in &adrs {
+        let got = ours
+            .iter()
+            .find(|o| o["USUBJID"] == want["USUBJID"] && o["PARAMCD"] == want["PARAMCD"])
+            .unwrap_or_else(|| panic!("no {} {}", want["USUBJID"], want["PARAMCD"]));
+        assert_eq!(
+            got["AVALC"], want["AVALC"],
+            "{} {}",
+            want["USUBJID"], want["PARAMCD"]
+        );
+    }
+    let rs = read(&rs_out);
+    assert!(rs.iter().all(|r| r["RSCAT"] == "RECIST 1.1"
+        && r["RSEVAL"] == "COMPUTER ALGORITHM"
+        && r["RSTESTCD"] == "OVRLRESP"));
+    let week6 = rs
+        .iter()
+        .find(|r| r["USUBJID"] == "01-701-1015" && r["VISITNUM"] == "3")
+        .unwrap();
+    assert_eq!(week6["VISIT"], "WEEK 6");
+    assert_eq!(
+        week6["RSDTC"], "2014-02",
+        "the recorded (partial) date is carried"
+    );
+    assert_eq!(week6["RSSTRESC"], "NE");
+    let _ = std::fs::remove_file(&rs_out);
+    let _ = std::fs::remove_file(&adam_out);
+}

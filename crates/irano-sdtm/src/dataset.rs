@@ -1,0 +1,240 @@
+//! Reading one SDTM dataset (CSV, or CDISC Dataset-JSON 1.1) into text cells.
+//!
+//! Every value is kept as the text the file holds (numbers stay exact decimals); an
+//! empty cell and a missing column both read as "".
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::diag::{Location, SdtmDiagnostic};
+
+/// One dataset: its columns and its records.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The file as given.
+    pub file: String,
+    /// `TU`, `TR`, `RS`, `DM`, `EX`, `CM`.
+    pub domain: String,
+    columns: HashMap<String, usize>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based line in a CSV file (the header is line 1), row number in Dataset-JSON.
+    pub line: usize,
+    cells: Vec<String>,
+}
+
+impl Dataset {
+    /// Reads `path` as the `domain` dataset: Dataset-JSON when it ends in `.json`, else CSV.
+    pub fn read(path: &Path, domain: &str) -> Result<Dataset, SdtmDiagnostic> {
+        let file = path.display().to_string();
+        let loc = Location {
+            file: file.clone(),
+            domain: domain.to_string(),
+            ..Location::default()
+        };
+        let bytes = std::fs::read(path).map_err(|e| {
+            SdtmDiagnostic::error(
+                "sdtm::io",
+                format!("cannot read the {domain} dataset `{file}`: {e}"),
+                "check that the file exists and is readable",
+            )
+            .at(loc.clone())
+        })?;
+        let is_json = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json {
+            Self::from_json(&bytes, &file, domain)
+        } else {
+            Self::from_csv(&bytes, &file, domain)
+        }
+    }
+
+    /// Reads CSV text (a header line, then one record per line; RFC 4180 quoting).
+    pub fn from_csv(bytes: &[u8], file: &str, domain: &str) -> Result<Dataset, SdtmDiagnostic> {
+        let loc = Location {
+            file: file.to_string(),
+            domain: domain.to_string(),
+            ..Location::default()
+        };
+        let bad = |line: Option<u64>, e: &dyn std::fmt::Display| {
+            SdtmDiagnostic::error(
+                "sdtm::csv",
+                format!("`{file}` is not readable CSV: {e}"),
+                "save the dataset as comma-separated UTF-8 text with one header line",
+            )
+            .at(Location {
+                line: line.and_then(|l| usize::try_from(l).ok()),
+                ..loc.clone()
+            })
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(bytes);
+        let headers = rdr.headers().map_err(|e| bad(Some(1), &e))?.clone();
+        let columns = index_columns(headers.iter().map(str::to_string))
+            .map_err(|c| bad(Some(1), &format!("column `{c}` appears twice")))?;
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map(|p| p.line());
+                bad(line, &e)
+            })?;
+            let line = rec
+                .position()
+                .and_then(|p| usize::try_from(p.line()).ok())
+                .unwrap_or(0);
+            rows.push(Row {
+                line,
+                cells: rec.iter().map(|c| c.trim().to_string()).collect(),
+            });
+        }
+        Ok(Dataset {
+            file: file.to_string(),
+            domain: domain.to_string(),
+            columns,
+            rows,
+        })
+    }
+
+    /// Reads CDISC Dataset-JSON 1.1: `columns` (each with a `name`) and `rows` (arrays of
+    /// values in column order). Numbers are kept as the text the file holds.
+    pub fn from_json(bytes: &[u8], file: &str, domain: &str) -> Result<Dataset, SdtmDiagnostic> {
+        let loc = Location {
+            file: file.to_string(),
+            domain: domain.to_string(),
+            ..Location::default()
+        };
+        let bad = |msg: String| {
+            SdtmDiagnostic::error(
+                "sdtm::dataset_json",
+                format!("`{file}` is not CDISC Dataset-JSON 1.1: {msg}"),
+                "write an object with `columns` (a list of {\"name\": ...}) and `rows` (a list of value lists)",
+            )
+            .at(loc.clone())
+        };
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let cols = v
+            .get("columns")
+            .and_then(|c| c.as_array())
+            .ok_or_else(|| bad("no `columns` list".into()))?;
+        let mut names = Vec::new();
+        for c in cols {
+            let n = c
+                .get("name")
+                .and_then(|n| n.as_str())
+                .ok_or_else(|| bad("a column has no `name`".into()))?;
+            names.push(n.to_string());
+        }
+        let width = names.len();
+        let columns = index_columns(names.into_iter())
+            .map_err(|c| bad(format!("column `{c}` appears twice")))?;
+        let mut rows = Vec::new();
+        let empty = Vec::new();
+        let data = match v.get("rows") {
+            Some(r) => r
+                .as_array()
+                .ok_or_else(|| bad("`rows` is not a list".into()))?,
+            None => &empty,
+        };
+        for (i, r) in data.iter().enumerate() {
+            let cells = r
+                .as_array()
+                .ok_or_else(|| bad(format!("row {} is not a list", i + 1)))?;
+            if cells.len() != width {
+                return Err(bad(format!(
+                    "row {} has {} values for {width} columns",
+                    i + 1,
+                    cells.len()
+                )));
+            }
+            rows.push(Row {
+                line: i + 1,
+                cells: cells
+                    .iter()
+                    .map(|c| match c {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s.trim().to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Dataset {
+            file: file.to_string(),
+            domain: domain.to_string(),
+            columns,
+            rows,
+        })
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.columns.contains_key(column)
+    }
+
+    /// The cell, "" when empty or when the column is absent.
+    pub fn get<'a>(&self, row: &'a Row, column: &str) -> &'a str {
+        self.columns
+            .get(column)
+            .and_then(|&i| row.cells.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// Where `row` (and `column`) is, for a diagnostic.
+    pub fn at(&self, row: &Row, column: Option<&str>) -> Location {
+        let seq = self.get(row, &format!("{}SEQ", self.domain));
+        Location {
+            file: self.file.clone(),
+            domain: self.domain.clone(),
+            line: Some(row.line),
+            seq: (!seq.is_empty()).then(|| seq.to_string()),
+            column: column.map(str::to_string),
+        }
+    }
+
+    /// The dataset as a whole (e.g. a missing column).
+    pub fn whole(&self, column: Option<&str>) -> Location {
+        Location {
+            file: self.file.clone(),
+            domain: self.domain.clone(),
+            line: Some(1),
+            seq: None,
+            column: column.map(str::to_string),
+        }
+    }
+
+    /// Checks that every column in `required` exists; one diagnostic per missing column.
+    pub fn require(&self, required: &[&str], out: &mut Vec<SdtmDiagnostic>) -> bool {
+        let mut ok = true;
+        for c in required {
+            if !self.has(c) {
+                ok = false;
+                out.push(
+                    SdtmDiagnostic::error(
+                        "sdtm::missing_column",
+                        format!("the {} dataset has no column `{c}`", self.domain),
+                        format!("add the `{c}` column (SDTM {} domain)", self.domain),
+                    )
+                    .at(self.whole(Some(c))),
+                );
+            }
+        }
+        ok
+    }
+}
+
+fn index_columns(names: impl Iterator<Item = String>) -> Result<HashMap<String, usize>, String> {
+    let mut m = HashMap::new();
+    for (i, n) in names.enumerate() {
+        let key = n.trim().to_ascii_uppercase();
+        if m.insert(key.clone(), i).is_some() {
+            return Err(key);
+        }
+    }
+    Ok(m)
+}

@@ -1,0 +1,160 @@
+//! Derived responses out: SDTM RS rows and an ADaM-style per-parameter dataset (CSV).
+
+use irano_evaluate::CaseResult;
+
+use crate::import::Imported;
+use crate::mapping::Mapping;
+
+/// What the export writes besides the results.
+pub struct ExportSpec<'a> {
+    /// RSCAT: the rule file's `cdisc_category`.
+    pub rscat: &'a str,
+    /// RSEVAL of every row (the mapping's `rseval`, e.g. `COMPUTER ALGORITHM`).
+    pub rseval: &'a str,
+}
+
+fn csv_text(header: &[&str], rows: &[Vec<String>]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(r).map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// SDTM RS rows: one `OVRLRESP` per graded scan. `RSSPID` names the evaluator whose
+/// TR records the response was derived from.
+pub fn rs_rows(
+    imported: &Imported,
+    results: &[CaseResult],
+    map: &Mapping,
+    spec: &ExportSpec<'_>,
+) -> Result<String, String> {
+    let header = [
+        "STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSSPID", "RSTESTCD", "RSTEST", "RSCAT",
+        "RSORRES", "RSSTRESC", "RSEVAL", "VISITNUM", "VISIT", "RSDTC", "RSDY",
+    ];
+    let mut rows = Vec::new();
+    let mut seq: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (case, result) in imported.cases.iter().zip(results) {
+        for (visit, a) in case.visits.iter().zip(&result.assessments) {
+            let Some(label) = &a.response else {
+                continue;
+            };
+            let n = seq.entry(case.usubjid.as_str()).or_insert(0);
+            *n += 1;
+            let value = map.response_value(label).to_string();
+            // SDTM study day: day 1 is the therapy start, there is no day 0
+            // (empty for a partial date: the day is not known)
+            let dy = if visit.dtc != visit.date.to_string() {
+                String::new()
+            } else if a.day >= 0 {
+                (a.day + 1).to_string()
+            } else {
+                a.day.to_string()
+            };
+            rows.push(vec![
+                case.studyid.clone(),
+                "RS".into(),
+                case.usubjid.clone(),
+                n.to_string(),
+                case.evaluator.clone(),
+                map.response_test.clone(),
+                map.response_test_name.clone(),
+                spec.rscat.to_string(),
+                value.clone(),
+                value,
+                spec.rseval.to_string(),
+                visit.visitnum.clone(),
+                visit.visit.clone(),
+                visit.dtc.clone(),
+                dy,
+            ]);
+        }
+    }
+    csv_text(&header, &rows)
+}
+
+/// The ADaM-style dataset: per case, `OVR` per graded visit, `CBOR` (the rule file's
+/// best overall response as configured), `BOR` (from `unconfirmed`, when given) and
+/// `PD` (Y/N with the progression date).
+pub fn adam_rows(
+    imported: &Imported,
+    results: &[CaseResult],
+    unconfirmed: Option<&[CaseResult]>,
+    map: &Mapping,
+    spec: &ExportSpec<'_>,
+) -> Result<String, String> {
+    let header = [
+        "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT", "VISIT",
+        "VISITNUM", "RULE",
+    ];
+    let mut rows = Vec::new();
+    for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
+        let row = |kind: &str, avalc: String, adt: String, visit: (&str, &str), rule: String| {
+            vec![
+                case.studyid.clone(),
+                case.usubjid.clone(),
+                case.evaluator.clone(),
+                map.adam_param(kind).0,
+                map.adam_param(kind).1,
+                spec.rscat.to_string(),
+                avalc,
+                adt,
+                visit.0.to_string(),
+                visit.1.to_string(),
+                rule,
+            ]
+        };
+        for (visit, a) in case.visits.iter().zip(&result.assessments) {
+            if let Some(label) = &a.response {
+                rows.push(row(
+                    "ovr",
+                    map.response_value(label).to_string(),
+                    a.date.to_string(),
+                    (&visit.visit, &visit.visitnum),
+                    a.rule.clone().unwrap_or_default(),
+                ));
+            }
+        }
+        let summary_rule = |r: &CaseResult, table: &str| {
+            r.summary
+                .iter()
+                .find(|f| f.table == table)
+                .map(|f| f.rule.clone())
+                .unwrap_or_default()
+        };
+        if let Some(u) = unconfirmed.and_then(|u| u.get(i)) {
+            rows.push(row(
+                "bor",
+                u.best_overall_response
+                    .as_deref()
+                    .map(|l| map.response_value(l).to_string())
+                    .unwrap_or_default(),
+                String::new(),
+                ("", ""),
+                summary_rule(u, "best_overall_response"),
+            ));
+        }
+        rows.push(row(
+            "cbor",
+            result
+                .best_overall_response
+                .as_deref()
+                .map(|l| map.response_value(l).to_string())
+                .unwrap_or_default(),
+            String::new(),
+            ("", ""),
+            summary_rule(result, "best_overall_response"),
+        ));
+        rows.push(row(
+            "progression",
+            if result.pd_date.is_some() { "Y" } else { "N" }.into(),
+            result.pd_date.map(|d| d.to_string()).unwrap_or_default(),
+            ("", ""),
+            String::new(),
+        ));
+    }
+    csv_text(&header, &rows)
+}

@@ -1,0 +1,318 @@
+//! Recorded (RS) against derived (the rule file on the imported cases): per subject,
+//! evaluator and visit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use irano_evaluate::{CaseResult, ScanRole};
+use serde::Serialize;
+
+use crate::dataset::Dataset;
+use crate::diag::SdtmDiagnostic;
+use crate::import::{evaluator_of, Imported};
+use crate::mapping::Mapping;
+
+/// Why a recorded response and the derived one differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// Both exist and differ.
+    Differs,
+    /// The criterion does not grade this scan (after progression, before baseline): `reason`.
+    NotGraded,
+    /// RS has a response on a visit with no TR scan of that evaluator.
+    NoScan,
+    /// RS has a response for a subject and evaluator with no TR records.
+    NoCase,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    pub usubjid: String,
+    pub evaluator: String,
+    pub visit: String,
+    pub visitnum: String,
+    /// RSDTC as recorded.
+    pub date: String,
+    pub rsseq: String,
+    /// RSSTRESC as recorded.
+    pub recorded: String,
+    /// Its canonical label through the mapping (the recorded text when unmapped).
+    pub recorded_label: String,
+    pub derived: Option<String>,
+    pub class: Class,
+    /// The rule that set the derived response and the values it compared.
+    pub rule: Option<String>,
+    pub explain: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub visits: usize,
+    pub agree: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub criterion: String,
+    /// Recorded responses compared.
+    pub visits: usize,
+    pub agree: usize,
+    pub disagreements: Vec<Disagreement>,
+    /// Per evaluator.
+    pub by_evaluator: BTreeMap<String, Counts>,
+    /// Recorded label -> derived label (`-` for none) -> visits.
+    pub matrix: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Disagreements per class.
+    pub classes: BTreeMap<String, usize>,
+}
+
+/// Compares every recorded overall response in `rs` with the derived one.
+pub fn reconcile(
+    imported: &Imported,
+    results: &[CaseResult],
+    rs: &Dataset,
+    map: &Mapping,
+    evaluator: Option<&str>,
+    criterion: &str,
+    lenient: bool,
+) -> Result<(Report, Vec<SdtmDiagnostic>), Vec<SdtmDiagnostic>> {
+    let mut diags = Vec::new();
+    rs.require(&["USUBJID", "RSTESTCD"], &mut diags);
+    if !rs.has("RSSTRESC") && !rs.has("RSORRES") {
+        rs.require(&["RSSTRESC"], &mut diags);
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let val_col = if rs.has("RSSTRESC") {
+        "RSSTRESC"
+    } else {
+        "RSORRES"
+    };
+    let index: HashMap<(&str, &str), usize> = imported
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.usubjid.as_str(), c.evaluator.as_str()), i))
+        .collect();
+    let mut report = Report {
+        criterion: criterion.to_string(),
+        visits: 0,
+        agree: 0,
+        disagreements: Vec::new(),
+        by_evaluator: BTreeMap::new(),
+        matrix: BTreeMap::new(),
+        classes: BTreeMap::new(),
+    };
+    for row in &rs.rows {
+        if !rs
+            .get(row, "RSTESTCD")
+            .trim()
+            .eq_ignore_ascii_case(&map.response_test)
+        {
+            continue;
+        }
+        let ev = evaluator_of(rs, row, "RS");
+        if evaluator.is_some_and(|e| e != ev) {
+            continue;
+        }
+        let usubjid = rs.get(row, "USUBJID");
+        let mut recorded = rs.get(row, val_col);
+        if recorded.is_empty() {
+            recorded = rs.get(row, "RSORRES");
+        }
+        let label = match map.response_label(recorded) {
+            Some(l) => l.to_string(),
+            None => {
+                let d = SdtmDiagnostic::error(
+                    "sdtm::unknown_response",
+                    format!("recorded response `{recorded}` is not one the mapping knows"),
+                    "map it under `responses:` in a --map file; --lenient compares the text as it is",
+                )
+                .at(rs.at(row, Some(val_col)))
+                .lenient(lenient);
+                diags.push(d);
+                recorded.to_string()
+            }
+        };
+        let visitnum = rs.get(row, "VISITNUM");
+        let dtc = rs.get(row, "RSDTC");
+        let mut d = Disagreement {
+            usubjid: usubjid.to_string(),
+            evaluator: ev.clone(),
+            visit: rs.get(row, "VISIT").to_string(),
+            visitnum: visitnum.to_string(),
+            date: dtc.to_string(),
+            rsseq: rs.get(row, "RSSEQ").to_string(),
+            recorded: recorded.to_string(),
+            recorded_label: label.clone(),
+            derived: None,
+            class: Class::NoCase,
+            rule: None,
+            explain: None,
+            reason: None,
+        };
+        let found = index
+            .get(&(usubjid, ev.as_str()))
+            .and_then(|&i| Some((imported.cases.get(i)?, results.get(i)?)));
+        if let Some((case, result)) = found {
+            let at = case.visits.iter().position(|v| {
+                if visitnum.is_empty() {
+                    v.dtc == dtc || v.date.to_string() == dtc
+                } else {
+                    v.visitnum == visitnum
+                }
+            });
+            match at.and_then(|i| result.assessments.get(i)) {
+                Some(a) => {
+                    d.derived = a.response.clone();
+                    d.rule = a.rule.clone();
+                    d.explain = a.explain.clone();
+                    d.reason = a.reason.clone();
+                    d.class = if a.response.is_none()
+                        && matches!(
+                            a.role,
+                            ScanRole::NotGraded | ScanRole::PreBaseline | ScanRole::Baseline
+                        ) {
+                        Class::NotGraded
+                    } else {
+                        Class::Differs
+                    };
+                }
+                None => d.class = Class::NoScan,
+            }
+        }
+        report.visits += 1;
+        let counts = report.by_evaluator.entry(ev).or_default();
+        counts.visits += 1;
+        let derived_text = d.derived.clone().unwrap_or_else(|| "-".into());
+        *report
+            .matrix
+            .entry(label.clone())
+            .or_default()
+            .entry(derived_text)
+            .or_default() += 1;
+        if d.derived.as_deref() == Some(label.as_str()) {
+            report.agree += 1;
+            counts.agree += 1;
+        } else {
+            *report
+                .classes
+                .entry(class_name(d.class).into())
+                .or_default() += 1;
+            report.disagreements.push(d);
+        }
+    }
+    if diags.iter().any(SdtmDiagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok((report, diags))
+}
+
+fn class_name(c: Class) -> &'static str {
+    match c {
+        Class::Differs => "differs",
+        Class::NotGraded => "not_graded",
+        Class::NoScan => "no_scan",
+        Class::NoCase => "no_case",
+    }
+}
+
+impl Report {
+    /// The human-readable report: the totals, per evaluator, the agreement matrix, and
+    /// every disagreement with the deciding rule and the values it compared.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let pct = |a: usize, n: usize| {
+            if n == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.1}%", 100.0 * a as f64 / n as f64)
+            }
+        };
+        let _ = writeln!(
+            s,
+            "reconcile ({}): {} of {} recorded responses agree ({}); {} disagree",
+            self.criterion,
+            self.agree,
+            self.visits,
+            pct(self.agree, self.visits),
+            self.visits - self.agree
+        );
+        if !self.classes.is_empty() {
+            let parts: Vec<String> = self
+                .classes
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = writeln!(s, "  by class: {}", parts.join(", "));
+        }
+        let _ = writeln!(s, "\nper evaluator:");
+        for (e, c) in &self.by_evaluator {
+            let name = if e.is_empty() { "(none)" } else { e.as_str() };
+            let _ = writeln!(
+                s,
+                "  {name:<24} {:>5} / {:<5} {}",
+                c.agree,
+                c.visits,
+                pct(c.agree, c.visits)
+            );
+        }
+        let mut cols: Vec<&String> = self.matrix.values().flat_map(|m| m.keys()).collect();
+        cols.sort();
+        cols.dedup();
+        let _ = writeln!(s, "\nrecorded (rows) x derived (columns):");
+        let _ = write!(s, "  {:<16}", "");
+        for c in &cols {
+            let _ = write!(s, "{c:>15}");
+        }
+        s.push('\n');
+        for (r, m) in &self.matrix {
+            let _ = write!(s, "  {r:<16}");
+            for c in &cols {
+                let n = m.get(*c).copied().unwrap_or(0);
+                let _ = write!(
+                    s,
+                    "{:>15}",
+                    if n == 0 {
+                        ".".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                );
+            }
+            s.push('\n');
+        }
+        if !self.disagreements.is_empty() {
+            let _ = writeln!(s, "\ndisagreements:");
+        }
+        for d in &self.disagreements {
+            let _ = writeln!(
+                s,
+                "  {} {} {} (VISITNUM {}, {}, RSSEQ {}): recorded {} derived {} [{}]",
+                d.usubjid,
+                if d.evaluator.is_empty() {
+                    "-"
+                } else {
+                    d.evaluator.as_str()
+                },
+                d.visit,
+                d.visitnum,
+                d.date,
+                d.rsseq,
+                d.recorded,
+                d.derived.as_deref().unwrap_or("-"),
+                class_name(d.class),
+            );
+            if let Some(r) = &d.rule {
+                let _ = writeln!(s, "      rule {r}: {}", d.explain.as_deref().unwrap_or(""));
+            }
+            if let Some(r) = &d.reason {
+                let _ = writeln!(s, "      {r}");
+            }
+        }
+        s
+    }
+}
