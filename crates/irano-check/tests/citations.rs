@@ -27,12 +27,14 @@ const CRITERIA_DIR: &str = "docs/criteria";
 /// The location of the notes outside the repository, as the rule files' headers name it.
 const SHARED_CRITERIA_PREFIX: &str = "shared/criteria/";
 /// The pages every shipped criterion needs.
-const CRITERIA_PAGES: [&str; 5] = [
+const CRITERIA_PAGES: [&str; 7] = [
     "rano-hgg-2010.md",
     "rano-lgg-2011.md",
     "rano-bm-2015.md",
     "irrc-2009.md",
     "irano-2015.md",
+    "rano-2.0-2023.md",
+    "mrano-2017.md",
 ];
 
 fn repo_root() -> PathBuf {

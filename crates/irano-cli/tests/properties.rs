@@ -75,7 +75,7 @@ enum Base {
 
 fn base_of(criterion: &str) -> Base {
     match criterion {
-        "rano-hgg-2010" | "irano-2015" => Base::Hgg,
+        "rano-hgg-2010" | "irano-2015" | "rano-2.0-2023" | "mrano-2017" => Base::Hgg,
         "rano-lgg-2011" | "irano-2015-lgg" => Base::Lgg,
         "rano-bm-2015" | "irano-2015-bm" => Base::Bm,
         "irrc-2009" => Base::Irrc,
@@ -84,8 +84,10 @@ fn base_of(criterion: &str) -> Base {
     }
 }
 
-const CRITERIA: [&str; 8] = [
+const CRITERIA: [&str; 10] = [
     "rano-hgg-2010",
+    "rano-2.0-2023",
+    "mrano-2017",
     "rano-lgg-2011",
     "rano-bm-2015",
     "irrc-2009",
