@@ -79,12 +79,12 @@ fn base_of(criterion: &str) -> Base {
         "rano-lgg-2011" | "irano-2015-lgg" => Base::Lgg,
         "rano-bm-2015" | "irano-2015-bm" => Base::Bm,
         "irrc-2009" => Base::Irrc,
-        "recist-1.1" => Base::Recist,
+        "recist-1.1" | "irecist-2017" => Base::Recist,
         other => panic!("no generator for criterion `{other}`"),
     }
 }
 
-const CRITERIA: [&str; 10] = [
+const CRITERIA: [&str; 11] = [
     "rano-hgg-2010",
     "rano-2.0-2023",
     "mrano-2017",
@@ -95,6 +95,7 @@ const CRITERIA: [&str; 10] = [
     "irano-2015-lgg",
     "irano-2015-bm",
     "recist-1.1",
+    "irecist-2017",
 ];
 
 fn repo() -> PathBuf {
@@ -1132,6 +1133,7 @@ criterion_tests! {
     irano_2015_lgg => "irano-2015-lgg",
     irano_2015_bm => "irano-2015-bm",
     recist_1_1 => "recist-1.1",
+    irecist_2017 => "irecist-2017",
 }
 
 /// Every shipped criterion has its four properties above, and every generated case reads.
