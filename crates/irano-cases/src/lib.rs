@@ -59,6 +59,83 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
     }
 }
 
+/// A case read from one line of a JSON Lines file, with the byte range of its `patient`
+/// value in the line (for [`duplicate_patient`]).
+#[derive(Debug)]
+pub struct LineCase {
+    pub case: Case,
+    pub patient_span: std::ops::Range<usize>,
+}
+
+/// Reads line `line_no` (1-based) of the JSON Lines file `file_name` on its own, for
+/// streaming: errors are located in the file. `Ok(None)` for a blank line.
+pub fn read_json_line(
+    text: &str,
+    file_name: &str,
+    line_no: usize,
+) -> Result<Option<LineCase>, Vec<CaseError>> {
+    let line = text.strip_suffix('\r').unwrap_or(text);
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let src = SourceFile::line(file_name, line, line_no);
+    let mut reader = Reader::new(&src);
+    let mut case = None;
+    match tree::parse_json(line, 0) {
+        Ok(doc) => {
+            if let NodeKind::Map(_) = doc.kind {
+                case = reader.case(&doc);
+            } else {
+                let span = reader.head_span(&doc);
+                reader.error(
+                    span,
+                    "case::wrong_type",
+                    "each line of a JSON Lines file must hold one case (an object)",
+                    "not an object",
+                    "write one case object per line, e.g. `{\"patient\": \"P1\", ...}`",
+                );
+            }
+        }
+        Err(e) => reader.errors.push(tree_error(&src, &e, "json")),
+    }
+    let mut errors = reader.errors;
+    match case {
+        Some(r) if errors.is_empty() => Ok(Some(LineCase {
+            case: r.case,
+            patient_span: r.patient_span,
+        })),
+        _ => {
+            errors.sort_by_key(CaseError::offset);
+            Err(errors)
+        }
+    }
+}
+
+/// The error for a second case of a patient, read from line `line_no` of a JSON Lines
+/// file (`text` is that line); the first case is in `first_file` at `first_line`.
+pub fn duplicate_patient(
+    patient: &str,
+    text: &str,
+    file_name: &str,
+    line_no: usize,
+    patient_span: std::ops::Range<usize>,
+    first_file: &str,
+    first_line: usize,
+) -> CaseError {
+    let line = text.strip_suffix('\r').unwrap_or(text);
+    let src = SourceFile::line(file_name, line, line_no);
+    CaseError::at(
+        &src,
+        patient_span,
+        "case::duplicate_patient",
+        format!("patient `{patient}` appears in two cases"),
+        "second case of this patient",
+        format!(
+            "give each case its own `patient` id (the first is in `{first_file}` at line {first_line})"
+        ),
+    )
+}
+
 /// Reads a file, or every case file (`.yaml`, `.yml`, `.json`, `.jsonl`, `.ndjson`) directly
 /// inside a directory, in file-name order. Any error in any file: no case at all.
 pub fn read_path(path: &Path) -> Result<Vec<Case>, Vec<CaseError>> {

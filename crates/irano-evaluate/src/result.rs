@@ -84,7 +84,47 @@ pub struct AssessmentResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShownValue {
     pub name: String,
+    /// As tables show it: with its unit, `~` before a value rounded to 2 places.
     pub value: Option<String>,
+    /// The value as data (JSON, CSV): a number apart from its unit.
+    #[serde(skip)]
+    pub data: Data,
+}
+
+/// A shown value as data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Data {
+    /// Absent, or best written as the text of `ShownValue::value` (dates, labels).
+    #[default]
+    Text,
+    Bool(bool),
+    Number(Number),
+}
+
+/// A number for JSON and CSV readers: `value` in `unit` (empty for plain numbers and
+/// percentages); `exact` when `value` is not exactly the rational number (a fraction
+/// `p/q` for values rounded to 2 places, shown with `~` in tables, else the exact decimal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    pub value: NumberValue,
+    pub exact: Option<String>,
+    pub unit: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberValue {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// The number as JSON writes it (`300`, `7.69`).
+    pub fn json(&self) -> String {
+        match self.value {
+            NumberValue::Int(i) => i.to_string(),
+            NumberValue::Float(f) => serde_json::to_string(&f).unwrap_or_else(|_| "null".into()),
+        }
+    }
 }
 
 /// One rule that fired: which table, which rule, its citation, what it compared and
