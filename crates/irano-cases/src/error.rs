@@ -159,7 +159,7 @@ impl CaseError {
     }
 
     /// An error about a whole file that could not be read (no source text to show).
-    pub(crate) fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {
             code: "case::io",
             message: message.into(),
@@ -171,6 +171,21 @@ impl CaseError {
             span: SourceSpan::from(0..0),
             source_code: None,
         }
+    }
+
+    /// A file or stream that could not be read: the system's reason, in lower case.
+    pub fn io_error(file: &str, e: &std::io::Error) -> Self {
+        let s = e.to_string();
+        let mut c = s.chars();
+        let reason: String = match c.next() {
+            Some(f) => f.to_lowercase().chain(c).collect(),
+            None => s,
+        };
+        CaseError::io(
+            file,
+            format!("cannot read `{file}`: {reason}"),
+            "check that the file exists and is readable",
+        )
     }
 
     /// The stable code, e.g. `case::unknown_field`.

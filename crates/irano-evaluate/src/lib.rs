@@ -223,6 +223,11 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The program this evaluator runs.
+    pub fn program(&self) -> &'p Program {
+        self.p
+    }
+
     /// How much explanation evaluation records (default: [`Trace::Full`]).
     pub fn with_trace(mut self, trace: Trace) -> Self {
         self.trace = trace;

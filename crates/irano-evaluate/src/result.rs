@@ -140,7 +140,8 @@ pub struct Fired {
     pub set: Vec<String>,
 }
 
-fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
+/// Serialises `show` values as a JSON object (`name: value`).
+pub fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut m = s.serialize_map(Some(values.len()))?;
     for v in values {
