@@ -61,6 +61,19 @@ pub fn overrides(p: &Program) -> Vec<ParamValue> {
         .collect()
 }
 
+/// The unit of each `show` value that has one, in the criterion's order.
+pub fn units(p: &Program) -> Vec<(String, &'static str)> {
+    p.shows
+        .iter()
+        .filter_map(|s| match s.expr.ty.base {
+            irano_check::types::Base::Num(u) if !u.suffix().is_empty() => {
+                Some((s.name.clone(), u.suffix()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Reusable evaluation buffers: evaluate many cases with one `Evaluator` and the hot
 /// loop allocates only what the result itself holds.
 pub struct Evaluator<'p> {
@@ -473,6 +486,7 @@ impl<'p> Evaluator<'p> {
             summary: Vec::new(),
             lesions: None,
             overrides: overrides(p),
+            units: units(p),
         };
         let date_of = |i: usize| {
             case.assessments

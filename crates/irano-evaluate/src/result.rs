@@ -21,6 +21,10 @@ pub struct CaseResult {
     /// Parameters changed for this run with `--set`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ParamValue>,
+    /// The unit of each `show` value that has one (`"burden": "mm2"`): `values` holds
+    /// plain numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "units_as_map")]
+    pub units: Vec<(String, &'static str)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -140,12 +144,41 @@ pub struct Fired {
     pub set: Vec<String>,
 }
 
-/// Serialises `show` values as a JSON object (`name: value`).
+/// Serialises `show` values as a JSON object: numbers as JSON numbers (their units are
+/// in the result's `units`), booleans as booleans, dates and labels as strings, absent
+/// values as `null`. A number that is not exactly its JSON form (one rounded to 2 places,
+/// shown with `~` in tables) has its exact form beside it, under `NAME_exact`.
 pub fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(values.len()))?;
+    let mut m = s.serialize_map(None)?;
     for v in values {
-        m.serialize_entry(&v.name, &v.value)?;
+        match (&v.data, &v.value) {
+            (_, None) => m.serialize_entry(&v.name, &None::<()>)?,
+            (Data::Bool(b), _) => m.serialize_entry(&v.name, b)?,
+            (Data::Number(n), _) => {
+                match n.value {
+                    NumberValue::Int(i) => m.serialize_entry(&v.name, &i)?,
+                    NumberValue::Float(f) => m.serialize_entry(&v.name, &f)?,
+                }
+                if let Some(x) = &n.exact {
+                    m.serialize_entry(&format!("{}_exact", v.name), x)?;
+                }
+            }
+            (Data::Text, Some(t)) => m.serialize_entry(&v.name, t)?,
+        }
+    }
+    m.end()
+}
+
+/// Serialises `(name, unit)` pairs as a JSON object.
+fn units_as_map<S: serde::Serializer>(
+    units: &[(String, &'static str)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(units.len()))?;
+    for (k, v) in units {
+        m.serialize_entry(k, v)?;
     }
     m.end()
 }
