@@ -111,7 +111,7 @@ pub fn case_file(path: &Path) -> Result<Format, CaseError> {
         CaseError::io(
             &shown,
             format!("`{shown}` is a CSV file; cases are YAML, JSON or JSON Lines"),
-            "tables of scans (CDISC SDTM domains exported as CSV) become cases through `irano-eval import`",
+            "CSV scans become cases through `irano-eval import`",
         )
     } else {
         CaseError::io(
