@@ -60,14 +60,14 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
 }
 
 /// The case files directly inside a directory, in file-name order, with their syntax.
-pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, CaseError> {
+pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<CaseError>> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CaseError::io(
+        vec![CaseError::io(
             &shown,
             format!("cannot read directory `{shown}`: {}", lower(&e)),
             "check that the directory exists and is readable",
-        )
+        )]
     })?;
     let mut files = Vec::new();
     for entry in entries.flatten() {
@@ -80,25 +80,25 @@ pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, CaseE
     }
     files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
     if files.is_empty() {
-        return Err(CaseError::io(
+        return Err(vec![CaseError::io(
             &shown,
             format!("no case files in `{shown}`"),
             "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
-        ));
+        )]);
     }
     Ok(files)
 }
 
 /// The syntax of a case file named on the command line: a missing path, a CSV file and
 /// an unknown extension each get their own message.
-pub fn case_file(path: &Path) -> Result<Format, CaseError> {
+pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
     let shown = path.display().to_string();
     if let Err(e) = std::fs::metadata(path) {
-        return Err(CaseError::io(
+        return Err(vec![CaseError::io(
             &shown,
             format!("cannot read `{shown}`: {}", lower(&e)),
             "check the path",
-        ));
+        )]);
     }
     if let Some(f) = Format::from_path(path) {
         return Ok(f);
@@ -107,7 +107,7 @@ pub fn case_file(path: &Path) -> Result<Format, CaseError> {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    Err(if csv {
+    Err(vec![if csv {
         CaseError::io(
             &shown,
             format!("`{shown}` is a CSV file; cases are YAML, JSON or JSON Lines"),
@@ -119,7 +119,7 @@ pub fn case_file(path: &Path) -> Result<Format, CaseError> {
             format!("`{shown}` is not a case file"),
             "name case files `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson`",
         )
-    })
+    }])
 }
 
 /// The syntax of a stream from its first bytes: `[` is JSON, `{` JSON Lines when the
@@ -235,9 +235,9 @@ pub fn duplicate_patient(
 /// inside a directory, in file-name order. Any error in any file: no case at all.
 pub fn read_path(path: &Path) -> Result<Vec<Case>, Vec<CaseError>> {
     let files = if path.is_dir() {
-        case_files(path).map_err(|e| vec![e])?
+        case_files(path)?
     } else {
-        vec![(path.to_path_buf(), case_file(path).map_err(|e| vec![e])?)]
+        vec![(path.to_path_buf(), case_file(path)?)]
     };
     let mut all: Vec<(SourceFile, ReadCase)> = Vec::new();
     let mut errors = Vec::new();

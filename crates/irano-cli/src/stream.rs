@@ -215,9 +215,11 @@ fn open_sources(
         }
         let files = match case_files(path) {
             Ok(f) => f,
-            Err(e) => {
+            Err(errors) => {
                 bad = true;
-                out.case_error(&e);
+                for e in &errors {
+                    out.case_error(e);
+                }
                 continue;
             }
         };
@@ -256,7 +258,7 @@ fn open_sources(
 }
 
 /// The case files a path names: itself, or the case files directly inside a directory.
-fn case_files(path: &Path) -> Result<Vec<(PathBuf, irano_cases::Format)>, CaseError> {
+fn case_files(path: &Path) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
     if path.is_dir() {
         return irano_cases::case_files(path);
     }
