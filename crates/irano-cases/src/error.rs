@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 
 /// A file's name and text, shared by every error found in it, with the byte offset of
 /// every line start so that a position's line is found by binary search (a cohort file
@@ -13,6 +15,8 @@ pub(crate) struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     line_starts: Arc<[usize]>,
+    /// Lines of the file before `text` (a JSON Lines line read on its own).
+    first_line: usize,
 }
 
 impl SourceFile {
@@ -24,6 +28,17 @@ impl SourceFile {
             name: name.to_string(),
             text: Arc::from(text),
             line_starts: Arc::from(line_starts),
+            first_line: 0,
+        }
+    }
+
+    /// Line `line` (1-based) of a file, read on its own: positions are reported in the file.
+    pub fn line(name: &str, text: &str, line: usize) -> Self {
+        SourceFile {
+            name: name.to_string(),
+            text: Arc::from(text),
+            line_starts: Arc::from(vec![0]),
+            first_line: line.saturating_sub(1),
         }
     }
 
@@ -43,7 +58,36 @@ impl SourceFile {
             .chars()
             .count()
             + 1;
-        (line_index + 1, column)
+        (line_index + 1 + self.first_line, column)
+    }
+}
+
+/// The source text shown under an error, numbered as in the whole file.
+#[derive(Debug, Clone)]
+struct Shown {
+    name: String,
+    text: Arc<str>,
+    first_line: usize,
+}
+
+impl SourceCode for Shown {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 
@@ -70,7 +114,7 @@ pub struct CaseError {
     line: usize,
     column: usize,
     span: SourceSpan,
-    source_code: Option<NamedSource<Arc<str>>>,
+    source_code: Option<Shown>,
 }
 
 impl fmt::Debug for CaseError {
@@ -106,12 +150,16 @@ impl CaseError {
             line,
             column,
             span: SourceSpan::from(start..end),
-            source_code: Some(NamedSource::new(&src.name, Arc::clone(&src.text))),
+            source_code: Some(Shown {
+                name: src.name.clone(),
+                text: Arc::clone(&src.text),
+                first_line: src.first_line,
+            }),
         }
     }
 
     /// An error about a whole file that could not be read (no source text to show).
-    pub(crate) fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {
             code: "case::io",
             message: message.into(),
@@ -123,6 +171,21 @@ impl CaseError {
             span: SourceSpan::from(0..0),
             source_code: None,
         }
+    }
+
+    /// A file or stream that could not be read: the system's reason, in lower case.
+    pub fn io_error(file: &str, e: &std::io::Error) -> Self {
+        let s = e.to_string();
+        let mut c = s.chars();
+        let reason: String = match c.next() {
+            Some(f) => f.to_lowercase().chain(c).collect(),
+            None => s,
+        };
+        CaseError::io(
+            file,
+            format!("cannot read `{file}`: {reason}"),
+            "check that the file exists and is readable",
+        )
     }
 
     /// The stable code, e.g. `case::unknown_field`.

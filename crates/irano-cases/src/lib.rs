@@ -59,49 +59,186 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
     }
 }
 
+/// The case files directly inside a directory, in file-name order, with their syntax.
+pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<CaseError>> {
+    let shown = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        vec![CaseError::io(
+            &shown,
+            format!("cannot read directory `{shown}`: {}", lower(&e)),
+            "check that the directory exists and is readable",
+        )]
+    })?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_file() {
+            if let Some(f) = Format::from_path(&p) {
+                files.push((p, f));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    if files.is_empty() {
+        return Err(vec![CaseError::io(
+            &shown,
+            format!("no case files in `{shown}`"),
+            "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
+        )]);
+    }
+    Ok(files)
+}
+
+/// The syntax of a case file named on the command line: a missing path, a CSV file and
+/// an unknown extension each get their own message.
+pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
+    let shown = path.display().to_string();
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(vec![CaseError::io(
+            &shown,
+            format!("cannot read `{shown}`: {}", lower(&e)),
+            "check the path",
+        )]);
+    }
+    if let Some(f) = Format::from_path(path) {
+        return Ok(f);
+    }
+    let csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    Err(vec![if csv {
+        CaseError::io(
+            &shown,
+            format!("`{shown}` is a CSV file; cases are YAML, JSON or JSON Lines"),
+            "CSV scans become cases through `irano-eval import`",
+        )
+    } else {
+        CaseError::io(
+            &shown,
+            format!("`{shown}` is not a case file"),
+            "name case files `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson`",
+        )
+    }])
+}
+
+/// The syntax of a stream from its first bytes: `[` is JSON, `{` JSON Lines when the
+/// first line holds a whole object (else JSON), anything else YAML.
+pub fn sniff(head: &[u8]) -> Format {
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with('[') {
+        return Format::Json;
+    }
+    if t.starts_with('{') {
+        let first = t.lines().next().unwrap_or("").trim_end();
+        return if first.len() > 1 && first.ends_with('}') {
+            Format::JsonLines
+        } else {
+            Format::Json
+        };
+    }
+    Format::Yaml
+}
+
+/// The error for a JSON Lines file (or stream) without a case.
+pub fn no_case(file_name: &str) -> CaseError {
+    let src = SourceFile::new(file_name, "");
+    CaseError::at(
+        &src,
+        0..0,
+        "case::empty",
+        format!("`{file_name}` holds no case"),
+        "empty",
+        "write a case (a mapping with `patient`, `setting`, `therapy_start` and `assessments`) or a list of cases",
+    )
+}
+
+/// A case read from one line of a JSON Lines file, with the byte range of its `patient`
+/// value in the line (for [`duplicate_patient`]).
+#[derive(Debug)]
+pub struct LineCase {
+    pub case: Case,
+    pub patient_span: std::ops::Range<usize>,
+}
+
+/// Reads line `line_no` (1-based) of the JSON Lines file `file_name` on its own, for
+/// streaming: errors are located in the file. `Ok(None)` for a blank line.
+pub fn read_json_line(
+    text: &str,
+    file_name: &str,
+    line_no: usize,
+) -> Result<Option<LineCase>, Vec<CaseError>> {
+    let line = text.strip_suffix('\r').unwrap_or(text);
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let src = SourceFile::line(file_name, line, line_no);
+    let mut reader = Reader::new(&src);
+    let mut case = None;
+    match tree::parse_json(line, 0) {
+        Ok(doc) => {
+            if let NodeKind::Map(_) = doc.kind {
+                case = reader.case(&doc);
+            } else {
+                let span = reader.head_span(&doc);
+                reader.error(
+                    span,
+                    "case::wrong_type",
+                    "each line of a JSON Lines file must hold one case (an object)",
+                    "not an object",
+                    "write one case object per line, e.g. `{\"patient\": \"P1\", ...}`",
+                );
+            }
+        }
+        Err(e) => reader.errors.push(tree_error(&src, &e, "json")),
+    }
+    let mut errors = reader.errors;
+    match case {
+        Some(r) if errors.is_empty() => Ok(Some(LineCase {
+            case: r.case,
+            patient_span: r.patient_span,
+        })),
+        _ => {
+            errors.sort_by_key(CaseError::offset);
+            Err(errors)
+        }
+    }
+}
+
+/// The error for a second case of a patient, read from line `line_no` of a JSON Lines
+/// file (`text` is that line); the first case is in `first_file` at `first_line`.
+pub fn duplicate_patient(
+    patient: &str,
+    text: &str,
+    file_name: &str,
+    line_no: usize,
+    patient_span: std::ops::Range<usize>,
+    first_file: &str,
+    first_line: usize,
+) -> CaseError {
+    let line = text.strip_suffix('\r').unwrap_or(text);
+    let src = SourceFile::line(file_name, line, line_no);
+    CaseError::at(
+        &src,
+        patient_span,
+        "case::duplicate_patient",
+        format!("patient `{patient}` appears in two cases"),
+        "second case of this patient",
+        format!(
+            "give each case its own `patient` id (the first is in `{first_file}` at line {first_line})"
+        ),
+    )
+}
+
 /// Reads a file, or every case file (`.yaml`, `.yml`, `.json`, `.jsonl`, `.ndjson`) directly
 /// inside a directory, in file-name order. Any error in any file: no case at all.
 pub fn read_path(path: &Path) -> Result<Vec<Case>, Vec<CaseError>> {
-    let shown = path.display().to_string();
-    let files: Vec<(std::path::PathBuf, Format)> = if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| {
-            vec![CaseError::io(
-                &shown,
-                format!("cannot read directory `{shown}`: {}", lower(&e)),
-                "check that the directory exists and is readable",
-            )]
-        })?;
-        let mut files = Vec::new();
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_file() {
-                if let Some(f) = Format::from_path(&p) {
-                    files.push((p, f));
-                }
-            }
-        }
-        files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
-        if files.is_empty() {
-            return Err(vec![CaseError::io(
-                &shown,
-                format!("no case files in `{shown}`"),
-                "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
-            )]);
-        }
-        files
+    let files = if path.is_dir() {
+        case_files(path)?
     } else {
-        match Format::from_path(path) {
-            Some(f) => vec![(path.to_path_buf(), f)],
-            None => {
-                return Err(vec![CaseError::io(
-                    &shown,
-                    format!("`{shown}` is not a case file"),
-                    "name case files `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson`",
-                )])
-            }
-        }
+        vec![(path.to_path_buf(), case_file(path)?)]
     };
-
     let mut all: Vec<(SourceFile, ReadCase)> = Vec::new();
     let mut errors = Vec::new();
     for (p, format) in files {

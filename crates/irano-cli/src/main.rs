@@ -5,9 +5,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use irano_cli::output::WriteFailure;
 use irano_cli::render;
+use irano_evaluate::Trace;
 
 /// Examples name the bundled rule files and cases; they live in a text file, not in code,
 /// so that no criterion is named in the Rust sources.
@@ -17,6 +19,7 @@ const EXAMPLES: &str = include_str!("help-examples.txt");
 #[command(
     name = "irano-eval",
     version,
+    propagate_version = true,
     about = "Evaluate neuro-oncology response criteria (RANO, iRANO, ...) on patient timelines",
     long_about = "Evaluate neuro-oncology response criteria on patient timelines.\n\n\
         Criteria are rule files (rules/*.rano); cases are YAML, JSON or JSON Lines files \
@@ -31,6 +34,9 @@ struct Cli {
     /// A parent is first looked for next to the file that extends it.
     #[arg(long, value_name = "DIR", global = true)]
     include: Vec<PathBuf>,
+    /// Colour in diagnostics: `auto` (when standard error is a terminal and NO_COLOR is unset), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,12 +64,33 @@ enum Command {
         /// Change a parameter for this run (repeatable); `irano-eval params RULES` lists them.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Case files or directories (YAML, JSON, JSON Lines).
+        /// Case files or directories (YAML, JSON, JSON Lines); `-` reads standard input.
         #[arg(required = true)]
         cases: Vec<PathBuf>,
-        /// Output format.
+        /// Output format: `table`, `json` (an array for several cases), `jsonl` (one
+        /// result per line, streamed) or `csv` (one row per assessment).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// How much explanation: `full` (every rule that fired and the values it
+        /// compared), `rules` (the deciding rule ids only) or `none` (labels and values).
+        #[arg(long, value_enum, default_value_t = TraceArg::Full)]
+        trace: TraceArg,
+        /// Write the output to FILE (a temporary file beside it, renamed when the whole
+        /// run succeeded) instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also write one CSV row per patient (best overall response, progression dates,
+        /// final decision) to FILE.
+        #[arg(long, value_name = "FILE")]
+        summary: Option<PathBuf>,
+        /// The syntax of cases read from standard input (`-`); guessed from the first
+        /// bytes when absent.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        input_format: Option<InputFormat>,
+        /// Threads evaluating cases (default: one per core). The output is the same
+        /// whatever the number.
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// What a rule change changes on a cohort: every output that differs per patient (with
     /// the rule that decided it before and after) and a summary. Exit 0 when nothing
@@ -182,6 +209,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell) on
+    /// standard output, e.g. `irano-eval completions bash > ~/.local/share/bash-completion/completions/irano-eval`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Rewrite rule files in the canonical layout (comments kept, meaning unchanged).
     /// With `--check`, only list the files that are not in it (exit 1 if any).
     Fmt {
@@ -248,6 +281,28 @@ enum Format {
     Table,
     Json,
     Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TraceArg {
+    Full,
+    Rules,
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormat {
+    Yaml,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 fn main() -> ExitCode {
@@ -268,7 +323,12 @@ fn main() -> ExitCode {
 
 fn run() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = render::Output::new(cli.error_format_is_json(), std::io::stderr().is_terminal());
+    let colour = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out = render::Output::new(cli.error_format_is_json(), colour);
     out.include = cli.include.clone();
     let code = match cli.command {
         Command::Check { rules, set } => render::check(&mut out, &rules, &set),
@@ -277,7 +337,40 @@ fn run() -> ExitCode {
             set,
             cases,
             format,
-        } => render::eval(&mut out, &rules, &set, &cases, format.into()),
+            trace,
+            output,
+            summary,
+            input_format,
+            jobs,
+        } => {
+            let opts = irano_cli::stream::EvalOptions {
+                format: format.into(),
+                trace: match trace {
+                    TraceArg::Full => Trace::Full,
+                    TraceArg::Rules => Trace::Rules,
+                    TraceArg::None => Trace::None,
+                },
+                output,
+                summary,
+                jobs: jobs.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+                }),
+                input_format: input_format.map(|f| match f {
+                    InputFormat::Yaml => irano_cases::Format::Yaml,
+                    InputFormat::Json => irano_cases::Format::Json,
+                    InputFormat::Jsonl => irano_cases::Format::JsonLines,
+                }),
+                progress: std::io::stderr().is_terminal(),
+            };
+            irano_cli::stream::eval(&mut out, &rules, &set, &cases, &opts)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "irano-eval", &mut buf);
+            out.out = String::from_utf8_lossy(&buf).into_owned();
+            0
+        }
         Command::Diff {
             rules,
             set,
@@ -360,15 +453,23 @@ fn run() -> ExitCode {
         }
         Command::Fmt { paths, check } => irano_cli::fmt::fmt(&mut out, &paths, check),
     };
-    // Write everything at once, after the whole run succeeded or failed: never half an output.
-    let mut stdout = std::io::stdout().lock();
+    // Write everything at once, after the whole run succeeded or failed: never half an
+    // output (`eval` writes its own, streamed, output; see stream.rs).
     let mut stderr = std::io::stderr().lock();
-    if stderr.write_all(out.err.as_bytes()).is_err()
-        || stdout.write_all(out.out.as_bytes()).is_err()
+    let _ = stderr.write_all(out.err.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.out.as_bytes())
+        .and_then(|()| stdout.flush())
     {
-        return ExitCode::from(1);
+        return match WriteFailure::from_io("to standard output", &e) {
+            WriteFailure::ClosedPipe => ExitCode::from(irano_cli::output::CLOSED_PIPE),
+            WriteFailure::Io(msg) => {
+                let _ = writeln!(stderr, "irano-eval: {msg}");
+                ExitCode::from(1)
+            }
+        };
     }
-    let _ = stdout.flush();
     ExitCode::from(code)
 }
 
@@ -384,6 +485,7 @@ impl From<Format> for render::Format {
             Format::Table => render::Format::Table,
             Format::Json => render::Format::Json,
             Format::Jsonl => render::Format::Jsonl,
+            Format::Csv => render::Format::Csv,
         }
     }
 }

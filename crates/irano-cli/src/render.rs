@@ -7,10 +7,12 @@ use irano_check::{Diagnostic, Override, Program};
 use irano_evaluate::{CaseResult, ScanRole};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
     Jsonl,
+    Csv,
 }
 
 /// Everything a command prints, collected before anything is written.
@@ -24,8 +26,8 @@ pub struct Output {
 }
 
 impl Output {
+    /// `colour`: draw diagnostics in colour (the caller applies `--color` and NO_COLOR).
     pub fn new(json_errors: bool, colour: bool) -> Self {
-        let colour = colour && std::env::var_os("NO_COLOR").is_none();
         let theme = if colour {
             GraphicalTheme::unicode()
         } else {
@@ -218,145 +220,6 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
             x.cite
         );
     }
-    0
-}
-
-pub fn eval(
-    out: &mut Output,
-    rules: &Path,
-    set: &[String],
-    cases: &[PathBuf],
-    format: Format,
-) -> u8 {
-    let (set, set_ok) = overrides(out, set);
-    let program = load(out, rules, &set).filter(|_| set_ok);
-    // Read every case before evaluating anything: a bad file stops the run.
-    let mut all = Vec::new();
-    let mut bad = false;
-    for path in cases {
-        match irano_cases::read_path(path) {
-            Ok(cs) => all.extend(cs),
-            Err(errors) => {
-                bad = true;
-                for e in &errors {
-                    out.case_error(e);
-                }
-            }
-        }
-    }
-    // a case's `x-set` is applied by `irano-eval test`, not here: say so
-    for c in &all {
-        for a in c.annotations.iter().filter(|a| a.key == "x-set") {
-            out.diagnostic(
-                &Diagnostic::warning(
-                    "eval::x_set_ignored",
-                    format!(
-                        "x-set in {}:{}:{} is ignored by eval; use --set or irano-eval test",
-                        c.origin.file, a.line, a.column
-                    ),
-                )
-                .help("`irano-eval test CASE` applies the case's `x-set`; `--set KEY=VALUE` changes a parameter for this run"),
-            );
-        }
-    }
-    let Some(program) = program else { return 2 };
-    if bad {
-        return 2;
-    }
-    let mut seen = std::collections::HashSet::new();
-    for c in &all {
-        if !seen.insert(c.patient.clone()) {
-            out.message(
-                "case::duplicate_patient",
-                format!(
-                    "patient `{}` appears more than once ({})",
-                    c.patient, c.origin.file
-                ),
-                "give every case its own `patient` identifier",
-            );
-            bad = true;
-        }
-    }
-    if bad {
-        return 2;
-    }
-    // Each result is rendered as soon as it is evaluated and then dropped; the rendered
-    // text is written only when every case succeeded, so output is never half-written.
-    let mut ev = irano_evaluate::Evaluator::new(&program);
-    let mut buf = String::new();
-    let several = all.len() != 1;
-    let mut failed = false;
-    if matches!(format, Format::Json) && several {
-        buf.push_str("[\n");
-    }
-    for (i, c) in all.iter().enumerate() {
-        let r = match ev.evaluate(c) {
-            Ok(r) => r,
-            Err(e) => {
-                failed = true;
-                out.message(
-                    "eval::failed",
-                    format!(
-                        "patient `{}`{}: {} at {}",
-                        e.patient,
-                        e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
-                        e.message,
-                        e.location
-                    ),
-                    "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
-                );
-                continue;
-            }
-        };
-        if failed {
-            continue;
-        }
-        match format {
-            Format::Table => {
-                if i > 0 {
-                    buf.push('\n');
-                }
-                table(&mut buf, &r);
-            }
-            Format::Json => {
-                let Ok(t) = serde_json::to_string_pretty(&r) else {
-                    return 1;
-                };
-                if several {
-                    if i > 0 {
-                        buf.push_str(",\n");
-                    }
-                    for (k, line) in t.lines().enumerate() {
-                        if k > 0 {
-                            buf.push('\n');
-                        }
-                        buf.push_str("  ");
-                        buf.push_str(line);
-                    }
-                } else {
-                    buf.push_str(&t);
-                    buf.push('\n');
-                }
-            }
-            Format::Jsonl => {
-                let Ok(t) = serde_json::to_string(&r) else {
-                    return 1;
-                };
-                buf.push_str(&t);
-                buf.push('\n');
-            }
-        }
-    }
-    if failed {
-        return 2;
-    }
-    if matches!(format, Format::Json) && several {
-        if !all.is_empty() {
-            buf.push('\n');
-        }
-        buf.push_str("]\n");
-    }
-    out.out = buf;
     0
 }
 

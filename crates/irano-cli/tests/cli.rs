@@ -114,6 +114,12 @@ fn eval_json_follows_the_result_contract() {
     assert_eq!(a[1]["decision"], "CONTINUE");
     assert_eq!(a[1]["rule"], "irano.upd.initial");
     assert!(a[1]["explain"].as_str().unwrap().contains("390 mm2"));
+    // values are JSON numbers, their units beside them; a rounded one has its exact form
+    assert_eq!(a[1]["values"]["burden"], 390);
+    assert_eq!(v["units"]["burden"], "mm2");
+    assert_eq!(a[2]["values"]["change_vs_nadir_pct"], 7.69);
+    assert_eq!(a[2]["values"]["change_vs_nadir_pct_exact"], "100/13");
+    assert!(a[1]["values"].get("change_vs_nadir_pct_exact").is_none());
     insta::assert_snapshot!(text);
 }
 

@@ -255,13 +255,7 @@ impl Evaluator<'_> {
             .states
             .iter()
             .zip(&self.state)
-            .map(|(s, v)| ShownValue {
-                name: s.name.clone(),
-                value: match v {
-                    Value::Null => None,
-                    v => Some(self.show(cx, *v, s.ty)),
-                },
-            })
+            .map(|(s, v)| crate::explain::shown_value(self.p, cx.case, &s.name, *v, s.ty))
             .collect()
     }
 
@@ -288,7 +282,11 @@ impl Evaluator<'_> {
 
     /// Runs a table as `run_table` does — first matching rule, same evaluation — and
     /// records every rule it tries with its condition's derivation.
-    pub(crate) fn derive_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<Fired>> {
+    pub(crate) fn derive_table(
+        &mut self,
+        cx: &mut Cx<'_>,
+        table: &Table,
+    ) -> R<Option<(usize, Fired)>> {
         let p = self.p;
         let mut td = TableDerivation {
             table: table.name.clone(),
@@ -299,7 +297,7 @@ impl Evaluator<'_> {
         let mut pending = VecDeque::new();
         let mut seen = Vec::new();
         let mut fired = None;
-        for rule in &table.rules {
+        for (ri, rule) in table.rules.iter().enumerate() {
             let mut trial = RuleTrial {
                 rule: rule.id.clone(),
                 outcome: Outcome::NotReached,
@@ -337,20 +335,23 @@ impl Evaluator<'_> {
                     s
                 }
             };
-            let set = self.apply(cx, rule)?;
+            let set = self.apply(cx, rule, true)?;
             trial.outcome = Outcome::Fired;
             trial.explain = Some(explain.clone());
             trial.set = set.clone();
             td.fired = Some(rule.id.clone());
             td.rules.push(trial);
-            fired = Some(Fired {
-                table: table.name.clone(),
-                rule: rule.id.clone(),
-                cite: rule.cite.clone(),
-                because: rule.because.clone(),
-                explain,
-                set,
-            });
+            fired = Some((
+                ri,
+                Fired {
+                    table: table.name.clone(),
+                    rule: rule.id.clone(),
+                    cite: rule.cite.clone(),
+                    because: rule.because.clone(),
+                    explain,
+                    set,
+                },
+            ));
         }
         if let Some(d) = self.derive.as_mut() {
             if cx.in_summary {

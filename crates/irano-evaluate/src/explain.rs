@@ -8,7 +8,7 @@ use irano_check::types::{Base, Ty, Unit};
 
 use crate::access::{lesion_id, text_of};
 use crate::expr::match_arm;
-use crate::{Cx, Evaluator, R};
+use crate::{Cx, Data, Evaluator, Number, NumberValue, ShownValue, R};
 
 impl Evaluator<'_> {
     /// Writes what a condition compared, for the rule that fired.
@@ -160,4 +160,59 @@ pub(crate) fn show_value(p: &Program, case: &Case, v: Value, ty: Ty) -> String {
 
 pub(crate) fn show_param(p: &Program, pi: &ParamInfo, v: Value) -> String {
     p.param_text(pi, v)
+}
+
+/// A `show` value (or a state, for derivations) with its text and its data.
+pub(crate) fn shown_value(p: &Program, case: &Case, name: &str, v: Value, ty: Ty) -> ShownValue {
+    let data = match (v, ty.base) {
+        (Value::Bool(b), _) => Data::Bool(b),
+        (Value::Num(r), base) => Data::Number(number(
+            r,
+            match base {
+                Base::Num(u) => u.suffix(),
+                _ => "",
+            },
+        )),
+        _ => Data::Text,
+    };
+    ShownValue {
+        name: name.to_string(),
+        value: match v {
+            Value::Null => None,
+            v => Some(show_value(p, case, v, ty)),
+        },
+        data,
+    }
+}
+
+/// A rational as a JSON number: an integer, or the nearest binary float to its decimal
+/// (rounded to 2 places when it does not terminate, as tables show it), with the exact
+/// form beside it when the float is not exactly the number.
+fn number(r: irano_exact::Rational, unit: &'static str) -> Number {
+    if r.denom() == 1 {
+        if let Ok(i) = i64::try_from(r.numer()) {
+            return Number {
+                value: NumberValue::Int(i),
+                exact: None,
+                unit,
+            };
+        }
+    }
+    let text = r.to_string();
+    let (decimal, mut exact) = match text.strip_prefix('~') {
+        Some(rounded) => (
+            rounded.to_string(),
+            Some(format!("{}/{}", r.numer(), r.denom())),
+        ),
+        None => (text.clone(), None),
+    };
+    let f: f64 = decimal.parse().unwrap_or(f64::NAN);
+    if exact.is_none() && format!("{f}") != decimal {
+        exact = Some(text);
+    }
+    Number {
+        value: NumberValue::Float(f),
+        exact,
+        unit,
+    }
 }

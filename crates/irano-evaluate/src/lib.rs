@@ -19,7 +19,7 @@ use irano_check::program::*;
 use irano_exact::days_between;
 
 use access::lesion_id;
-use explain::{location, show_param};
+use explain::{location, show_param, shown_value};
 use expr::{compare_values, sym, values_equal};
 
 pub use derive::{
@@ -61,6 +61,19 @@ pub fn overrides(p: &Program) -> Vec<ParamValue> {
         .collect()
 }
 
+/// The unit of each `show` value that has one, in the criterion's order.
+pub fn units(p: &Program) -> Vec<(String, &'static str)> {
+    p.shows
+        .iter()
+        .filter_map(|s| match s.expr.ty.base {
+            irano_check::types::Base::Num(u) if !u.suffix().is_empty() => {
+                Some((s.name.clone(), u.suffix()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Reusable evaluation buffers: evaluate many cases with one `Evaluator` and the hot
 /// loop allocates only what the result itself holds.
 pub struct Evaluator<'p> {
@@ -85,6 +98,80 @@ pub struct Evaluator<'p> {
     derive: Option<derive::Sink>,
     /// The tables now running record every rule they try (see `derive`).
     deriving: bool,
+    /// How much explanation to record.
+    trace: Trace,
+    /// The summary tables are running (their fired rules go to `summary_fired`).
+    in_summary_tables: bool,
+    /// The values a fired rule assigns (reused).
+    assign_buf: Vec<Value>,
+    /// The outcome of the last case evaluated.
+    out: Evaluated,
+}
+
+/// How much of the explanation evaluation records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trace {
+    /// Every rule that fired, what it compared and what it assigned (`explain`, `fired`).
+    #[default]
+    Full,
+    /// The deciding rule of each output only.
+    Rules,
+    /// Labels and values only.
+    None,
+}
+
+/// What one scan got, as indexes into the program (no text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanOutcome {
+    pub role: ScanRole,
+    /// Index of the label (`Program::label_name`).
+    pub response: Option<u16>,
+    /// Index of the decision (`Program::decision_name`).
+    pub decision: Option<u16>,
+    /// The rule that set the response: (table, rule) indexes in `Program::tables`.
+    pub rule: Option<(u32, u32)>,
+    /// Whether the scan has `show` values (every scan from the baseline on).
+    pub shown: bool,
+    /// The scan's records in `Evaluated::fired` (full trace).
+    fired: (u32, u32),
+    response_fired: Option<u32>,
+}
+
+impl ScanOutcome {
+    fn new(role: ScanRole) -> Self {
+        ScanOutcome {
+            role,
+            response: None,
+            decision: None,
+            rule: None,
+            shown: false,
+            fired: (0, 0),
+            response_fired: None,
+        }
+    }
+}
+
+/// The compact outcome of one case ([`Evaluator::run`]): reused from case to case.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    /// One per assessment, in order.
+    pub scans: Vec<ScanOutcome>,
+    /// The `show` values: `Program::shows.len()` per assessment (`Null` where absent).
+    pub shown: Vec<Value>,
+    /// The baseline scan, if one qualifies.
+    pub base: Option<usize>,
+    /// The scan after which grading stopped.
+    pub stopped: Option<usize>,
+    /// The summary rules that fired: (table, rule) indexes in `Program::summary_tables`.
+    pub summary: Vec<(u32, u32)>,
+    pub best_overall_response: Option<u16>,
+    pub final_decision: Option<u16>,
+    pub pd_date: Option<NaiveDate>,
+    pub pd_confirmed_on: Option<NaiveDate>,
+    /// Evaluation stopped early (`explain_scan`).
+    partial: bool,
+    fired: Vec<Fired>,
+    summary_fired: Vec<Fired>,
 }
 
 /// How deep the trace of a fired rule (`Fired::explain`) expands the definitions it read.
@@ -142,10 +229,35 @@ impl<'p> Evaluator<'p> {
             explain_depth: TRACE_DEPTH,
             derive: None,
             deriving: false,
+            trace: Trace::Full,
+            in_summary_tables: false,
+            assign_buf: Vec::new(),
+            out: Evaluated::default(),
         }
     }
 
+    /// The program this evaluator runs.
+    pub fn program(&self) -> &'p Program {
+        self.p
+    }
+
+    /// How much explanation evaluation records (default: [`Trace::Full`]).
+    pub fn with_trace(mut self, trace: Trace) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    /// Evaluates one case into the full result ([`CaseResult`]), with the explanations
+    /// the evaluator's [`Trace`] asks for.
     pub fn evaluate(&mut self, case: &Case) -> Result<CaseResult, EvalError> {
+        self.run(case)?;
+        Ok(self.result(case))
+    }
+
+    /// Evaluates one case into the evaluator's reusable [`Evaluated`] buffers: labels,
+    /// deciding rules and shown values as indexes and values, no text. With
+    /// [`Trace::None`] or [`Trace::Rules`] the scan loop allocates nothing per scan.
+    pub fn run(&mut self, case: &Case) -> Result<&Evaluated, EvalError> {
         let p = self.p;
         let n = case.assessments.len();
         let mut cx = Cx {
@@ -163,6 +275,7 @@ impl<'p> Evaluator<'p> {
             message: f.message,
             location: location(p, f.src),
         };
+        let full = self.trace == Trace::Full;
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.outputs.clear();
@@ -172,27 +285,23 @@ impl<'p> Evaluator<'p> {
         self.targets.clear();
         self.non_targets.clear();
         self.state.clear();
+        let out = &mut self.out;
+        out.scans.clear();
+        out.shown.clear();
+        out.shown.resize(n * p.shows.len(), Value::Null);
+        out.fired.clear();
+        out.summary.clear();
+        out.summary_fired.clear();
+        out.base = None;
+        out.stopped = None;
+        out.best_overall_response = None;
+        out.final_decision = None;
+        out.pd_date = None;
+        out.pd_confirmed_on = None;
         for s in &p.states {
             let v = self.eval(&mut cx, &s.initial).map_err(|f| wrap(f, None))?;
             self.state.push(v);
         }
-
-        let mut result = CaseResult {
-            patient: case.patient.clone(),
-            criterion: CriterionRef {
-                id: p.id.clone(),
-                version: p.version.clone(),
-            },
-            assessments: Vec::with_capacity(n),
-            best_overall_response: None,
-            best_overall_response_native: None,
-            pd_date: None,
-            pd_confirmed_on: None,
-            final_decision: None,
-            summary: Vec::new(),
-            lesions: None,
-            overrides: overrides(p),
-        };
 
         // 1. the baseline
         cx.cur = n;
@@ -201,78 +310,23 @@ impl<'p> Evaluator<'p> {
             _ => None,
         };
         let Some(base) = base else {
-            for a in &case.assessments {
-                result.assessments.push(AssessmentResult {
-                    date: a.date,
-                    day: days_between(case.therapy_start, a.date),
-                    role: ScanRole::NotGraded,
-                    response: None,
-                    response_native: None,
-                    decision: None,
-                    rule: None,
-                    explain: None,
-                    reason: Some(format!(
-                        "not graded: no scan qualifies as baseline ({})",
-                        p.baseline_cite
-                    )),
-                    values: Vec::new(),
-                    fired: Vec::new(),
-                });
+            for _ in &case.assessments {
+                self.out.scans.push(ScanOutcome::new(ScanRole::NotGraded));
             }
-            result.summary.push(Fired {
-                table: "baseline".into(),
-                rule: "baseline".into(),
-                cite: p.baseline_cite.clone(),
-                because: Some("no scan qualifies as baseline; nothing can be graded".into()),
-                explain: String::new(),
-                set: Vec::new(),
-            });
-            return Ok(result);
+            return Ok(&self.out);
         };
         cx.base = base;
+        self.out.base = Some(base);
 
         // 2. target lesions
         cx.cur = base;
         self.choose_targets(&mut cx)
             .map_err(|f| wrap(f, case.assessments.get(base).map(|a| a.date)))?;
-        result.lesions = Some(LesionChoice {
-            targets: self
-                .targets
-                .iter()
-                .map(|&l| lesion_id(case, l).to_string())
-                .collect(),
-            non_targets: self
-                .non_targets
-                .iter()
-                .map(|&l| lesion_id(case, l).to_string())
-                .collect(),
-            rule: p.targets.cite.clone(),
-        });
 
         // 3. the scans
-        let mut stopped: Option<(usize, String)> = None;
         for (i, a) in case.assessments.iter().enumerate() {
-            let day = days_between(case.therapy_start, a.date);
             if i < base {
-                result.assessments.push(AssessmentResult {
-                    date: a.date,
-                    day,
-                    role: ScanRole::PreBaseline,
-                    response: None,
-                    response_native: None,
-                    decision: None,
-                    rule: None,
-                    explain: None,
-                    reason: Some(format!(
-                        "not graded: before the baseline scan of {}",
-                        case.assessments
-                            .get(base)
-                            .map(|b| b.date.to_string())
-                            .unwrap_or_default()
-                    )),
-                    values: Vec::new(),
-                    fired: Vec::new(),
-                });
+                self.out.scans.push(ScanOutcome::new(ScanRole::PreBaseline));
                 continue;
             }
             cx.cur = i;
@@ -280,38 +334,20 @@ impl<'p> Evaluator<'p> {
             let date = Some(a.date);
             self.compute_lets(&mut cx, &p.let_order)
                 .map_err(|f| wrap(f, date))?;
-            let mut ar = AssessmentResult {
-                date: a.date,
-                day,
-                role: ScanRole::Followup,
-                response: None,
-                response_native: None,
-                decision: None,
-                rule: None,
-                explain: None,
-                reason: None,
-                values: Vec::new(),
-                fired: Vec::new(),
-            };
-            if i == base || stopped.is_some() {
-                ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+            let mut so = ScanOutcome::new(ScanRole::Followup);
+            so.fired = (self.out.fired.len() as u32, self.out.fired.len() as u32);
+            so.shown = true;
+            if i == base || self.out.stopped.is_some() {
+                self.shows(&mut cx, i).map_err(|f| wrap(f, date))?;
             }
             if i == base {
-                ar.role = ScanRole::Baseline;
-                ar.reason = Some(format!("baseline scan ({})", p.baseline_cite));
-                result.assessments.push(ar);
+                so.role = ScanRole::Baseline;
+                self.out.scans.push(so);
                 continue;
             }
-            if let Some((at, why)) = &stopped {
-                ar.role = ScanRole::NotGraded;
-                ar.reason = Some(format!(
-                    "not graded: {why} (after the scan of {})",
-                    case.assessments
-                        .get(*at)
-                        .map(|x| x.date.to_string())
-                        .unwrap_or_default()
-                ));
-                result.assessments.push(ar);
+            if self.out.stopped.is_some() {
+                so.role = ScanRole::NotGraded;
+                self.out.scans.push(so);
                 continue;
             }
             // Shown values are those the response is decided on: computed just before
@@ -325,24 +361,31 @@ impl<'p> Evaluator<'p> {
             }
             for (ti, table) in p.tables.iter().enumerate() {
                 if !shown && self.response_table == Some(ti) {
-                    ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+                    self.shows(&mut cx, i).map_err(|f| wrap(f, date))?;
                     shown = true;
                 }
                 self.state_changed = false;
-                if let Some(f) = self.run_table(&mut cx, table).map_err(|f| wrap(f, date))? {
-                    ar.fired.push(f);
+                if let Some(ri) = self.run_table(&mut cx, table).map_err(|f| wrap(f, date))? {
+                    // the first rule that fired and assigns the response decided it
+                    if so.rule.is_none() && self.assigns_response(ti, ri) {
+                        so.rule = Some((ti as u32, ri as u32));
+                        if full || self.deriving {
+                            so.response_fired = Some(self.out.fired.len() as u32 - 1);
+                        }
+                    }
                 }
                 if self.state_changed {
                     self.compute_lets(&mut cx, &p.state_let_order)
                         .map_err(|f| wrap(f, date))?;
                 }
             }
+            so.fired.1 = self.out.fired.len() as u32;
             let derived = std::mem::take(&mut self.deriving);
             if derived {
                 self.end_scan_derivation(&cx, i);
             }
             if !shown {
-                ar.values = self.shows(&mut cx).map_err(|f| wrap(f, date))?;
+                self.shows(&mut cx, i).map_err(|f| wrap(f, date))?;
             }
             if let Some(o) = self.outputs.get_mut(i) {
                 *o = cx.cur_out;
@@ -350,34 +393,21 @@ impl<'p> Evaluator<'p> {
             if let Some(g) = self.graded.get_mut(i) {
                 *g = true;
             }
-            ar.response = cx.cur_out.0.map(|v| p.label_name(v).to_string());
-            ar.response_native = cx
-                .cur_out
-                .0
-                .and_then(|v| p.label_native(v).map(str::to_string));
-            ar.decision = cx.cur_out.1.map(|v| p.decision_name(v).to_string());
-            if let Some(f) = ar
-                .fired
-                .iter()
-                .find(|f| f.set.iter().any(|s| s.starts_with("response")))
-            {
-                ar.rule = Some(f.rule.clone());
-                ar.explain = Some(f.explain.clone());
-            }
-            if ar.response.is_none() {
-                ar.reason = Some("no rule assigned a response".into());
-            }
+            so.response = cx.cur_out.0;
+            so.decision = cx.cur_out.1;
             if let Some(stop) = &p.stop {
                 if self.eval(&mut cx, &stop.when).map_err(|f| wrap(f, date))? == Value::Bool(true) {
-                    stopped = Some((i, stop.because.clone()));
+                    self.out.stopped = Some(i);
                 }
             }
-            result.assessments.push(ar);
+            self.out.scans.push(so);
             if derived && self.derive.as_ref().is_some_and(|d| d.done_after(i)) {
                 // `explain_scan`: the scans after the one explained cannot change it
-                return Ok(result);
+                self.out.partial = true;
+                return Ok(&self.out);
             }
         }
+        self.out.partial = false;
 
         // 4. the summary
         cx.cur = n;
@@ -397,28 +427,204 @@ impl<'p> Evaluator<'p> {
         let mut bor = None;
         let mut fin = None;
         self.deriving = self.derive.as_ref().is_some_and(|d| d.wants_summary());
-        for table in &p.summary_tables {
-            if let Some((f, b, d)) = self
-                .run_summary_table(&mut cx, table)
-                .map_err(|f| wrap(f, None))?
-            {
-                bor = b.or(bor);
-                fin = d.or(fin);
-                result.summary.push(f);
+        self.in_summary_tables = true;
+        for (ti, table) in p.summary_tables.iter().enumerate() {
+            let before = cx.cur_out;
+            cx.cur_out = (None, None);
+            let fired = self.run_table(&mut cx, table);
+            let o = cx.cur_out;
+            cx.cur_out = before;
+            if let Some(ri) = fired.map_err(|f| wrap(f, None))? {
+                bor = o.0.or(bor);
+                fin = o.1.or(fin);
+                self.out.summary.push((ti as u32, ri as u32));
             }
         }
+        self.in_summary_tables = false;
         self.deriving = false;
-        result.best_overall_response = bor.map(|v| p.label_name(v).to_string());
-        result.best_overall_response_native =
-            bor.and_then(|v| p.label_native(v).map(str::to_string));
-        result.final_decision = fin.map(|v| p.decision_name(v).to_string());
+        self.out.best_overall_response = bor;
+        self.out.final_decision = fin;
         let state_date = |ix: Option<u32>| match ix.and_then(|i| self.state.get(i as usize)) {
             Some(Value::Date(d)) => Some(*d),
             _ => None,
         };
-        result.pd_date = state_date(p.pd_date_state);
-        result.pd_confirmed_on = state_date(p.pd_confirmed_state);
-        Ok(result)
+        self.out.pd_date = state_date(p.pd_date_state);
+        self.out.pd_confirmed_on = state_date(p.pd_confirmed_state);
+        Ok(&self.out)
+    }
+
+    /// Whether rule `ri` of scan table `ti` assigns the response.
+    fn assigns_response(&self, ti: usize, ri: usize) -> bool {
+        self.p
+            .tables
+            .get(ti)
+            .and_then(|t| t.rules.get(ri))
+            .is_some_and(|r| r.assigns.iter().any(|a| a.target == Target::Response))
+    }
+
+    /// The last case [`Evaluator::run`] evaluated, as the full result (the text is made
+    /// here, from the compact outcome and the recorded trace).
+    pub fn result(&mut self, case: &Case) -> CaseResult {
+        let p = self.p;
+        let out = &mut self.out;
+        let full = self.trace == Trace::Full;
+        let rules = self.trace != Trace::None;
+        let mut fired = std::mem::take(&mut out.fired).into_iter();
+        let mut result = CaseResult {
+            patient: case.patient.clone(),
+            criterion: CriterionRef {
+                id: p.id.clone(),
+                version: p.version.clone(),
+            },
+            assessments: Vec::with_capacity(out.scans.len()),
+            best_overall_response: out
+                .best_overall_response
+                .map(|v| p.label_name(v).to_string()),
+            best_overall_response_native: out
+                .best_overall_response
+                .and_then(|v| p.label_native(v).map(str::to_string)),
+            pd_date: out.pd_date,
+            pd_confirmed_on: out.pd_confirmed_on,
+            final_decision: out.final_decision.map(|v| p.decision_name(v).to_string()),
+            summary: Vec::new(),
+            lesions: None,
+            overrides: overrides(p),
+            units: units(p),
+        };
+        let date_of = |i: usize| {
+            case.assessments
+                .get(i)
+                .map(|b| b.date.to_string())
+                .unwrap_or_default()
+        };
+        let Some(base) = out.base else {
+            for (a, so) in case.assessments.iter().zip(&out.scans) {
+                result.assessments.push(AssessmentResult {
+                    date: a.date,
+                    day: days_between(case.therapy_start, a.date),
+                    role: so.role,
+                    response: None,
+                    response_native: None,
+                    decision: None,
+                    rule: None,
+                    explain: None,
+                    reason: rules.then(|| {
+                        format!(
+                            "not graded: no scan qualifies as baseline ({})",
+                            p.baseline_cite
+                        )
+                    }),
+                    values: Vec::new(),
+                    fired: Vec::new(),
+                });
+            }
+            if rules {
+                result.summary.push(Fired {
+                    table: "baseline".into(),
+                    rule: "baseline".into(),
+                    cite: p.baseline_cite.clone(),
+                    because: Some("no scan qualifies as baseline; nothing can be graded".into()),
+                    explain: String::new(),
+                    set: Vec::new(),
+                });
+            }
+            return result;
+        };
+        result.lesions = Some(LesionChoice {
+            targets: self
+                .targets
+                .iter()
+                .map(|&l| lesion_id(case, l).to_string())
+                .collect(),
+            non_targets: self
+                .non_targets
+                .iter()
+                .map(|&l| lesion_id(case, l).to_string())
+                .collect(),
+            rule: p.targets.cite.clone(),
+        });
+        let k = p.shows.len();
+        for (i, (a, so)) in case.assessments.iter().zip(&out.scans).enumerate() {
+            let mut ar = AssessmentResult {
+                date: a.date,
+                day: days_between(case.therapy_start, a.date),
+                role: so.role,
+                response: so.response.map(|v| p.label_name(v).to_string()),
+                response_native: so
+                    .response
+                    .and_then(|v| p.label_native(v).map(str::to_string)),
+                decision: so.decision.map(|v| p.decision_name(v).to_string()),
+                rule: None,
+                explain: None,
+                reason: None,
+                values: Vec::new(),
+                fired: Vec::new(),
+            };
+            if so.shown {
+                ar.values = p
+                    .shows
+                    .iter()
+                    .zip(out.shown.get(i * k..(i + 1) * k).unwrap_or_default())
+                    .map(|(s, v)| shown_value(p, case, &s.name, *v, s.expr.ty))
+                    .collect();
+            }
+            if rules {
+                ar.reason = match so.role {
+                    ScanRole::PreBaseline => Some(format!(
+                        "not graded: before the baseline scan of {}",
+                        date_of(base)
+                    )),
+                    ScanRole::Baseline => Some(format!("baseline scan ({})", p.baseline_cite)),
+                    ScanRole::NotGraded => Some(format!(
+                        "not graded: {} (after the scan of {})",
+                        p.stop.as_ref().map(|s| s.because.as_str()).unwrap_or(""),
+                        out.stopped.map(date_of).unwrap_or_default()
+                    )),
+                    ScanRole::Followup if so.response.is_none() => {
+                        Some("no rule assigned a response".into())
+                    }
+                    ScanRole::Followup => None,
+                };
+                ar.rule = so.rule.and_then(|(ti, ri)| {
+                    p.tables
+                        .get(ti as usize)
+                        .and_then(|t| t.rules.get(ri as usize))
+                        .map(|r| r.id.clone())
+                });
+            }
+            if full {
+                let count = so.fired.1.saturating_sub(so.fired.0) as usize;
+                ar.fired = fired.by_ref().take(count).collect();
+                if let Some(f) = so
+                    .response_fired
+                    .and_then(|x| ar.fired.get((x - so.fired.0) as usize))
+                {
+                    ar.explain = Some(f.explain.clone());
+                }
+            }
+            result.assessments.push(ar);
+        }
+        if full {
+            result.summary = std::mem::take(&mut out.summary_fired);
+        } else if rules {
+            result.summary = out
+                .summary
+                .iter()
+                .filter_map(|&(ti, ri)| {
+                    let t = p.summary_tables.get(ti as usize)?;
+                    let r = t.rules.get(ri as usize)?;
+                    Some(Fired {
+                        table: t.name.clone(),
+                        rule: r.id.clone(),
+                        cite: r.cite.clone(),
+                        because: r.because.clone(),
+                        explain: String::new(),
+                        set: Vec::new(),
+                    })
+                })
+                .collect();
+        }
+        result
     }
 
     /// Computes the given lets (in that order) on the current scan and stores them.
@@ -437,20 +643,17 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
-    fn shows(&mut self, cx: &mut Cx<'_>) -> R<Vec<ShownValue>> {
+    /// Computes the criterion's `show` values on scan `i` into the outcome.
+    fn shows(&mut self, cx: &mut Cx<'_>, i: usize) -> R<()> {
         let p = self.p;
-        let mut out = Vec::with_capacity(p.shows.len());
-        for s in &p.shows {
+        let k = p.shows.len();
+        for (j, s) in p.shows.iter().enumerate() {
             let v = self.eval(cx, &s.expr)?;
-            out.push(ShownValue {
-                name: s.name.clone(),
-                value: match v {
-                    Value::Null => None,
-                    v => Some(self.show(cx, v, s.expr.ty)),
-                },
-            });
+            if let Some(slot) = self.out.shown.get_mut(i * k + j) {
+                *slot = v;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn choose_targets(&mut self, cx: &mut Cx<'_>) -> R<()> {
@@ -565,17 +768,29 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
-    fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<Fired>> {
+    /// Runs a table: the first rule whose condition holds assigns its values. Returns
+    /// the index of the rule that fired; with [`Trace::Full`] (or while deriving) its
+    /// [`Fired`] record is kept in the outcome.
+    fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<usize>> {
         if self.deriving {
-            return self.derive_table(cx, table);
+            let fired = self.derive_table(cx, table)?;
+            return Ok(fired.map(|(ri, f)| {
+                self.keep_fired(f);
+                ri
+            }));
         }
-        for rule in &table.rules {
+        let full = self.trace == Trace::Full;
+        for (ri, rule) in table.rules.iter().enumerate() {
             let fires = match &rule.when {
                 None => true,
                 Some(w) => self.eval(cx, w)? == Value::Bool(true),
             };
             if !fires {
                 continue;
+            }
+            if !full {
+                self.apply(cx, rule, false)?;
+                return Ok(Some(ri));
             }
             let explain = match &rule.when {
                 None => "otherwise".to_string(),
@@ -585,64 +800,60 @@ impl<'p> Evaluator<'p> {
                     s
                 }
             };
-            let set = self.apply(cx, rule)?;
-            return Ok(Some(Fired {
+            let set = self.apply(cx, rule, true)?;
+            self.keep_fired(Fired {
                 table: table.name.clone(),
                 rule: rule.id.clone(),
                 cite: rule.cite.clone(),
                 because: rule.because.clone(),
                 explain,
                 set,
-            }));
+            });
+            return Ok(Some(ri));
         }
         Ok(None)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn run_summary_table(
-        &mut self,
-        cx: &mut Cx<'_>,
-        table: &Table,
-    ) -> R<Option<(Fired, Option<u16>, Option<u16>)>> {
-        let before = cx.cur_out;
-        cx.cur_out = (None, None);
-        let f = self.run_table(cx, table)?;
-        let out = cx.cur_out;
-        cx.cur_out = before;
-        Ok(f.map(|f| (f, out.0, out.1)))
+    fn keep_fired(&mut self, f: Fired) {
+        if self.in_summary_tables {
+            self.out.summary_fired.push(f);
+        } else {
+            self.out.fired.push(f);
+        }
     }
 
-    /// Evaluates every assignment of a fired rule, then assigns them all.
-    fn apply(&mut self, cx: &mut Cx<'_>, rule: &RuleInfo) -> R<Vec<String>> {
-        let mut values = Vec::with_capacity(rule.assigns.len());
+    /// Evaluates every assignment of a fired rule, then assigns them all; with `record`,
+    /// returns what was assigned as text (`name = value`).
+    fn apply(&mut self, cx: &mut Cx<'_>, rule: &RuleInfo, record: bool) -> R<Vec<String>> {
+        let mut values = std::mem::take(&mut self.assign_buf);
+        values.clear();
         for a in &rule.assigns {
-            values.push(self.eval(cx, &a.value)?);
+            match self.eval(cx, &a.value) {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    self.assign_buf = values;
+                    return Err(e);
+                }
+            }
         }
-        let mut set = Vec::with_capacity(values.len());
-        for (a, v) in rule.assigns.iter().zip(values) {
-            let shown = self.show(cx, v, a.value.ty);
-            match a.target {
+        let mut set = Vec::new();
+        for (a, &v) in rule.assigns.iter().zip(values.iter()) {
+            let name = match a.target {
                 Target::Response | Target::BestOverallResponse => {
                     cx.cur_out.0 = sym(v);
-                    set.push(format!(
-                        "{} = {shown}",
-                        if a.target == Target::Response {
-                            "response"
-                        } else {
-                            "best_overall_response"
-                        }
-                    ));
+                    if a.target == Target::Response {
+                        "response"
+                    } else {
+                        "best_overall_response"
+                    }
                 }
                 Target::Decision | Target::FinalDecision => {
                     cx.cur_out.1 = sym(v);
-                    set.push(format!(
-                        "{} = {shown}",
-                        if a.target == Target::Decision {
-                            "decision"
-                        } else {
-                            "final_decision"
-                        }
-                    ));
+                    if a.target == Target::Decision {
+                        "decision"
+                    } else {
+                        "final_decision"
+                    }
                 }
                 Target::State(i) => {
                     if let Some(s) = self.state.get_mut(i as usize) {
@@ -651,16 +862,19 @@ impl<'p> Evaluator<'p> {
                         }
                         *s = v;
                     }
-                    let name = self
-                        .p
+                    self.p
                         .states
                         .get(i as usize)
                         .map(|s| s.name.as_str())
-                        .unwrap_or("?");
-                    set.push(format!("{name} = {shown}"));
+                        .unwrap_or("?")
                 }
+            };
+            if record {
+                let shown = self.show(cx, v, a.value.ty);
+                set.push(format!("{name} = {shown}"));
             }
         }
+        self.assign_buf = values;
         Ok(set)
     }
 

@@ -25,6 +25,10 @@ pub struct CaseResult {
     /// Parameters changed for this run with `--set`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ParamValue>,
+    /// The unit of each `show` value that has one (`"burden": "mm2"`): `values` holds
+    /// plain numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "units_as_map")]
+    pub units: Vec<(String, &'static str)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,7 +96,47 @@ pub struct AssessmentResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShownValue {
     pub name: String,
+    /// As tables show it: with its unit, `~` before a value rounded to 2 places.
     pub value: Option<String>,
+    /// The value as data (JSON, CSV): a number apart from its unit.
+    #[serde(skip)]
+    pub data: Data,
+}
+
+/// A shown value as data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Data {
+    /// Absent, or best written as the text of `ShownValue::value` (dates, labels).
+    #[default]
+    Text,
+    Bool(bool),
+    Number(Number),
+}
+
+/// A number for JSON and CSV readers: `value` in `unit` (empty for plain numbers and
+/// percentages); `exact` when `value` is not exactly the rational number (a fraction
+/// `p/q` for values rounded to 2 places, shown with `~` in tables, else the exact decimal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    pub value: NumberValue,
+    pub exact: Option<String>,
+    pub unit: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberValue {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// The number as JSON writes it (`300`, `7.69`).
+    pub fn json(&self) -> String {
+        match self.value {
+            NumberValue::Int(i) => i.to_string(),
+            NumberValue::Float(f) => serde_json::to_string(&f).unwrap_or_else(|_| "null".into()),
+        }
+    }
 }
 
 /// One rule that fired: which table, which rule, its citation, what it compared and
@@ -108,11 +152,41 @@ pub struct Fired {
     pub set: Vec<String>,
 }
 
-fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
+/// Serialises `show` values as a JSON object: numbers as JSON numbers (their units are
+/// in the result's `units`), booleans as booleans, dates and labels as strings, absent
+/// values as `null`. A number that is not exactly its JSON form (one rounded to 2 places,
+/// shown with `~` in tables) has its exact form beside it, under `NAME_exact`.
+pub fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(values.len()))?;
+    let mut m = s.serialize_map(None)?;
     for v in values {
-        m.serialize_entry(&v.name, &v.value)?;
+        match (&v.data, &v.value) {
+            (_, None) => m.serialize_entry(&v.name, &None::<()>)?,
+            (Data::Bool(b), _) => m.serialize_entry(&v.name, b)?,
+            (Data::Number(n), _) => {
+                match n.value {
+                    NumberValue::Int(i) => m.serialize_entry(&v.name, &i)?,
+                    NumberValue::Float(f) => m.serialize_entry(&v.name, &f)?,
+                }
+                if let Some(x) = &n.exact {
+                    m.serialize_entry(&format!("{}_exact", v.name), x)?;
+                }
+            }
+            (Data::Text, Some(t)) => m.serialize_entry(&v.name, t)?,
+        }
+    }
+    m.end()
+}
+
+/// Serialises `(name, unit)` pairs as a JSON object.
+fn units_as_map<S: serde::Serializer>(
+    units: &[(String, &'static str)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(units.len()))?;
+    for (k, v) in units {
+        m.serialize_entry(k, v)?;
     }
     m.end()
 }

@@ -1,0 +1,97 @@
+//! Results as CSV (RFC 4180): one row per assessment (`--format csv`) and one row per
+//! patient (`--summary FILE`). The criterion's `show` values are columns named after
+//! them, with their unit in the name (`burden_mm2`); numbers are plain numbers (a value
+//! that does not terminate is rounded to 2 places, as tables show it with `~`).
+
+use std::fmt::Write as _;
+
+use irano_check::types::Base;
+use irano_check::Program;
+use irano_evaluate::{CaseResult, Data, ScanRole};
+
+pub const SUMMARY_HEADER: &str =
+    "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision\n";
+
+/// A `show` value's column: its name, with its unit (`/` spelt `_per_`).
+pub fn column(name: &str, unit: &str) -> String {
+    if unit.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}_{}", unit.replace('/', "_per_"))
+    }
+}
+
+pub fn assessment_header(p: &Program) -> String {
+    let mut s = String::from("patient,date,day,role");
+    for show in &p.shows {
+        let unit = match show.expr.ty.base {
+            Base::Num(u) => u.suffix(),
+            _ => "",
+        };
+        s.push(',');
+        field(&mut s, &column(&show.name, unit));
+    }
+    s.push_str(",response,decision,rule\n");
+    s
+}
+
+pub fn role(r: ScanRole) -> &'static str {
+    match r {
+        ScanRole::PreBaseline => "pre_baseline",
+        ScanRole::Baseline => "baseline",
+        ScanRole::Followup => "followup",
+        ScanRole::NotGraded => "not_graded",
+    }
+}
+
+pub fn assessment_rows(s: &mut String, p: &Program, r: &CaseResult) {
+    for a in &r.assessments {
+        field(s, &r.patient);
+        let _ = write!(s, ",{},{},{}", a.date, a.day, role(a.role));
+        for k in 0..p.shows.len() {
+            s.push(',');
+            let Some(v) = a.values.get(k) else { continue };
+            match (&v.data, &v.value) {
+                (_, None) => {}
+                (Data::Number(n), _) => s.push_str(&n.json()),
+                (Data::Bool(b), _) => s.push_str(if *b { "true" } else { "false" }),
+                (Data::Text, Some(t)) => field(s, t),
+            }
+        }
+        s.push(',');
+        field(s, a.response.as_deref().unwrap_or(""));
+        s.push(',');
+        field(s, a.decision.as_deref().unwrap_or(""));
+        s.push(',');
+        field(s, a.rule.as_deref().unwrap_or(""));
+        s.push('\n');
+    }
+}
+
+pub fn summary_row(s: &mut String, r: &CaseResult) {
+    field(s, &r.patient);
+    s.push(',');
+    field(s, r.best_overall_response.as_deref().unwrap_or(""));
+    s.push(',');
+    if let Some(d) = r.pd_date {
+        let _ = write!(s, "{d}");
+    }
+    s.push(',');
+    if let Some(d) = r.pd_confirmed_on {
+        let _ = write!(s, "{d}");
+    }
+    s.push(',');
+    field(s, r.final_decision.as_deref().unwrap_or(""));
+    s.push('\n');
+}
+
+/// One field, quoted when it holds a comma, a quote or a line break.
+fn field(s: &mut String, v: &str) {
+    if v.contains([',', '"', '\n', '\r']) {
+        s.push('"');
+        s.push_str(&v.replace('"', "\"\""));
+        s.push('"');
+    } else {
+        s.push_str(v);
+    }
+}

@@ -1,0 +1,183 @@
+//! Where output goes, never half-written: a temporary file beside `--output` renamed over
+//! it on success, or for standard output a spool (memory, then a temporary file past
+//! [`SPOOL_IN_MEMORY`] bytes) copied out once the run succeeded.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Exit status of a run whose reader closed the pipe (`| head`): 128 + SIGPIPE, as a
+/// shell reports a process that the signal ended.
+pub const CLOSED_PIPE: u8 = 141;
+
+/// Standard output is spooled in memory up to this size, then in a temporary file.
+const SPOOL_IN_MEMORY: usize = 8 << 20;
+
+#[derive(Debug)]
+pub enum WriteFailure {
+    /// The reader went away: end quietly.
+    ClosedPipe,
+    /// A message for standard error.
+    Io(String),
+}
+
+impl WriteFailure {
+    pub fn from_io(what: &str, e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return WriteFailure::ClosedPipe;
+        }
+        WriteFailure::Io(format!("cannot write {what}: {}", lower(&e.to_string())))
+    }
+}
+
+fn lower(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// An output being written.
+pub struct Destination {
+    /// The file named by `--output`; `None` for standard output.
+    target: Option<PathBuf>,
+    /// The temporary file being written, removed unless committed.
+    tmp: Option<PathBuf>,
+    file: Option<BufWriter<File>>,
+    mem: Vec<u8>,
+    written: u64,
+    /// Writing straight to a device or a pipe named by `--output` (nothing to rename).
+    direct: bool,
+}
+
+impl Destination {
+    /// `Some(path)`: a temporary file beside `path` (or `path` itself when it is not a
+    /// regular file, e.g. `/dev/stdout`); `None`: standard output, spooled.
+    pub fn open(path: Option<&Path>) -> Result<Self, WriteFailure> {
+        let mut d = Destination {
+            target: path.map(Path::to_path_buf),
+            tmp: None,
+            file: None,
+            mem: Vec::new(),
+            written: 0,
+            direct: false,
+        };
+        let Some(path) = path else {
+            return Ok(d);
+        };
+        let shown = format!("`{}`", path.display());
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+        if special {
+            let f = File::options()
+                .write(true)
+                .open(path)
+                .map_err(|e| WriteFailure::from_io(&shown, &e))?;
+            d.file = Some(BufWriter::with_capacity(1 << 16, f));
+            d.direct = true;
+            return Ok(d);
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let (tmp, f) = create_temp(&dir, &name).map_err(|e| WriteFailure::from_io(&shown, &e))?;
+        d.tmp = Some(tmp);
+        d.file = Some(BufWriter::with_capacity(1 << 16, f));
+        Ok(d)
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), WriteFailure> {
+        self.written += bytes.len() as u64;
+        if let Some(f) = self.file.as_mut() {
+            return f
+                .write_all(bytes)
+                .map_err(|e| WriteFailure::from_io(&self.what(), &e));
+        }
+        self.mem.extend_from_slice(bytes);
+        if self.mem.len() > SPOOL_IN_MEMORY {
+            let (tmp, f) = create_temp(&std::env::temp_dir(), "stdout")
+                .map_err(|e| WriteFailure::from_io("the output spool", &e))?;
+            self.tmp = Some(tmp);
+            let mut f = BufWriter::with_capacity(1 << 16, f);
+            f.write_all(&self.mem)
+                .map_err(|e| WriteFailure::from_io("the output spool", &e))?;
+            self.mem = Vec::new();
+            self.file = Some(f);
+        }
+        Ok(())
+    }
+
+    fn what(&self) -> String {
+        match &self.target {
+            Some(p) => format!("`{}`", p.display()),
+            None => "the output spool".into(),
+        }
+    }
+
+    /// The run succeeded: the output takes its place.
+    pub fn commit(mut self) -> Result<(), WriteFailure> {
+        let what = self.what();
+        if let Some(mut f) = self.file.take() {
+            f.flush().map_err(|e| WriteFailure::from_io(&what, &e))?;
+        }
+        match (&self.target, self.direct) {
+            (Some(_), true) => Ok(()),
+            (Some(target), false) => {
+                let Some(tmp) = self.tmp.take() else {
+                    return Ok(());
+                };
+                std::fs::rename(&tmp, target).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    WriteFailure::from_io(&what, &e)
+                })
+            }
+            (None, _) => {
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                let r = match &self.tmp {
+                    Some(tmp) => File::open(tmp).and_then(|mut f| std::io::copy(&mut f, &mut out)),
+                    None => out.write_all(&self.mem).map(|_| 0),
+                };
+                r.and_then(|_| out.flush())
+                    .map_err(|e| WriteFailure::from_io("to standard output", &e))
+            }
+        }
+    }
+
+    /// The run failed: nothing is written.
+    pub fn discard(mut self) {
+        self.file = None;
+    }
+}
+
+impl Drop for Destination {
+    fn drop(&mut self) {
+        self.file = None;
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// A new file `.NAME.irano-PID-N.tmp` in `dir`.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    let mut n = 0u32;
+    loop {
+        let p = dir.join(format!(".{name}.irano-{pid}-{n}.tmp"));
+        match File::options().write(true).create_new(true).open(&p) {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,839 @@
+//! `irano-eval eval`: cases streamed through the evaluator with flat memory.
+//!
+//! ```text
+//! reader ──batches of lines──▶ workers (parse, evaluate, render) ──▶ writer (input order)
+//! ```
+//!
+//! The reader cuts JSON Lines input into numbered batches (other case files are read whole,
+//! they hold one case or a list); every worker parses, evaluates and renders a batch on its
+//! own; the writer puts the rendered batches back in input order, checks that no patient
+//! appears twice and writes. Channels are bounded, so memory does not grow with the cohort
+//! (the set of patient ids, about 40 bytes a patient, is the only thing that does). The
+//! output is byte-identical whatever the number of threads: a batch's text depends only on
+//! its cases.
+//!
+//! Output is never half-written: it goes to a temporary file beside `--output` (renamed
+//! over it on success, removed on failure), or, for standard output, to a spool (memory,
+//! then a temporary file past a few megabytes) copied to standard output once every case
+//! has been read and evaluated.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use irano_cases::{Case, CaseError};
+use irano_check::{Diagnostic, Program};
+use irano_evaluate::{CaseResult, EvalError, Evaluator, Trace};
+
+use crate::output::{Destination, WriteFailure};
+use crate::render::{self, Format, Output};
+
+/// Lines per batch: large enough that threads rarely wait on each other, small enough
+/// that the batches in flight stay a few megabytes.
+const BATCH_LINES: usize = 128;
+/// Errors kept for the report; the rest are counted.
+const MAX_ERRORS: usize = 100;
+
+/// What `eval` was asked to do besides the rules and the cases.
+pub struct EvalOptions {
+    pub format: Format,
+    pub trace: Trace,
+    /// `None`: standard output.
+    pub output: Option<PathBuf>,
+    /// One row per patient (CSV).
+    pub summary: Option<PathBuf>,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// The syntax of cases read from standard input (`-`); sniffed when absent.
+    pub input_format: Option<irano_cases::Format>,
+    /// Show a progress bar on standard error.
+    pub progress: bool,
+}
+
+/// One case file or standard input, as the reader sees it.
+enum Source {
+    /// JSON Lines, read a line at a time.
+    Lines {
+        name: Arc<str>,
+        reader: Box<dyn BufRead + Send>,
+    },
+    /// Cases read beforehand (YAML, JSON: one document each).
+    Cases(Vec<Case>),
+}
+
+/// A numbered piece of input.
+struct Batch {
+    seq: u64,
+    work: Work,
+}
+
+enum Work {
+    Lines {
+        name: Arc<str>,
+        /// The lines' text, one after the other (each with its newline).
+        text: String,
+        /// (end offset in `text`, line number) per line.
+        lines: Vec<(usize, usize)>,
+    },
+    Cases(Vec<Case>),
+}
+
+/// A batch evaluated and rendered.
+struct Done {
+    seq: u64,
+    out: String,
+    summary: String,
+    cases: Vec<Seen>,
+    errors: Vec<CaseError>,
+    failures: Vec<EvalError>,
+    warnings: Vec<Diagnostic>,
+    /// The batch's text, kept to locate a duplicate patient.
+    text: Option<(Arc<str>, String)>,
+}
+
+/// What the writer needs of each case: its id and where it is, its best overall response.
+struct Seen {
+    patient: String,
+    file: Arc<str>,
+    line: usize,
+    /// Byte range of the case's line in the batch text and of `patient` in the line.
+    line_range: std::ops::Range<usize>,
+    patient_span: std::ops::Range<usize>,
+    bor: Option<String>,
+    /// Where the case's rendered text ends in `Done::out`.
+    end: usize,
+}
+
+pub fn eval(
+    out: &mut Output,
+    rules: &Path,
+    set: &[String],
+    cases: &[PathBuf],
+    opts: &EvalOptions,
+) -> u8 {
+    let (set, set_ok) = render::overrides(out, set);
+    let program = render::load(out, rules, &set).filter(|_| set_ok);
+    let (sources, total_bytes) = match open_sources(out, cases, opts.input_format) {
+        Some(s) => s,
+        None => {
+            return 2;
+        }
+    };
+    let Some(program) = program else { return 2 };
+    let mut dest = match Destination::open(opts.output.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return write_failed(out, &e),
+    };
+    let mut summary = match &opts.summary {
+        Some(p) => match Destination::open(Some(p)) {
+            Ok(d) => Some(d),
+            Err(e) => return write_failed(out, &e),
+        },
+        None => None,
+    };
+    let progress = crate::progress::Progress::new(opts.progress, total_bytes);
+    let code = run(
+        out,
+        &program,
+        sources,
+        opts,
+        &mut dest,
+        summary.as_mut(),
+        &progress,
+    );
+    progress.finish();
+    if code != 0 {
+        dest.discard();
+        if let Some(s) = summary {
+            s.discard();
+        }
+        return code;
+    }
+    if let Some(s) = summary {
+        if let Err(e) = s.commit() {
+            dest.discard();
+            return write_failed(out, &e);
+        }
+    }
+    match dest.commit() {
+        Ok(()) => 0,
+        Err(e) => write_failed(out, &e),
+    }
+}
+
+pub(crate) fn write_failed(out: &mut Output, e: &WriteFailure) -> u8 {
+    match e {
+        WriteFailure::ClosedPipe => crate::output::CLOSED_PIPE,
+        WriteFailure::Io(msg) => {
+            out.message(
+                "io::write",
+                msg.clone(),
+                "check that the destination is writable and the disk is not full",
+            );
+            1
+        }
+    }
+}
+
+/// Opens every input: JSON Lines files and standard input for streaming, other case files
+/// read whole. Reports every input that cannot be opened.
+fn open_sources(
+    out: &mut Output,
+    paths: &[PathBuf],
+    stdin_format: Option<irano_cases::Format>,
+) -> Option<(Vec<Source>, u64)> {
+    let mut sources = Vec::new();
+    let mut total = 0u64;
+    let mut bad = false;
+    let mut stdin_used = false;
+    for path in paths {
+        if path.as_os_str() == "-" {
+            if stdin_used {
+                out.message(
+                    "case::io",
+                    "standard input (`-`) is named twice".into(),
+                    "name `-` once",
+                );
+                bad = true;
+                continue;
+            }
+            stdin_used = true;
+            match stdin_source(stdin_format) {
+                Ok(s) => sources.push(s),
+                Err(errors) => {
+                    bad = true;
+                    for e in &errors {
+                        out.case_error(e);
+                    }
+                }
+            }
+            continue;
+        }
+        let files = match case_files(path) {
+            Ok(f) => f,
+            Err(errors) => {
+                bad = true;
+                for e in &errors {
+                    out.case_error(e);
+                }
+                continue;
+            }
+        };
+        for (file, format) in files {
+            if format == irano_cases::Format::JsonLines {
+                match std::fs::File::open(&file) {
+                    Ok(f) => {
+                        total += f.metadata().map(|m| m.len()).unwrap_or(0);
+                        sources.push(Source::Lines {
+                            name: Arc::from(file.display().to_string()),
+                            reader: Box::new(BufReader::with_capacity(1 << 16, f)),
+                        });
+                    }
+                    Err(e) => {
+                        bad = true;
+                        out.case_error(&irano_cases::CaseError::io_error(
+                            &file.display().to_string(),
+                            &e,
+                        ));
+                    }
+                }
+            } else {
+                match irano_cases::read_path(&file) {
+                    Ok(cs) => sources.push(Source::Cases(cs)),
+                    Err(errors) => {
+                        bad = true;
+                        for e in &errors {
+                            out.case_error(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (!bad).then_some((sources, total))
+}
+
+/// The case files a path names: itself, or the case files directly inside a directory.
+fn case_files(path: &Path) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
+    if path.is_dir() {
+        return irano_cases::case_files(path);
+    }
+    irano_cases::case_file(path).map(|f| vec![(path.to_path_buf(), f)])
+}
+
+fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseError>> {
+    let name: Arc<str> = Arc::from("<stdin>");
+    let mut reader = BufReader::with_capacity(1 << 16, std::io::stdin());
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let head = reader
+                .fill_buf()
+                .map_err(|e| vec![CaseError::io_error(&name, &e)])?;
+            irano_cases::sniff(head)
+        }
+    };
+    if format == irano_cases::Format::JsonLines {
+        return Ok(Source::Lines {
+            name,
+            reader: Box::new(reader),
+        });
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| vec![CaseError::io_error(&name, &e)])?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        vec![CaseError::io_error(
+            &name,
+            &std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
+        )]
+    })?;
+    irano_cases::read_str(&text, &name, format).map(Source::Cases)
+}
+
+/// The pipeline: returns the exit code; on 0, `dest` (and `summary`) hold the output.
+fn run(
+    out: &mut Output,
+    program: &Program,
+    sources: Vec<Source>,
+    opts: &EvalOptions,
+    dest: &mut Destination,
+    mut summary: Option<&mut Destination>,
+    progress: &crate::progress::Progress,
+) -> u8 {
+    let jobs = opts.jobs.max(1);
+    let (batch_tx, batch_rx) = sync_channel::<Batch>(jobs * 2);
+    let (done_tx, done_rx) = sync_channel::<Done>(jobs * 2);
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+    let stop = AtomicBool::new(false);
+    let read_bytes = AtomicU64::new(0);
+    let mut writer = Writer::new(program, opts);
+    let mut read_errors: Vec<CaseError> = Vec::new();
+    std::thread::scope(|scope| {
+        let stop = &stop;
+        let read_bytes = &read_bytes;
+        let reader = scope.spawn(move || read_all(sources, batch_tx, stop, read_bytes));
+        for _ in 0..jobs {
+            let rx = Arc::clone(&batch_rx);
+            let tx = done_tx.clone();
+            scope.spawn(move || work(program, opts, &rx, &tx));
+        }
+        drop(done_tx);
+        // the writer: batches back in input order
+        let mut pending: HashMap<u64, Done> = HashMap::new();
+        let mut next = 0u64;
+        for done in done_rx.iter() {
+            pending.insert(done.seq, done);
+            while let Some(d) = pending.remove(&next) {
+                next += 1;
+                if let Err(e) = writer.take(out, d, dest, summary.as_deref_mut()) {
+                    writer.write_error = Some(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
+                progress.set(read_bytes.load(Ordering::Relaxed));
+            }
+        }
+        if let Ok(errs) = reader.join() {
+            read_errors = errs;
+        }
+    });
+    if let Some(e) = writer.write_error.take() {
+        return write_failed(out, &e);
+    }
+    writer.errors.extend(read_errors);
+    writer.finish(out, dest, summary)
+}
+
+/// The reader: cuts the inputs into batches, in order.
+fn read_all(
+    sources: Vec<Source>,
+    tx: SyncSender<Batch>,
+    stop: &AtomicBool,
+    read_bytes: &AtomicU64,
+) -> Vec<CaseError> {
+    let mut seq = 0u64;
+    let mut errors = Vec::new();
+    for source in sources {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match source {
+            Source::Cases(cases) => {
+                for chunk in chunks(cases, BATCH_LINES) {
+                    let batch = Batch {
+                        seq,
+                        work: Work::Cases(chunk),
+                    };
+                    seq += 1;
+                    if tx.send(batch).is_err() {
+                        return errors;
+                    }
+                }
+            }
+            Source::Lines { name, mut reader } => {
+                let mut line_no = 0usize;
+                let mut any = false;
+                loop {
+                    let mut text = String::with_capacity(BATCH_LINES * 3000);
+                    let mut lines = Vec::with_capacity(BATCH_LINES);
+                    let mut eof = false;
+                    while lines.len() < BATCH_LINES {
+                        match reader.read_line(&mut text) {
+                            Ok(0) => {
+                                eof = true;
+                                break;
+                            }
+                            Ok(_) => {
+                                line_no += 1;
+                                lines.push((text.len(), line_no));
+                            }
+                            Err(e) => {
+                                errors.push(CaseError::io_error(&name, &e));
+                                eof = true;
+                                break;
+                            }
+                        }
+                    }
+                    read_bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+                    if !lines.is_empty() {
+                        any = any || !text.trim().is_empty();
+                        let batch = Batch {
+                            seq,
+                            work: Work::Lines {
+                                name: Arc::clone(&name),
+                                text,
+                                lines,
+                            },
+                        };
+                        seq += 1;
+                        if tx.send(batch).is_err() {
+                            return errors;
+                        }
+                    }
+                    if eof || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                if !any && errors.is_empty() {
+                    errors.push(irano_cases::no_case(&name));
+                }
+            }
+        }
+    }
+    errors
+}
+
+fn chunks(v: Vec<Case>, n: usize) -> Vec<Vec<Case>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::with_capacity(n);
+    for c in v {
+        cur.push(c);
+        if cur.len() == n {
+            out.push(std::mem::replace(&mut cur, Vec::with_capacity(n)));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A worker: parses, evaluates and renders batches until the input ends.
+fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: &SyncSender<Done>) {
+    let mut ev = Evaluator::new(program).with_trace(opts.trace);
+    loop {
+        let batch = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return,
+        };
+        let Ok(batch) = batch else { return };
+        let mut done = Done {
+            seq: batch.seq,
+            out: String::new(),
+            summary: String::new(),
+            cases: Vec::new(),
+            errors: Vec::new(),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            text: None,
+        };
+        match batch.work {
+            Work::Lines { name, text, lines } => {
+                done.out.reserve(text.len() * 2);
+                let mut start = 0;
+                for &(end, line_no) in &lines {
+                    let line = text.get(start..end).unwrap_or("");
+                    let line = line.strip_suffix('\n').unwrap_or(line);
+                    match irano_cases::read_json_line(line, &name, line_no) {
+                        Ok(Some(lc)) => {
+                            let range = start..start + line.len();
+                            one(&mut ev, opts, &lc.case, &mut done, |c, bor, end| Seen {
+                                patient: c.patient.clone(),
+                                file: Arc::clone(&name),
+                                line: line_no,
+                                line_range: range,
+                                patient_span: lc.patient_span,
+                                bor,
+                                end,
+                            });
+                        }
+                        Ok(None) => {}
+                        Err(e) => done.errors.extend(e),
+                    }
+                    start = end;
+                }
+                done.text = Some((name, text));
+            }
+            Work::Cases(cases) => {
+                for c in &cases {
+                    let file: Arc<str> = Arc::from(c.origin.file.as_str());
+                    one(&mut ev, opts, c, &mut done, |c, bor, end| Seen {
+                        patient: c.patient.clone(),
+                        file,
+                        line: c.origin.line,
+                        line_range: 0..0,
+                        patient_span: 0..0,
+                        bor,
+                        end,
+                    });
+                }
+            }
+        }
+        if tx.send(done).is_err() {
+            return;
+        }
+    }
+}
+
+/// Evaluates and renders one case into the batch.
+fn one(
+    ev: &mut Evaluator<'_>,
+    opts: &EvalOptions,
+    case: &Case,
+    done: &mut Done,
+    seen: impl FnOnce(&Case, Option<String>, usize) -> Seen,
+) {
+    for a in case.annotations.iter().filter(|a| a.key == "x-set") {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::x_set_ignored",
+                format!(
+                    "x-set in {}:{}:{} is ignored by eval; use --set or irano-eval test",
+                    case.origin.file, a.line, a.column
+                ),
+            )
+            .help("`irano-eval test CASE` applies the case's `x-set`; `--set KEY=VALUE` changes a parameter for this run"),
+        );
+    }
+    let r = match ev.evaluate(case) {
+        Ok(r) => r,
+        Err(e) => {
+            done.failures.push(e);
+            return;
+        }
+    };
+    if done.errors.is_empty() && done.failures.is_empty() {
+        render_case(&mut done.out, ev.program(), &r, opts);
+        if opts.summary.is_some() {
+            crate::csv::summary_row(&mut done.summary, &r);
+        }
+    }
+    // the table's summary counts labels as the table shows them (native where declared)
+    let bor = r
+        .best_overall_response_native
+        .clone()
+        .or_else(|| r.best_overall_response.clone());
+    let s = seen(case, bor, done.out.len());
+    done.cases.push(s);
+}
+
+fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) {
+    match opts.format {
+        Format::Table => render::table(s, r),
+        Format::Json => {
+            // rendered as an element of the array; the writer unindents a lone case
+            let t = crate::json::pretty(r, opts.trace);
+            for (k, line) in t.lines().enumerate() {
+                if k > 0 {
+                    s.push('\n');
+                }
+                s.push_str("  ");
+                s.push_str(line);
+            }
+        }
+        Format::Jsonl => {
+            crate::json::line(s, r, opts.trace);
+            s.push('\n');
+        }
+        Format::Csv => crate::csv::assessment_rows(s, p, r),
+    }
+}
+
+/// The writer's side: order, duplicates, separators, the cohort summary.
+struct Writer<'p> {
+    program: &'p Program,
+    format: Format,
+    /// Patient id → (file, line) of its first case.
+    ids: HashMap<Box<str>, (Arc<str>, u32)>,
+    errors: Vec<CaseError>,
+    more_errors: usize,
+    failures: Vec<EvalError>,
+    warnings: Vec<Diagnostic>,
+    patients: usize,
+    /// Best overall response counts, for the table's summary.
+    bor: HashMap<Option<String>, usize>,
+    /// The first JSON element, held until a second one shows the output is an array.
+    first_json: Option<String>,
+    header: bool,
+    write_error: Option<WriteFailure>,
+}
+
+impl<'p> Writer<'p> {
+    fn new(program: &'p Program, opts: &EvalOptions) -> Self {
+        Writer {
+            program,
+            format: opts.format,
+            ids: HashMap::new(),
+            errors: Vec::new(),
+            more_errors: 0,
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            patients: 0,
+            bor: HashMap::new(),
+            first_json: None,
+            header: false,
+            write_error: None,
+        }
+    }
+
+    fn failed(&self) -> bool {
+        !self.errors.is_empty() || self.more_errors > 0 || !self.failures.is_empty()
+    }
+
+    fn error(&mut self, e: CaseError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        } else {
+            self.more_errors += 1;
+        }
+    }
+
+    fn take(
+        &mut self,
+        _out: &mut Output,
+        d: Done,
+        dest: &mut Destination,
+        summary: Option<&mut Destination>,
+    ) -> Result<(), WriteFailure> {
+        for e in d.errors {
+            self.error(e);
+        }
+        self.warnings.extend(d.warnings);
+        if self.failures.len() < MAX_ERRORS {
+            self.failures.extend(d.failures);
+        }
+        let mut start = 0;
+        let mut pieces: Vec<(usize, usize)> = Vec::with_capacity(d.cases.len());
+        for s in &d.cases {
+            let key: Box<str> = Box::from(s.patient.as_str());
+            if let Some((file, line)) = self.ids.get(&key) {
+                let (file, line) = (file.clone(), *line as usize);
+                let e = match &d.text {
+                    Some((_, text)) => irano_cases::duplicate_patient(
+                        &s.patient,
+                        text.get(s.line_range.clone()).unwrap_or(""),
+                        &s.file,
+                        s.line,
+                        s.patient_span.clone(),
+                        &file,
+                        line,
+                    ),
+                    None => irano_cases::CaseError::io(
+                        &s.file,
+                        format!(
+                            "patient `{}` appears more than once ({}, first in `{file}` at line {line})",
+                            s.patient, s.file
+                        ),
+                        "give every case its own `patient` identifier",
+                    ),
+                };
+                self.error(e);
+            } else {
+                self.ids.insert(
+                    key,
+                    (Arc::clone(&s.file), s.line.min(u32::MAX as usize) as u32),
+                );
+            }
+            *self.bor.entry(s.bor.clone()).or_default() += 1;
+            pieces.push((start, s.end));
+            start = s.end;
+        }
+        if self.failed() {
+            return Ok(());
+        }
+        // separators between cases, and the JSON array
+        for (a, b) in pieces {
+            let text = d.out.get(a..b).unwrap_or("");
+            self.patients += 1;
+            match self.format {
+                Format::Table => {
+                    if self.patients > 1 {
+                        dest.write(b"\n")?;
+                    }
+                    dest.write(text.as_bytes())?;
+                }
+                Format::Json => {
+                    if self.patients == 1 {
+                        self.first_json = Some(text.to_string());
+                        continue;
+                    }
+                    if let Some(first) = self.first_json.take() {
+                        dest.write(b"[\n")?;
+                        dest.write(first.as_bytes())?;
+                    }
+                    dest.write(b",\n")?;
+                    dest.write(text.as_bytes())?;
+                }
+                Format::Jsonl => dest.write(text.as_bytes())?,
+                Format::Csv => {
+                    if !self.header {
+                        self.header = true;
+                        dest.write(crate::csv::assessment_header(self.program).as_bytes())?;
+                    }
+                    dest.write(text.as_bytes())?;
+                }
+            }
+        }
+        if let Some(s) = summary {
+            if !self.header_summary_written(s)? {
+                // written by header_summary_written
+            }
+            s.write(d.summary.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn header_summary_written(&mut self, s: &mut Destination) -> Result<bool, WriteFailure> {
+        if s.written() == 0 {
+            s.write(crate::csv::SUMMARY_HEADER.as_bytes())?;
+        }
+        Ok(true)
+    }
+
+    fn finish(
+        mut self,
+        out: &mut Output,
+        dest: &mut Destination,
+        summary: Option<&mut Destination>,
+    ) -> u8 {
+        for w in std::mem::take(&mut self.warnings) {
+            out.diagnostic(&w);
+        }
+        if self.failed() {
+            for e in &self.errors {
+                out.case_error(e);
+            }
+            if self.more_errors > 0 {
+                out.message(
+                    "case::more_errors",
+                    format!("{} more errors in the cases, not shown", self.more_errors),
+                    "fix the errors above first",
+                );
+            }
+            for e in &self.failures {
+                out.message(
+                    "eval::failed",
+                    format!(
+                        "patient `{}`{}: {} at {}",
+                        e.patient,
+                        e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
+                        e.message,
+                        e.location
+                    ),
+                    "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
+                );
+            }
+            return 2;
+        }
+        let r = (|| -> Result<(), WriteFailure> {
+            match self.format {
+                Format::Json => match self.first_json.take() {
+                    Some(first) => {
+                        // one case: a lone object, unindented
+                        let mut s = String::with_capacity(first.len());
+                        for line in first.lines() {
+                            s.push_str(line.strip_prefix("  ").unwrap_or(line));
+                            s.push('\n');
+                        }
+                        dest.write(s.as_bytes())?;
+                    }
+                    None if self.patients == 0 => dest.write(b"[\n]\n")?,
+                    None => dest.write(b"\n]\n")?,
+                },
+                Format::Table if self.patients > 1 => {
+                    let s = self.cohort_summary();
+                    dest.write(s.as_bytes())?;
+                }
+                Format::Csv if !self.header => {
+                    dest.write(crate::csv::assessment_header(self.program).as_bytes())?;
+                }
+                _ => {}
+            }
+            if let Some(s) = summary {
+                if s.written() == 0 {
+                    s.write(crate::csv::SUMMARY_HEADER.as_bytes())?;
+                }
+            }
+            Ok(())
+        })();
+        match r {
+            Ok(()) => 0,
+            Err(e) => write_failed(out, &e),
+        }
+    }
+
+    /// The end of a cohort's table: patients and best overall responses, in the
+    /// criterion's label order.
+    fn cohort_summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "\ncohort: {} patients", self.patients);
+        let mut parts = Vec::new();
+        let p = self.program;
+        let mut shown = 0usize;
+        let labels = p
+            .enums
+            .get(usize::from(irano_check::schema::LABEL.0))
+            .map(|e| e.variants.as_slice())
+            .unwrap_or_default();
+        for name in labels {
+            if let Some(n) = self.bor.get(&Some(name.to_string())) {
+                parts.push(format!("{name} {n}"));
+                shown += n;
+            }
+        }
+        if let Some(n) = self.bor.get(&None) {
+            parts.push(format!("none {n}"));
+            shown += n;
+        }
+        // labels the criterion does not list (cannot happen; never drop a count)
+        let mut rest: Vec<_> = self
+            .bor
+            .iter()
+            .filter_map(|(k, v)| k.as_ref().map(|k| (k, v)))
+            .filter(|(k, _)| !parts.iter().any(|p| p.starts_with(&format!("{k} "))))
+            .collect();
+        rest.sort();
+        for (k, v) in rest {
+            parts.push(format!("{k} {v}"));
+            shown += v;
+        }
+        debug_assert_eq!(shown, self.patients);
+        let _ = writeln!(s, "best overall response: {}", parts.join("  ·  "));
+        s
+    }
+}

@@ -1,0 +1,352 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! What a command-line user expects of `irano-eval eval`: `-` for standard input, `-o`,
+//! a quiet end on a closed pipe, a message on a write error, plain messages for a missing
+//! path or a CSV file, completions, `--color`, `--version` on subcommands, `--trace`,
+//! CSV output, the per-patient summary and the cohort table's summary.
+
+#[path = "../benches/support/cohort.rs"]
+#[allow(dead_code)]
+mod cohort;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const HGG: &str = "rules/rano-hgg-2010.rano";
+const IRANO: &str = "rules/irano-2015.rano";
+const EXAMPLE: &str = "examples/irano-worked-example.yaml";
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("irano-conv-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_irano-eval"));
+    c.args(args)
+        .current_dir(repo())
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    cmd(args).output().unwrap()
+}
+
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = cmd(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn dash_reads_cases_from_standard_input() {
+    let from_file = run(&["eval", "--rules", IRANO, EXAMPLE]);
+    assert!(from_file.status.success());
+    let yaml = std::fs::read(repo().join(EXAMPLE)).unwrap();
+    // sniffed as YAML
+    let piped = run_with_stdin(&["eval", "--rules", IRANO, "-"], &yaml);
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), text(&from_file.stdout));
+    // JSON Lines, sniffed and named
+    let jsonl = run(&["eval", "--rules", IRANO, "--format", "jsonl", EXAMPLE]);
+    let line = text(&jsonl.stdout);
+    let cohort = cohort::cohort(3);
+    for extra in [&[][..], &["--input-format", "jsonl"][..]] {
+        let mut args = vec!["eval", "--rules", IRANO, "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let out = run_with_stdin(&args, cohort.as_bytes());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).lines().count(), 3);
+    }
+    assert!(line.starts_with("{\"patient\":\"EXAMPLE-IRANO-1\""));
+    // a bad line of standard input is located in it
+    let bad = run_with_stdin(
+        &["eval", "--rules", IRANO, "--error-format", "json", "-"],
+        format!("{}{{\"patient\": 3}}\n", cohort::cohort(1)).as_bytes(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("\"file\":\"<stdin>\"") && err.contains("\"line\":2"),
+        "{err}"
+    );
+    assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = temp_dir("output");
+    let target = dir.join("results.jsonl");
+    let t = target.to_str().unwrap();
+    let out = run(&[
+        "eval", "--rules", IRANO, "--format", "jsonl", "-o", t, EXAMPLE,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let first = std::fs::read_to_string(&target).unwrap();
+    assert!(first.starts_with("{\"patient\":\"EXAMPLE-IRANO-1\""));
+    // a bad case: the previous file stays as it was, no temporary file is left
+    let bad = run(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "--output",
+        t,
+        EXAMPLE,
+        "tests/cli/bad-case.yaml",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), first);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    // a folder that does not exist: a message and exit 1
+    let missing = dir.join("no/such/dir/out.jsonl");
+    let out = run(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "-o",
+        missing.to_str().unwrap(),
+        EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no such file or directory"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let dir = temp_dir("pipe");
+    let file = dir.join("cohort.jsonl");
+    std::fs::write(&file, cohort::cohort(400)).unwrap();
+    let mut child = cmd(&["eval", "--rules", HGG, file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the reader reads one line and goes away, as `| head -1` does
+    let mut stdout = child.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    let _ = std::io::Read::read(&mut stdout, &mut byte);
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "128 + SIGPIPE");
+    assert_eq!(text(&out.stderr), "");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_write_error_is_reported() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = cmd(&["eval", "--rules", IRANO, EXAMPLE])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot write to standard output: no space left on device"),
+        "{err}"
+    );
+    let out = run(&["eval", "--rules", IRANO, "-o", "/dev/full", EXAMPLE]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no space left on device"));
+    // other commands too
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = cmd(&["params", IRANO]).stdout(full).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no space left on device"));
+}
+
+#[test]
+fn missing_paths_and_csv_files_say_what_they_are() {
+    let out = run(&["eval", "--rules", IRANO, "no-such-cases"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no such file or directory"), "{err}");
+    assert!(!err.contains("is not a case file"), "{err}");
+    let dir = temp_dir("csv");
+    let csv = dir.join("scans.csv");
+    std::fs::write(&csv, "USUBJID,TRDTC\n").unwrap();
+    let out = run(&["eval", "--rules", IRANO, csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is a CSV file") && err.contains("irano-eval import"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_colour_and_version() {
+    let out = run(&["completions", "bash"]);
+    assert!(out.status.success());
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("_irano__eval()") && script.contains("--trace"),
+        "bash script"
+    );
+    let out = run(&["completions", "zsh"]);
+    assert!(text(&out.stdout).contains("#compdef irano-eval"));
+    let typo = [
+        "check",
+        "--include",
+        "rules",
+        "tests/cli/amendment-typo.rano",
+    ];
+    let with = |c: &str| {
+        let mut a = vec!["--color", c];
+        a.extend_from_slice(&typo);
+        text(&run(&a).stderr)
+    };
+    assert!(with("always").contains('\u{1b}'), "colour asked for");
+    assert!(!with("never").contains('\u{1b}'));
+    assert!(
+        !with("auto").contains('\u{1b}'),
+        "standard error is not a terminal"
+    );
+    let v = run(&["eval", "--version"]);
+    assert!(v.status.success());
+    // clap names the subcommand: `irano-eval-eval 0.1.0`
+    let v = text(&v.stdout);
+    let version = format!(" {}\n", env!("CARGO_PKG_VERSION"));
+    assert!(v.starts_with("irano-eval") && v.ends_with(&version), "{v}");
+}
+
+#[test]
+fn trace_levels() {
+    let json = |trace: &str| -> serde_json::Value {
+        let out = run(&[
+            "eval", "--rules", IRANO, "--format", "json", "--trace", trace, EXAMPLE,
+        ]);
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let full = json("full");
+    let rules = json("rules");
+    let none = json("none");
+    for v in [&full, &rules, &none] {
+        assert_eq!(v["best_overall_response"], "PD");
+        assert_eq!(v["assessments"][1]["response"], "UPD");
+        assert_eq!(v["assessments"][1]["values"]["burden"], 390);
+    }
+    assert!(full["assessments"][1]["explain"].is_string());
+    assert!(full["assessments"][1]["fired"].is_array());
+    assert_eq!(rules["assessments"][1]["rule"], "irano.upd.initial");
+    assert!(rules["assessments"][1].get("explain").is_none());
+    assert!(rules["assessments"][1].get("fired").is_none());
+    assert_eq!(rules["summary"][0]["rule"], full["summary"][0]["rule"]);
+    assert!(rules["summary"][0].get("explain").is_none());
+    assert!(none["assessments"][1].get("rule").is_none());
+    assert!(none.get("summary").is_none());
+    // the table without explanations has no trace lines
+    let table = text(&run(&["eval", "--rules", IRANO, "--trace", "rules", EXAMPLE]).stdout);
+    assert!(table.contains("irano.upd.initial") && !table.contains("irano.upd.initial:"));
+}
+
+#[test]
+fn csv_rows_summary_file_and_the_cohort_table_summary() {
+    let dir = temp_dir("csvout");
+    let summary = dir.join("patients.csv");
+    let out = run(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "--format",
+        "csv",
+        "--summary",
+        summary.to_str().unwrap(),
+        EXAMPLE,
+        "tests/cli/no-baseline.yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule"
+    );
+    assert_eq!(
+        lines.nth(2).unwrap(),
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim"
+    );
+    let rows = std::fs::read_to_string(&summary).unwrap();
+    let rows: Vec<&str> = rows.lines().collect();
+    assert_eq!(
+        rows[0],
+        "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision"
+    );
+    assert_eq!(
+        rows[1],
+        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE"
+    );
+    assert_eq!(rows.len(), 3);
+    // a cohort's table ends with a summary; a single case's does not
+    let table = text(
+        &run(&[
+            "eval",
+            "--rules",
+            IRANO,
+            EXAMPLE,
+            "tests/cli/no-baseline.yaml",
+        ])
+        .stdout,
+    );
+    assert!(
+        table.ends_with("\ncohort: 2 patients\nbest overall response: PD 1  ·  none 1\n"),
+        "{table}"
+    );
+    let one = text(&run(&["eval", "--rules", IRANO, EXAMPLE]).stdout);
+    assert!(!one.contains("cohort:"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn no_progress_bar_when_standard_error_is_not_a_terminal() {
+    let dir = temp_dir("progress");
+    let file = dir.join("cohort.jsonl");
+    std::fs::write(&file, cohort::cohort(300)).unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout).lines().count(), 300);
+    let _ = std::fs::remove_dir_all(&dir);
+}
