@@ -163,10 +163,73 @@ fn reconcile_on_the_recist_subjects() {
         .contains("last_response = CR"));
 }
 
+/// The two documented readings the recorded responses follow (docs/sdtm.md): grading the
+/// visits after progression and measuring a lesion that reappears after CR. Each alone
+/// resolves its own class; together all 66 agree.
+#[test]
+fn reconcile_with_the_readers_readings_agrees_on_all_66() {
+    let reconcile = |sets: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "reconcile",
+            "--rules",
+            "rules/recist-1.1.rano",
+            "--lenient",
+            "--format",
+            "json",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let inp = inputs();
+        args.extend(inp.iter().map(String::as_str));
+        let rs = fx("rs_onco_recist.csv");
+        args.extend(["--rs", &rs]);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let after = "recist.grade_after_progression=true";
+    let measured = "recist.reappearance_after_cr=measured";
+    let r = reconcile(&[after]);
+    assert_eq!(r["agree"], 65);
+    let d = &r["disagreements"][0];
+    assert_eq!(
+        (
+            d["usubjid"].as_str(),
+            d["evaluator"].as_str(),
+            d["class"].as_str()
+        ),
+        (Some("01-701-1133"), Some("RADIOLOGIST 2"), Some("differs"))
+    );
+    let r = reconcile(&[measured]);
+    assert_eq!(r["agree"], 64);
+    assert!(r["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["usubjid"] == "01-701-1028" && d["class"] == "not_graded"));
+    let r = reconcile(&[after, measured]);
+    assert_eq!(
+        (r["visits"].as_u64(), r["agree"].as_u64()),
+        (Some(66), Some(66))
+    );
+    assert_eq!(r["disagreements"].as_array().unwrap().len(), 0);
+}
+
 #[test]
 fn export_matches_adrs_onco_bor_and_confirmed_bor() {
-    let rs_out = tmp("rs.csv");
-    let adam_out = tmp("adrs.csv");
+    export_matches_adrs_onco(&[]);
+}
+
+/// Grading after progression adds responses but moves no progression date, BOR or CBOR.
+#[test]
+fn export_grading_after_progression_still_matches_adrs_onco() {
+    export_matches_adrs_onco(&["--set", "recist.grade_after_progression=true"]);
+}
+
+fn export_matches_adrs_onco(extra: &[&str]) {
+    let rs_out = tmp(&format!("rs{}.csv", extra.len()));
+    let adam_out = tmp(&format!("adrs{}.csv", extra.len()));
     let (r, a) = (rs_out.display().to_string(), adam_out.display().to_string());
     let mut args = vec![
         "export",
@@ -179,6 +242,7 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
         "--evaluator",
         "INVESTIGATOR",
     ];
+    args.extend(extra);
     let inp = inputs();
     args.extend(inp.iter().map(String::as_str));
     args.extend(["--rs-output", &r, "--adam-output", &a]);
