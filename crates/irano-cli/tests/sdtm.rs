@@ -163,10 +163,73 @@ fn reconcile_on_the_recist_subjects() {
         .contains("last_response = CR"));
 }
 
+/// The two documented readings the recorded responses follow (docs/sdtm.md): grading the
+/// visits after progression and measuring a lesion that reappears after CR. Each alone
+/// resolves its own class; together all 66 agree.
+#[test]
+fn reconcile_with_the_readers_readings_agrees_on_all_66() {
+    let reconcile = |sets: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "reconcile",
+            "--rules",
+            "rules/recist-1.1.rano",
+            "--lenient",
+            "--format",
+            "json",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let inp = inputs();
+        args.extend(inp.iter().map(String::as_str));
+        let rs = fx("rs_onco_recist.csv");
+        args.extend(["--rs", &rs]);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let after = "recist.grade_after_progression=true";
+    let measured = "recist.reappearance_after_cr=measured";
+    let r = reconcile(&[after]);
+    assert_eq!(r["agree"], 65);
+    let d = &r["disagreements"][0];
+    assert_eq!(
+        (
+            d["usubjid"].as_str(),
+            d["evaluator"].as_str(),
+            d["class"].as_str()
+        ),
+        (Some("01-701-1133"), Some("RADIOLOGIST 2"), Some("differs"))
+    );
+    let r = reconcile(&[measured]);
+    assert_eq!(r["agree"], 64);
+    assert!(r["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["usubjid"] == "01-701-1028" && d["class"] == "not_graded"));
+    let r = reconcile(&[after, measured]);
+    assert_eq!(
+        (r["visits"].as_u64(), r["agree"].as_u64()),
+        (Some(66), Some(66))
+    );
+    assert_eq!(r["disagreements"].as_array().unwrap().len(), 0);
+}
+
 #[test]
 fn export_matches_adrs_onco_bor_and_confirmed_bor() {
-    let rs_out = tmp("rs.csv");
-    let adam_out = tmp("adrs.csv");
+    export_matches_adrs_onco(&[]);
+}
+
+/// Grading after progression adds responses but moves no progression date, BOR or CBOR.
+#[test]
+fn export_grading_after_progression_still_matches_adrs_onco() {
+    export_matches_adrs_onco(&["--set", "recist.grade_after_progression=true"]);
+}
+
+fn export_matches_adrs_onco(extra: &[&str]) {
+    let rs_out = tmp(&format!("rs{}.csv", extra.len()));
+    let adam_out = tmp(&format!("adrs{}.csv", extra.len()));
     let (r, a) = (rs_out.display().to_string(), adam_out.display().to_string());
     let mut args = vec![
         "export",
@@ -179,6 +242,7 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
         "--evaluator",
         "INVESTIGATOR",
     ];
+    args.extend(extra);
     let inp = inputs();
     args.extend(inp.iter().map(String::as_str));
     args.extend(["--rs-output", &r, "--adam-output", &a]);
@@ -234,4 +298,105 @@ fn export_matches_adrs_onco_bor_and_confirmed_bor() {
     assert_eq!(week6["RSSTRESC"], "NE");
     let _ = std::fs::remove_file(&rs_out);
     let _ = std::fs::remove_file(&adam_out);
+}
+
+fn irano_fx(name: &str) -> String {
+    repo()
+        .join("tests/sdtm/irano")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The iRANO glioma fixture (tests/sdtm/irano/README.md): the imported case is evaluated
+/// exactly as the hand-written case of the same timeline, steroid doses from CM included,
+/// and reconcile agrees with the recorded iRANO responses.
+#[test]
+fn irano_fixture_imports_to_its_hand_written_case() {
+    let (tu, tr, dm, cm, map, rs) = (
+        irano_fx("tu.csv"),
+        irano_fx("tr.csv"),
+        irano_fx("dm.csv"),
+        irano_fx("cm.csv"),
+        irano_fx("map.yaml"),
+        irano_fx("rs.csv"),
+    );
+    let inputs = [
+        "--tu", &tu, "--tr", &tr, "--dm", &dm, "--cm", &cm, "--map", &map,
+    ];
+    let out = tmp("irano.jsonl");
+    let o = out.display().to_string();
+    let mut args = vec!["import", "sdtm", "--evaluator", "INVESTIGATOR"];
+    args.extend(inputs);
+    args.extend(["--output", &o]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let imported: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    let doses: Vec<(String, String)> = imported["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["steroids"]["dose_mg"].to_string(),
+                a["steroids"]["changed_on"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("4", "2024-12-01"),
+        ("6", "2025-02-24"),
+        ("4", "2025-03-24"),
+        ("4", "2025-03-24"),
+        ("8", "2025-07-07"),
+    ];
+    assert_eq!(
+        doses,
+        want.map(|(d, c)| (d.to_string(), c.to_string())).to_vec(),
+        "dexamethasone mg/day at each scan from CM (2 mg BID = 4; ondansetron ignored)"
+    );
+
+    let eval = |case: &str| -> serde_json::Value {
+        let (code, out, err) = run(&[
+            "eval",
+            "--rules",
+            "rules/irano-2015.rano",
+            "--format",
+            "json",
+            case,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let from_sdtm = eval(&o);
+    let by_hand = eval(&irano_fx("case.yaml"));
+    assert_eq!(from_sdtm, by_hand);
+    let responses: Vec<&str> = by_hand["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["response"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(responses, ["-", "UPD", "UPD", "SD", "NE"]);
+    assert_eq!(by_hand["best_overall_response"], "SD");
+
+    let mut args = vec![
+        "reconcile",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--format",
+        "json",
+        "--rs",
+        &rs,
+    ];
+    args.extend(inputs);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (r["visits"].as_u64(), r["agree"].as_u64()),
+        (Some(4), Some(4))
+    );
+    let _ = std::fs::remove_file(&out);
 }

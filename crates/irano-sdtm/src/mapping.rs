@@ -108,6 +108,11 @@ impl Mapping {
     pub fn load(file: Option<&Path>) -> Result<Mapping, Vec<SdtmDiagnostic>> {
         let mut errors = Vec::new();
         let mut base = parse(DEFAULT, "<default mapping>", &mut errors);
+        // A value the defaults do not have comes from the user's file: name it.
+        let source = file.map_or_else(
+            || "<default mapping>".to_string(),
+            |p| p.display().to_string(),
+        );
         if let Some(p) = file {
             let name = p.display().to_string();
             match std::fs::read_to_string(p) {
@@ -129,7 +134,7 @@ impl Mapping {
             }
         }
         let m = match base {
-            Some(b) if errors.is_empty() => resolve(b, &mut errors),
+            Some(b) if errors.is_empty() => resolve(b, &source, &mut errors),
             _ => None,
         };
         match m {
@@ -190,13 +195,32 @@ fn parse(text: &str, name: &str, errors: &mut Vec<SdtmDiagnostic>) -> Option<Map
     match serde_saphyr::from_str::<MapFile>(text) {
         Ok(m) => Some(m),
         Err(e) => {
+            // serde-saphyr's text starts `error: line L column C: ` and may append a
+            // source excerpt; the diagnostic carries the line itself.
+            let text = e.without_snippet().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            let message = match first.split_once(": ") {
+                Some((_, rest)) if first.starts_with("error: ") => match rest.split_once(": ") {
+                    Some((at, msg)) if at.starts_with("line ") => msg,
+                    _ => rest,
+                },
+                _ => first,
+            };
+            let message = message
+                .rfind(" at line ")
+                .map_or(message, |i| &message[..i]);
+            let mut at = map_loc(name, None);
+            at.line = e
+                .location()
+                .and_then(|l| usize::try_from(l.line()).ok())
+                .filter(|l| *l > 0);
             errors.push(
                 SdtmDiagnostic::error(
                     "sdtm::mapping",
-                    format!("the mapping file `{name}` does not read: {e}"),
+                    format!("the mapping file does not read: {message}"),
                     "see docs/sdtm.md for the mapping file format; unknown keys are errors",
                 )
-                .at(map_loc(name, None)),
+                .at(at),
             );
             None
         }
@@ -240,6 +264,7 @@ fn overlay(base: &mut MapFile, user: MapFile) {
 }
 
 fn table<T: Copy>(
+    file: &str,
     src: BTreeMap<String, String>,
     section: &str,
     choices: &[(&str, T)],
@@ -264,7 +289,7 @@ fn table<T: Copy>(
                             .join(", ")
                     ),
                 )
-                .at(map_loc("mapping", Some(section))),
+                .at(map_loc(file, Some(section))),
             ),
         }
     }
@@ -272,6 +297,7 @@ fn table<T: Copy>(
 }
 
 fn numbers(
+    file: &str,
     src: BTreeMap<String, String>,
     section: &str,
     errors: &mut Vec<SdtmDiagnostic>,
@@ -288,15 +314,16 @@ fn numbers(
                     format!("`{section}: {k}: {v}` is not a non-negative decimal number"),
                     "write a decimal number such as `1` or `0.15`",
                 )
-                .at(map_loc("mapping", Some(section))),
+                .at(map_loc(file, Some(section))),
             ),
         }
     }
     out
 }
 
-fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
+fn resolve(m: MapFile, file: &str, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
     let roles = table(
+        file,
         m.roles,
         "roles",
         &[
@@ -307,6 +334,7 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         errors,
     );
     let tests = table(
+        file,
         m.tests,
         "tests",
         &[
@@ -321,6 +349,7 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         errors,
     );
     let states = table(
+        file,
         m.states,
         "states",
         &[
@@ -333,8 +362,8 @@ fn resolve(m: MapFile, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
         ],
         errors,
     );
-    let steroids = numbers(m.steroids, "steroids", errors);
-    let frequencies = numbers(m.frequencies, "frequencies", errors);
+    let steroids = numbers(file, m.steroids, "steroids", errors);
+    let frequencies = numbers(file, m.frequencies, "frequencies", errors);
     Some(Mapping {
         setting: m.setting.unwrap_or_default(),
         component: m.component,
