@@ -192,11 +192,20 @@ pub fn show(out: &mut Output, rules: &Path, json: bool) -> u8 {
     0
 }
 
+/// `id version — title`, the first line of `params` and `show` (no dash without a title).
+pub(crate) fn heading(p: &Program) -> String {
+    if p.title.is_empty() {
+        format!("{} {}", p.id, p.version)
+    } else {
+        format!("{} {} — {}", p.id, p.version, p.title)
+    }
+}
+
 pub fn params(out: &mut Output, rules: &Path) -> u8 {
     let Some(p) = load(out, rules, &[]) else {
         return 2;
     };
-    let _ = writeln!(out.out, "{} {} — {}", p.id, p.version, p.title);
+    let _ = writeln!(out.out, "{}", heading(&p));
     if p.lineage.len() > 1 {
         let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
     }

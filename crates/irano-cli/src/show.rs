@@ -212,7 +212,7 @@ fn write_tables(out: &mut String, p: &Program, tables: &[Table]) {
 /// The map as text.
 pub fn map_text(p: &Program) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} {} — {}", p.id, p.version, p.title);
+    let _ = writeln!(out, "{}", crate::render::heading(p));
     let _ = writeln!(out, "source: {}", p.cite);
     let _ = writeln!(out, "files, root first:");
     for (f, id) in p.sources.iter().zip(&p.lineage) {

@@ -264,6 +264,23 @@ fn params_lists_types_defaults_and_sources() {
 }
 
 #[test]
+fn a_criterion_without_a_title_is_headed_by_id_and_version_alone() {
+    for cmd in ["params", "show"] {
+        let out = run(&[
+            cmd,
+            "--include",
+            "tests/rules/base",
+            "tests/rules/ok/aggregates.rano",
+        ]);
+        let first = out
+            .lines()
+            .find(|l| l.starts_with("aggregates"))
+            .unwrap_or("");
+        assert_eq!(first, "aggregates 1", "{cmd}:\n{out}");
+    }
+}
+
+#[test]
 fn help_shows_examples() {
     let out = run(&["--help"]);
     assert!(out.contains("Examples:"));
