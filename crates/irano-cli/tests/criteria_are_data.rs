@@ -49,6 +49,23 @@ fn no_criterion_in_the_rust_sources() {
         );
     }
     assert!(words.len() >= 10);
+    // the native label names every shipped criterion declares (`UPD = "iUPD"`), quoted
+    let mut natives = 0;
+    for id in &ids {
+        let text = std::fs::read_to_string(rules.join(format!("{id}.rano"))).unwrap();
+        let Some(start) = text.find("native labels {") else {
+            continue;
+        };
+        let end = start + text[start..].find('}').unwrap();
+        for quoted in text[start..end].split('"').skip(1).step_by(2) {
+            words.push(format!("\"{quoted}\""));
+            natives += 1;
+        }
+    }
+    assert!(
+        natives >= 6,
+        "expected iRECIST's native labels, found {natives}"
+    );
 
     let mut files = Vec::new();
     for krate in std::fs::read_dir(repo().join("crates")).unwrap() {

@@ -85,7 +85,7 @@ pub enum Item {
     Labels(Vec<Name>, Span),
     /// `decisions { CONTINUE ... }`
     Decisions(Vec<Name>, Span),
-    /// `native labels { UPD = "iUPD" ... } cite "..."`: the criterion's own names for
+    /// `native labels { LABEL = "name" ... } cite "..."`: the criterion's own names for
     /// declared labels.
     NativeLabels(NativeLabelsDecl),
     Param(ParamDecl),

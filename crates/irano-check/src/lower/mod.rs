@@ -310,7 +310,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     native.span,
                     "check::invalid_value",
                     format!("native name `{}` is empty or padded", native.value),
-                    "write the name as the papers print it, e.g. \"iUPD\"".to_string(),
+                    "write the name as the criterion's papers print it".to_string(),
                 )),
                 Some(_) if labels.iter().any(|l| l == shown && *l != label.text) => Some((
                     native.span,
