@@ -80,6 +80,17 @@ impl Rational {
         if den == 0 {
             return Err(ArithmeticError::DivisionByZero);
         }
+        if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
+            // fast path: 64-bit gcd and divisions (`-i64::MIN` fits in i128)
+            let g = gcd_u64(n.unsigned_abs(), d.unsigned_abs()) as i64;
+            let (n, d) = if g > 1 { (n / g, d / g) } else { (n, d) };
+            let (n, d) = (i128::from(n), i128::from(d));
+            return Ok(if d < 0 {
+                Rational { num: -n, den: -d }
+            } else {
+                Rational { num: n, den: d }
+            });
+        }
         let g = gcd(num, den);
         let (mut n, mut d) = if g > 1 {
             (num / g, den / g)
@@ -125,6 +136,16 @@ impl Rational {
                 .ok_or(ArithmeticError::Overflow)?;
             return Rational::new(n, self.den);
         }
+        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            i64::try_from(self.num),
+            i64::try_from(self.den),
+            i64::try_from(o.num),
+            i64::try_from(o.den),
+        ) {
+            // fast path: below 2^63 nothing overflows and the reduced result is the same
+            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
+            return Rational::new(a * d + c * b, b * d);
+        }
         let g = gcd(self.den, o.den);
         let l = self.den / g;
         let r = o.den / g;
@@ -153,6 +174,16 @@ impl Rational {
                 .checked_mul(o.num)
                 .ok_or(ArithmeticError::Overflow)?;
             return Ok(Rational { num: n, den: 1 });
+        }
+        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            i64::try_from(self.num),
+            i64::try_from(self.den),
+            i64::try_from(o.num),
+            i64::try_from(o.den),
+        ) {
+            // fast path: below 2^63 the products fit and the reduced result is the same
+            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
+            return Rational::new(a * c, b * d);
         }
         // Cross-reduce first to keep intermediates small.
         let g1 = gcd(self.num, o.den).max(1);
