@@ -282,7 +282,7 @@ impl<'s> Reader<'s> {
     }
 
     fn line_of(&self, node: &Node) -> usize {
-        self.src.line_col(node.span.start).0
+        self.src.line_of(node.span.start)
     }
 
     /// Where to point for a whole mapping or list: its first line.

@@ -42,6 +42,16 @@ impl SourceFile {
         }
     }
 
+    /// 1-based line of a byte offset (as [`SourceFile::line_col`], without the column).
+    pub fn line_of(&self, at: usize) -> usize {
+        let at = floor_char_boundary(&self.text, at);
+        let line_index = self
+            .line_starts
+            .partition_point(|&s| s <= at)
+            .saturating_sub(1);
+        line_index + 1 + self.first_line
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let at = floor_char_boundary(&self.text, at);

@@ -467,6 +467,27 @@ impl JsonParser<'_> {
 
     /// At an opening quote; returns the decoded string.
     fn string(&mut self) -> Result<String, TreeError> {
+        // fast path: no escape and no control character before the closing quote (bytes
+        // of multi-byte characters are all >= 0x80, so a byte scan finds both)
+        let begin = self.pos + 1;
+        let mut end = begin;
+        while let Some(&b) = self.bytes.get(end) {
+            if b == b'"' {
+                if let Some(s) = self.text.get(begin..end) {
+                    self.pos = end + 1;
+                    return Ok(s.to_string());
+                }
+                break;
+            }
+            if b == b'\\' || b < 0x20 {
+                break;
+            }
+            end += 1;
+        }
+        self.string_escaped()
+    }
+
+    fn string_escaped(&mut self) -> Result<String, TreeError> {
         self.pos += 1;
         let mut out = String::new();
         loop {

@@ -164,31 +164,45 @@ pub(crate) fn show_param(p: &Program, pi: &ParamInfo, v: Value) -> String {
 
 /// A `show` value (or a state, for derivations) with its text and its data.
 pub(crate) fn shown_value(p: &Program, case: &Case, name: &str, v: Value, ty: Ty) -> ShownValue {
-    let data = match (v, ty.base) {
-        (Value::Bool(b), _) => Data::Bool(b),
-        (Value::Num(r), base) => Data::Number(number(
-            r,
-            match base {
-                Base::Num(u) => u.suffix(),
-                _ => "",
-            },
-        )),
-        _ => Data::Text,
+    let (value, data) = match (v, ty.base) {
+        (Value::Null, _) => (None, Data::Text),
+        (Value::Bool(b), _) => (Some(show_value(p, case, v, ty)), Data::Bool(b)),
+        (Value::Num(r), base) => {
+            // the rational's text once, for the table text and the data (as `show_value`)
+            let text = r.to_string();
+            let data = Data::Number(number(
+                r,
+                &text,
+                match base {
+                    Base::Num(u) => u.suffix(),
+                    _ => "",
+                },
+            ));
+            let shown = match base {
+                Base::Num(Unit::One) | Base::Null => text,
+                Base::Num(u) => {
+                    let mut t = text;
+                    t.push(' ');
+                    t.push_str(u.suffix());
+                    t
+                }
+                _ => text,
+            };
+            (Some(shown), data)
+        }
+        _ => (Some(show_value(p, case, v, ty)), Data::Text),
     };
     ShownValue {
         name: name.to_string(),
-        value: match v {
-            Value::Null => None,
-            v => Some(show_value(p, case, v, ty)),
-        },
+        value,
         data,
     }
 }
 
 /// A rational as a JSON number: an integer, or the nearest binary float to its decimal
 /// (rounded to 2 places when it does not terminate, as tables show it), with the exact
-/// form beside it when the float is not exactly the number.
-fn number(r: irano_exact::Rational, unit: &'static str) -> Number {
+/// form beside it when the float is not exactly the number. `text` is `r.to_string()`.
+fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
     if r.denom() == 1 {
         if let Ok(i) = i64::try_from(r.numer()) {
             return Number {
@@ -198,17 +212,13 @@ fn number(r: irano_exact::Rational, unit: &'static str) -> Number {
             };
         }
     }
-    let text = r.to_string();
     let (decimal, mut exact) = match text.strip_prefix('~') {
-        Some(rounded) => (
-            rounded.to_string(),
-            Some(format!("{}/{}", r.numer(), r.denom())),
-        ),
-        None => (text.clone(), None),
+        Some(rounded) => (rounded, Some(format!("{}/{}", r.numer(), r.denom()))),
+        None => (text, None),
     };
     let f: f64 = decimal.parse().unwrap_or(f64::NAN);
     if exact.is_none() && format!("{f}") != decimal {
-        exact = Some(text);
+        exact = Some(text.to_string());
     }
     Number {
         value: NumberValue::Float(f),

@@ -38,7 +38,26 @@ pub struct Rational {
     den: i128,
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
+fn gcd(a: i128, b: i128) -> i128 {
+    // fast path: both fit in 64 bits (measurements and burdens almost always do), where
+    // a division is an order of magnitude cheaper than a 128-bit one
+    let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
+    if let (Ok(x), Ok(y)) = (u64::try_from(ua), u64::try_from(ub)) {
+        return i128::from(gcd_u64(x, y));
+    }
+    gcd_wide(a, b)
+}
+
+fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+fn gcd_wide(mut a: i128, mut b: i128) -> i128 {
     a = a.abs();
     b = b.abs();
     while b != 0 {
@@ -55,8 +74,22 @@ impl Rational {
 
     /// `num / den`, reduced. Fails on a zero denominator.
     pub fn new(num: i128, den: i128) -> Result<Self, ArithmeticError> {
+        if den == 1 {
+            return Ok(Rational { num, den: 1 });
+        }
         if den == 0 {
             return Err(ArithmeticError::DivisionByZero);
+        }
+        if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
+            // fast path: 64-bit gcd and divisions (`-i64::MIN` fits in i128)
+            let g = gcd_u64(n.unsigned_abs(), d.unsigned_abs()) as i64;
+            let (n, d) = if g > 1 { (n / g, d / g) } else { (n, d) };
+            let (n, d) = (i128::from(n), i128::from(d));
+            return Ok(if d < 0 {
+                Rational { num: -n, den: -d }
+            } else {
+                Rational { num: n, den: d }
+            });
         }
         let g = gcd(num, den);
         let (mut n, mut d) = if g > 1 {
@@ -95,6 +128,24 @@ impl Rational {
     }
 
     pub fn checked_add(self, o: Self) -> Result<Self, ArithmeticError> {
+        if self.den == o.den {
+            // the general formula with g = den, l = r = 1
+            let n = self
+                .num
+                .checked_add(o.num)
+                .ok_or(ArithmeticError::Overflow)?;
+            return Rational::new(n, self.den);
+        }
+        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            i64::try_from(self.num),
+            i64::try_from(self.den),
+            i64::try_from(o.num),
+            i64::try_from(o.den),
+        ) {
+            // fast path: below 2^63 nothing overflows and the reduced result is the same
+            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
+            return Rational::new(a * d + c * b, b * d);
+        }
         let g = gcd(self.den, o.den);
         let l = self.den / g;
         let r = o.den / g;
@@ -117,6 +168,23 @@ impl Rational {
     }
 
     pub fn checked_mul(self, o: Self) -> Result<Self, ArithmeticError> {
+        if self.den == 1 && o.den == 1 {
+            let n = self
+                .num
+                .checked_mul(o.num)
+                .ok_or(ArithmeticError::Overflow)?;
+            return Ok(Rational { num: n, den: 1 });
+        }
+        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            i64::try_from(self.num),
+            i64::try_from(self.den),
+            i64::try_from(o.num),
+            i64::try_from(o.den),
+        ) {
+            // fast path: below 2^63 the products fit and the reduced result is the same
+            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
+            return Rational::new(a * c, b * d);
+        }
         // Cross-reduce first to keep intermediates small.
         let g1 = gcd(self.num, o.den).max(1);
         let g2 = gcd(o.num, self.den).max(1);
@@ -152,6 +220,15 @@ impl Rational {
 
     /// Whether the fraction has a finite decimal expansion.
     fn terminates(&self) -> bool {
+        if let Ok(mut d) = u64::try_from(self.den) {
+            while d % 2 == 0 {
+                d /= 2;
+            }
+            while d % 5 == 0 {
+                d /= 5;
+            }
+            return d == 1;
+        }
         let mut d = self.den;
         while d % 2 == 0 {
             d /= 2;
@@ -168,17 +245,30 @@ impl Rational {
         let neg = self.num < 0;
         let n = self.num.unsigned_abs();
         let d = self.den.unsigned_abs();
-        let int = n / d;
-        let mut rem = n % d;
         let mut digits = Vec::with_capacity(places as usize);
-        for _ in 0..places {
-            rem = rem.saturating_mul(10);
-            digits.push((rem / d) as u8);
-            rem %= d;
-        }
+        let (mut int, round_up) = match (u64::try_from(n), u64::try_from(d)) {
+            // fast path: 64-bit divisions; `rem * 10` cannot overflow below this bound
+            (Ok(n), Ok(d)) if d <= u64::MAX / 10 => {
+                let mut rem = n % d;
+                for _ in 0..places {
+                    rem *= 10;
+                    digits.push((rem / d) as u8);
+                    rem %= d;
+                }
+                (u128::from(n / d), rem * 2 >= d)
+            }
+            _ => {
+                let mut rem = n % d;
+                for _ in 0..places {
+                    rem = rem.saturating_mul(10);
+                    digits.push((rem / d) as u8);
+                    rem %= d;
+                }
+                (n / d, rem.saturating_mul(2) >= d)
+            }
+        };
         // round half away from zero
-        let mut int = int;
-        if rem.saturating_mul(2) >= d {
+        if round_up {
             let mut i = digits.len();
             loop {
                 if i == 0 {
@@ -261,6 +351,18 @@ impl FromStr for Rational {
 impl Ord for Rational {
     /// Exact comparison without overflow, by continued-fraction expansion.
     fn cmp(&self, other: &Self) -> Ordering {
+        if self.den == other.den {
+            return self.num.cmp(&other.num);
+        }
+        // fast path: with every part below 2^63 the cross products fit in 128 bits
+        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            i64::try_from(self.num),
+            i64::try_from(self.den),
+            i64::try_from(other.num),
+            i64::try_from(other.den),
+        ) {
+            return (i128::from(a) * i128::from(d)).cmp(&(i128::from(c) * i128::from(b)));
+        }
         let (mut a, mut b, mut c, mut d) = (self.num, self.den, other.num, other.den);
         let mut flip = false;
         loop {
@@ -314,7 +416,16 @@ impl fmt::Display for Rational {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.terminates() {
             let s = self.to_decimal_string(12);
-            if Rational::from_str(&s).ok() == Some(*self) {
+            // exact when the denominator divides 10^12 (no digit past the 12th) and the
+            // text reads back (at most 30 digits): below 10^17 the second always holds
+            const E12: i128 = 1_000_000_000_000;
+            let exact = if E12 % self.den == 0 && self.num.unsigned_abs() < 100_000_000_000_000_000
+            {
+                true
+            } else {
+                Rational::from_str(&s).ok() == Some(*self)
+            };
+            if exact {
                 return f.write_str(&s);
             }
         }
@@ -424,6 +535,98 @@ mod tests {
         assert_eq!(Rational::new(1, 3).unwrap().to_string(), "~0.33");
         assert_eq!(r("-0.25").to_string(), "-0.25");
         assert_eq!(Rational::new(2, 3).unwrap().to_decimal_string(1), "0.7");
+    }
+
+    /// The 64-bit fast paths give what the 128-bit paths give, around the boundary.
+    #[test]
+    fn fast_paths_agree_with_wide_paths() {
+        let edge = [
+            0i128,
+            1,
+            2,
+            3,
+            10,
+            1_000_000_000_000,
+            i128::from(i64::MAX) - 1,
+            i128::from(i64::MAX),
+            i128::from(i64::MAX) + 1,
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            i128::MAX / 3,
+        ];
+        for &a in &edge {
+            for &b in &edge {
+                for (x, y) in [(a, b), (-a, b), (a, -b)] {
+                    assert_eq!(gcd(x, y), gcd_wide(x, y), "gcd({x}, {y})");
+                }
+            }
+        }
+        // ordering: the fast path against the continued fraction (denominators differ)
+        let nums = [
+            -7i128,
+            -1,
+            0,
+            1,
+            5,
+            i128::from(i64::MAX),
+            i128::from(i64::MAX) + 2,
+        ];
+        let dens = [
+            1i128,
+            2,
+            3,
+            10,
+            i128::from(i64::MAX),
+            i128::from(i64::MAX) + 2,
+        ];
+        let all: Vec<Rational> = nums
+            .iter()
+            .flat_map(|&n| dens.iter().map(move |&d| Rational::new(n, d).unwrap()))
+            .collect();
+        for x in &all {
+            for y in &all {
+                let (a, b) = (x.num as f64 / x.den as f64, y.num as f64 / y.den as f64);
+                let o = x.cmp(y);
+                assert_eq!(o, y.cmp(x).reverse());
+                if (a - b).abs() > 1e-9 * a.abs().max(1.0) {
+                    assert_eq!(o, a.partial_cmp(&b).unwrap(), "{x:?} vs {y:?}");
+                }
+            }
+        }
+        // display: the divisibility test against reading the text back
+        for d in [
+            1i128,
+            2,
+            4,
+            8,
+            3,
+            6,
+            7,
+            1 << 12,
+            1 << 13,
+            5i128.pow(12),
+            5i128.pow(13),
+        ] {
+            for n in [
+                1i128,
+                -1,
+                3,
+                999_999,
+                10i128.pow(16) + 1,
+                10i128.pow(20) + 1,
+            ] {
+                let r = Rational::new(n, d).unwrap();
+                let s = r.to_decimal_string(12);
+                let exact = r.terminates() && Rational::from_str(&s).ok() == Some(r);
+                let want = if exact {
+                    s
+                } else {
+                    format!("~{}", r.to_decimal_string(2))
+                };
+                assert_eq!(r.to_string(), want, "{n}/{d}");
+            }
+        }
+        assert_eq!(Rational::new(1, 1 << 13).unwrap().to_string(), "~0");
     }
 
     #[test]
