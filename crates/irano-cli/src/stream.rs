@@ -574,12 +574,27 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
     }
 }
 
+/// Two independent 64-bit SipHash values of a patient id (fixed keys: deterministic).
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::hash::DefaultHasher::new();
+    id.hash(&mut a);
+    let mut b = std::hash::DefaultHasher::new();
+    0x9e37_79b9_7f4a_7c15_u64.hash(&mut b);
+    id.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
 /// The writer's side: order, duplicates, separators, the cohort summary.
 struct Writer<'p> {
     program: &'p Program,
     format: Format,
-    /// Patient id → (file, line) of its first case.
-    ids: HashMap<Box<str>, (Arc<str>, u32)>,
+    /// A 128-bit hash of each patient id → (index in `files`, line) of its first case.
+    /// Hashes, not the ids, keep memory small for a million patients; two different ids
+    /// would collide with a probability of about n² / 2^129 (1e-27 for a million).
+    ids: HashMap<u128, (u32, u32)>,
+    /// The input files named in `ids`.
+    files: Vec<Arc<str>>,
     errors: Vec<CaseError>,
     more_errors: usize,
     failures: Vec<EvalError>,
@@ -599,6 +614,7 @@ impl<'p> Writer<'p> {
             program,
             format: opts.format,
             ids: HashMap::new(),
+            files: Vec::new(),
             errors: Vec::new(),
             more_errors: 0,
             failures: Vec::new(),
@@ -640,9 +656,14 @@ impl<'p> Writer<'p> {
         let mut start = 0;
         let mut pieces: Vec<(usize, usize)> = Vec::with_capacity(d.cases.len());
         for s in &d.cases {
-            let key: Box<str> = Box::from(s.patient.as_str());
-            if let Some((file, line)) = self.ids.get(&key) {
-                let (file, line) = (file.clone(), *line as usize);
+            let key = id_hash(&s.patient);
+            if let Some(&(file, line)) = self.ids.get(&key) {
+                let file = self
+                    .files
+                    .get(file as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from(""));
+                let line = line as usize;
                 let e = match &d.text {
                     Some((_, text)) => irano_cases::duplicate_patient(
                         &s.patient,
@@ -664,9 +685,19 @@ impl<'p> Writer<'p> {
                 };
                 self.error(e);
             } else {
+                let file = match self.files.iter().rposition(|f| Arc::ptr_eq(f, &s.file)) {
+                    Some(i) => i,
+                    None => {
+                        self.files.push(Arc::clone(&s.file));
+                        self.files.len() - 1
+                    }
+                };
                 self.ids.insert(
                     key,
-                    (Arc::clone(&s.file), s.line.min(u32::MAX as usize) as u32),
+                    (
+                        u32::try_from(file).unwrap_or(u32::MAX),
+                        u32::try_from(s.line).unwrap_or(u32::MAX),
+                    ),
                 );
             }
             *self.bor.entry(s.bor.clone()).or_default() += 1;

@@ -264,6 +264,21 @@ fn params_lists_types_defaults_and_sources() {
 }
 
 #[test]
+fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/duplicate-patients.jsonl",
+    ]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("patient `A` appears in two cases"), "{out}");
+    assert!(out.contains("duplicate-patients.jsonl:3:"), "{out}");
+    assert!(out.contains("at line 1"), "{out}");
+    assert!(!out.contains("patient `B` appears"), "{out}");
+}
+
+#[test]
 fn a_criterion_without_a_title_is_headed_by_id_and_version_alone() {
     for cmd in ["params", "show"] {
         let out = run(&[
