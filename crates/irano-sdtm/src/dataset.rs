@@ -1,4 +1,5 @@
-//! Reading one SDTM dataset (CSV, or CDISC Dataset-JSON 1.1) into text cells.
+//! Reading one SDTM dataset (CSV, CDISC Dataset-JSON 1.1, or SAS transport version 5)
+//! into text cells.
 //!
 //! Every value is kept as the text the file holds (numbers stay exact decimals); an
 //! empty cell and a missing column both read as "".
@@ -21,13 +22,15 @@ pub struct Dataset {
 
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// 1-based line in a CSV file (the header is line 1), row number in Dataset-JSON.
+    /// 1-based line in a CSV file (the header is line 1), row number in Dataset-JSON,
+    /// observation number in a SAS transport file.
     pub line: usize,
     cells: Vec<String>,
 }
 
 impl Dataset {
-    /// Reads `path` as the `domain` dataset: Dataset-JSON when it ends in `.json`, else CSV.
+    /// Reads `path` as the `domain` dataset: Dataset-JSON when it ends in `.json`, SAS
+    /// transport (version 5) when it ends in `.xpt`, else CSV.
     pub fn read(path: &Path, domain: &str) -> Result<Dataset, SdtmDiagnostic> {
         let file = path.display().to_string();
         let loc = Location {
@@ -43,15 +46,65 @@ impl Dataset {
             )
             .at(loc.clone())
         })?;
-        let is_json = path
+        let ext = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_json {
-            Self::from_json(&bytes, &file, domain)
-        } else {
-            Self::from_csv(&bytes, &file, domain)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Self::from_json(&bytes, &file, domain),
+            "xpt" => Self::from_xpt(&bytes, &file, domain),
+            _ => Self::from_csv(&bytes, &file, domain),
         }
+    }
+
+    /// Reads the first member of a SAS transport file, version 5 (see [`crate::xpt`]).
+    /// Numbers become the shortest decimal text of their value, SAS missing values "".
+    pub fn from_xpt(bytes: &[u8], file: &str, domain: &str) -> Result<Dataset, SdtmDiagnostic> {
+        let member = crate::xpt::read(bytes).map_err(|e| {
+            let obs = e
+                .observation
+                .map(|o| format!(" (observation {o})"))
+                .unwrap_or_default();
+            SdtmDiagnostic::error(
+                "sdtm::xpt",
+                format!(
+                    "`{file}` is not a readable SAS transport (XPT version 5) file: {} at byte {}{obs}",
+                    e.message, e.offset
+                ),
+                "write the dataset as SAS transport version 5 (e.g. PROC COPY to an XPORT libname, pyreadstat.write_xport(..., file_format_version=5))",
+            )
+            .at(Location {
+                file: file.to_string(),
+                domain: domain.to_string(),
+                line: e.observation,
+                ..Location::default()
+            })
+        })?;
+        let columns = index_columns(member.names.into_iter()).map_err(|c| {
+            SdtmDiagnostic::error(
+                "sdtm::xpt",
+                format!("`{file}`: column `{c}` appears twice"),
+                "give every variable its own name",
+            )
+            .at(Location {
+                file: file.to_string(),
+                domain: domain.to_string(),
+                ..Location::default()
+            })
+        })?;
+        let rows = member
+            .rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, cells)| Row { line: i + 1, cells })
+            .collect();
+        Ok(Dataset {
+            file: file.to_string(),
+            domain: domain.to_string(),
+            columns,
+            rows,
+        })
     }
 
     /// Reads CSV text (a header line, then one record per line; RFC 4180 quoting).

@@ -19,6 +19,7 @@ pub mod import;
 mod json;
 pub mod mapping;
 pub mod reconcile;
+pub mod xpt;
 
 pub use dataset::Dataset;
 pub use diag::{Location, SdtmDiagnostic, Severity};
