@@ -26,7 +26,8 @@ pub enum TextFormat {
     Json,
 }
 
-fn eval_failed(out: &mut Output, e: &EvalError) {
+/// Reports a case whose evaluation failed (`eval::failed`); `eval`, `diff` and `compare`.
+pub(crate) fn eval_failed(out: &mut Output, e: &EvalError) {
     out.message(
         "eval::failed",
         format!(

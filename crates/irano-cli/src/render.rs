@@ -293,12 +293,7 @@ pub fn table(s: &mut String, r: &CaseResult) {
                 .unwrap_or_else(|| "-".into());
             row.push(v);
         }
-        row.push(
-            a.response_native
-                .clone()
-                .or_else(|| a.response.clone())
-                .unwrap_or_else(|| "-".into()),
-        );
+        row.push(a.response_shown().unwrap_or("-").to_string());
         if decisions {
             row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
         }
@@ -352,10 +347,7 @@ pub fn table(s: &mut String, r: &CaseResult) {
     let _ = writeln!(
         s,
         "best overall response: {}{}",
-        r.best_overall_response_native
-            .as_deref()
-            .or(r.best_overall_response.as_deref())
-            .unwrap_or("-"),
+        r.best_overall_response_shown().unwrap_or("-"),
         rule_of("best_overall_response")
     );
     let _ = writeln!(

@@ -544,10 +544,7 @@ fn one(
         }
     }
     // the table's summary counts labels as the table shows them (native where declared)
-    let bor = r
-        .best_overall_response_native
-        .clone()
-        .or_else(|| r.best_overall_response.clone());
+    let bor = r.best_overall_response_shown().map(str::to_string);
     let s = seen(case, bor, done.out.len());
     done.cases.push(s);
 }
@@ -777,17 +774,7 @@ impl<'p> Writer<'p> {
                 );
             }
             for e in &self.failures {
-                out.message(
-                    "eval::failed",
-                    format!(
-                        "patient `{}`{}: {} at {}",
-                        e.patient,
-                        e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
-                        e.message,
-                        e.location
-                    ),
-                    "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
-                );
+                crate::compare::eval_failed(out, e);
             }
             return 2;
         }

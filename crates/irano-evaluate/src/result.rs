@@ -31,6 +31,24 @@ pub struct CaseResult {
     pub units: Vec<(String, &'static str)>,
 }
 
+impl CaseResult {
+    /// The best overall response as a reader sees it: the native name where the
+    /// criterion declares one, else the canonical label.
+    pub fn best_overall_response_shown(&self) -> Option<&str> {
+        self.best_overall_response_native
+            .as_deref()
+            .or(self.best_overall_response.as_deref())
+    }
+}
+
+impl AssessmentResult {
+    /// The response as a reader sees it: the native name where the criterion declares
+    /// one, else the canonical label.
+    pub fn response_shown(&self) -> Option<&str> {
+        self.response_native.as_deref().or(self.response.as_deref())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriterionRef {
     pub id: String,
