@@ -2,7 +2,7 @@
 //! `--check` report the files that are not in it.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::render::Output;
 
@@ -28,20 +28,6 @@ fn rule_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Writes `text` to `path` through a temporary file beside it, so that a failed write
-/// never leaves half a rule file.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.irano-fmt.tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// Exit status: 0 all formatted (or rewritten), 1 `--check` found files to reformat or a
@@ -70,7 +56,7 @@ pub fn fmt(out: &mut Output, paths: &[PathBuf], check: bool) -> u8 {
                 changed += 1;
                 if check {
                     let _ = writeln!(out.out, "would reformat {}", f.display());
-                } else if let Err(e) = write_atomically(f, &formatted) {
+                } else if let Err(e) = crate::output::write_file(f, formatted.as_bytes()) {
                     let _ = writeln!(out.err, "error: cannot write {}: {e}", f.display());
                     write_failed = true;
                 } else {

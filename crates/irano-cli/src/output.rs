@@ -67,8 +67,7 @@ impl Destination {
             return Ok(d);
         };
         let shown = format!("`{}`", path.display());
-        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
-        if special {
+        if !replaced_by_rename(path) {
             let f = File::options()
                 .write(true)
                 .open(path)
@@ -166,6 +165,45 @@ impl Drop for Destination {
             let _ = std::fs::remove_file(tmp);
         }
     }
+}
+
+/// Whether a finished output may take `path`'s place by renaming a temporary file over it:
+/// when nothing is there yet, or a regular file. A device, a pipe or a symbolic link
+/// (`/dev/null`, `/dev/stdout`, a link into another folder) is written in place instead;
+/// renaming over it would replace the device or the link itself with a plain file.
+pub fn replaced_by_rename(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => m.file_type().is_file(),
+        Err(_) => true,
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all: through a temporary file beside it,
+/// renamed over it, or in place when [`replaced_by_rename`] says the path must stay.
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if !replaced_by_rename(path) {
+        return File::options()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let (tmp, mut f) = create_temp(&dir, &name)?;
+    let written = f
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// A new file `.NAME.irano-PID-N.tmp` in `dir`.

@@ -118,15 +118,9 @@ pub(crate) fn load(
 /// Writes `text` to `path` through a temporary file beside it, so that a failed run
 /// never leaves half a file.
 pub(crate) fn write_atomic(out: &mut Output, path: &Path, text: &str) -> bool {
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    match result {
+    match crate::output::write_file(path, text.as_bytes()) {
         Ok(()) => true,
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
             out.message(
                 "sdtm::write",
                 format!("cannot write `{}`: {e}", path.display()),

@@ -135,6 +135,61 @@ fn output_file_is_written_whole_or_not_at_all() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A path that is a symbolic link (or a device such as `/dev/null`) is written through, not
+/// replaced: renaming a finished file over it would turn the link or the device into a
+/// plain file. Checked on links, which a test may make and remove safely.
+#[cfg(unix)]
+#[test]
+fn an_output_path_that_is_a_link_is_written_through() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("link");
+    let real = dir.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    let is_link = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+
+    // eval -o LINK
+    let target = real.join("results.jsonl");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.join("results.jsonl");
+    symlink(&target, &link).unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "--format",
+        "jsonl",
+        "-o",
+        link.to_str().unwrap(),
+        EXAMPLE,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(is_link(&link), "the link was replaced by a file");
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        written.starts_with("{\"patient\":\"EXAMPLE-IRANO-1\""),
+        "{written}"
+    );
+
+    // fmt on a linked rule file
+    let rules = std::fs::read_to_string(repo().join("rules/rano-lgg-2011.rano")).unwrap();
+    let messy = rules.replacen("\ncriterion ", "\n    criterion ", 1);
+    assert_ne!(messy, rules);
+    let real_rule = real.join("lgg.rano");
+    std::fs::write(&real_rule, &messy).unwrap();
+    let linked_rule = dir.join("lgg.rano");
+    symlink(&real_rule, &linked_rule).unwrap();
+    let out = run(&["fmt", linked_rule.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(is_link(&linked_rule), "the link was replaced by a file");
+    assert_eq!(std::fs::read_to_string(&real_rule).unwrap(), rules);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_closed_pipe_ends_the_run_quietly() {
     let dir = temp_dir("pipe");
