@@ -121,14 +121,14 @@ pub(crate) struct ReadCase {
 
 /// The fields of one mapping, after unknown and duplicate keys were reported.
 struct Fields<'n> {
-    node: &'n Node,
+    node: &'n Node<'n>,
     what: &'static str,
-    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)>,
 }
 
 impl<'n> Fields<'n> {
     /// The value of `name`, `None` when absent.
-    fn raw(&self, name: &str) -> Option<&'n Node> {
+    fn raw(&self, name: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == name)
@@ -136,7 +136,7 @@ impl<'n> Fields<'n> {
     }
 
     /// The key node of `name`, for pointing at a field that must not be there.
-    fn key(&self, name: &str) -> Option<&'n Node> {
+    fn key(&self, name: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == name)
@@ -144,7 +144,7 @@ impl<'n> Fields<'n> {
     }
 
     /// The value of `name`, `None` when absent or `null`.
-    fn opt(&self, name: &str) -> Option<&'n Node> {
+    fn opt(&self, name: &str) -> Option<&'n Node<'n>> {
         self.raw(name).filter(|n| !n.is_null())
     }
 }
@@ -310,7 +310,7 @@ impl<'s> Reader<'s> {
     /// The fields of a mapping; reports unknown and duplicate keys.
     fn fields<'n>(
         &mut self,
-        node: &'n Node,
+        node: &'n Node<'n>,
         allowed: &[&str],
         what: &'static str,
         top_level: bool,
@@ -324,7 +324,7 @@ impl<'s> Reader<'s> {
             );
             return None;
         };
-        let mut entries: Vec<(&'n str, &'n Node, &'n Node)> = Vec::new();
+        let mut entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)> = Vec::new();
         for (k, v) in pairs {
             let NodeKind::Scalar { text, .. } = &k.kind else {
                 let span = self.head_span(k);
@@ -337,7 +337,7 @@ impl<'s> Reader<'s> {
                 );
                 continue;
             };
-            let name = text.as_str();
+            let name: &str = text;
             if top_level && name.starts_with("x-") {
                 continue;
             }
@@ -385,7 +385,7 @@ impl<'s> Reader<'s> {
     }
 
     /// A required field; reports it when absent.
-    fn req<'n>(&mut self, f: &Fields<'n>, name: &str) -> Option<&'n Node> {
+    fn req<'n>(&mut self, f: &Fields<'n>, name: &str) -> Option<&'n Node<'n>> {
         let found = f.raw(name);
         if found.is_none() {
             let span = self.head_span(f.node);
@@ -407,7 +407,7 @@ impl<'s> Reader<'s> {
                     || text.is_empty()
                     || (*plain && is_bool_text(text).is_some())) =>
             {
-                Some(text.clone())
+                Some(text.to_string())
             }
             _ => {
                 self.wrong_type(
@@ -705,7 +705,7 @@ impl<'s> Reader<'s> {
                 NodeKind::Scalar { text, .. } if text.starts_with("x-") => {
                     let (line, column) = self.src.line_col(k.span.start);
                     Some(Annotation {
-                        key: text.clone(),
+                        key: text.to_string(),
                         line,
                         column,
                         span: k.span.clone(),

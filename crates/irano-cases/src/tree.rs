@@ -2,6 +2,7 @@
 //! or from JSON (by a hand-written parser). Scalars keep their literal text, so numbers
 //! reach [`irano_exact::Rational`] as written, never through a float.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle};
@@ -10,28 +11,29 @@ use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle};
 pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone)]
-pub struct Node {
-    pub kind: NodeKind,
+pub struct Node<'a> {
+    pub kind: NodeKind<'a>,
     /// Byte range in the file text.
     pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone)]
-pub enum NodeKind {
-    Map(Vec<(Node, Node)>),
-    Seq(Vec<Node>),
+pub enum NodeKind<'a> {
+    Map(Vec<(Node<'a>, Node<'a>)>),
+    Seq(Vec<Node<'a>>),
     /// `plain`: written without quotes (so `31.5` is a number and `"31.5"` a string).
     Scalar {
-        text: String,
+        /// Borrowed from the input unless an escape had to be decoded.
+        text: Cow<'a, str>,
         plain: bool,
     },
 }
 
-impl Node {
+impl Node<'_> {
     /// `null`, `~` or an empty plain scalar.
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { text, plain: true }
-            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+            if matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
     }
 }
 
@@ -75,9 +77,9 @@ impl TreeError {
 // ---------------------------------------------------------------------------------------------
 // YAML
 
-enum Open {
-    Map { start: usize, items: Vec<Node> },
-    Seq { start: usize, items: Vec<Node> },
+enum Open<'a> {
+    Map { start: usize, items: Vec<Node<'a>> },
+    Seq { start: usize, items: Vec<Node<'a>> },
 }
 
 fn byte_of(text: &str, m: &Marker) -> usize {
@@ -91,7 +93,7 @@ fn byte_of(text: &str, m: &Marker) -> usize {
 }
 
 /// Reads every YAML document of `text` (a file usually holds one).
-pub fn parse_yaml(text: &str) -> Result<Vec<Node>, TreeError> {
+pub fn parse_yaml(text: &str) -> Result<Vec<Node<'_>>, TreeError> {
     let mut docs = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     let options = granit_parser::options! {
@@ -144,7 +146,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, TreeError> {
                             Some(v) => v,
                             None => Node {
                                 kind: NodeKind::Scalar {
-                                    text: String::new(),
+                                    text: Cow::Borrowed(""),
                                     plain: true,
                                 },
                                 span: k.span.end..k.span.end,
@@ -171,7 +173,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, TreeError> {
                     || tag.as_ref().is_some_and(|t| t.suffix() == "str");
                 Some(Node {
                     kind: NodeKind::Scalar {
-                        text: value.into_owned(),
+                        text: value,
                         plain: !quoted,
                     },
                     span: start..end,
@@ -210,7 +212,7 @@ struct JsonParser<'a> {
 
 /// Reads one JSON value filling all of `text` (surrounding white space allowed).
 /// Offsets are shifted by `base`.
-pub fn parse_json(text: &str, base: usize) -> Result<Node, TreeError> {
+pub fn parse_json(text: &str, base: usize) -> Result<Node<'_>, TreeError> {
     let mut p = JsonParser {
         text,
         bytes: text.as_bytes(),
@@ -235,7 +237,7 @@ pub fn parse_json(text: &str, base: usize) -> Result<Node, TreeError> {
     Ok(node)
 }
 
-impl JsonParser<'_> {
+impl<'a> JsonParser<'a> {
     fn err(&self, message: impl Into<String>) -> TreeError {
         TreeError::syntax(message, self.base + self.pos)
     }
@@ -258,7 +260,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node, TreeError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, TreeError> {
         let start = self.pos;
         match self.peek() {
             Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => {
@@ -278,7 +280,7 @@ impl JsonParser<'_> {
                         return Ok(self.node(
                             start,
                             NodeKind::Scalar {
-                                text: word.to_string(),
+                                text: Cow::Borrowed(word),
                                 plain: true,
                             },
                         ));
@@ -297,14 +299,14 @@ impl JsonParser<'_> {
         }
     }
 
-    fn node(&self, start: usize, kind: NodeKind) -> Node {
+    fn node(&self, start: usize, kind: NodeKind<'a>) -> Node<'a> {
         Node {
             kind,
             span: self.base + start..self.base + self.pos,
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Node, TreeError> {
+    fn object(&mut self, depth: usize) -> Result<Node<'a>, TreeError> {
         let start = self.pos;
         self.pos += 1;
         let mut pairs = Vec::new();
@@ -360,7 +362,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Node, TreeError> {
+    fn array(&mut self, depth: usize) -> Result<Node<'a>, TreeError> {
         let start = self.pos;
         self.pos += 1;
         let mut items = Vec::new();
@@ -416,7 +418,7 @@ impl JsonParser<'_> {
         self.pos - s
     }
 
-    fn number(&mut self) -> Result<Node, TreeError> {
+    fn number(&mut self) -> Result<Node<'a>, TreeError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -445,11 +447,7 @@ impl JsonParser<'_> {
                 return Err(self.err("expected a digit in the exponent"));
             }
         }
-        let text = self
-            .text
-            .get(start..self.pos)
-            .unwrap_or_default()
-            .to_string();
+        let text = Cow::Borrowed(self.text.get(start..self.pos).unwrap_or_default());
         Ok(self.node(start, NodeKind::Scalar { text, plain: true }))
     }
 
@@ -466,7 +464,7 @@ impl JsonParser<'_> {
     }
 
     /// At an opening quote; returns the decoded string.
-    fn string(&mut self) -> Result<String, TreeError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, TreeError> {
         // fast path: no escape and no control character before the closing quote (bytes
         // of multi-byte characters are all >= 0x80, so a byte scan finds both)
         let begin = self.pos + 1;
@@ -475,7 +473,7 @@ impl JsonParser<'_> {
             if b == b'"' {
                 if let Some(s) = self.text.get(begin..end) {
                     self.pos = end + 1;
-                    return Ok(s.to_string());
+                    return Ok(Cow::Borrowed(s));
                 }
                 break;
             }
@@ -484,7 +482,7 @@ impl JsonParser<'_> {
             }
             end += 1;
         }
-        self.string_escaped()
+        self.string_escaped().map(Cow::Owned)
     }
 
     fn string_escaped(&mut self) -> Result<String, TreeError> {
