@@ -10,7 +10,7 @@
 //! [`days_between`]).
 
 use std::cmp::Ordering;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
@@ -250,7 +250,11 @@ impl Rational {
             // fast path: 64-bit divisions; `rem * 10` cannot overflow below this bound
             (Ok(n), Ok(d)) if d <= u64::MAX / 10 => {
                 let mut rem = n % d;
+                // the digits after a zero remainder are zeros, trimmed below
                 for _ in 0..places {
+                    if rem == 0 {
+                        break;
+                    }
                     rem *= 10;
                     digits.push((rem / d) as u8);
                     rem %= d;
@@ -260,6 +264,9 @@ impl Rational {
             _ => {
                 let mut rem = n % d;
                 for _ in 0..places {
+                    if rem == 0 {
+                        break;
+                    }
                     rem = rem.saturating_mul(10);
                     digits.push((rem / d) as u8);
                     rem %= d;
@@ -293,7 +300,7 @@ impl Rational {
         if neg && (int != 0 || !digits.is_empty()) {
             s.push('-');
         }
-        s.push_str(&int.to_string());
+        let _ = write!(s, "{int}");
         if !digits.is_empty() {
             s.push('.');
             for dg in digits {
@@ -535,6 +542,12 @@ mod tests {
         assert_eq!(Rational::new(1, 3).unwrap().to_string(), "~0.33");
         assert_eq!(r("-0.25").to_string(), "-0.25");
         assert_eq!(Rational::new(2, 3).unwrap().to_decimal_string(1), "0.7");
+        // a remainder of zero ends the digits; rounding still carries into the integer
+        assert_eq!(r("7").to_decimal_string(12), "7");
+        assert_eq!(r("-0.5").to_decimal_string(12), "-0.5");
+        assert_eq!(r("0.995").to_decimal_string(2), "1");
+        assert_eq!(r("-0.004").to_decimal_string(2), "0");
+        assert_eq!(r("2271.29").to_string(), "2271.29");
     }
 
     /// The 64-bit fast paths give what the 128-bit paths give, around the boundary.
