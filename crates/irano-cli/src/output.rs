@@ -67,26 +67,25 @@ impl Destination {
             return Ok(d);
         };
         let shown = format!("`{}`", path.display());
-        if !replaced_by_rename(path) {
-            let f = File::options()
-                .write(true)
-                .open(path)
-                .map_err(|e| WriteFailure::from_io(&shown, &e))?;
-            d.file = Some(BufWriter::with_capacity(1 << 16, f));
-            d.direct = true;
-            return Ok(d);
+        match place(path) {
+            Place::StandardOutput => {
+                d.target = None;
+            }
+            Place::Direct => {
+                let f = File::options()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| WriteFailure::from_io(&shown, &e))?;
+                d.file = Some(BufWriter::with_capacity(1 << 16, f));
+                d.direct = true;
+            }
+            Place::Rename(real) => {
+                let (tmp, f) = temp_beside(&real).map_err(|e| WriteFailure::from_io(&shown, &e))?;
+                d.target = Some(real);
+                d.tmp = Some(tmp);
+                d.file = Some(BufWriter::with_capacity(1 << 16, f));
+            }
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let (tmp, f) = create_temp(&dir, &name).map_err(|e| WriteFailure::from_io(&shown, &e))?;
-        d.tmp = Some(tmp);
-        d.file = Some(BufWriter::with_capacity(1 << 16, f));
         Ok(d)
     }
 
@@ -167,27 +166,67 @@ impl Drop for Destination {
     }
 }
 
-/// Whether a finished output may take `path`'s place by renaming a temporary file over it:
-/// when nothing is there yet, or a regular file. A device, a pipe or a symbolic link
-/// (`/dev/null`, `/dev/stdout`, a link into another folder) is written in place instead;
-/// renaming over it would replace the device or the link itself with a plain file.
-pub fn replaced_by_rename(path: &Path) -> bool {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) => m.file_type().is_file(),
-        Err(_) => true,
+/// How an output reaches `path`.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// A new or regular file (or a symbolic link to one, resolved): a temporary file beside
+    /// it, renamed over it once complete, so that it is written whole or not at all.
+    Rename(PathBuf),
+    /// `/dev/stdout`: standard output itself, spooled like output without `--output`.
+    StandardOutput,
+    /// A device, a pipe or another link under `/dev` or `/proc` (`/dev/null`,
+    /// `/dev/stderr`): written in place. Renaming over it would replace the device or the
+    /// link with a plain file.
+    Direct,
+}
+
+fn place(path: &Path) -> Place {
+    if path == Path::new("/dev/stdout") {
+        return Place::StandardOutput;
+    }
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Place::Rename(path.to_path_buf());
+    };
+    if meta.file_type().is_file() {
+        return Place::Rename(path.to_path_buf());
+    }
+    if !meta.file_type().is_symlink() || path.starts_with("/dev") || path.starts_with("/proc") {
+        return Place::Direct;
+    }
+    match std::fs::canonicalize(path) {
+        Ok(real) if std::fs::metadata(&real).is_ok_and(|m| m.is_file()) => Place::Rename(real),
+        _ => Place::Direct,
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all: through a temporary file beside it,
-/// renamed over it, or in place when [`replaced_by_rename`] says the path must stay.
+/// Writes `bytes` to `path` whole or not at all (see [`Place`]); a symbolic link stays a
+/// link, and `/dev/null` stays the null device.
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if !replaced_by_rename(path) {
-        return File::options()
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes));
+    let real = match place(path) {
+        Place::StandardOutput => {
+            let mut out = std::io::stdout().lock();
+            return out.write_all(bytes).and_then(|()| out.flush());
+        }
+        Place::Direct => {
+            return File::options()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(bytes));
+        }
+        Place::Rename(real) => real,
+    };
+    let (tmp, mut f) = temp_beside(&real)?;
+    let written = f
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&tmp, &real));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    written
+}
+
+/// A new temporary file in the folder of `path`, named after it.
+fn temp_beside(path: &Path) -> std::io::Result<(PathBuf, File)> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -196,14 +235,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let (tmp, mut f) = create_temp(&dir, &name)?;
-    let written = f
-        .write_all(bytes)
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    create_temp(&dir, &name)
 }
 
 /// A new file `.NAME.irano-PID-N.tmp` in `dir`.

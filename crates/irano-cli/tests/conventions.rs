@@ -152,9 +152,11 @@ fn an_output_path_that_is_a_link_is_written_through() {
             .is_symlink()
     };
 
-    // eval -o LINK
+    // eval -o LINK: the link's target is replaced whole (longer old content leaves no tail)
+    let expected = run(&["eval", "--rules", IRANO, "--format", "jsonl", EXAMPLE]);
+    assert!(expected.status.success(), "{}", text(&expected.stderr));
     let target = real.join("results.jsonl");
-    std::fs::write(&target, "old\n").unwrap();
+    std::fs::write(&target, "x".repeat(100_000)).unwrap();
     let link = dir.join("results.jsonl");
     symlink(&target, &link).unwrap();
     let out = run(&[
@@ -169,11 +171,26 @@ fn an_output_path_that_is_a_link_is_written_through() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(is_link(&link), "the link was replaced by a file");
-    let written = std::fs::read_to_string(&target).unwrap();
-    assert!(
-        written.starts_with("{\"patient\":\"EXAMPLE-IRANO-1\""),
-        "{written}"
-    );
+    assert_eq!(std::fs::read(&target).unwrap(), expected.stdout);
+    let names: Vec<_> = std::fs::read_dir(&real)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "a temporary file was left: {names:?}");
+
+    // -o /dev/stdout is standard output
+    let out = run(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "--format",
+        "jsonl",
+        "-o",
+        "/dev/stdout",
+        EXAMPLE,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, expected.stdout);
 
     // fmt on a linked rule file
     let rules = std::fs::read_to_string(repo().join("rules/rano-lgg-2011.rano")).unwrap();
