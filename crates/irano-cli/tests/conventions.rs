@@ -153,23 +153,20 @@ fn an_output_path_that_is_a_link_is_written_through() {
     };
 
     // eval -o LINK: the link's target is replaced whole (longer old content leaves no tail)
+    let eval_to = |output: &str| {
+        let out = run(&[
+            "eval", "--rules", IRANO, "--format", "jsonl", "-o", output, EXAMPLE,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out
+    };
     let expected = run(&["eval", "--rules", IRANO, "--format", "jsonl", EXAMPLE]);
     assert!(expected.status.success(), "{}", text(&expected.stderr));
     let target = real.join("results.jsonl");
     std::fs::write(&target, "x".repeat(100_000)).unwrap();
     let link = dir.join("results.jsonl");
     symlink(&target, &link).unwrap();
-    let out = run(&[
-        "eval",
-        "--rules",
-        IRANO,
-        "--format",
-        "jsonl",
-        "-o",
-        link.to_str().unwrap(),
-        EXAMPLE,
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    eval_to(link.to_str().unwrap());
     assert!(is_link(&link), "the link was replaced by a file");
     assert_eq!(std::fs::read(&target).unwrap(), expected.stdout);
     let names: Vec<_> = std::fs::read_dir(&real)
@@ -179,18 +176,7 @@ fn an_output_path_that_is_a_link_is_written_through() {
     assert_eq!(names.len(), 1, "a temporary file was left: {names:?}");
 
     // -o /dev/stdout is standard output
-    let out = run(&[
-        "eval",
-        "--rules",
-        IRANO,
-        "--format",
-        "jsonl",
-        "-o",
-        "/dev/stdout",
-        EXAMPLE,
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(out.stdout, expected.stdout);
+    assert_eq!(eval_to("/dev/stdout").stdout, expected.stdout);
 
     // fmt on a linked rule file
     let rules = std::fs::read_to_string(repo().join("rules/rano-lgg-2011.rano")).unwrap();
