@@ -199,6 +199,15 @@ pub(crate) fn shown_value(p: &Program, case: &Case, name: &str, v: Value, ty: Ty
     }
 }
 
+/// Significant digits of a decimal text (`-0.0125` has 3).
+fn significant_digits(decimal: &str) -> usize {
+    decimal
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&b| b == b'0')
+        .count()
+}
+
 /// A rational as a JSON number: an integer, or the nearest binary float to its decimal
 /// (rounded to 2 places when it does not terminate, as tables show it), with the exact
 /// form beside it when the float is not exactly the number. `text` is `r.to_string()`.
@@ -217,12 +226,71 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
         None => (text, None),
     };
     let f: f64 = decimal.parse().unwrap_or(f64::NAN);
-    if exact.is_none() && format!("{f}") != decimal {
+    // a decimal of at most 15 significant digits is the shortest text of its nearest
+    // float, so it reads back as written; longer ones are checked by writing the float
+    if exact.is_none() && significant_digits(decimal) > 15 && format!("{f}") != decimal {
         exact = Some(text.to_string());
     }
     Number {
         value: NumberValue::Float(f),
         exact,
         unit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digit count decides only what writing the float back would have decided.
+    #[test]
+    fn the_exact_form_is_given_exactly_when_the_float_does_not_read_back() {
+        let mut checked = 0;
+        for num in [
+            1i128,
+            3,
+            7,
+            25,
+            12_345,
+            2_271_29,
+            99_999_999_999_999,
+            123_456_789_012_345_678,
+        ] {
+            for den in [
+                1i128,
+                2,
+                4,
+                5,
+                8,
+                10,
+                16,
+                100,
+                1_000,
+                1 << 20,
+                10_i128.pow(12),
+            ] {
+                for sign in [1, -1] {
+                    let Ok(r) = irano_exact::Rational::new(sign * num, den) else {
+                        continue;
+                    };
+                    let text = r.to_string();
+                    let n = number(r, &text, "");
+                    let decimal = text.strip_prefix('~').unwrap_or(&text);
+                    let reads_back = match n.value {
+                        NumberValue::Int(_) => true,
+                        NumberValue::Float(f) => format!("{f}") == decimal,
+                    };
+                    assert_eq!(
+                        n.exact.is_none(),
+                        reads_back && !text.starts_with('~'),
+                        "{text}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100);
+        assert_eq!(significant_digits("-0.0125"), 3);
+        assert_eq!(significant_digits("2271.29"), 6);
     }
 }
