@@ -10,7 +10,7 @@
 //! [`days_between`]).
 
 use std::cmp::Ordering;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
@@ -239,36 +239,39 @@ impl Rational {
         d == 1
     }
 
-    /// Decimal text rounded half away from zero to `places` digits, trailing zeros trimmed.
-    /// For display only.
+    /// Decimal text rounded half away from zero to `places` digits (at most 64), trailing
+    /// zeros trimmed. For display only.
     pub fn to_decimal_string(&self, places: u32) -> String {
+        const MAX_PLACES: usize = 64;
+        let places = (places as usize).min(MAX_PLACES);
         let neg = self.num < 0;
         let n = self.num.unsigned_abs();
         let d = self.den.unsigned_abs();
-        let mut digits = Vec::with_capacity(places as usize);
+        let mut digits = [0u8; MAX_PLACES];
+        let mut len = 0;
         let (mut int, round_up) = match (u64::try_from(n), u64::try_from(d)) {
             // fast path: 64-bit divisions; `rem * 10` cannot overflow below this bound
             (Ok(n), Ok(d)) if d <= u64::MAX / 10 => {
                 let mut rem = n % d;
                 // the digits after a zero remainder are zeros, trimmed below
-                for _ in 0..places {
-                    if rem == 0 {
-                        break;
-                    }
+                while len < places && rem != 0 {
                     rem *= 10;
-                    digits.push((rem / d) as u8);
+                    if let Some(slot) = digits.get_mut(len) {
+                        *slot = (rem / d) as u8;
+                    }
+                    len += 1;
                     rem %= d;
                 }
                 (u128::from(n / d), rem * 2 >= d)
             }
             _ => {
                 let mut rem = n % d;
-                for _ in 0..places {
-                    if rem == 0 {
-                        break;
-                    }
+                while len < places && rem != 0 {
                     rem = rem.saturating_mul(10);
-                    digits.push((rem / d) as u8);
+                    if let Some(slot) = digits.get_mut(len) {
+                        *slot = (rem / d) as u8;
+                    }
+                    len += 1;
                     rem %= d;
                 }
                 (n / d, rem.saturating_mul(2) >= d)
@@ -276,7 +279,7 @@ impl Rational {
         };
         // round half away from zero
         if round_up {
-            let mut i = digits.len();
+            let mut i = len;
             loop {
                 if i == 0 {
                     int += 1;
@@ -293,17 +296,32 @@ impl Rational {
                 }
             }
         }
-        while digits.last() == Some(&0) {
-            digits.pop();
+        while len > 0 && digits.get(len - 1) == Some(&0) {
+            len -= 1;
         }
-        let mut s = String::new();
-        if neg && (int != 0 || !digits.is_empty()) {
+        // the integer part's digits, last first
+        let mut int_digits = [0u8; 40];
+        let mut int_len = 0;
+        loop {
+            if let Some(slot) = int_digits.get_mut(int_len) {
+                *slot = b'0' + (int % 10) as u8;
+            }
+            int_len += 1;
+            int /= 10;
+            if int == 0 || int_len == int_digits.len() {
+                break;
+            }
+        }
+        let mut s = String::with_capacity(2 + int_len + len);
+        if neg && (int_digits.get(..int_len) != Some(b"0".as_slice()) || len > 0) {
             s.push('-');
         }
-        let _ = write!(s, "{int}");
-        if !digits.is_empty() {
+        for &b in int_digits.get(..int_len).unwrap_or_default().iter().rev() {
+            s.push(char::from(b));
+        }
+        if len > 0 {
             s.push('.');
-            for dg in digits {
+            for &dg in digits.get(..len).unwrap_or_default() {
                 s.push(char::from(b'0' + dg));
             }
         }
@@ -548,6 +566,42 @@ mod tests {
         assert_eq!(r("0.995").to_decimal_string(2), "1");
         assert_eq!(r("-0.004").to_decimal_string(2), "0");
         assert_eq!(r("2271.29").to_string(), "2271.29");
+    }
+
+    /// Decimal text against a plain reference: round half away from zero of n * 10^p / d.
+    #[test]
+    fn decimal_text_matches_a_plain_reference() {
+        fn reference(n: i128, d: i128, p: u32) -> String {
+            let scale = 10i128.pow(p);
+            let (neg, n) = (n < 0, n.abs());
+            let q = n * scale / d;
+            let r = n * scale % d;
+            let q = if r * 2 >= d { q + 1 } else { q };
+            let (int, frac) = (q / scale, q % scale);
+            let mut frac = format!("{frac:0width$}", width = p as usize);
+            while frac.ends_with('0') {
+                frac.pop();
+            }
+            let sign = if neg && q != 0 { "-" } else { "" };
+            if frac.is_empty() {
+                format!("{sign}{int}")
+            } else {
+                format!("{sign}{int}.{frac}")
+            }
+        }
+        for n in -1_050i128..=1_050 {
+            for d in [1i128, 2, 3, 7, 8, 12, 40, 125, 999] {
+                let Ok(r) = Rational::new(n, d) else { continue };
+                for p in 0..6 {
+                    let (rn, rd) = (r.numer(), r.denom());
+                    assert_eq!(
+                        r.to_decimal_string(p),
+                        reference(rn, rd, p),
+                        "{n}/{d} to {p}"
+                    );
+                }
+            }
+        }
     }
 
     /// The 64-bit fast paths give what the 128-bit paths give, around the boundary.
