@@ -72,10 +72,7 @@ impl Evaluator<'_> {
                             e.src,
                         );
                     }
-                    self.lets
-                        .get(i * p.lets.len() + *li as usize)
-                        .copied()
-                        .unwrap_or(Value::Null)
+                    self.scan_let(cx, i, *li)?
                 }
                 _ => Value::Null,
             },
@@ -104,7 +101,14 @@ impl Evaluator<'_> {
                 };
                 v.map(Value::Sym).unwrap_or(Value::Null)
             }
-            ExprKind::State(i) => self.state.get(*i as usize).copied().unwrap_or(Value::Null),
+            ExprKind::State(i) => {
+                let state = if self.let_depth > 0 {
+                    &self.let_state
+                } else {
+                    &self.state
+                };
+                state.get(*i as usize).copied().unwrap_or(Value::Null)
+            }
             ExprKind::LesionField(f, l) => match self.eval(cx, l)? {
                 Value::Lesion { lesion, scan } => lesion_field(cx.case, lesion, scan, *f),
                 _ => Value::Null,

@@ -74,11 +74,49 @@ pub fn units(p: &Program) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// The scan-level lets read on another scan than the one being graded (a `ScanLet` whose
+/// scan is not the current one), in the program's dependency order.
+fn lets_read_on_other_scans(p: &Program) -> Vec<u32> {
+    let mut read = vec![false; p.lets.len()];
+    p.for_each_expr(&mut |e| {
+        e.any(&mut |x| {
+            if let ExprKind::ScanLet(li, s) = &x.kind {
+                if !matches!(s.kind, ExprKind::CurScan) {
+                    if let Some(r) = read.get_mut(*li as usize) {
+                        *r = true;
+                    }
+                }
+            }
+            false
+        });
+    });
+    p.let_order
+        .iter()
+        .copied()
+        .filter(|&li| read.get(li as usize).copied().unwrap_or(false))
+        .collect()
+}
+
 /// Reusable evaluation buffers: evaluate many cases with one `Evaluator` and the hot
 /// loop allocates only what the result itself holds.
 pub struct Evaluator<'p> {
     p: &'p Program,
+    /// Scan-level let values, `scan * lets + let`, computed on demand (see `let_done`).
     lets: Vec<Value>,
+    /// Which entries of `lets` hold their value.
+    let_done: Vec<bool>,
+    /// The scan whose lets may be computed on demand now (the scan being graded).
+    lazy_scan: Option<usize>,
+    /// The state as of the last point where eager evaluation would have computed the lets
+    /// (the scan's start, or after a table that changed state): what a let reads.
+    let_state: Vec<Value>,
+    /// Lets computing on demand, nested (state is then read from `let_state`).
+    let_depth: u32,
+    /// Bound-variable slots saved while a let computes on demand inside an expression.
+    saved_slots: Vec<Value>,
+    /// The lets read on another scan than their own (`previous.burden`, `s.burden` for
+    /// `s` in a set): computed at the end of every graded scan, in dependency order.
+    forced_lets: Vec<u32>,
     slots: Vec<Value>,
     state: Vec<Value>,
     outputs: Vec<(Option<u16>, Option<u16>)>,
@@ -217,6 +255,12 @@ impl<'p> Evaluator<'p> {
         Evaluator {
             p,
             lets: Vec::new(),
+            let_done: Vec::new(),
+            lazy_scan: None,
+            let_state: Vec::new(),
+            let_depth: 0,
+            saved_slots: Vec::new(),
+            forced_lets: lets_read_on_other_scans(p),
             slots: vec![Value::Null; usize::from(p.slots)],
             state: Vec::new(),
             outputs: Vec::new(),
@@ -278,6 +322,10 @@ impl<'p> Evaluator<'p> {
         let full = self.trace == Trace::Full;
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
+        self.let_done.clear();
+        self.let_done.resize(n * p.lets.len(), false);
+        self.lazy_scan = None;
+        self.let_depth = 0;
         self.outputs.clear();
         self.outputs.resize(n, (None, None));
         self.graded.clear();
@@ -332,8 +380,9 @@ impl<'p> Evaluator<'p> {
             cx.cur = i;
             cx.cur_out = (None, None);
             let date = Some(a.date);
-            self.compute_lets(&mut cx, &p.let_order)
-                .map_err(|f| wrap(f, date))?;
+            // lets are computed when first read, as of this point (docs/language.md,
+            // evaluation order); those read on later scans at the end of this one
+            self.open_scan_lets(i);
             let mut so = ScanOutcome::new(ScanRole::Followup);
             so.fired = (self.out.fired.len() as u32, self.out.fired.len() as u32);
             so.shown = true;
@@ -342,11 +391,13 @@ impl<'p> Evaluator<'p> {
             }
             if i == base {
                 so.role = ScanRole::Baseline;
+                self.close_scan_lets(&mut cx).map_err(|f| wrap(f, date))?;
                 self.out.scans.push(so);
                 continue;
             }
             if self.out.stopped.is_some() {
                 so.role = ScanRole::NotGraded;
+                self.close_scan_lets(&mut cx).map_err(|f| wrap(f, date))?;
                 self.out.scans.push(so);
                 continue;
             }
@@ -375,8 +426,7 @@ impl<'p> Evaluator<'p> {
                     }
                 }
                 if self.state_changed {
-                    self.compute_lets(&mut cx, &p.state_let_order)
-                        .map_err(|f| wrap(f, date))?;
+                    self.state_lets_stale(i);
                 }
             }
             so.fired.1 = self.out.fired.len() as u32;
@@ -400,6 +450,7 @@ impl<'p> Evaluator<'p> {
                     self.out.stopped = Some(i);
                 }
             }
+            self.close_scan_lets(&mut cx).map_err(|f| wrap(f, date))?;
             self.out.scans.push(so);
             if derived && self.derive.as_ref().is_some_and(|d| d.done_after(i)) {
                 // `explain_scan`: the scans after the one explained cannot change it
@@ -627,20 +678,77 @@ impl<'p> Evaluator<'p> {
         result
     }
 
-    /// Computes the given lets (in that order) on the current scan and stores them.
-    fn compute_lets(&mut self, cx: &mut Cx<'_>, order: &[u32]) -> R<()> {
-        let p = self.p;
-        let i = cx.cur;
-        for &li in order {
-            let Some(l) = p.lets.get(li as usize) else {
-                continue;
-            };
-            let v = self.eval(cx, &l.expr)?;
-            if let Some(slot) = self.lets.get_mut(i * p.lets.len() + li as usize) {
-                *slot = v;
+    /// Scan `i` is being graded: its lets compute when first read, as of now.
+    fn open_scan_lets(&mut self, i: usize) {
+        self.lazy_scan = Some(i);
+        self.let_state.clone_from(&self.state);
+    }
+
+    /// A table changed state: the lets of scan `i` that read state are computed again
+    /// when next read, from the state as it is now (as if recomputed here).
+    fn state_lets_stale(&mut self, i: usize) {
+        let n = self.p.lets.len();
+        for &li in &self.p.state_let_order {
+            if let Some(d) = self.let_done.get_mut(i * n + li as usize) {
+                *d = false;
             }
         }
-        Ok(())
+        self.let_state.clone_from(&self.state);
+    }
+
+    /// The end of the scan being graded: the lets later scans or the summary read are
+    /// computed now, and no let of it computes afterwards.
+    fn close_scan_lets(&mut self, cx: &mut Cx<'_>) -> R<()> {
+        if self.lazy_scan.is_none() {
+            return Ok(());
+        }
+        let forced = std::mem::take(&mut self.forced_lets);
+        let mut r = Ok(());
+        for &li in &forced {
+            if let Err(f) = self.scan_let(cx, cx.cur, li).map(|_| ()) {
+                r = Err(f);
+                break;
+            }
+        }
+        self.forced_lets = forced;
+        self.lazy_scan = None;
+        r
+    }
+
+    /// The value of let `li` on scan `i`: stored, or computed now when `i` is the scan being
+    /// graded and it has not been computed since it was last made stale.
+    pub(crate) fn scan_let(&mut self, cx: &mut Cx<'_>, i: usize, li: u32) -> R<Value> {
+        let p = self.p;
+        let ix = i * p.lets.len() + li as usize;
+        if self.lazy_scan == Some(i) && cx.cur == i && !cx.in_summary {
+            if let (Some(false), Some(l)) =
+                (self.let_done.get(ix).copied(), p.lets.get(li as usize))
+            {
+                // computed as eager evaluation would have: own bound variables, no lesion
+                // in scope, state as of the last computation point
+                let mark = self.saved_slots.len();
+                self.saved_slots.extend_from_slice(&self.slots);
+                let lesion = cx.cur_lesion.take();
+                self.let_depth += 1;
+                let v = self.eval(cx, &l.expr);
+                self.let_depth -= 1;
+                cx.cur_lesion = lesion;
+                if let Some(saved) = self.saved_slots.get(mark..) {
+                    self.slots.clear();
+                    self.slots.extend_from_slice(saved);
+                }
+                self.saved_slots.truncate(mark);
+                let v = v?;
+                if let Some(slot) = self.lets.get_mut(ix) {
+                    *slot = v;
+                }
+                if let Some(d) = self.let_done.get_mut(ix) {
+                    *d = true;
+                }
+                return Ok(v);
+            }
+        }
+        Ok(self.lets.get(ix).copied().unwrap_or(Value::Null))
     }
 
     /// Computes the criterion's `show` values on scan `i` into the outcome.
