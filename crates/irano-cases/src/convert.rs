@@ -324,7 +324,8 @@ impl<'s> Reader<'s> {
             );
             return None;
         };
-        let mut entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)> = Vec::new();
+        let mut entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)> =
+            Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
             let NodeKind::Scalar { text, .. } = &k.kind else {
                 let span = self.head_span(k);

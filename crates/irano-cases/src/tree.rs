@@ -309,7 +309,7 @@ impl<'a> JsonParser<'a> {
     fn object(&mut self, depth: usize) -> Result<Node<'a>, TreeError> {
         let start = self.pos;
         self.pos += 1;
-        let mut pairs = Vec::new();
+        let mut pairs = Vec::with_capacity(8);
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
