@@ -119,6 +119,39 @@ pub(crate) struct ReadCase {
     pub patient_span: Range<usize>,
 }
 
+/// The lesion ids listed on one assessment, with the line of each: a short list searched in
+/// order, a hash map once an assessment lists many.
+#[derive(Default)]
+struct SeenIds<'n> {
+    few: Vec<(&'n str, usize)>,
+    many: Option<HashMap<&'n str, usize>>,
+}
+
+impl<'n> SeenIds<'n> {
+    const FEW: usize = 32;
+
+    fn first_line(&self, id: &str) -> Option<usize> {
+        match &self.many {
+            Some(m) => m.get(id).copied(),
+            None => self.few.iter().find(|(s, _)| *s == id).map(|&(_, l)| l),
+        }
+    }
+
+    fn insert(&mut self, id: &'n str, line: usize) {
+        match &mut self.many {
+            Some(m) => {
+                m.insert(id, line);
+            }
+            None if self.few.len() < Self::FEW => self.few.push((id, line)),
+            None => {
+                let mut m: HashMap<&'n str, usize> = self.few.drain(..).collect();
+                m.insert(id, line);
+                self.many = Some(m);
+            }
+        }
+    }
+}
+
 /// The fields of one mapping, after unknown and duplicate keys were reported.
 struct Fields<'n> {
     node: &'n Node<'n>,
@@ -765,9 +798,9 @@ impl<'s> Reader<'s> {
         Some((baseline, out))
     }
 
-    fn assessment(
+    fn assessment<'n>(
         &mut self,
-        node: &Node,
+        node: &'n Node<'n>,
         index: usize,
         reg: &mut HashMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
@@ -843,7 +876,7 @@ impl<'s> Reader<'s> {
             .and_then(|n| self.boolean(n, "symptom_driven"));
         let steroids = f.opt("steroids").and_then(|n| self.steroids(n));
 
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen = SeenIds::default();
         let mut lesions = Vec::new();
         let mut new_lesions = Vec::new();
         for (field, is_new_list, out) in [
@@ -912,14 +945,14 @@ impl<'s> Reader<'s> {
         })
     }
 
-    fn lesion(
+    fn lesion<'n>(
         &mut self,
-        node: &Node,
+        node: &'n Node<'n>,
         ctx: &LesionCtx,
         reg: &mut HashMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
         new: &mut Vec<LesionInfo>,
-        seen: &mut HashMap<String, usize>,
+        seen: &mut SeenIds<'n>,
     ) -> Option<Observation> {
         let (allowed, what) = if ctx.is_new_list {
             (NEW_LESION_FIELDS, "new lesion")
@@ -935,8 +968,12 @@ impl<'s> Reader<'s> {
         let id_node = self.req(&f, "id")?;
         let id = self.string(id_node, "id")?;
         let line = self.line_of(node);
-        if let Some(first) = seen.get(&id) {
-            let first = *first;
+        // the id as written (`string` accepted it, so it is the scalar's text)
+        let id_text: &'n str = match &id_node.kind {
+            NodeKind::Scalar { text, .. } => text.as_ref(),
+            _ => return None,
+        };
+        if let Some(first) = seen.first_line(id_text) {
             self.error(
                 id_node.span.clone(),
                 "case::duplicate_lesion",
@@ -952,7 +989,7 @@ impl<'s> Reader<'s> {
             );
             return None;
         }
-        seen.insert(id.clone(), line);
+        seen.insert(id_text, line);
 
         let local = match reg.get(&id) {
             Some(d) if d.is_new != ctx.is_new_list => {

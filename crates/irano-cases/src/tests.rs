@@ -279,3 +279,27 @@ fn empty_files_are_errors_but_empty_lists_are_not() {
     assert_eq!(errors("\n\n", Format::JsonLines)[0].code(), "case::empty");
     assert_eq!(read_str("[]", "t", Format::Json).unwrap().len(), 0);
 }
+
+/// A lesion listed twice on one assessment is found whether the assessment lists few
+/// lesions or many (past the short list, ids go to a hash map).
+#[test]
+fn a_lesion_listed_twice_is_found_in_long_lists() {
+    for n in [3usize, 32, 33, 80] {
+        let mut text = String::from(
+            "patient: P\nsetting: recurrent\ntherapy_start: 2025-01-01\nassessments:\n  - date: 2024-12-20\n    scan: pretreatment\n    lesions:\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!(
+                "      - {{id: L{i}, role: non_target, nt_status: present}}\n"
+            ));
+        }
+        // the last one repeats the second
+        text.push_str("      - {id: L1, role: non_target, nt_status: present}\n");
+        let errs = errors(&text, Format::Yaml);
+        let codes: Vec<_> = errs.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, ["case::duplicate_lesion"], "{n} lesions");
+        assert_eq!(errs[0].line(), 8 + n, "{n} lesions");
+        assert!(errs[0].to_string().contains("`L1`"), "{}", errs[0]);
+        assert!(errs[0].help().contains("line 9"), "{}", errs[0].help());
+    }
+}
