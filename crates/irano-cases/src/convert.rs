@@ -119,33 +119,46 @@ pub(crate) struct ReadCase {
     pub patient_span: Range<usize>,
 }
 
-/// The lesion ids listed on one assessment, with the line of each: a short list searched in
-/// order, a hash map once an assessment lists many.
-#[derive(Default)]
-struct SeenIds<'n> {
-    few: Vec<(&'n str, usize)>,
-    many: Option<HashMap<&'n str, usize>>,
+/// A map keyed by lesion id: a short list searched in order (a case names a handful of
+/// lesions), a hash map once it holds many.
+struct IdMap<K, V> {
+    few: Vec<(K, V)>,
+    many: Option<HashMap<K, V>>,
 }
 
-impl<'n> SeenIds<'n> {
+impl<K, V> Default for IdMap<K, V> {
+    fn default() -> Self {
+        IdMap {
+            few: Vec::new(),
+            many: None,
+        }
+    }
+}
+
+impl<K: std::borrow::Borrow<str> + Eq + std::hash::Hash, V> IdMap<K, V> {
     const FEW: usize = 32;
 
-    fn first_line(&self, id: &str) -> Option<usize> {
+    fn get(&self, id: &str) -> Option<&V> {
         match &self.many {
-            Some(m) => m.get(id).copied(),
-            None => self.few.iter().find(|(s, _)| *s == id).map(|&(_, l)| l),
+            Some(m) => m.get(id),
+            None => self
+                .few
+                .iter()
+                .find(|(k, _)| k.borrow() == id)
+                .map(|(_, v)| v),
         }
     }
 
-    fn insert(&mut self, id: &'n str, line: usize) {
+    /// Adds `id`, which is not in the map yet.
+    fn insert(&mut self, id: K, v: V) {
         match &mut self.many {
             Some(m) => {
-                m.insert(id, line);
+                m.insert(id, v);
             }
-            None if self.few.len() < Self::FEW => self.few.push((id, line)),
+            None if self.few.len() < Self::FEW => self.few.push((id, v)),
             None => {
-                let mut m: HashMap<&'n str, usize> = self.few.drain(..).collect();
-                m.insert(id, line);
+                let mut m: HashMap<K, V> = self.few.drain(..).collect();
+                m.insert(id, v);
                 self.many = Some(m);
             }
         }
@@ -771,7 +784,7 @@ impl<'s> Reader<'s> {
             );
             return None;
         }
-        let mut reg: HashMap<String, Declared> = HashMap::new();
+        let mut reg: IdMap<String, Declared> = IdMap::default();
         let mut baseline: Vec<LesionInfo> = Vec::new();
         let mut new: Vec<LesionInfo> = Vec::new();
         let mut out = Vec::new();
@@ -802,7 +815,7 @@ impl<'s> Reader<'s> {
         &mut self,
         node: &'n Node<'n>,
         index: usize,
-        reg: &mut HashMap<String, Declared>,
+        reg: &mut IdMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
         new: &mut Vec<LesionInfo>,
         prev: &mut Option<(NaiveDate, usize)>,
@@ -876,7 +889,7 @@ impl<'s> Reader<'s> {
             .and_then(|n| self.boolean(n, "symptom_driven"));
         let steroids = f.opt("steroids").and_then(|n| self.steroids(n));
 
-        let mut seen = SeenIds::default();
+        let mut seen: IdMap<&str, usize> = IdMap::default();
         let mut lesions = Vec::new();
         let mut new_lesions = Vec::new();
         for (field, is_new_list, out) in [
@@ -949,10 +962,10 @@ impl<'s> Reader<'s> {
         &mut self,
         node: &'n Node<'n>,
         ctx: &LesionCtx,
-        reg: &mut HashMap<String, Declared>,
+        reg: &mut IdMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
         new: &mut Vec<LesionInfo>,
-        seen: &mut SeenIds<'n>,
+        seen: &mut IdMap<&'n str, usize>,
     ) -> Option<Observation> {
         let (allowed, what) = if ctx.is_new_list {
             (NEW_LESION_FIELDS, "new lesion")
@@ -973,7 +986,7 @@ impl<'s> Reader<'s> {
             NodeKind::Scalar { text, .. } => text.as_ref(),
             _ => return None,
         };
-        if let Some(first) = seen.first_line(id_text) {
+        if let Some(&first) = seen.get(id_text) {
             self.error(
                 id_node.span.clone(),
                 "case::duplicate_lesion",

@@ -303,3 +303,27 @@ fn a_lesion_listed_twice_is_found_in_long_lists() {
         assert!(errs[0].help().contains("line 9"), "{}", errs[0].help());
     }
 }
+
+/// Lesions declared at baseline are found again on later scans by id, however many there are.
+#[test]
+fn many_lesions_are_found_again_by_id() {
+    for n in [3usize, 33, 80] {
+        let mut text = String::from(
+            "patient: P\nsetting: recurrent\ntherapy_start: 2025-01-01\nassessments:\n  - date: 2024-12-20\n    scan: pretreatment\n    lesions:\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!(
+                "      - {{id: L{i}, role: non_target, nt_status: present}}\n"
+            ));
+        }
+        text.push_str("  - date: 2025-02-20\n    scan: followup\n    lesions:\n");
+        for i in (0..n).rev() {
+            text.push_str(&format!("      - {{id: L{i}, nt_status: present}}\n"));
+        }
+        text.push_str("      - {id: Z9, nt_status: present}\n");
+        let errs = errors(&text, Format::Yaml);
+        let codes: Vec<_> = errs.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), 1, "{n} lesions: {codes:?}");
+        assert!(errs[0].to_string().contains("`Z9`"), "{}", errs[0]);
+    }
+}
