@@ -265,11 +265,29 @@ fn check_inner(
                 max_per.push((ge, me));
             }
         }
+        let eligible = match &n.eligible {
+            Some(el) => Some(
+                lw.lower_in(Ctx2::Lesion, t.file, el, Some(Ty::BOOL))
+                    .filter(|e| {
+                        expect_ty(
+                            &mut lw,
+                            files,
+                            t.file,
+                            el.span,
+                            e.ty,
+                            Ty::BOOL,
+                            "`eligible` must be a condition",
+                        )
+                    })?,
+            ),
+            None => None,
+        };
         Some(TargetSpec {
             candidate: candidate?,
             rank,
             max: max?,
             max_per,
+            eligible,
             cite: n.cite.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
             src: Src {
                 file: t.file,

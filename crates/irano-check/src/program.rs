@@ -309,6 +309,9 @@ pub struct TargetSpec {
     pub max: Expr,
     /// Group key and the maximum per group.
     pub max_per: Vec<(Expr, Expr)>,
+    /// `eligible:` (over `lesion` on the baseline scan): lesions that fail it are neither
+    /// targets nor non-targets, whatever role the case gives them.
+    pub eligible: Option<Expr>,
     pub cite: String,
     pub src: Src,
 }
@@ -639,6 +642,9 @@ impl Program {
         for (k, m) in &self.targets.max_per {
             f(k);
             f(m);
+        }
+        if let Some(e) = &self.targets.eligible {
+            f(e);
         }
         for l in self
             .lesion_lets

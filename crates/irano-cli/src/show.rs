@@ -268,6 +268,9 @@ pub fn map_text(p: &Program) -> String {
     for (k, m) in &p.targets.max_per {
         let _ = writeln!(out, "  max_per {}: {}", expr_text(p, k), expr_text(p, m));
     }
+    if let Some(e) = &p.targets.eligible {
+        let _ = writeln!(out, "  eligible: {}", expr_text(p, e));
+    }
     let _ = writeln!(out, "  source: {}", p.targets.cite);
 
     let _ = writeln!(out, "\nLESION LETS (read as l.NAME)");

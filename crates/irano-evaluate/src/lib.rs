@@ -774,6 +774,16 @@ impl<'p> Evaluator<'p> {
                 continue;
             }
             let li = li as u32;
+            if let Some(eligible) = &p.targets.eligible {
+                cx.cur_lesion = Some(Value::Lesion {
+                    lesion: li,
+                    scan: base,
+                });
+                if self.eval(cx, eligible)? != Value::Bool(true) {
+                    // not followed by this criterion, whatever role the case gives it
+                    continue;
+                }
+            }
             match info.role {
                 Some(cases::Role::Target) => self.targets.push(li),
                 Some(cases::Role::NonTarget) | None => self.non_targets.push(li),

@@ -126,7 +126,7 @@ impl ItemKind {
             Some("native") => ItemKind::NativeLabels,
             Some(
                 "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show"
-                | "candidate" | "rank" | "max" | "max_per",
+                | "candidate" | "rank" | "max" | "max_per" | "eligible",
             ) => ItemKind::Plain,
             _ => ItemKind::Unknown,
         }
@@ -180,7 +180,7 @@ const ITEM_WORDS: &[&str] = &[
 ];
 
 /// Words that begin an entry of `targets { }`.
-const TARGET_WORDS: &[&str] = &["candidate", "rank", "max", "max_per"];
+const TARGET_WORDS: &[&str] = &["candidate", "rank", "max", "max_per", "eligible"];
 
 /// Reserved words that cannot be an operand (`true`, `false`, `null`, `if`, `match`,
 /// `not` are operands or start one; `baseline`, `targets`, `before`, `after` are

@@ -186,6 +186,7 @@ pub struct BaselineDecl {
 ///   rank: lesion.d1 * lesion.d2 desc, lesion.id asc
 ///   max: 5
 ///   max_per lesion.organ: 5          # optional, repeatable
+///   eligible: lesion.component == enhancing   # optional
 /// } cite "..."
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +196,8 @@ pub struct TargetsDecl {
     pub rank: Vec<RankKey>,
     pub max: Expr,
     pub max_per: Vec<(Expr, Expr)>,
+    /// Lesions (of any role) that fail it are neither targets nor non-targets.
+    pub eligible: Option<Expr>,
     pub cite: Option<Str>,
     pub span: Span,
 }

@@ -776,6 +776,7 @@ impl Lowerer {
                 let mut exprs = Vec::new();
                 let mut rank = Vec::new();
                 let mut max_per = Vec::new();
+                let mut eligible = None;
                 let mut cite = None;
                 for p in &children {
                     match p.as_rule() {
@@ -809,6 +810,11 @@ impl Lowerer {
                             max_per
                                 .push((need(parts.next(), m_span)?, need(parts.next(), m_span)?));
                         }
+                        Rule::eligible_item => {
+                            let e_span = span_of(p);
+                            let e = p.clone().into_inner().find(|q| q.as_rule() == Rule::expr);
+                            eligible = Some(self.expr(need(e, e_span)?, 0)?);
+                        }
                         Rule::cite_clause => self.clause(&mut cite, p, "targets block"),
                         _ => {}
                     }
@@ -820,6 +826,7 @@ impl Lowerer {
                     rank,
                     max: need(exprs.next(), span)?,
                     max_per,
+                    eligible,
                     cite,
                     span,
                 })
@@ -1010,6 +1017,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_rank => (0, "`rank`"),
         R::kw_max => (0, "`max`"),
         R::kw_max_per | R::max_per => (0, "`max_per`"),
+        R::kw_eligible | R::eligible_item => (0, "`eligible`"),
         R::direction => (0, "`asc` or `desc`"),
         R::ident | R::name | R::def_param => (1, "a name"),
         R::string | R::string_inner => (1, "a string"),
