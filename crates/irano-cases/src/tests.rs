@@ -280,19 +280,25 @@ fn empty_files_are_errors_but_empty_lists_are_not() {
     assert_eq!(read_str("[]", "t", Format::Json).unwrap().len(), 0);
 }
 
+/// A case whose baseline scan (line 5) lists `n` non-targets `L0`, `L1`, ... from line 8.
+fn baseline_with_non_targets(n: usize) -> String {
+    let mut text = String::from(
+        "patient: P\nsetting: recurrent\ntherapy_start: 2025-01-01\nassessments:\n  - date: 2024-12-20\n    scan: pretreatment\n    lesions:\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "      - {{id: L{i}, role: non_target, nt_status: present}}\n"
+        ));
+    }
+    text
+}
+
 /// A lesion listed twice on one assessment is found whether the assessment lists few
 /// lesions or many (past the short list, ids go to a hash map).
 #[test]
 fn a_lesion_listed_twice_is_found_in_long_lists() {
     for n in [3usize, 32, 33, 80] {
-        let mut text = String::from(
-            "patient: P\nsetting: recurrent\ntherapy_start: 2025-01-01\nassessments:\n  - date: 2024-12-20\n    scan: pretreatment\n    lesions:\n",
-        );
-        for i in 0..n {
-            text.push_str(&format!(
-                "      - {{id: L{i}, role: non_target, nt_status: present}}\n"
-            ));
-        }
+        let mut text = baseline_with_non_targets(n);
         // the last one repeats the second
         text.push_str("      - {id: L1, role: non_target, nt_status: present}\n");
         let errs = errors(&text, Format::Yaml);
@@ -308,14 +314,7 @@ fn a_lesion_listed_twice_is_found_in_long_lists() {
 #[test]
 fn many_lesions_are_found_again_by_id() {
     for n in [3usize, 33, 80] {
-        let mut text = String::from(
-            "patient: P\nsetting: recurrent\ntherapy_start: 2025-01-01\nassessments:\n  - date: 2024-12-20\n    scan: pretreatment\n    lesions:\n",
-        );
-        for i in 0..n {
-            text.push_str(&format!(
-                "      - {{id: L{i}, role: non_target, nt_status: present}}\n"
-            ));
-        }
+        let mut text = baseline_with_non_targets(n);
         text.push_str("  - date: 2025-02-20\n    scan: followup\n    lesions:\n");
         for i in (0..n).rev() {
             text.push_str(&format!("      - {{id: L{i}, nt_status: present}}\n"));
