@@ -28,21 +28,9 @@ struct Lean<'a> {
     overrides: &'a [ParamValue],
     #[serde(
         skip_serializing_if = "<[_]>::is_empty",
-        serialize_with = "units_as_map"
+        serialize_with = "irano_evaluate::units_as_map"
     )]
     units: &'a [(String, &'static str)],
-}
-
-fn units_as_map<S: serde::Serializer>(
-    units: &[(String, &'static str)],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(units.len()))?;
-    for (k, v) in units {
-        m.serialize_entry(k, v)?;
-    }
-    m.end()
 }
 
 #[derive(Serialize)]

@@ -197,7 +197,7 @@ pub fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Resul
 }
 
 /// Serialises `(name, unit)` pairs as a JSON object.
-fn units_as_map<S: serde::Serializer>(
+pub fn units_as_map<S: serde::Serializer>(
     units: &[(String, &'static str)],
     s: S,
 ) -> Result<S::Ok, S::Error> {

@@ -127,6 +127,13 @@ impl Rational {
         self.num < 0
     }
 
+    /// Both numerators and denominators, when all four lie within 64 bits (so that a
+    /// product of two of them, or a sum of two such products, fits in 128).
+    fn small_parts(self, o: Self) -> Option<(i128, i128, i128, i128)> {
+        let small = |x: i128| i64::try_from(x).ok().map(i128::from);
+        Some((small(self.num)?, small(self.den)?, small(o.num)?, small(o.den)?))
+    }
+
     pub fn checked_add(self, o: Self) -> Result<Self, ArithmeticError> {
         if self.den == o.den {
             // the general formula with g = den, l = r = 1
@@ -136,14 +143,8 @@ impl Rational {
                 .ok_or(ArithmeticError::Overflow)?;
             return Rational::new(n, self.den);
         }
-        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
-            i64::try_from(self.num),
-            i64::try_from(self.den),
-            i64::try_from(o.num),
-            i64::try_from(o.den),
-        ) {
+        if let Some((a, b, c, d)) = self.small_parts(o) {
             // fast path: below 2^63 nothing overflows and the reduced result is the same
-            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
             return Rational::new(a * d + c * b, b * d);
         }
         let g = gcd(self.den, o.den);
@@ -175,14 +176,8 @@ impl Rational {
                 .ok_or(ArithmeticError::Overflow)?;
             return Ok(Rational { num: n, den: 1 });
         }
-        if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
-            i64::try_from(self.num),
-            i64::try_from(self.den),
-            i64::try_from(o.num),
-            i64::try_from(o.den),
-        ) {
+        if let Some((a, b, c, d)) = self.small_parts(o) {
             // fast path: below 2^63 the products fit and the reduced result is the same
-            let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
             return Rational::new(a * c, b * d);
         }
         // Cross-reduce first to keep intermediates small.
