@@ -484,7 +484,7 @@ fn check_inner(
         .map(|d| def_info(d, false))
         .chain(merged.summary.defs.iter().map(|d| def_info(d, true)))
         .collect();
-    let program = Program {
+    let mut program = Program {
         id: merged.id.clone(),
         version: merged.version.clone().unwrap_or_default(),
         title: merged.title.clone().unwrap_or_default(),
@@ -508,6 +508,7 @@ fn check_inner(
         lets,
         let_order,
         state_let_order,
+        cross_scan_let_order: Vec::new(),
         shows,
         native_labels,
         states: lw.states.clone(),
@@ -522,6 +523,7 @@ fn check_inner(
         defs,
         changes: chain_changes(&chain),
     };
+    program.cross_scan_let_order = program::lets_read_on_other_scans(&program);
     // only on an otherwise clean criterion: an error elsewhere can leave things unread
     let diags = lw.diags_mut();
     if !diags.iter().any(Diagnostic::is_error) {

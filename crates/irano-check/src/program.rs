@@ -393,6 +393,10 @@ pub struct Program {
     /// The lets of `let_order` that read state, in the same order: what a table that
     /// changes state makes stale.
     pub state_let_order: Vec<u32>,
+    /// The lets of `let_order` read on another scan than the one being graded
+    /// (`previous.burden`, `s.burden` in an aggregate, the summary), in the same order:
+    /// what must be computed before a scan ends.
+    pub cross_scan_let_order: Vec<u32>,
     pub shows: Vec<ShowInfo>,
     /// `native labels`: the criterion's own name of each label, by label value (`None`
     /// where the papers use the declared name); empty when the criterion declares none.
@@ -627,6 +631,29 @@ pub(crate) fn mark_state_readers(lets: &mut [LetInfo], lesion_lets: &mut [LetInf
             return;
         }
     }
+}
+
+/// The scan-level lets read on another scan than the one being graded (a `ScanLet` whose
+/// scan is not the current one), in the program's dependency order.
+pub(crate) fn lets_read_on_other_scans(p: &Program) -> Vec<u32> {
+    let mut read = vec![false; p.lets.len()];
+    p.for_each_expr(&mut |e| {
+        e.any(&mut |x| {
+            if let ExprKind::ScanLet(li, s) = &x.kind {
+                if !matches!(s.kind, ExprKind::CurScan) {
+                    if let Some(r) = read.get_mut(*li as usize) {
+                        *r = true;
+                    }
+                }
+            }
+            false
+        });
+    });
+    p.let_order
+        .iter()
+        .copied()
+        .filter(|&li| read.get(li as usize).copied().unwrap_or(false))
+        .collect()
 }
 
 impl Program {

@@ -74,29 +74,6 @@ pub fn units(p: &Program) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// The scan-level lets read on another scan than the one being graded (a `ScanLet` whose
-/// scan is not the current one), in the program's dependency order.
-fn lets_read_on_other_scans(p: &Program) -> Vec<u32> {
-    let mut read = vec![false; p.lets.len()];
-    p.for_each_expr(&mut |e| {
-        e.any(&mut |x| {
-            if let ExprKind::ScanLet(li, s) = &x.kind {
-                if !matches!(s.kind, ExprKind::CurScan) {
-                    if let Some(r) = read.get_mut(*li as usize) {
-                        *r = true;
-                    }
-                }
-            }
-            false
-        });
-    });
-    p.let_order
-        .iter()
-        .copied()
-        .filter(|&li| read.get(li as usize).copied().unwrap_or(false))
-        .collect()
-}
-
 /// Reusable evaluation buffers: evaluate many cases with one `Evaluator` and the hot
 /// loop allocates only what the result itself holds.
 pub struct Evaluator<'p> {
@@ -114,9 +91,6 @@ pub struct Evaluator<'p> {
     let_depth: u32,
     /// Bound-variable slots saved while a let computes on demand inside an expression.
     saved_slots: Vec<Value>,
-    /// The lets read on another scan than their own (`previous.burden`, `s.burden` for
-    /// `s` in a set): computed at the end of every graded scan, in dependency order.
-    forced_lets: Vec<u32>,
     slots: Vec<Value>,
     state: Vec<Value>,
     outputs: Vec<(Option<u16>, Option<u16>)>,
@@ -260,7 +234,7 @@ impl<'p> Evaluator<'p> {
             let_state: Vec::new(),
             let_depth: 0,
             saved_slots: Vec::new(),
-            forced_lets: lets_read_on_other_scans(p),
+
             slots: vec![Value::Null; usize::from(p.slots)],
             state: Vec::new(),
             outputs: Vec::new(),
@@ -702,15 +676,11 @@ impl<'p> Evaluator<'p> {
         if self.lazy_scan.is_none() {
             return Ok(());
         }
-        let forced = std::mem::take(&mut self.forced_lets);
-        let mut r = Ok(());
-        for &li in &forced {
-            if let Err(f) = self.scan_let(cx, cx.cur, li).map(|_| ()) {
-                r = Err(f);
-                break;
-            }
-        }
-        self.forced_lets = forced;
+        let p = self.p;
+        let r = p
+            .cross_scan_let_order
+            .iter()
+            .try_for_each(|&li| self.scan_let(cx, cx.cur, li).map(|_| ()));
         self.lazy_scan = None;
         r
     }

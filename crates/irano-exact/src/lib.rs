@@ -131,7 +131,12 @@ impl Rational {
     /// product of two of them, or a sum of two such products, fits in 128).
     fn small_parts(self, o: Self) -> Option<(i128, i128, i128, i128)> {
         let small = |x: i128| i64::try_from(x).ok().map(i128::from);
-        Some((small(self.num)?, small(self.den)?, small(o.num)?, small(o.den)?))
+        Some((
+            small(self.num)?,
+            small(self.den)?,
+            small(o.num)?,
+            small(o.den)?,
+        ))
     }
 
     pub fn checked_add(self, o: Self) -> Result<Self, ArithmeticError> {
