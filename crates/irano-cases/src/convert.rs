@@ -566,6 +566,12 @@ impl<'s> Reader<'s> {
         field: &str,
         table: &[(&'static str, T)],
     ) -> Option<T> {
+        if let NodeKind::Scalar { text, .. } = &node.kind {
+            if let Some((_, v)) = table.iter().find(|(n, _)| n == text) {
+                return Some(*v);
+            }
+        }
+        // not an allowed value: the names are listed only for the message
         let allowed = names(table);
         let text = match &node.kind {
             NodeKind::Scalar { text, .. } if !node.is_null() => text,
@@ -579,9 +585,6 @@ impl<'s> Reader<'s> {
                 return None;
             }
         };
-        if let Some((_, v)) = table.iter().find(|(n, _)| n == text) {
-            return Some(*v);
-        }
         let help = match closest(text, &allowed) {
             Some(c) => format!("did you mean `{c}`? allowed values: {}", list(&allowed)),
             None => format!("allowed values: {}", list(&allowed)),

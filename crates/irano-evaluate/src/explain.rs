@@ -222,10 +222,11 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
         }
     }
     let (decimal, mut exact) = match text.strip_prefix('~') {
-        Some(rounded) => (rounded, Some(format!("{}/{}", r.numer(), r.denom()))),
+        Some(rounded) => (rounded, Some(fraction_text(r))),
         None => (text, None),
     };
-    let f: f64 = decimal.parse().unwrap_or(f64::NAN);
+    let f: f64 =
+        short_decimal_to_f64(decimal).unwrap_or_else(|| decimal.parse().unwrap_or(f64::NAN));
     // a decimal of at most 15 significant digits is the shortest text of its nearest
     // float, so it reads back as written; longer ones are checked by writing the float
     if exact.is_none() && significant_digits(decimal) > 15 && format!("{f}") != decimal {
@@ -238,9 +239,102 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
     }
 }
 
+/// `numer/denom`, in 64-bit arithmetic when both fit (formatting 128-bit integers is slow).
+fn fraction_text(r: irano_exact::Rational) -> String {
+    match (i64::try_from(r.numer()), i64::try_from(r.denom())) {
+        (Ok(n), Ok(d)) => format!("{n}/{d}"),
+        _ => format!("{}/{}", r.numer(), r.denom()),
+    }
+}
+
+/// Powers of ten that a float holds exactly.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The float nearest a decimal text (`-12.345`) of at most 15 digits, without a float
+/// parser: its digits as an integer (below 2^53, so exact in a float) divided by a power
+/// of ten (exact too); IEEE division rounds to nearest, so this is the float that parsing
+/// the text gives. `None` for anything else.
+fn short_decimal_to_f64(decimal: &str) -> Option<f64> {
+    let (neg, body) = match decimal.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, decimal),
+    };
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut places = 0usize;
+    let mut point = false;
+    for b in body.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                m = m * 10 + u64::from(b - b'0');
+                digits += 1;
+                if point {
+                    places += 1;
+                }
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let v = m as f64 / POW10.get(places).copied()?;
+    Some(if neg { -v } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The float of a short decimal text is the one the float parser gives, and the
+    /// fraction text is the 128-bit one.
+    #[test]
+    fn short_decimals_become_the_parsed_float() {
+        let mut checked = 0;
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for k in 0..200_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let digits = 1 + (k % 15) as u32;
+            let m = seed % 10u64.pow(digits);
+            let places = (seed >> 40) as usize % (digits as usize + 1);
+            let text = format!("{m:0width$}", width = digits as usize);
+            let (int, frac) = text.split_at(text.len() - places);
+            let int = if int.is_empty() { "0" } else { int };
+            let dec = if places == 0 {
+                int.to_string()
+            } else {
+                format!("{int}.{frac}")
+            };
+            for t in [dec.clone(), format!("-{dec}")] {
+                let want: f64 = t.parse().unwrap_or(f64::NAN);
+                if let Some(got) = short_decimal_to_f64(&t) {
+                    assert_eq!(got.to_bits(), want.to_bits(), "{t}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300_000, "{checked}");
+        assert_eq!(short_decimal_to_f64("1234567890123456"), None);
+        assert_eq!(short_decimal_to_f64("1e5"), None);
+        assert_eq!(short_decimal_to_f64(""), None);
+        for (n, d) in [
+            (1i128, 3i128),
+            (-140_000, 8737),
+            (i128::from(i64::MAX) + 1, 7),
+        ] {
+            if let Ok(r) = irano_exact::Rational::new(n, d) {
+                assert_eq!(fraction_text(r), format!("{}/{}", r.numer(), r.denom()));
+            }
+        }
+    }
 
     /// The digit count decides only what writing the float back would have decided.
     #[test]

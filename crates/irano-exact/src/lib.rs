@@ -302,14 +302,28 @@ impl Rational {
         // the integer part's digits, last first
         let mut int_digits = [0u8; 40];
         let mut int_len = 0;
-        loop {
-            if let Some(slot) = int_digits.get_mut(int_len) {
-                *slot = b'0' + (int % 10) as u8;
+        if let Ok(mut small) = u64::try_from(int) {
+            // 64-bit divisions: an order of magnitude cheaper than 128-bit ones
+            loop {
+                if let Some(slot) = int_digits.get_mut(int_len) {
+                    *slot = b'0' + (small % 10) as u8;
+                }
+                int_len += 1;
+                small /= 10;
+                if small == 0 {
+                    break;
+                }
             }
-            int_len += 1;
-            int /= 10;
-            if int == 0 || int_len == int_digits.len() {
-                break;
+        } else {
+            loop {
+                if let Some(slot) = int_digits.get_mut(int_len) {
+                    *slot = b'0' + (int % 10) as u8;
+                }
+                int_len += 1;
+                int /= 10;
+                if int == 0 || int_len == int_digits.len() {
+                    break;
+                }
             }
         }
         let mut s = String::with_capacity(2 + int_len + len);
