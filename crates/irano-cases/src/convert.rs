@@ -448,13 +448,22 @@ impl<'s> Reader<'s> {
     }
 
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
+        self.string_ok(node, field)?;
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => Some(text.to_string()),
+            _ => None,
+        }
+    }
+
+    /// `Some` when `node` is text `string` accepts (reporting it otherwise), without a copy.
+    fn string_ok(&mut self, node: &Node, field: &str) -> Option<()> {
         match &node.kind {
             NodeKind::Scalar { text, plain }
                 if !(node.is_null()
                     || text.is_empty()
                     || (*plain && is_bool_text(text).is_some())) =>
             {
-                Some(text.to_string())
+                Some(())
             }
             _ => {
                 self.wrong_type(
@@ -893,8 +902,12 @@ impl<'s> Reader<'s> {
         let steroids = f.opt("steroids").and_then(|n| self.steroids(n));
 
         let mut seen: IdMap<&str, usize> = IdMap::default();
-        let mut lesions = Vec::new();
-        let mut new_lesions = Vec::new();
+        let listed = |name: &str| match f.opt(name).map(|n| &n.kind) {
+            Some(NodeKind::Seq(entries)) => entries.len(),
+            _ => 0,
+        };
+        let mut lesions = Vec::with_capacity(listed("lesions"));
+        let mut new_lesions = Vec::with_capacity(listed("new_lesions"));
         for (field, is_new_list, out) in [
             ("lesions", false, &mut lesions),
             ("new_lesions", true, &mut new_lesions),
@@ -982,13 +995,15 @@ impl<'s> Reader<'s> {
         };
         let f = self.fields(node, allowed, what, false)?;
         let id_node = self.req(&f, "id")?;
-        let id = self.string(id_node, "id")?;
-        let line = self.line_of(node);
-        // the id as written (`string` accepted it, so it is the scalar's text)
+        // the id as written (`string` accepts it only as a scalar's text); copied only
+        // where the lesion is first listed
+        self.string_ok(id_node, "id")?;
         let id_text: &'n str = match &id_node.kind {
             NodeKind::Scalar { text, .. } => text.as_ref(),
             _ => return None,
         };
+        let id = id_text;
+        let line = self.line_of(node);
         if let Some(&first) = seen.get(id_text) {
             self.error(
                 id_node.span.clone(),
@@ -1007,7 +1022,7 @@ impl<'s> Reader<'s> {
         }
         seen.insert(id_text, line);
 
-        let local = match reg.get(&id) {
+        let local = match reg.get(id) {
             Some(d) if d.is_new != ctx.is_new_list => {
                 let (message, help) = if d.is_new {
                     (
@@ -1043,12 +1058,11 @@ impl<'s> Reader<'s> {
                     new.get(local)
                 } else {
                     baseline.get(local)
-                }
-                .cloned();
+                };
                 // Trial exports repeat `role`, `component` and `organ` on every visit: an
                 // identical repeat is accepted, a different value is refused.
                 for attr in ["role", "component", "organ"] {
-                    let (Some(n), Some(first)) = (f.opt(attr), first.as_ref()) else {
+                    let (Some(n), Some(first)) = (f.opt(attr), first) else {
                         continue;
                     };
                     let same = match attr {
@@ -1121,7 +1135,7 @@ impl<'s> Reader<'s> {
                     .and_then(|n| self.choice(n, "component", COMPONENTS));
                 let organ = f.opt("organ").and_then(|n| self.string(n, "organ"));
                 let info = LesionInfo {
-                    id: id.clone(),
+                    id: id.to_string(),
                     is_new: ctx.is_new_list,
                     role,
                     component,
@@ -1132,7 +1146,7 @@ impl<'s> Reader<'s> {
                 let local = target.len();
                 target.push(info);
                 reg.insert(
-                    id,
+                    id.to_string(),
                     Declared {
                         is_new: ctx.is_new_list,
                         local,
