@@ -41,10 +41,32 @@ fn inputs() -> Vec<String> {
     ]
 }
 
-fn tmp(name: &str) -> PathBuf {
+/// An output path in the temporary folder, removed when the test ends (passed or not).
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Tmp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
     let d = std::env::temp_dir().join(format!("irano-sdtm-{}-{name}", std::process::id()));
     let _ = std::fs::remove_file(&d);
-    d
+    Tmp(d)
 }
 
 #[test]
