@@ -1008,14 +1008,11 @@ impl<'s> Reader<'s> {
             self.error(
                 id_node.span.clone(),
                 "case::duplicate_lesion",
-                format!(
-                    "lesion `{}` is listed twice in one assessment",
-                    shorten(&id)
-                ),
+                format!("lesion `{}` is listed twice in one assessment", shorten(id)),
                 "listed again here",
                 format!(
                     "keep one entry for `{}` (the first is on line {first})",
-                    shorten(&id)
+                    shorten(id)
                 ),
             );
             return None;
@@ -1028,7 +1025,7 @@ impl<'s> Reader<'s> {
                     (
                         format!(
                             "lesion `{}` is a new lesion (first listed under `new_lesions` on line {})",
-                            shorten(&id),
+                            shorten(id),
                             d.line
                         ),
                         "keep a new lesion under `new_lesions` at every scan, or give this lesion another id".to_string(),
@@ -1037,7 +1034,7 @@ impl<'s> Reader<'s> {
                     (
                         format!(
                             "lesion `{}` is a baseline lesion (first listed under `lesions` on line {})",
-                            shorten(&id),
+                            shorten(id),
                             d.line
                         ),
                         "keep a baseline lesion under `lesions` at every scan, or give the new lesion another id".to_string(),
@@ -1084,7 +1081,7 @@ impl<'s> Reader<'s> {
                             "case::fixed_attribute",
                             format!(
                                 "`{attr}` of lesion `{}` differs from where it first appears (line {first_line})",
-                                shorten(&id)
+                                shorten(id)
                             ),
                             "a different value here",
                             format!(
@@ -1100,7 +1097,7 @@ impl<'s> Reader<'s> {
                     self.error(
                         id_node.span.clone(),
                         "case::unknown_lesion",
-                        format!("lesion `{}` was not seen at baseline", shorten(&id)),
+                        format!("lesion `{}` was not seen at baseline", shorten(id)),
                         "unknown lesion id",
                         "list it under `new_lesions` or add it to the baseline scan",
                     );
@@ -1118,7 +1115,7 @@ impl<'s> Reader<'s> {
                                 "case::missing_field",
                                 format!(
                                     "missing field `role` where lesion `{}` first appears",
-                                    shorten(&id)
+                                    shorten(id)
                                 ),
                                 "this lesion has no `role`",
                                 format!(

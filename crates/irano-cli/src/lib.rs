@@ -1,6 +1,7 @@
 //! The `irano-eval` command's logic, as a library so that tests render exactly what
 //! users see. `main.rs` only parses arguments and writes the collected output.
 
+pub mod compact;
 pub mod compare;
 pub mod csv;
 pub mod fmt;
