@@ -176,6 +176,9 @@ pub enum SetExpr {
     Targets(Box<Expr>),
     NonTargets(Box<Expr>),
     NewLesions(Box<Expr>),
+    /// Every new lesion first seen on or before the scan, as seen on it (one the scan does
+    /// not list is not assessed).
+    NewLesionsToDate(Box<Expr>),
     Lesions(Box<Expr>),
 }
 
@@ -586,6 +589,7 @@ impl Expr {
                     | SetExpr::Targets(x)
                     | SetExpr::NonTargets(x)
                     | SetExpr::NewLesions(x)
+                    | SetExpr::NewLesionsToDate(x)
                     | SetExpr::Lesions(x) => v.push(x),
                     SetExpr::Between(a, b) => v.extend([&**a, &**b]),
                 }

@@ -120,6 +120,7 @@ pub const SCAN_FIELDS: &[&str] = &[
     "targets",
     "non_targets",
     "new_lesions",
+    "new_lesions_to_date",
     "lesions",
 ];
 

@@ -696,6 +696,7 @@ fn set_operands(set: &SetExpr) -> Vec<&Expr> {
         | SetExpr::Targets(x)
         | SetExpr::NonTargets(x)
         | SetExpr::NewLesions(x)
+        | SetExpr::NewLesionsToDate(x)
         | SetExpr::Lesions(x) => vec![x],
         SetExpr::Between(a, b) => vec![a, b],
     }

@@ -360,12 +360,14 @@ impl Evaluator<'_> {
             SetExpr::Targets(s)
             | SetExpr::NonTargets(s)
             | SetExpr::NewLesions(s)
+            | SetExpr::NewLesionsToDate(s)
             | SetExpr::Lesions(s) => match self.leaf_or_eval(cx, s)? {
                 Value::Scan(i) => {
                     let which = match set {
                         SetExpr::Targets(_) => LesionList::Targets,
                         SetExpr::NonTargets(_) => LesionList::NonTargets,
                         SetExpr::NewLesions(_) => LesionList::New,
+                        SetExpr::NewLesionsToDate(_) => LesionList::NewToDate,
                         _ => LesionList::Observed,
                     };
                     SetIter::Lesions { scan: i, which }
@@ -388,6 +390,7 @@ impl Evaluator<'_> {
                     .get(*scan as usize)
                     .map(|a| a.new_lesions.len())
                     .unwrap_or(0),
+                LesionList::NewToDate => new_to_date(cx.case, *scan).count(),
                 LesionList::Observed => cx
                     .case
                     .assessments
@@ -422,6 +425,7 @@ impl Evaluator<'_> {
                             .get(k)?
                             .lesion as u32
                     }
+                    LesionList::NewToDate => new_to_date(cx.case, *scan).nth(k)? as u32,
                     LesionList::Observed => {
                         cx.case
                             .assessments
@@ -543,11 +547,22 @@ pub(crate) fn match_arm<'e>(
     hit.or(default)
 }
 
+/// The case's new lesions first seen on or before scan `scan` (indexes into its lesions).
+fn new_to_date(case: &cases::Case, scan: u32) -> impl Iterator<Item = usize> + '_ {
+    case.lesions
+        .iter()
+        .enumerate()
+        .filter(move |(_, l)| l.is_new && l.first_seen <= scan as usize)
+        .map(|(i, _)| i)
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LesionList {
     Targets,
     NonTargets,
     New,
+    /// The case's new lesions first seen on or before the scan.
+    NewToDate,
     Observed,
 }
 

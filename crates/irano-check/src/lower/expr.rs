@@ -225,6 +225,7 @@ impl<'a> Lowerer<'a, '_> {
                 | "targets"
                 | "non_targets"
                 | "new_lesions"
+                | "new_lesions_to_date"
                 | "lesions"
                 | "scans"
                 | "prior"
@@ -973,7 +974,7 @@ impl<'a> Lowerer<'a, '_> {
                         e.span,
                         "check::not_a_set",
                         format!("`{}` is {got}, not a set", n.text),
-                        "aggregate over `targets`, `non_targets`, `new_lesions`, `lesions`, `scans`, `prior`, `graded`, `after(s)` or `between(s, t)`",
+                        "aggregate over `targets`, `non_targets`, `new_lesions`, `new_lesions_to_date`, `lesions`, `scans`, `prior`, `graded`, `after(s)` or `between(s, t)`",
                     );
                     None
                 }
@@ -1045,7 +1046,7 @@ impl<'a> Lowerer<'a, '_> {
                     e.span,
                     "check::not_a_set",
                     "this is not a set".into(),
-                    "aggregate over `targets`, `non_targets`, `new_lesions`, `lesions`, `scans`, `prior`, `graded`, `after(s)` or `between(s, t)`",
+                    "aggregate over `targets`, `non_targets`, `new_lesions`, `new_lesions_to_date`, `lesions`, `scans`, `prior`, `graded`, `after(s)` or `between(s, t)`",
                 );
                 None
             }

@@ -140,6 +140,7 @@ impl<'a> Lowerer<'a, '_> {
                 "targets",
                 "non_targets",
                 "new_lesions",
+                "new_lesions_to_date",
                 "lesions",
                 "scans",
                 "prior",
@@ -250,7 +251,7 @@ impl<'a> Lowerer<'a, '_> {
                     }
                 }
             }
-            "targets" | "non_targets" | "new_lesions" | "lesions" => {
+            "targets" | "non_targets" | "new_lesions" | "new_lesions_to_date" | "lesions" => {
                 if !scan_ctx {
                     return self.misplaced(
                         first,
@@ -370,7 +371,10 @@ impl<'a> Lowerer<'a, '_> {
                         ExprKind::ScanOutput(o, Box::new(base)),
                         Ty::enumeration(id).optional(),
                     )
-                } else if matches!(field, "targets" | "non_targets" | "new_lesions" | "lesions") {
+                } else if matches!(
+                    field,
+                    "targets" | "non_targets" | "new_lesions" | "new_lesions_to_date" | "lesions"
+                ) {
                     if opt {
                         self.err(
                             span,
@@ -486,6 +490,7 @@ pub(super) fn lesion_set(name: &str, scan: Box<Expr>) -> SetExpr {
         "targets" => SetExpr::Targets(scan),
         "non_targets" => SetExpr::NonTargets(scan),
         "new_lesions" => SetExpr::NewLesions(scan),
+        "new_lesions_to_date" => SetExpr::NewLesionsToDate(scan),
         _ => SetExpr::Lesions(scan),
     }
 }
