@@ -5,8 +5,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use irano_evaluate::{
-    CaseResult, CriterionRef, Data, Fired, LesionChoice, NumberValue, ParamValue, ScanRole,
-    ShownValue, Trace,
+    CaseResult, Data, Fired, LesionChoice, NumberValue, ParamValue, ScanRole, ShownValue, Trace,
 };
 use serde_json::ser::Formatter;
 
@@ -16,104 +15,77 @@ use serde_json::ser::Formatter;
 pub fn result(s: &mut String, r: &CaseResult, trace: Trace) {
     let full = trace == Trace::Full;
     let rules = trace == Trace::Rules;
-    s.push_str("{\"patient\":");
-    string(s, &r.patient);
-    s.push_str(",\"criterion\":");
-    criterion(s, &r.criterion);
-    s.push_str(",\"assessments\":[");
-    for (k, a) in r.assessments.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        s.push_str("{\"date\":");
+    str_field(s, true, "patient", &r.patient);
+    key(s, false, "criterion");
+    str_field(s, true, "id", &r.criterion.id);
+    str_field(s, false, "version", &r.criterion.version);
+    s.push('}');
+    key(s, false, "assessments");
+    list(s, &r.assessments, |s, a| {
+        key(s, true, "date");
         date(s, a.date);
-        s.push_str(",\"day\":");
+        key(s, false, "day");
         int(s, a.day);
-        s.push_str(",\"role\":");
+        key(s, false, "role");
         s.push_str(role(a.role));
-        s.push_str(",\"response\":");
-        opt_string(s, a.response.as_deref());
+        opt_field(s, "response", a.response.as_deref());
         if let Some(n) = &a.response_native {
-            s.push_str(",\"response_native\":");
-            string(s, n);
+            str_field(s, false, "response_native", n);
         }
-        s.push_str(",\"decision\":");
-        opt_string(s, a.decision.as_deref());
-        if full || rules {
-            if let Some(rule) = &a.rule {
-                s.push_str(",\"rule\":");
-                string(s, rule);
+        opt_field(s, "decision", a.decision.as_deref());
+        for (name, v, on) in [
+            ("rule", &a.rule, full || rules),
+            ("explain", &a.explain, full),
+            ("reason", &a.reason, full || rules),
+        ] {
+            if let Some(v) = v.as_deref().filter(|_| on) {
+                str_field(s, false, name, v);
             }
         }
-        if full {
-            if let Some(e) = &a.explain {
-                s.push_str(",\"explain\":");
-                string(s, e);
-            }
-        }
-        if full || rules {
-            if let Some(reason) = &a.reason {
-                s.push_str(",\"reason\":");
-                string(s, reason);
-            }
-        }
-        s.push_str(",\"values\":");
+        key(s, false, "values");
         values(s, &a.values);
         if full {
-            s.push_str(",\"fired\":");
-            fired_list(s, &a.fired);
+            key(s, false, "fired");
+            list(s, &a.fired, fired);
         }
         s.push('}');
-    }
-    s.push_str("],\"best_overall_response\":");
-    opt_string(s, r.best_overall_response.as_deref());
+    });
+    opt_field(
+        s,
+        "best_overall_response",
+        r.best_overall_response.as_deref(),
+    );
     if let Some(n) = &r.best_overall_response_native {
-        s.push_str(",\"best_overall_response_native\":");
-        string(s, n);
+        str_field(s, false, "best_overall_response_native", n);
     }
-    s.push_str(",\"pd_date\":");
+    key(s, false, "pd_date");
     opt_date(s, r.pd_date);
-    s.push_str(",\"pd_confirmed_on\":");
+    key(s, false, "pd_confirmed_on");
     opt_date(s, r.pd_confirmed_on);
-    s.push_str(",\"final_decision\":");
-    opt_string(s, r.final_decision.as_deref());
+    opt_field(s, "final_decision", r.final_decision.as_deref());
     if full {
-        s.push_str(",\"summary\":");
-        fired_list(s, &r.summary);
+        key(s, false, "summary");
+        list(s, &r.summary, fired);
     } else if rules {
-        s.push_str(",\"summary\":[");
-        for (k, f) in r.summary.iter().enumerate() {
-            if k > 0 {
-                s.push(',');
-            }
-            s.push_str("{\"table\":");
-            string(s, &f.table);
-            s.push_str(",\"rule\":");
-            string(s, &f.rule);
+        key(s, false, "summary");
+        list(s, &r.summary, |s, f| {
+            str_field(s, true, "table", &f.table);
+            str_field(s, false, "rule", &f.rule);
             s.push('}');
-        }
-        s.push(']');
+        });
     }
     if let Some(l) = &r.lesions {
-        s.push_str(",\"lesions\":");
+        key(s, false, "lesions");
         lesions(s, l);
     }
     if !r.overrides.is_empty() {
-        s.push_str(",\"overrides\":[");
-        for (k, p) in r.overrides.iter().enumerate() {
-            if k > 0 {
-                s.push(',');
-            }
-            param(s, p);
-        }
-        s.push(']');
+        key(s, false, "overrides");
+        list(s, &r.overrides, param);
     }
     if !r.units.is_empty() {
-        s.push_str(",\"units\":{");
+        key(s, false, "units");
         for (k, (name, unit)) in r.units.iter().enumerate() {
-            if k > 0 {
-                s.push(',');
-            }
+            s.push(if k == 0 { '{' } else { ',' });
             string(s, name);
             s.push(':');
             string(s, unit);
@@ -123,12 +95,38 @@ pub fn result(s: &mut String, r: &CaseResult, trace: Trace) {
     s.push('}');
 }
 
-fn criterion(s: &mut String, c: &CriterionRef) {
-    s.push_str("{\"id\":");
-    string(s, &c.id);
-    s.push_str(",\"version\":");
-    string(s, &c.version);
-    s.push('}');
+/// `"name":` after the `{` that opens an object (`first`) or after a `,`; `name` is one of
+/// the result's field names, which need no escaping.
+fn key(s: &mut String, first: bool, name: &str) {
+    s.push_str(if first { "{\"" } else { ",\"" });
+    s.push_str(name);
+    s.push_str("\":");
+}
+
+fn str_field(s: &mut String, first: bool, name: &str, v: &str) {
+    key(s, first, name);
+    string(s, v);
+}
+
+/// A later field that is `null` when absent.
+fn opt_field(s: &mut String, name: &str, v: Option<&str>) {
+    key(s, false, name);
+    match v {
+        Some(v) => string(s, v),
+        None => s.push_str("null"),
+    }
+}
+
+/// `[a,b,...]`, each element written by `each`.
+fn list<T>(s: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+    s.push('[');
+    for (k, x) in items.iter().enumerate() {
+        if k > 0 {
+            s.push(',');
+        }
+        each(s, x);
+    }
+    s.push(']');
 }
 
 fn role(r: ScanRole) -> &'static str {
@@ -140,48 +138,32 @@ fn role(r: ScanRole) -> &'static str {
     }
 }
 
-fn fired_list(s: &mut String, list: &[Fired]) {
-    s.push('[');
-    for (k, f) in list.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        s.push_str("{\"table\":");
-        string(s, &f.table);
-        s.push_str(",\"rule\":");
-        string(s, &f.rule);
-        s.push_str(",\"cite\":");
-        string(s, &f.cite);
-        if let Some(b) = &f.because {
-            s.push_str(",\"because\":");
-            string(s, b);
-        }
-        s.push_str(",\"explain\":");
-        string(s, &f.explain);
-        s.push_str(",\"set\":");
-        strings(s, &f.set);
-        s.push('}');
+fn fired(s: &mut String, f: &Fired) {
+    str_field(s, true, "table", &f.table);
+    str_field(s, false, "rule", &f.rule);
+    str_field(s, false, "cite", &f.cite);
+    if let Some(b) = &f.because {
+        str_field(s, false, "because", b);
     }
-    s.push(']');
+    str_field(s, false, "explain", &f.explain);
+    key(s, false, "set");
+    list(s, &f.set, |s, x| string(s, x));
+    s.push('}');
 }
 
 fn lesions(s: &mut String, l: &LesionChoice) {
-    s.push_str("{\"targets\":");
-    strings(s, &l.targets);
-    s.push_str(",\"non_targets\":");
-    strings(s, &l.non_targets);
-    s.push_str(",\"rule\":");
-    string(s, &l.rule);
+    key(s, true, "targets");
+    list(s, &l.targets, |s, x| string(s, x));
+    key(s, false, "non_targets");
+    list(s, &l.non_targets, |s, x| string(s, x));
+    str_field(s, false, "rule", &l.rule);
     s.push('}');
 }
 
 fn param(s: &mut String, p: &ParamValue) {
-    s.push_str("{\"name\":");
-    string(s, &p.name);
-    s.push_str(",\"value\":");
-    string(s, &p.value);
-    s.push_str(",\"default\":");
-    string(s, &p.default);
+    str_field(s, true, "name", &p.name);
+    str_field(s, false, "value", &p.value);
+    str_field(s, false, "default", &p.default);
     s.push('}');
 }
 
@@ -213,24 +195,6 @@ fn values(s: &mut String, values: &[ShownValue]) {
         }
     }
     s.push('}');
-}
-
-fn strings(s: &mut String, list: &[String]) {
-    s.push('[');
-    for (k, x) in list.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        string(s, x);
-    }
-    s.push(']');
-}
-
-fn opt_string(s: &mut String, v: Option<&str>) {
-    match v {
-        Some(v) => string(s, v),
-        None => s.push_str("null"),
-    }
 }
 
 fn opt_date(s: &mut String, d: Option<NaiveDate>) {
@@ -365,7 +329,7 @@ fn escaped(s: &mut String, v: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use irano_evaluate::{AssessmentResult, Number};
+    use irano_evaluate::{AssessmentResult, CriterionRef, Number};
 
     fn texts() -> Vec<String> {
         let mut t: Vec<String> = vec![
