@@ -998,13 +998,12 @@ impl<'s> Reader<'s> {
         // the id as written (`string` accepts it only as a scalar's text); copied only
         // where the lesion is first listed
         self.string_ok(id_node, "id")?;
-        let id_text: &'n str = match &id_node.kind {
+        let id: &'n str = match &id_node.kind {
             NodeKind::Scalar { text, .. } => text.as_ref(),
             _ => return None,
         };
-        let id = id_text;
         let line = self.line_of(node);
-        if let Some(&first) = seen.get(id_text) {
+        if let Some(&first) = seen.get(id) {
             self.error(
                 id_node.span.clone(),
                 "case::duplicate_lesion",
@@ -1017,7 +1016,7 @@ impl<'s> Reader<'s> {
             );
             return None;
         }
-        seen.insert(id_text, line);
+        seen.insert(id, line);
 
         let local = match reg.get(id) {
             Some(d) if d.is_new != ctx.is_new_list => {

@@ -235,29 +235,26 @@ fn date(s: &mut String, d: NaiveDate) {
 }
 
 fn int(s: &mut String, i: i64) {
-    let mut buf = [0u8; 24];
-    let mut w = std::io::Cursor::new(&mut buf[..]);
-    if serde_json::ser::CompactFormatter
-        .write_i64(&mut w, i)
-        .is_ok()
-    {
-        let n = w.position() as usize;
-        s.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
-    }
+    formatted(s, |w| serde_json::ser::CompactFormatter.write_i64(w, i));
 }
 
 /// A float as serde_json writes it (its own formatter); `null` when not finite.
 fn float(s: &mut String, f: f64) {
-    if !f.is_finite() {
+    if f.is_finite() {
+        formatted(s, |w| serde_json::ser::CompactFormatter.write_f64(w, f));
+    } else {
         s.push_str("null");
-        return;
     }
+}
+
+/// The text one of serde_json's number writers gives, through a stack buffer.
+fn formatted(
+    s: &mut String,
+    write: impl FnOnce(&mut std::io::Cursor<&mut [u8]>) -> std::io::Result<()>,
+) {
     let mut buf = [0u8; 40];
     let mut w = std::io::Cursor::new(&mut buf[..]);
-    if serde_json::ser::CompactFormatter
-        .write_f64(&mut w, f)
-        .is_ok()
-    {
+    if write(&mut w).is_ok() {
         let n = w.position() as usize;
         s.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
     }
@@ -273,11 +270,11 @@ fn string(s: &mut String, v: &str) {
 fn needs_escape(w: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
-    let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(b'"')));
-    let slash =
-        (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(b'\\')));
-    (below_space | quote | slash) & HIGH != 0
+    // a byte below `n` sets its high bit in `(x - n) & !x` (no false negative)
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
+    // a byte equal to `b` is a zero byte of `w ^ b`, i.e. below 1
+    let equal = |b: u8| below(w ^ (ONES * u64::from(b)), 1);
+    (below(w, 0x20) | equal(b'"') | equal(b'\\')) & HIGH != 0
 }
 
 /// The text of a JSON string, escaped as serde_json escapes it: `"`, `\` and control
@@ -287,9 +284,7 @@ fn escaped(s: &mut String, v: &str) {
     // the clean prefix, eight bytes at a time (a word test can report a byte that is
     // clean; the byte loop below then decides)
     let mut clean = 0;
-    while let Some(chunk) = bytes.get(clean..clean + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
+    while let Some(Ok(w)) = bytes.get(clean..clean + 8).map(<[u8; 8]>::try_from) {
         if needs_escape(u64::from_le_bytes(w)) {
             break;
         }

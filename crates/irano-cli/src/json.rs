@@ -105,13 +105,10 @@ pub fn pretty(r: &CaseResult, trace: Trace) -> String {
     t.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// The result as one line of JSON (no newline), written by [`crate::compact`].
-pub fn line(s: &mut String, r: &CaseResult, trace: Trace) {
-    crate::compact::result(s, r, trace);
-}
-
-/// The result as one line of JSON through serde_json: what [`line`] must write (tests).
-pub fn line_with_serde(s: &mut String, r: &CaseResult, trace: Trace) {
+/// The result as one line of JSON through serde_json: what [`crate::compact::result`], which
+/// writes the JSON Lines output, must write (its tests compare the two).
+#[cfg(test)]
+pub(crate) fn line_with_serde(s: &mut String, r: &CaseResult, trace: Trace) {
     let t = match trace {
         Trace::Full => serde_json::to_string(r),
         _ => serde_json::to_string(&lean(r, trace)),

@@ -564,7 +564,7 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
             }
         }
         Format::Jsonl => {
-            crate::json::line(s, r, opts.trace);
+            crate::compact::result(s, r, opts.trace);
             s.push('\n');
         }
         Format::Csv => crate::csv::assessment_rows(s, p, r),
