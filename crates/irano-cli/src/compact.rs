@@ -3,7 +3,7 @@
 //! every kind of field), without serde's per-field machinery and with a string escape
 //! that copies clean runs whole. A cohort's JSON Lines output is mostly this.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use irano_evaluate::{
     CaseResult, Data, Fired, LesionChoice, NumberValue, ParamValue, ScanRole, ShownValue, Trace,
 };
@@ -204,33 +204,10 @@ fn opt_date(s: &mut String, d: Option<NaiveDate>) {
     }
 }
 
-/// `"YYYY-MM-DD"` as chrono writes a date (a signed, at least 5-character year outside
-/// 0000-9999).
+/// `"YYYY-MM-DD"`, quoted, as serde writes a chrono date.
 fn date(s: &mut String, d: NaiveDate) {
-    let year = d.year();
     s.push('"');
-    if (0..=9999).contains(&year) {
-        let mut b = [b'0'; 10];
-        let digits = [
-            year / 1000,
-            year / 100 % 10,
-            year / 10 % 10,
-            year % 10,
-            -1,
-            d.month() as i32 / 10,
-            d.month() as i32 % 10,
-            -1,
-            d.day() as i32 / 10,
-            d.day() as i32 % 10,
-        ];
-        for (slot, v) in b.iter_mut().zip(digits) {
-            *slot = if v < 0 { b'-' } else { b'0' + v as u8 };
-        }
-        s.push_str(std::str::from_utf8(&b).unwrap_or_default());
-    } else {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{d:?}");
-    }
+    irano_exact::push_iso_date(s, d);
     s.push('"');
 }
 

@@ -169,7 +169,7 @@ pub(crate) fn shown_value(p: &Program, case: &Case, name: &str, v: Value, ty: Ty
         (Value::Bool(b), _) => (Some(show_value(p, case, v, ty)), Data::Bool(b)),
         (Value::Num(r), base) => {
             // the rational's text once, for the table text and the data (as `show_value`)
-            let text = r.to_string();
+            let text = r.to_display_string();
             let data = Data::Number(number(
                 r,
                 &text,
@@ -242,8 +242,37 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
 /// `numer/denom`, in 64-bit arithmetic when both fit (formatting 128-bit integers is slow).
 fn fraction_text(r: irano_exact::Rational) -> String {
     match (i64::try_from(r.numer()), i64::try_from(r.denom())) {
-        (Ok(n), Ok(d)) => format!("{n}/{d}"),
+        (Ok(n), Ok(d)) => {
+            let mut s = String::with_capacity(24);
+            push_i64(&mut s, n);
+            s.push('/');
+            push_i64(&mut s, d);
+            s
+        }
         _ => format!("{}/{}", r.numer(), r.denom()),
+    }
+}
+
+/// Appends `n` in decimal, as `Display` writes it.
+fn push_i64(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        if let Some(slot) = digits.get_mut(len) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(..len).unwrap_or_default().iter().rev() {
+        s.push(char::from(d));
     }
 }
 
@@ -328,6 +357,9 @@ mod tests {
         for (n, d) in [
             (1i128, 3i128),
             (-140_000, 8737),
+            (i128::from(i64::MIN), 3),
+            (i128::from(i64::MAX), 9),
+            (-9, 10),
             (i128::from(i64::MAX) + 1, 7),
         ] {
             if let Ok(r) = irano_exact::Rational::new(n, d) {

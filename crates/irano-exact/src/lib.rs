@@ -343,6 +343,42 @@ impl Rational {
     }
 }
 
+impl Rational {
+    /// A decimal of at most 18 digits (checked by the caller), reduced without a gcd: the
+    /// denominator is `10^k = 2^k 5^k`, so only factors 10, 2 and 5 can cancel.
+    fn from_short_decimal(neg: bool, int_part: &str, frac_part: &str) -> Self {
+        let mut num: u64 = 0;
+        for b in int_part.bytes().chain(frac_part.bytes()) {
+            num = num * 10 + u64::from(b - b'0');
+        }
+        let mut k = frac_part.len() as u32;
+        while k > 0 && num.is_multiple_of(10) {
+            num /= 10;
+            k -= 1;
+        }
+        let mut den = 10u64.pow(k);
+        if k > 0 {
+            if num.is_multiple_of(2) {
+                let twos = num.trailing_zeros().min(k);
+                num >>= twos;
+                den >>= twos;
+            } else {
+                let mut fives = 0;
+                while fives < k && num.is_multiple_of(5) {
+                    num /= 5;
+                    den /= 5;
+                    fives += 1;
+                }
+            }
+        }
+        let num = i128::from(num);
+        Rational {
+            num: if neg { -num } else { num },
+            den: i128::from(den),
+        }
+    }
+}
+
 impl FromStr for Rational {
     type Err = ParseDecimalError;
 
@@ -371,6 +407,9 @@ impl FromStr for Rational {
         }
         if int_part.len() + frac_part.len() > 30 {
             return Err(err());
+        }
+        if int_part.len() + frac_part.len() <= 18 {
+            return Ok(Self::from_short_decimal(neg, int_part, frac_part));
         }
         let mut num: i128 = 0;
         for b in int_part.bytes().chain(frac_part.bytes()) {
@@ -451,8 +490,15 @@ impl PartialOrd for Rational {
 
 impl fmt::Display for Rational {
     /// Exact decimal when the fraction terminates (within 12 places), otherwise rounded
-    /// to 2 places and marked with `~`.
+    /// to 2 places and marked with `~` (as [`Rational::to_display_string`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_display_string())
+    }
+}
+
+impl Rational {
+    /// The `Display` text, built directly (`to_string` copies it once more).
+    pub fn to_display_string(&self) -> String {
         if self.terminates() {
             let s = self.to_decimal_string(12);
             // exact when the denominator divides 10^12 (no digit past the 12th) and the
@@ -465,10 +511,13 @@ impl fmt::Display for Rational {
                 Rational::from_str(&s).ok() == Some(*self)
             };
             if exact {
-                return f.write_str(&s);
+                return s;
             }
         }
-        write!(f, "~{}", self.to_decimal_string(2))
+        let mut s = String::with_capacity(16);
+        s.push('~');
+        s.push_str(&self.to_decimal_string(2));
+        s
     }
 }
 
@@ -495,6 +544,37 @@ pub fn add_months(d: NaiveDate, n: i64) -> Option<NaiveDate> {
     let month0 = u32::try_from(total.rem_euclid(12)).ok()?;
     let last = last_day_of_month(year, month0 + 1)?;
     NaiveDate::from_ymd_opt(year, month0 + 1, d.day().min(last))
+}
+
+/// Appends `d` as chrono's `Display` writes it, `YYYY-MM-DD` (a signed year of at least
+/// 5 characters outside 0000-9999), without the formatting machinery.
+pub fn push_iso_date(s: &mut String, d: NaiveDate) {
+    let year = d.year();
+    if (0..=9999).contains(&year) {
+        let (month, day) = (d.month() as i32, d.day() as i32);
+        let digits = [
+            year / 1000,
+            year / 100 % 10,
+            year / 10 % 10,
+            year % 10,
+            -1,
+            month / 10,
+            month % 10,
+            -1,
+            day / 10,
+            day % 10,
+        ];
+        for v in digits {
+            s.push(if v < 0 {
+                '-'
+            } else {
+                char::from(b'0' + v as u8)
+            });
+        }
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{d}");
+    }
 }
 
 /// `d` plus `n` days, `None` outside the supported date range.
@@ -566,6 +646,56 @@ mod tests {
             assert!(bad.parse::<Rational>().is_err(), "{bad}");
         }
         assert_eq!(r(".5"), Rational::new(1, 2).unwrap());
+    }
+
+    /// Short decimals (reduced without a gcd) parse to the same fraction as the general
+    /// path, `digits / 10^places` reduced by `Rational::new`.
+    #[test]
+    fn short_decimals_reduce_as_the_general_path() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut cases = vec![
+            "0".to_string(),
+            "-0.000".into(),
+            "000.500".into(),
+            "999999999999999999".into(),
+            "0.000000000000000001".into(),
+            "-12.5".into(),
+            "+3.125".into(),
+            ".75".into(),
+            "10.24".into(),
+            "0.0625".into(),
+        ];
+        for k in 0..50_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let digits = 1 + (k % 18) as usize;
+            // numbers with many factors of 2 and 5 as well as plain ones
+            let m = match k % 3 {
+                0 => seed % 10u64.pow(digits as u32),
+                1 => (seed % 1000) << (seed % 40),
+                _ => (seed % 1000) * 5u64.pow((seed % 20) as u32),
+            };
+            let text = format!("{m:0digits$}");
+            let text = text.get(text.len().saturating_sub(18)..).unwrap_or("0");
+            let places = (seed >> 50) as usize % (text.len() + 1);
+            let (int, frac) = text.split_at(text.len() - places);
+            let sign = if seed & 1 == 1 { "-" } else { "" };
+            cases.push(format!("{sign}{int}.{frac}"));
+        }
+        for t in cases {
+            let body = t.trim_start_matches(['-', '+']);
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            let digits: i128 = format!("0{int}{frac}").parse().unwrap();
+            let digits = if t.starts_with('-') { -digits } else { digits };
+            let want = Rational::new(digits, 10i128.pow(frac.len() as u32)).unwrap();
+            let got = r(&t);
+            assert_eq!(
+                (got.numer(), got.denom()),
+                (want.numer(), want.denom()),
+                "{t}"
+            );
+        }
     }
 
     #[test]
