@@ -472,6 +472,12 @@ fn check_inner(
             .as_ref()
             .map(|x| x.value.clone())
             .unwrap_or_default(),
+        cite: d
+            .node
+            .cite
+            .as_ref()
+            .map(|x| x.value.clone())
+            .unwrap_or_default(),
         src: Src {
             file: d.file,
             span: d.node.name.span,

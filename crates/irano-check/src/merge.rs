@@ -299,6 +299,14 @@ struct MergeCx<'c> {
 }
 
 impl MergeCx<'_> {
+    /// The 1-based line of `span` in file `file`.
+    fn line_of(&self, file: u16, span: ast::Span) -> usize {
+        self.files
+            .get(usize::from(file))
+            .and_then(|f| f.text.get(..span.start))
+            .map_or(0, |t| t.matches('\n').count() + 1)
+    }
+
     fn err(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {
         if let Some(f) = self.files.get(usize::from(file)) {
             self.diags
@@ -337,7 +345,30 @@ fn merge_items<'a>(
     in_summary: bool,
     cx: &mut MergeCx<'_>,
 ) {
+    // header items of this file, to refuse one given twice: a stray `cite` after a
+    // declaration that takes none would otherwise replace the criterion's citation
+    let mut header: Vec<(&str, ast::Span)> = Vec::new();
     for item in items {
+        if let Item::Version(s) | Item::Title(s) | Item::CdiscCategory(s) | Item::Cite(s) = item {
+            let word = match item {
+                Item::Version(_) => "version",
+                Item::Title(_) => "title",
+                Item::CdiscCategory(_) => "cdisc_category",
+                _ => "cite",
+            };
+            if let Some((_, first)) = header.iter().find(|(w, _)| *w == word) {
+                let line = cx.line_of(fi, *first);
+                cx.err(
+                    fi,
+                    s.span,
+                    "check::duplicate_header",
+                    format!("`{word}` is given twice in this file (first on line {line})"),
+                    "keep one in the criterion's header; a `cite` that belongs to a declaration goes right after it (param, let, def, baseline, targets and rules take one; state does not)",
+                );
+                continue;
+            }
+            header.push((word, s.span));
+        }
         match item {
             Item::Version(s) => m.version = Some(s.value.clone()),
             Item::Title(s) => m.title = Some(s.value.clone()),

@@ -429,6 +429,8 @@ pub struct DefInfo {
     pub signature: String,
     pub in_summary: bool,
     pub doc: String,
+    /// The source cited for it (empty when none).
+    pub cite: String,
     pub src: Src,
 }
 

@@ -142,7 +142,7 @@ pub fn map_json(p: &Program) -> Json {
         "lesion_lets": p.lesion_lets.iter().map(|l| let_json(p, l)).collect::<Vec<_>>(),
         "lets": ordered(&p.let_order, &p.lets),
         "defs": p.defs.iter().map(|d| json!({
-            "name": d.name, "signature": d.signature, "summary": d.in_summary, "doc": d.doc,
+            "name": d.name, "signature": d.signature, "summary": d.in_summary, "doc": d.doc, "cite": d.cite,
             "at": p.place(d.src), "change": change_json(p, p.change_of("def", &d.name)),
         })).collect::<Vec<_>>(),
         "state": p.states.iter().map(|s| json!({
@@ -300,6 +300,9 @@ pub fn map_text(p: &Program) -> String {
         );
         if !d.doc.is_empty() {
             let _ = writeln!(out, "      {}", d.doc);
+        }
+        if !d.cite.is_empty() {
+            let _ = writeln!(out, "      source: {}", d.cite);
         }
     }
     let _ = writeln!(out, "\nSTATE (lives across the scans of a case)");

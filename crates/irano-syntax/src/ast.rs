@@ -157,6 +157,8 @@ pub struct DefDecl {
     pub name: Name,
     pub params: Vec<(Name, TypeExpr)>,
     pub body: Expr,
+    /// `cite "..."`: the source of the definition, when it encodes a reading of one.
+    pub cite: Option<Str>,
     /// `doc "..."`: what the function computes, for the criterion map.
     pub doc: Option<Str>,
     pub span: Span,

@@ -724,6 +724,7 @@ impl Lowerer {
             Rule::def_item => {
                 let mut params = Vec::new();
                 let mut body = None;
+                let mut cite = None;
                 let mut doc = None;
                 for p in &children {
                     match p.as_rule() {
@@ -741,6 +742,7 @@ impl Lowerer {
                             params.push((need(pname, p_span)?, need(pty, p_span)?));
                         }
                         Rule::expr => body = Some(self.expr(p.clone(), 0)?),
+                        Rule::cite_clause => self.clause(&mut cite, p, "def"),
                         Rule::doc_clause => self.clause(&mut doc, p, "def"),
                         _ => {}
                     }
@@ -750,6 +752,7 @@ impl Lowerer {
                     name: need(decl_name, span)?,
                     params,
                     body: need(body, span)?,
+                    cite,
                     doc,
                     span,
                 })
