@@ -244,35 +244,12 @@ fn fraction_text(r: irano_exact::Rational) -> String {
     match (i64::try_from(r.numer()), i64::try_from(r.denom())) {
         (Ok(n), Ok(d)) => {
             let mut s = String::with_capacity(24);
-            push_i64(&mut s, n);
+            irano_exact::push_i64(&mut s, n);
             s.push('/');
-            push_i64(&mut s, d);
+            irano_exact::push_i64(&mut s, d);
             s
         }
         _ => format!("{}/{}", r.numer(), r.denom()),
-    }
-}
-
-/// Appends `n` in decimal, as `Display` writes it.
-fn push_i64(s: &mut String, n: i64) {
-    if n < 0 {
-        s.push('-');
-    }
-    let mut v = n.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        if let Some(slot) = digits.get_mut(len) {
-            *slot = b'0' + (v % 10) as u8;
-        }
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(..len).unwrap_or_default().iter().rev() {
-        s.push(char::from(d));
     }
 }
 

@@ -302,18 +302,9 @@ impl Rational {
         // the integer part's digits, last first
         let mut int_digits = [0u8; 40];
         let mut int_len = 0;
-        if let Ok(mut small) = u64::try_from(int) {
+        if let Ok(small) = u64::try_from(int) {
             // 64-bit divisions: an order of magnitude cheaper than 128-bit ones
-            loop {
-                if let Some(slot) = int_digits.get_mut(int_len) {
-                    *slot = b'0' + (small % 10) as u8;
-                }
-                int_len += 1;
-                small /= 10;
-                if small == 0 {
-                    break;
-                }
-            }
+            int_len = reversed_digits(small, &mut int_digits);
         } else {
             loop {
                 if let Some(slot) = int_digits.get_mut(int_len) {
@@ -544,6 +535,33 @@ pub fn add_months(d: NaiveDate, n: i64) -> Option<NaiveDate> {
     let month0 = u32::try_from(total.rem_euclid(12)).ok()?;
     let last = last_day_of_month(year, month0 + 1)?;
     NaiveDate::from_ymd_opt(year, month0 + 1, d.day().min(last))
+}
+
+/// The decimal digits of `v` into `out`, last digit first; returns how many (at most 20).
+fn reversed_digits(mut v: u64, out: &mut [u8]) -> usize {
+    let mut len = 0;
+    loop {
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        len += 1;
+        v /= 10;
+        if v == 0 || len == out.len() {
+            return len;
+        }
+    }
+}
+
+/// Appends `n` in decimal, as `Display` writes it, without the formatting machinery.
+pub fn push_i64(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let len = reversed_digits(n.unsigned_abs(), &mut digits);
+    for &d in digits.get(..len).unwrap_or_default().iter().rev() {
+        s.push(char::from(d));
+    }
 }
 
 /// Appends `d` as chrono's `Display` writes it, `YYYY-MM-DD` (a signed year of at least
