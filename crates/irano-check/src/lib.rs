@@ -416,6 +416,39 @@ fn check_inner(
             );
             lw.push(d);
         }
+        // in the table that ends with `otherwise ... {name} = ...`, only the first rule that
+        // holds fires: one that does not set the output would leave the scan without it
+        for t in &assigning {
+            let ends_assigning = t
+                .rules
+                .iter()
+                .any(|r| r.when.is_none() && r.assigns.iter().any(|a| a.target == target));
+            if !ends_assigning {
+                continue;
+            }
+            for r in t
+                .rules
+                .iter()
+                .filter(|r| !r.assigns.iter().any(|a| a.target == target))
+            {
+                program_ok = false;
+                let Some(file) = files.get(usize::from(r.src.file)) else {
+                    continue;
+                };
+                let d = Diagnostic::error(
+                    "check::rule_without_output",
+                    format!(
+                        "rule `{}` in table `{}` does not set `{name}`: when it fires, the scan is left without one",
+                        r.id, t.name
+                    ),
+                )
+                .at(file, r.src.span)
+                .help(format!(
+                    "a table fires only its first rule that holds; add `{name} = ...` to this rule's `then`, or put the rule in a table of its own"
+                ));
+                lw.push(d);
+            }
+        }
     }
 
     let state_pd = lw.state_index("pd_date");
@@ -596,7 +629,7 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
                             span: r.span,
                             replaces: r.is_override,
                         }),
-                        ast::TableItem::Remove(n) => out.push(NamedDecl {
+                        ast::TableItem::Remove(n, _) => out.push(NamedDecl {
                             kind: "remove rule",
                             name: n.text.clone(),
                             span: n.span,

@@ -751,7 +751,16 @@ fn merge_table<'a>(
     let inherited = existing.is_some();
     for item in &t.items {
         match item {
-            TableItem::Remove(name) => {
+            TableItem::Remove(name, cite) => {
+                if cite.is_none() {
+                    cx.err(
+                        fi,
+                        name.span,
+                        "check::missing_cite",
+                        format!("`remove rule {}` does not cite its reason", name.text),
+                        "add `cite \"...\"`: why this criterion drops the rule (e.g. the protocol section)",
+                    );
+                }
                 match table.rules.iter().position(|r| r.node.id.text == name.text) {
                     Some(i) => {
                         table.rules.remove(i);

@@ -88,6 +88,10 @@ enum ItemKind {
     Stop,
     Rule,
     RemoveParam,
+    /// `remove rule ID cite "..."`
+    RemoveRule,
+    /// `def NAME(...) = EXPR cite "..." doc "..."`
+    Def,
     Table,
     Summary,
     Labels,
@@ -104,10 +108,10 @@ impl ItemKind {
         let word = match first {
             Some("override") => second,
             Some("remove") => {
-                return if second == Some("param") {
-                    ItemKind::RemoveParam
-                } else {
-                    ItemKind::Plain
+                return match second {
+                    Some("param") => ItemKind::RemoveParam,
+                    Some("rule") => ItemKind::RemoveRule,
+                    _ => ItemKind::Plain,
                 }
             }
             w => w,
@@ -116,6 +120,7 @@ impl ItemKind {
             Some("criterion" | "overlay") => ItemKind::Header,
             Some("param") => ItemKind::Param,
             Some("let") => ItemKind::Let,
+            Some("def") => ItemKind::Def,
             Some("baseline") => ItemKind::Baseline,
             Some("targets") => ItemKind::Targets,
             Some("stop") => ItemKind::Stop,
@@ -125,8 +130,8 @@ impl ItemKind {
             Some("labels" | "decisions") => ItemKind::Labels,
             Some("native") => ItemKind::NativeLabels,
             Some(
-                "version" | "title" | "cdisc_category" | "cite" | "def" | "state" | "show"
-                | "candidate" | "rank" | "max" | "max_per" | "eligible",
+                "version" | "title" | "cdisc_category" | "cite" | "state" | "show" | "candidate"
+                | "rank" | "max" | "max_per" | "eligible",
             ) => ItemKind::Plain,
             _ => ItemKind::Unknown,
         }
@@ -141,6 +146,8 @@ impl ItemKind {
             | ItemKind::Baseline
             | ItemKind::Targets
             | ItemKind::RemoveParam
+            | ItemKind::RemoveRule
+            | ItemKind::Def
             | ItemKind::NativeLabels => cites == 0,
             _ => false,
         }

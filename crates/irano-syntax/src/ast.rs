@@ -248,8 +248,8 @@ pub enum Position {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableItem {
     Rule(Rule),
-    /// `remove rule ID`
-    Remove(Name),
+    /// `remove rule ID cite "..."` (the cite is required by the checker)
+    Remove(Name, Option<Str>),
 }
 
 /// ```text

@@ -869,7 +869,16 @@ impl Lowerer {
                         Rule::rule_decl => items.push(TableItem::Rule(self.rule(p)?)),
                         Rule::remove_rule => {
                             let id = p.clone().into_inner().find(|q| q.as_rule() == Rule::name);
-                            items.push(TableItem::Remove(need(id.as_ref().map(name), span_of(p))?));
+                            let mut cite = None;
+                            for q in p.clone().into_inner() {
+                                if q.as_rule() == Rule::cite_clause {
+                                    self.clause(&mut cite, &q, "remove rule");
+                                }
+                            }
+                            items.push(TableItem::Remove(
+                                need(id.as_ref().map(name), span_of(p))?,
+                                cite,
+                            ));
                         }
                         _ => {}
                     }

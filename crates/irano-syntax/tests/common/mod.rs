@@ -326,8 +326,10 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
             let _ = write!(out, "(table {}{}", t.name.text, position(&t.position));
             for ti in &t.items {
                 match ti {
-                    TableItem::Remove(n) => {
-                        let _ = write!(out, "\n{pad}  (remove-rule {})", n.text);
+                    TableItem::Remove(n, cite) => {
+                        let _ = write!(out, "\n{pad}  (remove-rule {}", n.text);
+                        opt_str(out, "cite", cite);
+                        out.push(')');
                     }
                     TableItem::Rule(r) => {
                         let _ = write!(
@@ -569,7 +571,7 @@ pub fn check_spans(src: &str, f: &File) {
                     name(&t.name);
                     for ti in &t.items {
                         match ti {
-                            TableItem::Remove(n) => name(n),
+                            TableItem::Remove(n, _) => name(n),
                             TableItem::Rule(r) => {
                                 trimmed(r.span, "rule");
                                 name(&r.id);
