@@ -535,6 +535,25 @@ impl Program {
         }
     }
 
+    /// Every name a label may be given by: the declared names, then the native ones.
+    pub fn label_names(&self) -> Vec<&str> {
+        let declared = self
+            .enums
+            .get(usize::from(crate::schema::LABEL.0))
+            .map(|e| e.variants.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let native = self.native_labels.iter().flatten().map(String::as_str);
+        declared.into_iter().chain(native).collect()
+    }
+
+    /// Every decision's name.
+    pub fn decision_names(&self) -> Vec<&str> {
+        self.enums
+            .get(usize::from(crate::schema::DECISION.0))
+            .map(|e| e.variants.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
     pub fn label_name(&self, v: u16) -> &str {
         self.enum_variant(crate::schema::LABEL, v)
     }

@@ -619,6 +619,51 @@ fn trial_unknown_x_key_is_bad_input() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Values in `x-expect` are checked against the criterion before anything runs: a label,
+/// decision or rule it does not have, or a date not written as YYYY-MM-DD, is bad input
+/// (exit 2) with a suggestion, all in one run; nothing is reported as a failed expectation.
+#[test]
+fn trial_unknown_expected_values_are_bad_input() {
+    let dir = trial_copy("bad-values");
+    let case = dir.join("cases/001-progression-confirmed-8-weeks-later.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    let text = text
+        .replace("best_overall_response: PD", "best_overall_response: PDD")
+        .replace("pd_date: 2025-03-03", "pd_date: 2025-3-3")
+        .replace("final_decision: DISCONTINUE", "final_decision: STOP")
+        .replace(
+            "[null, irano.upd.initial, irano.pd.confirmed]",
+            "[null, irano.upd.initial, irano.pd.confirm]",
+        );
+    std::fs::write(&case, text).unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        out.contains("`pd_date: 2025-3-3`, which is not a date"),
+        "{out}"
+    );
+    assert!(out.contains("names `PDD`, which is not a label"), "{out}");
+    assert!(out.contains("did you mean `PD`?"), "{out}");
+    assert!(
+        out.contains("names `STOP`, which is not a decision"),
+        "{out}"
+    );
+    assert!(
+        out.contains("names `irano.pd.confirm`, which is not a rule"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `irano.pd.confirmed`?"), "{out}");
+    assert!(
+        out.contains("`irano-eval show --include rules "),
+        "the suggested command finds the parent criterion: {out}"
+    );
+    assert!(
+        !out.contains("FAIL"),
+        "not reported as failed expectations: {out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `eval` does not apply a case's `x-set`, and says so.
 #[test]
 fn eval_says_it_ignores_x_set() {

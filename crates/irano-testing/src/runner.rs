@@ -202,6 +202,19 @@ fn tidy(path: &Path) -> PathBuf {
 }
 
 impl Runner {
+    /// The `irano-eval show` command for `rules`, with the `--include` folders of this run
+    /// (without them a parent criterion may not be found).
+    fn show_command(&self, rules: &Path) -> String {
+        let mut c = String::from("irano-eval show");
+        for dir in &self.include {
+            c.push_str(" --include ");
+            c.push_str(&dir.display().to_string());
+        }
+        c.push(' ');
+        c.push_str(&rules.display().to_string());
+        c
+    }
+
     /// `include`: where parent criteria are found (`--include`).
     pub fn new(include: Vec<PathBuf>) -> Self {
         Runner {
@@ -353,20 +366,26 @@ impl Runner {
             self.problem(d);
             return None;
         }
+        // a bad date is reported with the names below, not alone
+        let mut bad_date = false;
         for (field, v) in [
             ("pd_date", &expect.pd_date),
             ("pd_confirmed_on", &expect.pd_confirmed_on),
         ] {
             if let Some(Some(d)) = v {
-                if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                // as the result writes dates: a date chrono reads but writes otherwise
+                // (`2024-3-4`) would never equal the result's text
+                let same = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .is_ok_and(|x| x.to_string() == *d);
+                if !same {
                     let diag = Diagnostic::error(
                         "test::bad_annotation",
                         format!("`x-expect` gives `{field}: {d}`, which is not a date"),
                     )
-                    .help("write dates as YYYY-MM-DD, or `null` for none");
+                    .help("write dates as YYYY-MM-DD with two-digit month and day (2024-03-04), or `null` for none");
                     let diag = src.at(diag, span_of("x-expect"));
                     self.problem(diag);
-                    return None;
+                    bad_date = true;
                 }
             }
         }
@@ -418,7 +437,7 @@ impl Runner {
             .chain(program.summary_tables.iter())
             .flat_map(|t| t.rules.iter().map(|r| r.id.as_str()))
             .collect();
-        let mut unknown = false;
+        let mut unknown = bad_date;
         for r in &notes.exercises {
             if !ids.contains(&r.as_str()) {
                 let help = match closest(r, ids.iter().copied()) {
@@ -433,13 +452,74 @@ impl Runner {
                     ),
                 )
                 .help(format!(
-                    "{help}`irano-eval show {}` lists the criterion's rules",
-                    rules.display()
+                    "{help}`{}` lists the criterion's rules",
+                    self.show_command(&rules)
                 ));
                 let d = src.at(d, span_of("x-exercises"));
                 self.problem(d);
                 unknown = true;
             }
+        }
+        // x-expect names labels, decisions and rules the criterion has
+        let labels = program.label_names();
+        let decisions = program.decision_names();
+        let mut named: Vec<(&str, &str, &[&str])> = Vec::new();
+        for (field, list, known) in [
+            ("responses", &expect.responses, &labels),
+            ("decisions", &expect.decisions, &decisions),
+            ("rules", &expect.rules, &ids),
+        ] {
+            for v in list.iter().flatten().flatten() {
+                named.push((field, v.as_str(), known.as_slice()));
+            }
+        }
+        for (field, v, known) in [
+            (
+                "best_overall_response",
+                &expect.best_overall_response,
+                &labels,
+            ),
+            ("final_decision", &expect.final_decision, &decisions),
+        ] {
+            if let Some(Some(v)) = v {
+                named.push((field, v.as_str(), known.as_slice()));
+            }
+        }
+        for (field, v, known) in named {
+            if known.contains(&v) {
+                continue;
+            }
+            let what = match field {
+                "rules" => "rule",
+                "decisions" | "final_decision" => "decision",
+                _ => "label",
+            };
+            let help = match closest(v, known.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`? "),
+                None => String::new(),
+            };
+            let d = Diagnostic::error(
+                "test::unknown_value",
+                format!(
+                    "`x-expect` {field} names `{v}`, which is not a {what} of `{}`",
+                    program.id
+                ),
+            )
+            .help(if what == "rule" {
+                format!(
+                    "{help}`{}` lists the criterion's rules",
+                    self.show_command(&rules)
+                )
+            } else {
+                format!(
+                    "{help}the {what}s of `{}` are {}",
+                    program.id,
+                    backticked(known.iter(), ", ")
+                )
+            });
+            let d = src.at(d, span_of("x-expect"));
+            self.problem(d);
+            unknown = true;
         }
         if unknown {
             return None;
