@@ -749,6 +749,24 @@ fn merge_table<'a>(
         },
     };
     let inherited = existing.is_some();
+    // for a table that is new here, the tables it may have been meant to change
+    let others: Vec<String> = tables.iter().map(|x| x.name.clone()).collect();
+    let suggest_rule = |table: &MergedTable<'_>, name: &str| {
+        if inherited || !table.rules.is_empty() {
+            return suggest_rule(table, name);
+        }
+        match closest(&t.name.text, others.iter().map(String::as_str)) {
+            Some(c) => format!(
+                "there is no table `{}` to change, so this one is new and has no rules yet: did you mean table `{c}`?",
+                t.name.text
+            ),
+            None => format!(
+                "there is no table `{}` to change, so this one is new and has no rules yet; the tables here are {} (a summary table is changed inside `summary {{ ... }}`)",
+                t.name.text,
+                backticked(&others, ", ")
+            ),
+        }
+    };
     for item in &t.items {
         match item {
             TableItem::Remove(name, cite) => {
