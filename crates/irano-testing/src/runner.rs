@@ -560,6 +560,14 @@ impl Runner {
         }
         let checked = irano_check::check_path(rules, &self.include, overrides);
         for d in checked.diagnostics {
+            // a rule file named by `x-rules` that cannot be read: say where it was looked for
+            let d = if d.code == "check::io" && xrules.is_some() && d.location.is_none() {
+                d.help(
+                    "`x-rules` is read relative to the folder of the case file; give that relative path, or run with `--rules FILE` and leave `x-rules` out",
+                )
+            } else {
+                d
+            };
             let d = match (&d.location, &xset, &xrules) {
                 (None, Some(at), _) | (None, None, Some(at)) => src.at(d, at.clone()),
                 _ => d,
