@@ -637,26 +637,19 @@ fn trial_unknown_expected_values_are_bad_input() {
         );
     std::fs::write(&case, text).unwrap();
     let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
-    assert!(out.contains("exit: 2"), "{out}");
-    assert!(
-        out.contains("`pd_date: 2025-3-3`, which is not a date"),
-        "{out}"
-    );
-    assert!(out.contains("names `PDD`, which is not a label"), "{out}");
-    assert!(out.contains("did you mean `PD`?"), "{out}");
-    assert!(
-        out.contains("names `STOP`, which is not a decision"),
-        "{out}"
-    );
-    assert!(
-        out.contains("names `irano.pd.confirm`, which is not a rule"),
-        "{out}"
-    );
-    assert!(out.contains("did you mean `irano.pd.confirmed`?"), "{out}");
-    assert!(
-        out.contains("`irano-eval show --include rules "),
-        "the suggested command finds the parent criterion: {out}"
-    );
+    for needle in [
+        "exit: 2",
+        "`pd_date: 2025-3-3`, which is not a date",
+        "names `PDD`, which is not a label",
+        "did you mean `PD`?",
+        "names `STOP`, which is not a decision",
+        "names `irano.pd.confirm`, which is not a rule",
+        "did you mean `irano.pd.confirmed`?",
+        // the suggested command finds the parent criterion
+        "`irano-eval show --include rules ",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
     assert!(
         !out.contains("FAIL"),
         "not reported as failed expectations: {out}"

@@ -430,47 +430,28 @@ impl Runner {
             self.program(&rules, &overrides, &src, xrules, Some(xset))?
         };
 
-        // x-exercises names rules of the criterion
+        // x-exercises names rules of the criterion; x-expect labels, decisions and rules
         let ids: Vec<&str> = program
             .tables
             .iter()
             .chain(program.summary_tables.iter())
             .flat_map(|t| t.rules.iter().map(|r| r.id.as_str()))
             .collect();
-        let mut unknown = bad_date;
-        for r in &notes.exercises {
-            if !ids.contains(&r.as_str()) {
-                let help = match closest(r, ids.iter().copied()) {
-                    Some(c) => format!("did you mean `{c}`? "),
-                    None => String::new(),
-                };
-                let d = Diagnostic::error(
-                    "test::unknown_rule",
-                    format!(
-                        "`x-exercises` names `{r}`, which is not a rule of `{}`",
-                        program.id
-                    ),
-                )
-                .help(format!(
-                    "{help}`{}` lists the criterion's rules",
-                    self.show_command(&rules)
-                ));
-                let d = src.at(d, span_of("x-exercises"));
-                self.problem(d);
-                unknown = true;
-            }
-        }
-        // x-expect names labels, decisions and rules the criterion has
         let labels = program.label_names();
         let decisions = program.decision_names();
-        let mut named: Vec<(&str, &str, &[&str])> = Vec::new();
+        // (annotation, what it names there, the name, the names it may be)
+        let mut named: Vec<(&str, &str, &str, &[&str])> = notes
+            .exercises
+            .iter()
+            .map(|r| ("x-exercises", "", r.as_str(), ids.as_slice()))
+            .collect();
         for (field, list, known) in [
             ("responses", &expect.responses, &labels),
             ("decisions", &expect.decisions, &decisions),
             ("rules", &expect.rules, &ids),
         ] {
             for v in list.iter().flatten().flatten() {
-                named.push((field, v.as_str(), known.as_slice()));
+                named.push(("x-expect", field, v.as_str(), known.as_slice()));
             }
         }
         for (field, v, known) in [
@@ -482,15 +463,16 @@ impl Runner {
             ("final_decision", &expect.final_decision, &decisions),
         ] {
             if let Some(Some(v)) = v {
-                named.push((field, v.as_str(), known.as_slice()));
+                named.push(("x-expect", field, v.as_str(), known.as_slice()));
             }
         }
-        for (field, v, known) in named {
+        let mut unknown = bad_date;
+        for (key, field, v, known) in named {
             if known.contains(&v) {
                 continue;
             }
             let what = match field {
-                "rules" => "rule",
+                "" | "rules" => "rule",
                 "decisions" | "final_decision" => "decision",
                 _ => "label",
             };
@@ -498,12 +480,14 @@ impl Runner {
                 Some(c) => format!("did you mean `{c}`? "),
                 None => String::new(),
             };
+            let (code, names) = if field.is_empty() {
+                ("test::unknown_rule", format!("`{key}` names"))
+            } else {
+                ("test::unknown_value", format!("`{key}` {field} names"))
+            };
             let d = Diagnostic::error(
-                "test::unknown_value",
-                format!(
-                    "`x-expect` {field} names `{v}`, which is not a {what} of `{}`",
-                    program.id
-                ),
+                code,
+                format!("{names} `{v}`, which is not a {what} of `{}`", program.id),
             )
             .help(if what == "rule" {
                 format!(
@@ -517,7 +501,7 @@ impl Runner {
                     backticked(known.iter(), ", ")
                 )
             });
-            let d = src.at(d, span_of("x-expect"));
+            let d = src.at(d, span_of(key));
             self.problem(d);
             unknown = true;
         }
