@@ -79,10 +79,12 @@ pub fn parse_override(
                     )
                 }
                 s => {
-                    return Err(format!(
-                        "`{s}` is not a unit of {}",
-                        if u == Unit::One { type_text } else { u.name() }
-                    ))
+                    let unit = if u == Unit::One { type_text } else { u.name() };
+                    return Err(if u == Unit::One {
+                        format!("`{s}` is not a unit of {unit}")
+                    } else {
+                        format!("`{s}` is not a unit of {unit}: write `{num} {unit}` or `{num}`")
+                    });
                 }
             }
             if type_text == "count" && r.denom() != 1 {
@@ -146,6 +148,11 @@ mod tests {
         assert!(num("2 weeks", Ty::num(Unit::Months), "months").is_err());
         assert!(num("1 month", days, "days").is_err());
         assert_eq!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day"), Ok(r("4.5")));
+        // a wrong unit is answered with the right way to write the value
+        assert_eq!(
+            num("1.5mg", Ty::num(Unit::MgPerDay), "mg/day"),
+            Err("`mg` is not a unit of mg/day: write `1.5 mg/day` or `1.5`".into())
+        );
         assert!(num("4 mm", days, "days").is_err());
         assert!(num("six", Ty::num(Unit::Months), "months").is_err());
         assert!(num("2.5", pct, "count").is_err());
