@@ -1246,7 +1246,10 @@ impl<'s> Reader<'s> {
                     "`d` must hold exactly two numbers, found {}",
                     items.len()
                 ),
-                format!("{} values", items.len()),
+                match items.len() {
+                    1 => "1 value".to_string(),
+                    n => format!("{n} values"),
+                },
                 "write `d: [longest, perpendicular]` in mm, e.g. `d: [31.5, 22.0]`; use `ld` for a single diameter",
             );
             return None;
