@@ -303,8 +303,7 @@ impl MergeCx<'_> {
     fn line_of(&self, file: u16, span: ast::Span) -> usize {
         self.files
             .get(usize::from(file))
-            .and_then(|f| f.text.get(..span.start))
-            .map_or(0, |t| t.matches('\n').count() + 1)
+            .map_or(0, |f| crate::diag::line_col(&f.text, span.start).0)
     }
 
     fn err(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {
@@ -349,13 +348,14 @@ fn merge_items<'a>(
     // declaration that takes none would otherwise replace the criterion's citation
     let mut header: Vec<(&str, ast::Span)> = Vec::new();
     for item in items {
-        if let Item::Version(s) | Item::Title(s) | Item::CdiscCategory(s) | Item::Cite(s) = item {
-            let word = match item {
-                Item::Version(_) => "version",
-                Item::Title(_) => "title",
-                Item::CdiscCategory(_) => "cdisc_category",
-                _ => "cite",
-            };
+        let header_item = match item {
+            Item::Version(s) => Some(("version", s)),
+            Item::Title(s) => Some(("title", s)),
+            Item::CdiscCategory(s) => Some(("cdisc_category", s)),
+            Item::Cite(s) => Some(("cite", s)),
+            _ => None,
+        };
+        if let Some((word, s)) = header_item {
             if let Some((_, first)) = header.iter().find(|(w, _)| *w == word) {
                 let line = cx.line_of(fi, *first);
                 cx.err(

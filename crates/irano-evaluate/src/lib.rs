@@ -234,7 +234,6 @@ impl<'p> Evaluator<'p> {
             let_state: Vec::new(),
             let_depth: 0,
             saved_slots: Vec::new(),
-
             slots: vec![Value::Null; usize::from(p.slots)],
             state: Vec::new(),
             outputs: Vec::new(),

@@ -217,20 +217,9 @@ impl<'a> Lowerer<'a, '_> {
             Binding::Var { name, .. } | Binding::Macro { name, .. } => name == first,
         }) || matches!(
             first,
-            "scan"
-                | "baseline"
-                | "previous"
-                | "case"
-                | "lesion"
-                | "targets"
-                | "non_targets"
-                | "new_lesions"
-                | "new_lesions_to_date"
-                | "lesions"
-                | "scans"
-                | "prior"
-                | "graded"
-        ) || (matches!(first, "response" | "decision") && self.ctx == Ctx::Table)
+            "scan" | "baseline" | "previous" | "case" | "lesion" | "scans" | "prior" | "graded"
+        ) || names::LESION_SETS.contains(&first)
+            || (matches!(first, "response" | "decision") && self.ctx == Ctx::Table)
             || self.state_ix.contains_key(first)
             || self.scan_lets.index.contains_key(first)
             || (self.ctx == Ctx::Summary && self.summary_lets.index.contains_key(first))

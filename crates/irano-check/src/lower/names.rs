@@ -133,20 +133,10 @@ impl<'a> Lowerer<'a, '_> {
         }
         names.extend(
             [
-                "scan",
-                "baseline",
-                "previous",
-                "case",
-                "targets",
-                "non_targets",
-                "new_lesions",
-                "new_lesions_to_date",
-                "lesions",
-                "scans",
-                "prior",
-                "graded",
+                "scan", "baseline", "previous", "case", "scans", "prior", "graded",
             ]
             .iter()
+            .chain(LESION_SETS.iter())
             .map(|s| s.to_string()),
         );
         // never suggest the let being defined: it cannot read itself
@@ -251,7 +241,7 @@ impl<'a> Lowerer<'a, '_> {
                     }
                 }
             }
-            "targets" | "non_targets" | "new_lesions" | "new_lesions_to_date" | "lesions" => {
+            set if LESION_SETS.contains(&set) => {
                 if !scan_ctx {
                     return self.misplaced(
                         first,
@@ -371,10 +361,7 @@ impl<'a> Lowerer<'a, '_> {
                         ExprKind::ScanOutput(o, Box::new(base)),
                         Ty::enumeration(id).optional(),
                     )
-                } else if matches!(
-                    field,
-                    "targets" | "non_targets" | "new_lesions" | "new_lesions_to_date" | "lesions"
-                ) {
+                } else if LESION_SETS.contains(&field) {
                     if opt {
                         self.err(
                             span,
@@ -484,6 +471,16 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 }
+
+/// The lesion sets of a scan (`scan.targets`, `s.new_lesions_to_date`, ...), in the order
+/// [`lesion_set`] maps them.
+pub(super) const LESION_SETS: [&str; 5] = [
+    "targets",
+    "non_targets",
+    "new_lesions",
+    "new_lesions_to_date",
+    "lesions",
+];
 
 pub(super) fn lesion_set(name: &str, scan: Box<Expr>) -> SetExpr {
     match name {
