@@ -699,38 +699,47 @@ impl<'p> Evaluator<'p> {
 
     /// The value of let `li` on scan `i`: stored, or computed now when `i` is the scan being
     /// graded and it has not been computed since it was last made stale.
+    #[inline]
     pub(crate) fn scan_let(&mut self, cx: &mut Cx<'_>, i: usize, li: u32) -> R<Value> {
-        let p = self.p;
-        let ix = i * p.lets.len() + li as usize;
-        if self.lazy_scan == Some(i) && cx.cur == i && !cx.in_summary {
-            if let (Some(false), Some(l)) =
-                (self.let_done.get(ix).copied(), p.lets.get(li as usize))
-            {
-                // computed as eager evaluation would have: own bound variables, no lesion
-                // in scope, state as of the last computation point
-                let mark = self.saved_slots.len();
-                self.saved_slots.extend_from_slice(&self.slots);
-                let lesion = cx.cur_lesion.take();
-                self.let_depth += 1;
-                let v = self.eval(cx, &l.expr);
-                self.let_depth -= 1;
-                cx.cur_lesion = lesion;
-                if let Some(saved) = self.saved_slots.get(mark..) {
-                    self.slots.clear();
-                    self.slots.extend_from_slice(saved);
-                }
-                self.saved_slots.truncate(mark);
-                let v = v?;
-                if let Some(slot) = self.lets.get_mut(ix) {
-                    *slot = v;
-                }
-                if let Some(d) = self.let_done.get_mut(ix) {
-                    *d = true;
-                }
-                return Ok(v);
-            }
+        let ix = i * self.p.lets.len() + li as usize;
+        if self.lazy_scan == Some(i)
+            && cx.cur == i
+            && !cx.in_summary
+            && self.let_done.get(ix).copied() == Some(false)
+        {
+            return self.compute_scan_let(cx, ix, li);
         }
         Ok(self.lets.get(ix).copied().unwrap_or(Value::Null))
+    }
+
+    /// Computes let `li` of the scan being graded (entry `ix`), as eager evaluation would.
+    #[inline(never)]
+    fn compute_scan_let(&mut self, cx: &mut Cx<'_>, ix: usize, li: u32) -> R<Value> {
+        let Some(l) = self.p.lets.get(li as usize) else {
+            return Ok(Value::Null);
+        };
+        // computed as eager evaluation would have: own bound variables, no lesion in
+        // scope, state as of the last computation point
+        let mark = self.saved_slots.len();
+        self.saved_slots.extend_from_slice(&self.slots);
+        let lesion = cx.cur_lesion.take();
+        self.let_depth += 1;
+        let v = self.eval(cx, &l.expr);
+        self.let_depth -= 1;
+        cx.cur_lesion = lesion;
+        if let Some(saved) = self.saved_slots.get(mark..) {
+            self.slots.clear();
+            self.slots.extend_from_slice(saved);
+        }
+        self.saved_slots.truncate(mark);
+        let v = v?;
+        if let Some(slot) = self.lets.get_mut(ix) {
+            *slot = v;
+        }
+        if let Some(d) = self.let_done.get_mut(ix) {
+            *d = true;
+        }
+        Ok(v)
     }
 
     /// Computes the criterion's `show` values on scan `i` into the outcome.
