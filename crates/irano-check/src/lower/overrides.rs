@@ -79,10 +79,10 @@ pub fn parse_override(
                     )
                 }
                 s => {
-                    let unit = if u == Unit::One { type_text } else { u.name() };
                     return Err(if u == Unit::One {
-                        format!("`{s}` is not a unit of {unit}")
+                        format!("`{s}` is not a unit of {type_text}")
                     } else {
+                        let unit = u.name();
                         format!("`{s}` is not a unit of {unit}: write `{num} {unit}` or `{num}`")
                     });
                 }
