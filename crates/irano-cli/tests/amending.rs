@@ -69,42 +69,47 @@ fn every_recipe_checks_and_meets_its_expectations() {
         );
         let program = checked.program.unwrap();
 
-        let (case_lang, case_line, case_text) = all.get(k + 1).unwrap_or_else(|| {
-            panic!("docs/amending.md:{line}: a recipe needs a yaml case after it")
-        });
-        assert_eq!(
-            case_lang, "yaml",
-            "docs/amending.md:{case_line}: expected the recipe's case"
-        );
-        let notes = irano_testing::annotations::read(case_text, false)
-            .unwrap_or_else(|e| panic!("docs/amending.md:{case_line}: bad x- annotations: {e:?}"));
-        let expect = notes.expect.unwrap_or_else(|| {
-            panic!("docs/amending.md:{case_line}: a recipe's case needs x-expect")
-        });
+        let cases_after: Vec<&(String, usize, String)> = all
+            .iter()
+            .skip(k + 1)
+            .take_while(|(lang, _, _)| lang == "yaml")
+            .collect();
         assert!(
-            expect.responses.is_some(),
-            "docs/amending.md:{case_line}: x-expect must give the responses"
+            !cases_after.is_empty(),
+            "docs/amending.md:{line}: a recipe needs a yaml case after it"
         );
-        let cases = irano_cases::read_str(case_text, "amending.md", irano_cases::Format::Yaml)
-            .unwrap_or_else(|e| {
-                panic!(
-                    "docs/amending.md:{case_line}: {:?}",
-                    e.iter()
-                        .map(|x| x.message().to_string())
-                        .collect::<Vec<_>>()
-                )
+        for (_, case_line, case_text) in cases_after {
+            let notes = irano_testing::annotations::read(case_text, false).unwrap_or_else(|e| {
+                panic!("docs/amending.md:{case_line}: bad x- annotations: {e:?}")
             });
-        let result = irano_evaluate::evaluate(&program, &cases[0]).unwrap();
-        let mismatches = irano_testing::expect::check(&expect, &result);
-        assert!(
-            mismatches.is_empty(),
-            "docs/amending.md:{case_line} ({id}):\n{}",
-            mismatches
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+            let expect = notes.expect.unwrap_or_else(|| {
+                panic!("docs/amending.md:{case_line}: a recipe's case needs x-expect")
+            });
+            assert!(
+                expect.responses.is_some(),
+                "docs/amending.md:{case_line}: x-expect must give the responses"
+            );
+            let cases = irano_cases::read_str(case_text, "amending.md", irano_cases::Format::Yaml)
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "docs/amending.md:{case_line}: {:?}",
+                        e.iter()
+                            .map(|x| x.message().to_string())
+                            .collect::<Vec<_>>()
+                    )
+                });
+            let result = irano_evaluate::evaluate(&program, &cases[0]).unwrap();
+            let mismatches = irano_testing::expect::check(&expect, &result);
+            assert!(
+                mismatches.is_empty(),
+                "docs/amending.md:{case_line} ({id}):\n{}",
+                mismatches
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
         recipes += 1;
     }
     std::fs::remove_dir_all(&dir).unwrap();
