@@ -98,6 +98,9 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
     let mut in_string = false;
     let mut in_comment = false;
     let mut line_start = true;
+    // header words (`cite`, ...) come before the first declaration of a criterion; after
+    // one, a `cite` at the top level is a clause of what precedes it (a misplaced rule's)
+    let mut in_body = false;
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(&c) = bytes.get(i) {
@@ -143,8 +146,11 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
             // `cite`, `version`, ... begin a declaration only at the top of a criterion;
             // deeper they are clauses of the declaration above
             let header = HEADER_WORDS.contains(&word.as_str());
-            if (starts_declaration(&word) && (!header || depth == 1)) || error_line {
+            if (starts_declaration(&word) && (!header || (depth == 1 && !in_body))) || error_line {
                 starts.push((i, depth));
+            }
+            if depth == 1 && starts_declaration(&word) && !header {
+                in_body = true;
             }
         }
         line_start = false;

@@ -1251,7 +1251,11 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     wants.dedup();
     let words: Vec<&str> = wants.iter().map(|(_, w)| *w).collect();
     let has = |w: &str| words.contains(&w);
-    let message = if words.is_empty() {
+    // a rule written at the top level of a criterion (a table's rule outside its table)
+    let rule_outside_table = found == "`rule`" && (has("a declaration") || has("`param`"));
+    let message = if rule_outside_table {
+        "a rule outside a table".to_string()
+    } else if words.is_empty() {
         format!("unexpected {found}")
     } else {
         format!("expected {}", join_words(&words))
@@ -1284,6 +1288,9 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         "a match arm reads `a | b => VALUE` or `_ => VALUE`".to_string()
     } else if has("the end of the file") {
         "a file holds exactly one `criterion \"id\" { ... }`".to_string()
+    } else if rule_outside_table {
+        "a rule belongs to a table: write it inside the table it is part of, e.g. `table response { override rule ID when ... then ... cite \"...\" }` (`irano-eval show` lists every table and its rules)"
+            .to_string()
     } else if has("`param`") && !at_item {
         "`override` applies to `param`, `let`, `def`, `baseline`, `targets`, `show`, `stop grading`, `native labels` and `rule`"
             .to_string()
