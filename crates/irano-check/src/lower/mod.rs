@@ -548,6 +548,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                             r.to_decimal_string(4),
                             r.to_decimal_string(4)
                         ),
+                        // above 1 it is not a fraction
+                        Some(_) if r > irano_exact::Rational::ONE => format!(
+                            "write the percentage with `%`: `{}%`",
+                            r.to_decimal_string(4)
+                        ),
                         Some(p) => format!(
                             "write the percentage with `%`: `{}%`, or `{}%` if {} is a fraction",
                             r.to_decimal_string(4),

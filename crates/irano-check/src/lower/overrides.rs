@@ -48,6 +48,9 @@ pub fn parse_override(
                     let below_one = r < Rational::ONE;
                     return Err(if below_one {
                         format!("a percent is written with `%`: `{as_pct}%` for the fraction {num}, or `{num}%`")
+                    } else if r > Rational::ONE {
+                        // more than 1 is not a fraction: only one reading is plausible
+                        format!("a percent is written with `%`: `{num}%`")
                     } else {
                         format!("a percent is written with `%`: `{num}%`, or `{as_pct}%` if {num} is a fraction")
                     });
@@ -83,7 +86,11 @@ pub fn parse_override(
                         format!("`{s}` is not a unit of {type_text}")
                     } else {
                         let unit = u.name();
-                        format!("`{s}` is not a unit of {unit}: write `{num} {unit}` or `{num}`")
+                        if u == Unit::Days {
+                            format!("`{s}` is not a unit of days: write `{num} days` (or `{num}`) or `{num} weeks`")
+                        } else {
+                            format!("`{s}` is not a unit of {unit}: write `{num} {unit}` or `{num}`")
+                        }
                     });
                 }
             }
@@ -154,6 +161,16 @@ mod tests {
             Err("`mg` is not a unit of mg/day: write `1.5 mg/day` or `1.5`".into())
         );
         assert!(num("4 mm", days, "days").is_err());
+        // an abbreviation of weeks is answered with both readings
+        assert_eq!(
+            num("8w", days, "days"),
+            Err("`w` is not a unit of days: write `8 days` (or `8`) or `8 weeks`".into())
+        );
+        // a number above 1 is not a fraction: one suggestion
+        assert_eq!(
+            num("20", pct, "percent"),
+            Err("a percent is written with `%`: `20%`".into())
+        );
         assert!(num("six", Ty::num(Unit::Months), "months").is_err());
         assert!(num("2.5", pct, "count").is_err());
     }
