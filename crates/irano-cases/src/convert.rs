@@ -669,7 +669,7 @@ impl<'s> Reader<'s> {
                     format!("`{}` is not a decimal number", shorten(text)),
                     "not a number",
                     format!(
-                        "give `{field}` as a plain decimal with at most 30 digits, e.g. `12.5` (no exponent)"
+                        "give `{field}` as a decimal with at most 30 digits, e.g. `12.5` or `1.25e1`"
                     ),
                 );
                 return None;

@@ -59,8 +59,29 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
     }
 }
 
-/// The case files directly inside a directory, in file-name order, with their syntax.
+/// The case files in a directory and its subdirectories, in path order (component by
+/// component, names compared byte by byte: `a/z.yaml` before `a.yaml`), with their syntax. Hidden
+/// entries (`.git`, `.DS_Store`) are skipped, and so are symbolic links to directories (a
+/// link may loop); a symbolic link to a file is read.
 pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<CaseError>> {
+    let shown = dir.display().to_string();
+    let mut files = Vec::new();
+    collect_case_files(dir, &mut files)?;
+    files.sort_by(|a, b| a.0.components().cmp(b.0.components()));
+    if files.is_empty() {
+        return Err(vec![CaseError::io(
+            &shown,
+            format!("no case files in `{shown}` or its subdirectories"),
+            "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
+        )]);
+    }
+    Ok(files)
+}
+
+fn collect_case_files(
+    dir: &Path,
+    files: &mut Vec<(std::path::PathBuf, Format)>,
+) -> Result<(), Vec<CaseError>> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![CaseError::io(
@@ -69,24 +90,22 @@ pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<C
             "check that the directory exists and is readable",
         )]
     })?;
-    let mut files = Vec::new();
     for entry in entries.flatten() {
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if hidden {
+            continue;
+        }
         let p = entry.path();
-        if p.is_file() {
+        let real_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if real_dir {
+            collect_case_files(&p, files)?;
+        } else if p.is_file() {
             if let Some(f) = Format::from_path(&p) {
                 files.push((p, f));
             }
         }
     }
-    files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
-    if files.is_empty() {
-        return Err(vec![CaseError::io(
-            &shown,
-            format!("no case files in `{shown}`"),
-            "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
-        )]);
-    }
-    Ok(files)
+    Ok(())
 }
 
 /// The syntax of a case file named on the command line: a missing path, a CSV file and

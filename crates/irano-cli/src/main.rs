@@ -89,7 +89,7 @@ enum Command {
         input_format: Option<InputFormat>,
         /// Threads evaluating cases (default: one per core). The output is the same
         /// whatever the number.
-        #[arg(short = 'j', long, value_name = "N")]
+        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
         jobs: Option<usize>,
     },
     /// What a rule change changes on a cohort: every output that differs per patient (with

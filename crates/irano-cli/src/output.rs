@@ -225,8 +225,17 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-/// A new temporary file in the folder of `path`, named after it.
+/// A new temporary file in the folder of `path`, named after it. When `path` exists, the
+/// temporary file takes its permissions (a file kept private stays private once replaced),
+/// and a read-only file is refused rather than replaced.
 fn temp_beside(path: &Path) -> std::io::Result<(PathBuf, File)> {
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    if existing.as_ref().is_some_and(|p| p.readonly()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only (make it writable or choose another file)",
+        ));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -235,7 +244,14 @@ fn temp_beside(path: &Path) -> std::io::Result<(PathBuf, File)> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    create_temp(&dir, &name)
+    let (tmp, f) = create_temp(&dir, &name)?;
+    if let Some(perms) = existing {
+        if let Err(e) = f.set_permissions(perms) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
+    Ok((tmp, f))
 }
 
 /// A new file `.NAME.irano-PID-N.tmp` in `dir`.

@@ -135,6 +135,84 @@ fn output_file_is_written_whole_or_not_at_all() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An output file that already exists keeps its permissions when it is replaced (a file of
+/// patient data kept private stays private), and a read-only one is refused, not replaced.
+#[cfg(unix)]
+#[test]
+fn an_existing_output_keeps_its_permissions_and_a_read_only_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("modes");
+    let target = dir.join("private.jsonl");
+    let t = target.to_str().unwrap();
+    std::fs::write(&target, "old\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(&[
+        "eval", "--rules", HGG, "--format", "jsonl", "-o", t, EXAMPLE,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .starts_with("{\"patient\""));
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read_to_string(&target).unwrap();
+    let out = run(&[
+        "eval", "--rules", IRANO, "--format", "jsonl", "-o", t, EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("read-only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A directory of cases is read with its subdirectories, in path order; hidden entries and
+/// files without a case extension are skipped. `--threads` names `--jobs`.
+#[test]
+fn a_directory_is_read_with_its_subdirectories() {
+    let dir = temp_dir("tree");
+    let case = std::fs::read_to_string(repo().join(EXAMPLE)).unwrap();
+    let write = |rel: &str, id: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, case.replace("EXAMPLE-IRANO-1", id)).unwrap();
+    };
+    write("b.yaml", "P-B");
+    write("a/z.yaml", "P-AZ");
+    write("a.yaml", "P-A");
+    write("c/d/e.yml", "P-CDE");
+    write(".hidden/h.yaml", "P-HIDDEN");
+    write("notes.txt", "P-TXT");
+    let d = dir.to_str().unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "--trace",
+        "none",
+        "--threads",
+        "1",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ids: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split('"').nth(3).unwrap().to_string())
+        .collect();
+    // path order, component by component: `a/z.yaml` before `a.yaml`
+    assert_eq!(ids, ["P-AZ", "P-A", "P-B", "P-CDE"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A path that is a symbolic link (or a device such as `/dev/null`) is written through, not
 /// replaced: renaming a finished file over it would turn the link or the device into a
 /// plain file. Checked on links, which a test may make and remove safely.

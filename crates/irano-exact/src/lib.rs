@@ -373,12 +373,35 @@ impl Rational {
 impl FromStr for Rational {
     type Err = ParseDecimalError;
 
-    /// Reads `12`, `-3.25`, `+0.5`, `.5`. No exponent, no separators.
+    /// Reads `12`, `-3.25`, `+0.5`, `.5`, and with a decimal exponent `1e6`, `2.0E1`,
+    /// `1.5e-3` (as JSON exports write numbers); exact whatever the exponent, within the
+    /// range of the fraction. No separators.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let err = || ParseDecimalError {
             text: text.to_string(),
         };
         let t = text.trim();
+        if let Some(at) = t.find(['e', 'E']) {
+            let (mantissa, exponent) = (t.get(..at).unwrap_or(""), t.get(at + 1..).unwrap_or(""));
+            let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+            if mantissa.is_empty()
+                || digits.is_empty()
+                || digits.len() > 3
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(err());
+            }
+            let m: Rational = mantissa.parse().map_err(|_| err())?;
+            let e: u32 = digits.parse().map_err(|_| err())?;
+            let scale = 10i128.checked_pow(e).ok_or_else(err)?;
+            let scale = Rational::new(scale, 1).map_err(|_| err())?;
+            return if exponent.starts_with('-') {
+                m.checked_div(scale)
+            } else {
+                m.checked_mul(scale)
+            }
+            .map_err(|_| err());
+        }
         let (neg, body) = match t.as_bytes().first() {
             Some(b'-') => (true, t.get(1..).unwrap_or("")),
             Some(b'+') => (false, t.get(1..).unwrap_or("")),
@@ -660,10 +683,24 @@ mod tests {
 
     #[test]
     fn parse_rejects_junk() {
-        for bad in ["", "-", ".", "1.2.3", "1e3", "abc", "12,5", "1 2"] {
+        for bad in [
+            "", "-", ".", "1.2.3", "abc", "12,5", "1 2", "e3", "1e", "1e+", "1e1.5", "1e99",
+            "1e1e1", "1ee3",
+        ] {
             assert!(bad.parse::<Rational>().is_err(), "{bad}");
         }
         assert_eq!(r(".5"), Rational::new(1, 2).unwrap());
+    }
+
+    #[test]
+    fn parse_reads_an_exponent_exactly() {
+        assert_eq!(r("1e6"), Rational::from_int(1_000_000));
+        assert_eq!(r("2.0E1"), Rational::from_int(20));
+        assert_eq!(r("1.5e-3"), Rational::new(3, 2000).unwrap());
+        assert_eq!(r("-25E-2"), Rational::new(-1, 4).unwrap());
+        assert_eq!(r("1e+2"), Rational::from_int(100));
+        // 0.1 is exact here, as it is not in binary floating point
+        assert_eq!(r("1e-1"), r("0.1"));
     }
 
     /// Short decimals (reduced without a gcd) parse to the same fraction as the general
