@@ -530,6 +530,22 @@ fn one(
             .help("`irano-eval test CASE` applies the case's `x-set`; `--set KEY=VALUE` changes a parameter for this run"),
         );
     }
+    for a in case
+        .assessments
+        .iter()
+        .filter(|a| a.scan == irano_cases::ScanKind::Followup && a.date < case.therapy_start)
+    {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::followup_before_therapy",
+                format!(
+                    "{}:{}: patient `{}`: the follow-up scan of {} is dated before therapy_start ({}); it is graded as a follow-up",
+                    case.origin.file, a.line, case.patient, a.date, case.therapy_start
+                ),
+            )
+            .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
+        );
+    }
     let r = match ev.evaluate(case) {
         Ok(r) => r,
         Err(e) => {
@@ -537,6 +553,22 @@ fn one(
             return;
         }
     };
+    if !r
+        .assessments
+        .iter()
+        .any(|a| a.role == irano_evaluate::ScanRole::Baseline)
+    {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::no_baseline",
+                format!(
+                    "{}:{}: patient `{}`: no scan qualifies as the baseline of {}; every scan is reported not graded and there is no best overall response",
+                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                ),
+            )
+            .help("`irano-eval show RULES` prints how the criterion chooses its baseline; check the scan kinds (`pretreatment`, `postop`, `post_rt`) and dates"),
+        );
+    }
     if done.errors.is_empty() && done.failures.is_empty() {
         render_case(&mut done.out, ev.program(), &r, opts);
         if opts.summary.is_some() {

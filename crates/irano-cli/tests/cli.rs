@@ -346,6 +346,47 @@ fn a_case_without_a_baseline_is_reported_not_dropped() {
         2
     );
     insta::assert_snapshot!(out);
+    // and said on standard error, so that a cohort run does not hide it
+    let json = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/no-baseline.yaml",
+    ]);
+    assert!(
+        json.contains("\"code\":\"eval::no_baseline\"")
+            && json.contains("tests/cli/no-baseline.yaml:2: patient `EDGE-2`: no scan qualifies as the baseline of rano-hgg-2010"),
+        "{json}"
+    );
+}
+
+/// A follow-up dated before therapy start is graded (the criterion decides), and the
+/// contradiction is said with the scan's line and what to do.
+#[test]
+fn a_followup_before_therapy_start_is_graded_with_a_warning() {
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/followup-before-therapy.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::followup_before_therapy")
+            && out.contains("followup-before-therapy.yaml:10: patient `EDGE-3`: the follow-up scan of 2025-02-24 is dated before therapy_start (2025-03-03)")
+            && out.contains("scan: pretreatment"),
+        "{out}"
+    );
+    // one warning: the scan after therapy start is not named
+    assert_eq!(
+        out.matches("eval::followup_before_therapy").count(),
+        1,
+        "{out}"
+    );
 }
 
 /// `fmt --check` reports a rule file out of layout (exit 1) and changes nothing; `fmt`
