@@ -117,13 +117,13 @@ pub fn eval(
 ) -> u8 {
     let (set, set_ok) = render::overrides(out, set);
     let program = render::load(out, rules, &set).filter(|_| set_ok);
-    let (sources, total_bytes) = match open_sources(out, cases, opts.input_format) {
-        Some(s) => s,
-        None => {
-            return 2;
-        }
+    let (sources, total_bytes, bad) = open_sources(out, cases, opts.input_format);
+    let Some(program) = program.filter(|_| !bad) else {
+        // nothing is evaluated; the JSON Lines inputs, read as the run goes otherwise,
+        // are read now so that every input's errors are reported in this one run
+        report_line_errors(out, sources);
+        return 2;
     };
-    let Some(program) = program else { return 2 };
     let mut dest = match Destination::open(opts.output.as_deref()) {
         Ok(d) => d,
         Err(e) => return write_failed(out, &e),
@@ -181,11 +181,13 @@ pub(crate) fn write_failed(out: &mut Output, e: &WriteFailure) -> u8 {
 
 /// Opens every input: JSON Lines files and standard input for streaming, other case files
 /// read whole. Reports every input that cannot be opened.
+/// The inputs, opened: YAML and JSON files read (their errors reported), JSON Lines files
+/// and standard input ready to stream. Also whether an input could not be opened or read.
 fn open_sources(
     out: &mut Output,
     paths: &[PathBuf],
     stdin_format: Option<irano_cases::Format>,
-) -> Option<(Vec<Source>, u64)> {
+) -> (Vec<Source>, u64, bool) {
     let mut sources = Vec::new();
     let mut total = 0u64;
     let mut bad = false;
@@ -254,7 +256,41 @@ fn open_sources(
             }
         }
     }
-    (!bad).then_some((sources, total))
+    (sources, total, bad)
+}
+
+/// Reports the errors of JSON Lines inputs when the run will not evaluate them.
+fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
+    for source in sources {
+        let Source::Lines { name, mut reader } = source else {
+            continue;
+        };
+        let mut line = String::new();
+        let mut line_no = 0usize;
+        let mut any = false;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => line_no += 1,
+                Err(e) => {
+                    out.case_error(&CaseError::io_error(&name, &e));
+                    any = true;
+                    break;
+                }
+            }
+            let text = line.strip_suffix('\n').unwrap_or(&line);
+            any = any || !text.trim().is_empty();
+            if let Err(errors) = irano_cases::read_json_line(text, &name, line_no) {
+                for e in &errors {
+                    out.case_error(e);
+                }
+            }
+        }
+        if !any {
+            out.case_error(&irano_cases::no_case(&name));
+        }
+    }
 }
 
 /// The case files a path names: itself, or the case files directly inside a directory.

@@ -213,6 +213,45 @@ fn a_directory_is_read_with_its_subdirectories() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The errors of every input are reported in one run: a bad YAML file does not hide the
+/// errors of a JSON Lines file (read as the run goes otherwise), nor does a bad rule file.
+#[test]
+fn every_inputs_errors_are_reported_in_one_run() {
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        HGG,
+        "tests/cli/bad-case.yaml",
+        "tests/cli/bad-line.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("\"file\":\"tests/cli/bad-case.yaml\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"file\":\"tests/cli/bad-line.jsonl\",\"help\":\"did you mean `followup`?")
+            && err.contains("\"line\":2"),
+        "{err}"
+    );
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/no-such-criterion.rano",
+        "tests/cli/bad-line.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("\"code\":\"check::io\""), "{err}");
+    assert!(err.contains("tests/cli/bad-line.jsonl"), "{err}");
+}
+
 /// A path that is a symbolic link (or a device such as `/dev/null`) is written through, not
 /// replaced: renaming a finished file over it would turn the link or the device into a
 /// plain file. Checked on links, which a test may make and remove safely.
