@@ -10,7 +10,7 @@ use irano_compare::diff::Sides;
 use irano_compare::{CriterionColumn, Differ};
 use irano_evaluate::EvalError;
 
-use crate::render::{load, overrides, Output};
+use crate::render::{load, overrides, x_set_ignored, Output, XSetIgnored};
 
 /// Output of `diff` and `compare`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -119,6 +119,7 @@ pub fn diff(
     // only the differences are kept. Nothing is written unless every input read and
     // evaluated: a bad input anywhere means exit 2 and no report.
     let mut differ = programs.as_ref().map(|(o, n)| Differ::new(o, n));
+    let mut x_set = XSetIgnored::default();
     let mut bad = programs.is_none();
     let mut seen = HashSet::new();
     for path in cases {
@@ -137,6 +138,7 @@ pub fn diff(
                 duplicate(out, c);
                 bad = true;
             }
+            x_set.see(c);
             if bad {
                 continue;
             }
@@ -148,6 +150,7 @@ pub fn diff(
             }
         }
     }
+    x_set.report(out, "diff", "`--set-old`/`--set-new KEY=VALUE`");
     let (Some(d), Some((o, n)), false) = (differ, programs.as_ref(), bad) else {
         return 2;
     };
@@ -198,8 +201,12 @@ pub fn explain(
         }
     };
     let Some(program) = program else { return 2 };
-    let explained = irano_compare::select(&cases, patient)
-        .and_then(|c| irano_compare::explain(&program, c, date));
+    let explained = irano_compare::select(&cases, patient).and_then(|c| {
+        if let Some(w) = x_set_ignored(c, "explain", "`--set KEY=VALUE`") {
+            out.diagnostic(&w);
+        }
+        irano_compare::explain(&program, c, date)
+    });
     let explained = match explained {
         Ok(x) => x,
         Err(e) => {
@@ -242,12 +249,19 @@ pub fn compare(out: &mut Output, rules: &[PathBuf], cases: &[PathBuf], format: T
         return 2;
     }
     let mut seen = HashSet::new();
+    let mut x_set = XSetIgnored::default();
     for c in &all {
         if !seen.insert(c.patient.clone()) {
             duplicate(out, c);
             ok = false;
         }
+        x_set.see(c);
     }
+    x_set.report(
+        out,
+        "compare",
+        "an amendment that overrides it (`override param`) as one of the `--rules`",
+    );
     if !ok {
         return 2;
     }

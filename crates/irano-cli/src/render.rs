@@ -93,6 +93,60 @@ impl Output {
     }
 }
 
+/// The warning that a case's `x-set` (read by `irano-eval test`) is not applied by
+/// `command`, with what to use there instead.
+pub(crate) fn x_set_ignored(
+    case: &irano_cases::Case,
+    command: &str,
+    instead: &str,
+) -> Option<Diagnostic> {
+    x_set_where(case).map(|at| x_set_warning(&at, 0, command, instead))
+}
+
+/// `FILE:LINE:COLUMN` of a case's `x-set`, if it has one.
+fn x_set_where(case: &irano_cases::Case) -> Option<String> {
+    let a = case.annotations.iter().find(|a| a.key == "x-set")?;
+    Some(format!("{}:{}:{}", case.origin.file, a.line, a.column))
+}
+
+fn x_set_warning(at: &str, others: usize, command: &str, instead: &str) -> Diagnostic {
+    let more = match others {
+        0 => String::new(),
+        1 => " (and in 1 other case)".into(),
+        n => format!(" (and in {n} other cases)"),
+    };
+    Diagnostic::warning(
+        "eval::x_set_ignored",
+        format!("x-set in {at}{more} is ignored by {command}; use {instead} or irano-eval test"),
+    )
+    .help(format!(
+        "`irano-eval test CASE` applies the case's `x-set`; to change a parameter here, use {instead}"
+    ))
+}
+
+/// One warning for the cases of a cohort that carry an `x-set` the command does not
+/// apply: where the first is, and how many others there are.
+#[derive(Default)]
+pub(crate) struct XSetIgnored {
+    count: usize,
+    first: Option<String>,
+}
+
+impl XSetIgnored {
+    pub(crate) fn see(&mut self, case: &irano_cases::Case) {
+        if let Some(at) = x_set_where(case) {
+            self.count += 1;
+            self.first.get_or_insert(at);
+        }
+    }
+
+    pub(crate) fn report(self, out: &mut Output, command: &str, instead: &str) {
+        if let Some(at) = self.first {
+            out.diagnostic(&x_set_warning(&at, self.count - 1, command, instead));
+        }
+    }
+}
+
 /// Reads every `--set`; reports the malformed ones and returns the rest, so that the
 /// checker can report unknown keys and bad values in the same run.
 pub(crate) fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, bool) {

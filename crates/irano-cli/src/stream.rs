@@ -554,17 +554,8 @@ fn one(
     done: &mut Done,
     seen: impl FnOnce(&Case, Option<String>, usize) -> Seen,
 ) {
-    for a in case.annotations.iter().filter(|a| a.key == "x-set") {
-        done.warnings.push(
-            Diagnostic::warning(
-                "eval::x_set_ignored",
-                format!(
-                    "x-set in {}:{}:{} is ignored by eval; use --set or irano-eval test",
-                    case.origin.file, a.line, a.column
-                ),
-            )
-            .help("`irano-eval test CASE` applies the case's `x-set`; `--set KEY=VALUE` changes a parameter for this run"),
-        );
+    if let Some(w) = render::x_set_ignored(case, "eval", "`--set KEY=VALUE`") {
+        done.warnings.push(w);
     }
     for a in case
         .assessments
