@@ -676,7 +676,7 @@ fn trial_unknown_expected_values_are_bad_input() {
             "[null, irano.upd.initial, irano.pd.confirmed]",
             "[null, irano.upd.initial, irano.pd.confirm]",
         );
-    std::fs::write(&case, text).unwrap();
+    std::fs::write(&case, &text).unwrap();
     let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
     for needle in [
         "exit: 2",
@@ -695,6 +695,15 @@ fn trial_unknown_expected_values_are_bad_input() {
         !out.contains("FAIL"),
         "not reported as failed expectations: {out}"
     );
+    // each is located at the wrong value, not at the `x-expect` key
+    for value in ["PDD", "2025-3-3", "STOP", "irano.pd.confirm]"] {
+        let at = text.find(value).unwrap();
+        let line = text[..at].matches('\n').count() + 1;
+        let col = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        let place =
+            format!("TRIAL/cases/001-progression-confirmed-8-weeks-later.yaml:{line}:{col}");
+        assert!(out.contains(&place), "{value} at {place}: {out}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

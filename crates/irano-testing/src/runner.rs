@@ -357,6 +357,11 @@ impl Runner {
                 .map(|a| a.span.clone())
                 .unwrap_or(case_start..case_start)
         };
+        // a field of `x-expect` (and a value in it), where the text gives it; else the key
+        let expect_span = |field: &str, value: Option<&str>| {
+            let whole = span_of("x-expect");
+            expect_field_span(&text, whole.start, field, value).unwrap_or(whole)
+        };
         let expect = notes.expect.clone().unwrap_or_default();
         if expect.is_empty() {
             let d = Diagnostic::error("test::empty_expectation", "`x-expect` checks nothing")
@@ -383,7 +388,7 @@ impl Runner {
                         format!("`x-expect` gives `{field}: {d}`, which is not a date"),
                     )
                     .help("write dates as YYYY-MM-DD with two-digit month and day (2024-03-04), or `null` for none");
-                    let diag = src.at(diag, span_of("x-expect"));
+                    let diag = src.at(diag, expect_span(field, Some(d)));
                     self.problem(diag);
                     bad_date = true;
                 }
@@ -501,7 +506,12 @@ impl Runner {
                     backticked(known.iter(), ", ")
                 )
             });
-            let d = src.at(d, span_of(key));
+            let at = if key == "x-expect" {
+                expect_span(field, Some(v))
+            } else {
+                span_of(key)
+            };
+            let d = src.at(d, at);
             self.problem(d);
             unknown = true;
         }
@@ -577,6 +587,72 @@ impl Runner {
         self.programs.insert(key, program.clone());
         program
     }
+}
+
+/// The byte range of `field` of the `x-expect` mapping that starts at `from` in `text`
+/// (YAML `field:` or JSON `"field":`), or of `value` when it follows the field on the text
+/// after it (within the field's entry): so that a bad entry is underlined, not the key.
+fn expect_field_span(
+    text: &str,
+    from: usize,
+    field: &str,
+    value: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
+    let rest = text.get(from..)?;
+    let word =
+        |b: Option<u8>| b.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    let mut at = 0;
+    let key = loop {
+        let i = at + rest.get(at..)?.find(field)?;
+        let end = i + field.len();
+        let before = i
+            .checked_sub(1)
+            .and_then(|k| rest.as_bytes().get(k).copied());
+        let after = rest.get(end..).unwrap_or("");
+        let after = after
+            .strip_prefix('"')
+            .unwrap_or(after)
+            .trim_start_matches([' ', '\t']);
+        if !word(before) && after.starts_with(':') {
+            break i..end;
+        }
+        at = end;
+    };
+    let Some(value) = value else {
+        return Some(from + key.start..from + key.end);
+    };
+    // the entry: up to the next line indented no deeper than the key that is not an item of
+    // its list (in JSON on one line, the rest of the text)
+    let line_start = rest
+        .get(..key.start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    let indent = key.start - line_start;
+    let mut entry_end = rest.len();
+    let mut pos = key.end;
+    while let Some(n) = rest.get(pos..).and_then(|t| t.find('\n')) {
+        let line = rest.get(pos + n + 1..).unwrap_or("");
+        let body = line.trim_start_matches(' ');
+        let depth = line.len() - body.len();
+        if !body.is_empty() && depth <= indent && !body.starts_with('-') {
+            entry_end = pos + n;
+            break;
+        }
+        pos += n + 1;
+    }
+    let entry = rest.get(key.end..entry_end).unwrap_or("");
+    let mut at = 0;
+    while let Some(k) = entry.get(at..).and_then(|t| t.find(value)) {
+        let i = at + k;
+        let end = i + value.len();
+        let b = entry.as_bytes();
+        if !word(i.checked_sub(1).and_then(|p| b.get(p).copied())) && !word(b.get(end).copied()) {
+            let start = from + key.end + i;
+            return Some(start..start + value.len());
+        }
+        at = end;
+    }
+    Some(from + key.start..from + key.end)
 }
 
 #[cfg(test)]
