@@ -1121,6 +1121,10 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
                 }
             }
             Err(why) => {
+                let why = match other_unit_sibling(&lw.params, &o.key, ty, &o.value) {
+                    Some(s) => format!("{why}; to count in {s}"),
+                    None => why,
+                };
                 lw.push(
                     Diagnostic::error(
                         "check::bad_param_value",
@@ -1134,6 +1138,28 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
             }
         }
     }
+}
+
+/// For a `--set` value in months given to a days parameter (or in days or weeks to a
+/// months one): the parameter of the other unit with the same prefix, if the criterion has
+/// one (`irano.confirm_days` / `irano.confirm_months`), as "calendar months use `--set ...`".
+fn other_unit_sibling(params: &[ParamInfo], key: &str, ty: Ty, value: &str) -> Option<String> {
+    use types::{Base, Unit};
+    let unit = value
+        .trim()
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
+    let (want, what) = match ty.base {
+        Base::Num(Unit::Days) if unit.starts_with("month") => (Unit::Months, "calendar months"),
+        Base::Num(Unit::Months) if unit.starts_with("day") || unit.starts_with("week") => {
+            (Unit::Days, "days or weeks")
+        }
+        _ => return None,
+    };
+    let prefix = key.rsplit_once('_').map(|(a, _)| a).unwrap_or(key);
+    let sibling = params
+        .iter()
+        .find(|p| p.name != key && p.name.starts_with(prefix) && p.ty.base == Base::Num(want))?;
+    Some(format!("{what} use `--set {}=...`", sibling.name))
 }
 
 /// A choice that selects a reading: parameter `Q` is one of these variants.

@@ -204,6 +204,27 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
     assert!(out.contains("exit: 2"));
     assert!(out.contains("`25%`"), "{out}");
     insta::assert_snapshot!(out);
+    // a value in the other unit names the parameter of that unit, as `check` does
+    let json = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--set",
+        "irano.confirm_days=2 months",
+        "--set",
+        "irano.confirm_months=8 weeks",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(
+        json.contains("to count in calendar months use `--set irano.confirm_months=...`"),
+        "{json}"
+    );
+    assert!(
+        json.contains("to count in days or weeks use `--set irano.confirm_days=...`"),
+        "{json}"
+    );
     let removed = run(&[
         "eval",
         "--rules",
