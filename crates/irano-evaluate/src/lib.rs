@@ -275,6 +275,36 @@ impl<'p> Evaluator<'p> {
     /// deciding rules and shown values as indexes and values, no text. With
     /// [`Trace::None`] or [`Trace::Rules`] the scan loop allocates nothing per scan.
     pub fn run(&mut self, case: &Case) -> Result<&Evaluated, EvalError> {
+        match self.relative_to_baseline(case) {
+            Some(c) => self.run_case(&c),
+            None => self.run_case(case),
+        }
+    }
+
+    /// The case with its lesions read relative to the criterion's baseline, when that
+    /// differs from the lists the case gives them in (docs/case-format.md): a lesion first
+    /// seen after the baseline scan is new for this criterion wherever it is listed, and a
+    /// lesion listed under `new_lesions` on or before the baseline scan is baseline disease
+    /// (role `auto`). `None` when nothing moves (the usual case) or there is no baseline.
+    fn relative_to_baseline(&mut self, case: &Case) -> Option<Case> {
+        let mut cx = Cx {
+            p: self.p,
+            case,
+            base: 0,
+            cur: case.assessments.len(),
+            in_summary: false,
+            cur_out: (None, None),
+            cur_lesion: None,
+        };
+        let base = match self.eval(&mut cx, &self.p.baseline) {
+            Ok(Value::Scan(i)) => i as usize,
+            // no baseline, or an error the run reports
+            _ => return None,
+        };
+        relative_to_baseline(case, base)
+    }
+
+    fn run_case(&mut self, case: &Case) -> Result<&Evaluated, EvalError> {
         let p = self.p;
         let n = case.assessments.len();
         let mut cx = Cx {
@@ -988,4 +1018,41 @@ impl<'p> Evaluator<'p> {
     }
 
     // ------------------------------------------------------------- expressions
+}
+
+/// See [`Evaluator::relative_to_baseline`].
+fn relative_to_baseline(case: &Case, base: usize) -> Option<Case> {
+    let is_new = |l: &irano_cases::LesionInfo| l.first_seen > base;
+    if case.lesions.iter().all(|l| l.is_new == is_new(l)) {
+        return None;
+    }
+    let mut c = case.clone();
+    for l in &mut c.lesions {
+        let new = is_new(l);
+        if l.is_new != new {
+            l.is_new = new;
+            l.role = if new {
+                None
+            } else {
+                Some(irano_cases::Role::Auto)
+            };
+        }
+    }
+    let new_flags: Vec<bool> = c.lesions.iter().map(|l| l.is_new).collect();
+    for a in &mut c.assessments {
+        let listed = std::mem::take(&mut a.lesions)
+            .into_iter()
+            .chain(std::mem::take(&mut a.new_lesions));
+        for o in listed {
+            if new_flags.get(o.lesion).copied().unwrap_or(false) {
+                a.new_lesions.push(o);
+            } else {
+                a.lesions.push(o);
+            }
+        }
+        // in the order the lesions were first declared (the order ties are broken in)
+        a.lesions.sort_by_key(|o| o.lesion);
+        a.new_lesions.sort_by_key(|o| o.lesion);
+    }
+    Some(c)
 }
