@@ -37,6 +37,9 @@ use crate::render::{self, Format, Output};
 const BATCH_LINES: usize = 128;
 /// Errors kept for the report; the rest are counted.
 const MAX_ERRORS: usize = 100;
+/// Warnings of one kind shown for a cohort; the others are counted (memory stays flat
+/// whatever the cohort's size).
+const MAX_WARNINGS_PER_CODE: usize = 10;
 
 /// What `eval` was asked to do besides the rules and the cases.
 pub struct EvalOptions {
@@ -687,6 +690,8 @@ struct Writer<'p> {
     more_errors: usize,
     failures: Vec<EvalError>,
     warnings: Vec<Diagnostic>,
+    /// Warnings not shown, by code, in the order the codes first appeared.
+    more_warnings: Vec<(&'static str, usize)>,
     patients: usize,
     /// Best overall response counts, for the table's summary.
     bor: HashMap<Option<String>, usize>,
@@ -707,6 +712,7 @@ impl<'p> Writer<'p> {
             more_errors: 0,
             failures: Vec::new(),
             warnings: Vec::new(),
+            more_warnings: Vec::new(),
             patients: 0,
             bor: HashMap::new(),
             first_json: None,
@@ -717,6 +723,17 @@ impl<'p> Writer<'p> {
 
     fn failed(&self) -> bool {
         !self.errors.is_empty() || self.more_errors > 0 || !self.failures.is_empty()
+    }
+
+    fn warning(&mut self, w: Diagnostic) {
+        let shown = self.warnings.iter().filter(|x| x.code == w.code).count();
+        if shown < MAX_WARNINGS_PER_CODE {
+            self.warnings.push(w);
+        } else if let Some(m) = self.more_warnings.iter_mut().find(|m| m.0 == w.code) {
+            m.1 += 1;
+        } else {
+            self.more_warnings.push((w.code, 1));
+        }
     }
 
     fn error(&mut self, e: CaseError) {
@@ -737,7 +754,9 @@ impl<'p> Writer<'p> {
         for e in d.errors {
             self.error(e);
         }
-        self.warnings.extend(d.warnings);
+        for w in d.warnings {
+            self.warning(w);
+        }
         if self.failures.len() < MAX_ERRORS {
             self.failures.extend(d.failures);
         }
@@ -852,6 +871,14 @@ impl<'p> Writer<'p> {
     ) -> u8 {
         for w in std::mem::take(&mut self.warnings) {
             out.diagnostic(&w);
+        }
+        for (code, n) in std::mem::take(&mut self.more_warnings) {
+            let d = Diagnostic::warning(
+                code,
+                format!("{n} more `{code}` warnings in the cases, not shown"),
+            )
+            .help(format!("the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say"));
+            out.diagnostic(&d);
         }
         if self.failed() {
             for e in &self.errors {

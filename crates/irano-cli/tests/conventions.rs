@@ -252,6 +252,44 @@ fn every_inputs_errors_are_reported_in_one_run() {
     assert!(err.contains("tests/cli/bad-line.jsonl"), "{err}");
 }
 
+/// Over a cohort, at most ten warnings of a kind are shown, then how many more there were
+/// (memory stays flat, and the messages stay readable).
+#[test]
+fn warnings_of_a_cohort_are_capped_per_kind() {
+    let dir = temp_dir("warnings");
+    let file = dir.join("no-baseline.jsonl");
+    let mut lines = String::new();
+    for i in 0..25 {
+        lines.push_str(&format!(
+            "{{\"patient\": \"NB-{i}\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"assessments\": [{{\"date\": \"2025-04-28\", \"scan\": \"followup\"}}]}}\n"
+        ));
+    }
+    std::fs::write(&file, lines).unwrap();
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 25);
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("no scan qualifies as the baseline").count(),
+        10,
+        "{err}"
+    );
+    assert!(
+        err.contains("15 more `eval::no_baseline` warnings in the cases, not shown"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A path that is a symbolic link (or a device such as `/dev/null`) is written through, not
 /// replaced: renaming a finished file over it would turn the link or the device into a
 /// plain file. Checked on links, which a test may make and remove safely.
