@@ -275,36 +275,11 @@ impl<'p> Evaluator<'p> {
     /// deciding rules and shown values as indexes and values, no text. With
     /// [`Trace::None`] or [`Trace::Rules`] the scan loop allocates nothing per scan.
     pub fn run(&mut self, case: &Case) -> Result<&Evaluated, EvalError> {
-        match self.relative_to_baseline(case) {
-            Some(c) => self.run_case(&c),
-            None => self.run_case(case),
-        }
+        self.run_case(case, false)
     }
 
-    /// The case with its lesions read relative to the criterion's baseline, when that
-    /// differs from the lists the case gives them in (docs/case-format.md): a lesion first
-    /// seen after the baseline scan is new for this criterion wherever it is listed, and a
-    /// lesion listed under `new_lesions` on or before the baseline scan is baseline disease
-    /// (role `auto`). `None` when nothing moves (the usual case) or there is no baseline.
-    fn relative_to_baseline(&mut self, case: &Case) -> Option<Case> {
-        let mut cx = Cx {
-            p: self.p,
-            case,
-            base: 0,
-            cur: case.assessments.len(),
-            in_summary: false,
-            cur_out: (None, None),
-            cur_lesion: None,
-        };
-        let base = match self.eval(&mut cx, &self.p.baseline) {
-            Ok(Value::Scan(i)) => i as usize,
-            // no baseline, or an error the run reports
-            _ => return None,
-        };
-        relative_to_baseline(case, base)
-    }
-
-    fn run_case(&mut self, case: &Case) -> Result<&Evaluated, EvalError> {
+    /// `relative`: the case's lesions are already read relative to the baseline.
+    fn run_case(&mut self, case: &Case, relative: bool) -> Result<&Evaluated, EvalError> {
         let p = self.p;
         let n = case.assessments.len();
         let mut cx = Cx {
@@ -366,6 +341,11 @@ impl<'p> Evaluator<'p> {
             }
             return Ok(&self.out);
         };
+        if !relative {
+            if let Some(c) = relative_to_baseline(case, base) {
+                return self.run_case(&c, true);
+            }
+        }
         cx.base = base;
         self.out.base = Some(base);
 
@@ -1020,7 +1000,11 @@ impl<'p> Evaluator<'p> {
     // ------------------------------------------------------------- expressions
 }
 
-/// See [`Evaluator::relative_to_baseline`].
+/// The case with its lesions read relative to the criterion's baseline scan `base`, when
+/// that differs from the lists the case gives them in (docs/case-format.md): a lesion
+/// first seen after the baseline scan is new for this criterion wherever it is listed, and
+/// a lesion listed under `new_lesions` on or before the baseline scan is baseline disease
+/// (role `auto`). `None` when nothing moves (the usual case).
 fn relative_to_baseline(case: &Case, base: usize) -> Option<Case> {
     let is_new = |l: &irano_cases::LesionInfo| l.first_seen > base;
     if case.lesions.iter().all(|l| l.is_new == is_new(l)) {
