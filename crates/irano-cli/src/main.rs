@@ -68,7 +68,8 @@ enum Command {
         #[arg(required = true)]
         cases: Vec<PathBuf>,
         /// Output format: `table`, `json` (an array for several cases), `jsonl` (one
-        /// result per line, streamed) or `csv` (one row per assessment).
+        /// result per line; cases are read as a stream, the output is written once the run
+        /// has succeeded) or `csv` (one row per assessment).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// How much explanation: `full` (every rule that fired and the values it

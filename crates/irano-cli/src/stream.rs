@@ -63,6 +63,9 @@ enum Source {
     Lines {
         name: Arc<str>,
         reader: Box<dyn BufRead + Send>,
+        /// Standard input may be empty (an empty shard of a cohort run as a filter); a
+        /// file named on the command line that holds no case is an error.
+        empty_ok: bool,
     },
     /// Cases read beforehand (YAML, JSON: one document each).
     Cases(Vec<Case>),
@@ -156,15 +159,17 @@ pub fn eval(
         }
         return code;
     }
-    if let Some(s) = summary {
-        if let Err(e) = s.commit() {
-            dest.discard();
-            return write_failed(out, &e);
+    // the main output first: writing it to standard output is what fails in practice (a
+    // closed pipe, a full disk), and then the summary file keeps its old content too
+    if let Err(e) = dest.commit() {
+        if let Some(s) = summary {
+            s.discard();
         }
+        return write_failed(out, &e);
     }
-    match dest.commit() {
-        Ok(()) => 0,
-        Err(e) => write_failed(out, &e),
+    match summary.map(Destination::commit) {
+        Some(Err(e)) => write_failed(out, &e),
+        _ => 0,
     }
 }
 
@@ -236,6 +241,7 @@ fn open_sources(
                         sources.push(Source::Lines {
                             name: Arc::from(file.display().to_string()),
                             reader: Box::new(BufReader::with_capacity(1 << 16, f)),
+                            empty_ok: false,
                         });
                     }
                     Err(e) => {
@@ -265,7 +271,12 @@ fn open_sources(
 /// Reports the errors of JSON Lines inputs when the run will not evaluate them.
 fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
     for source in sources {
-        let Source::Lines { name, mut reader } = source else {
+        let Source::Lines {
+            name,
+            mut reader,
+            empty_ok,
+        } = source
+        else {
             continue;
         };
         let mut line = String::new();
@@ -290,7 +301,7 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
                 }
             }
         }
-        if !any {
+        if !any && !empty_ok {
             out.case_error(&irano_cases::no_case(&name));
         }
     }
@@ -320,6 +331,7 @@ fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseE
         return Ok(Source::Lines {
             name,
             reader: Box::new(reader),
+            empty_ok: true,
         });
     }
     let mut bytes = Vec::new();
@@ -332,6 +344,10 @@ fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseE
             &std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
         )]
     })?;
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        // an empty stream is an empty cohort, as for JSON Lines
+        return Ok(Source::Cases(Vec::new()));
+    }
     irano_cases::read_str(&text, &name, format).map(Source::Cases)
 }
 
@@ -414,7 +430,11 @@ fn read_all(
                     }
                 }
             }
-            Source::Lines { name, mut reader } => {
+            Source::Lines {
+                name,
+                mut reader,
+                empty_ok,
+            } => {
                 let mut line_no = 0usize;
                 let mut any = false;
                 loop {
@@ -458,7 +478,7 @@ fn read_all(
                         break;
                     }
                 }
-                if !any && errors.is_empty() {
+                if !any && !empty_ok && errors.is_empty() {
                     errors.push(irano_cases::no_case(&name));
                 }
             }

@@ -399,6 +399,63 @@ fn a_write_error_is_reported() {
     let out = cmd(&["params", IRANO]).stdout(full).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no space left on device"));
+    // a failed write to standard output leaves the `--summary` file as it was
+    let dir = temp_dir("summary-kept");
+    let summary = dir.join("patients.csv");
+    std::fs::write(&summary, "old\n").unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = cmd(&[
+        "eval",
+        "--rules",
+        IRANO,
+        "--format",
+        "csv",
+        "--summary",
+        summary.to_str().unwrap(),
+        EXAMPLE,
+    ])
+    .stdout(full)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), "old\n");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An empty standard input is an empty cohort (exit 0, no result), so that an empty shard
+/// of a cohort run as a filter (an empty Spark partition) does not fail the job; an empty
+/// file named on the command line is still an error.
+#[test]
+fn an_empty_standard_input_is_an_empty_cohort() {
+    for (args, input) in [
+        (vec!["--format", "jsonl", "-"], ""),
+        (
+            vec!["--format", "jsonl", "--input-format", "jsonl", "-"],
+            "\n\n",
+        ),
+        (vec!["--format", "jsonl", "--input-format", "yaml", "-"], ""),
+    ] {
+        let mut all = vec!["eval", "--rules", HGG];
+        all.extend(args);
+        let out = run_with_stdin(&all, input.as_bytes());
+        assert!(out.status.success(), "{all:?}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "{all:?}");
+    }
+    let dir = temp_dir("empty-file");
+    let empty = dir.join("shard.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = run(&["eval", "--rules", HGG, empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("holds no case"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
