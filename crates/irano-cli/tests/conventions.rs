@@ -51,6 +51,14 @@ fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `/dev/full` opened for writing: every write fails with "no space left on device".
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -374,10 +382,7 @@ fn a_write_error_is_reported() {
     if !Path::new("/dev/full").exists() {
         return;
     }
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
+    let full = dev_full();
     let out = cmd(&["eval", "--rules", IRANO, EXAMPLE])
         .stdout(full)
         .output()
@@ -392,10 +397,7 @@ fn a_write_error_is_reported() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no space left on device"));
     // other commands too
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
+    let full = dev_full();
     let out = cmd(&["params", IRANO]).stdout(full).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no space left on device"));
@@ -403,10 +405,7 @@ fn a_write_error_is_reported() {
     let dir = temp_dir("summary-kept");
     let summary = dir.join("patients.csv");
     std::fs::write(&summary, "old\n").unwrap();
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
+    let full = dev_full();
     let out = cmd(&[
         "eval",
         "--rules",
