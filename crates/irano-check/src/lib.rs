@@ -307,10 +307,21 @@ fn check_inner(
 
     let mut shows = Vec::new();
     for s in &merged.shows {
-        if let Some(e) = lw.lower_in(Ctx2::Scan, s.file, &s.node.value, None) {
+        if let Some(mut e) = lw.lower_in(Ctx2::Scan, s.file, &s.node.value, None) {
+            let mut unit_param = None;
+            if let Some(unit) = &s.node.unit {
+                match lw.show_unit(s.file, unit, e.ty) {
+                    Some((ty, param)) => {
+                        e.ty = ty;
+                        unit_param = param;
+                    }
+                    None => continue,
+                }
+            }
             shows.push(ShowInfo {
                 name: s.node.name.text.clone(),
                 expr: e,
+                unit_param,
             });
         }
     }

@@ -323,6 +323,9 @@ pub struct TargetSpec {
 pub struct ShowInfo {
     pub name: String,
     pub expr: Expr,
+    /// The parameter whose choice named the value's unit (`unit match P { ... }`): read,
+    /// so it is not reported as inert.
+    pub unit_param: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -740,6 +743,11 @@ impl Program {
                 false
             });
         });
+        for i in self.shows.iter().filter_map(|s| s.unit_param) {
+            if let Some(r) = read.get_mut(i as usize) {
+                *r = true;
+            }
+        }
         read
     }
 }

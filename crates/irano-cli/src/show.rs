@@ -317,7 +317,13 @@ pub fn map_text(p: &Program) -> String {
     }
     let _ = writeln!(out, "\nSHOWN VALUES (table columns, JSON values)");
     for s in &p.shows {
-        let _ = writeln!(out, "  {} = {}", s.name, expr_text(p, &s.expr));
+        let unit = match s.expr.ty.base {
+            irano_check::types::Base::Num(u) if !u.suffix().is_empty() => {
+                format!("  (in {})", u.suffix())
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {} = {}{unit}", s.name, expr_text(p, &s.expr));
     }
     let _ = writeln!(
         out,

@@ -217,7 +217,21 @@ pub struct ShowDecl {
     pub is_override: bool,
     pub name: Name,
     pub value: Expr,
+    /// `unit ...`: the unit the value is reported in, when its type does not carry it.
+    pub unit: Option<ShowUnit>,
     pub span: Span,
+}
+
+/// `unit mm2`, or `unit match PARAM { choice => mm2, ... }`: a unit chosen by an
+/// enumeration parameter (fixed for a run, so the unit is too).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShowUnit {
+    Fixed(UnitSuffix, Span),
+    ByChoice {
+        param: Name,
+        arms: Vec<(Name, UnitSuffix)>,
+        span: Span,
+    },
 }
 
 /// `stop grading when EXPR because "..." cite "..."`

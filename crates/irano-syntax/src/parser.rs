@@ -10,9 +10,9 @@ use pest::Parser as _;
 
 use crate::ast::{
     AggKind, Assign, BaselineDecl, BinOp, DefDecl, Expr, ExprKind, File, Item, LetDecl, MatchArm,
-    Name, NativeLabelsDecl, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, Span,
-    StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr, TypeKind,
-    UnOp, UnitSuffix,
+    Name, NativeLabelsDecl, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, ShowUnit,
+    Span, StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr,
+    TypeKind, UnOp, UnitSuffix,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
@@ -178,6 +178,38 @@ fn unit_suffix(text: &str) -> Option<UnitSuffix> {
         "month" | "months" => UnitSuffix::Months,
         "%" => UnitSuffix::Percent,
         _ => return None,
+    })
+}
+
+/// The `unit ...` clause of a `show`.
+fn show_unit(pair: &Pair<'_, Rule>) -> Fatal<ShowUnit> {
+    let span = span_of(pair);
+    let mut param = None;
+    let mut fixed = None;
+    let mut arms = Vec::new();
+    for p in pair.clone().into_inner() {
+        match p.as_rule() {
+            Rule::unit => fixed = unit_suffix(p.as_str()),
+            Rule::name => param = Some(name(&p)),
+            Rule::unit_arm => {
+                let arm_span = span_of(&p);
+                let mut choice = None;
+                let mut unit = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::choice_word => choice = Some(name(&q)),
+                        Rule::unit => unit = unit_suffix(q.as_str()),
+                        _ => {}
+                    }
+                }
+                arms.push((need(choice, arm_span)?, need(unit, arm_span)?));
+            }
+            _ => {}
+        }
+    }
+    Ok(match param {
+        Some(param) => ShowUnit::ByChoice { param, arms, span },
+        None => ShowUnit::Fixed(need(fixed, span)?, span),
     })
 }
 
@@ -838,6 +870,10 @@ impl Lowerer {
                 is_override,
                 name: need(decl_name, span)?,
                 value: self.expr(need(first(Rule::expr), span)?.clone(), 0)?,
+                unit: match first(Rule::show_unit) {
+                    Some(u) => Some(show_unit(u)?),
+                    None => None,
+                },
                 span,
             }),
             Rule::stop_item => {
@@ -1023,6 +1059,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_if => (0, "`if`"),
         R::kw_else | R::else_if => (0, "`else`"),
         R::kw_match => (0, "`match`"),
+        R::kw_unit | R::show_unit => (0, "`unit`"),
         R::kw_in => (0, "`in`"),
         R::kw_where | R::agg_where => (0, "`where`"),
         R::kw_candidate => (0, "`candidate`"),
@@ -1034,7 +1071,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::ident | R::name | R::def_param => (1, "a name"),
         R::string | R::string_inner => (1, "a string"),
         R::type_expr | R::type_name | R::type_mg_day | R::type_choice => (1, "a type"),
-        R::arm | R::wildcard => (1, "a match arm"),
+        R::arm | R::wildcard | R::unit_arm => (1, "a match arm"),
         R::assign => (1, "an assignment"),
         R::expr
         | R::rank_key

@@ -762,6 +762,113 @@ impl<'a, 'd> Lowerer<'a, 'd> {
 
     // -------------------------------------------------------------- sections
 
+    /// The type a `show` value is reported with under its `unit ...` clause: a plain
+    /// number takes the fixed unit, or the one its arm names for the value the enumeration
+    /// parameter has in this run (with `--set` applied). `None` after an error.
+    pub fn show_unit(
+        &mut self,
+        file: u16,
+        unit: &ast::ShowUnit,
+        ty: Ty,
+    ) -> Option<(Ty, Option<u32>)> {
+        use crate::types::{Base, Unit};
+        self.file = file;
+        let of = |u: ast::UnitSuffix| match u {
+            ast::UnitSuffix::Percent => Unit::One,
+            ast::UnitSuffix::Mm => Unit::Mm,
+            ast::UnitSuffix::Mm2 => Unit::Mm2,
+            ast::UnitSuffix::Ml => Unit::Ml,
+            ast::UnitSuffix::MgPerDay => Unit::MgPerDay,
+            ast::UnitSuffix::Days | ast::UnitSuffix::Weeks => Unit::Days,
+            ast::UnitSuffix::Months => Unit::Months,
+        };
+        let span = match unit {
+            ast::ShowUnit::Fixed(_, span) | ast::ShowUnit::ByChoice { span, .. } => *span,
+        };
+        if ty.base != Base::Num(Unit::One) {
+            let shown = self.ty_name(ty);
+            self.err(
+                span,
+                "check::show_unit",
+                format!("`unit` applies to a plain number; this value is already in {shown}"),
+                "a value that has a unit is reported in it: remove the `unit` clause (or make the value a plain number with `number(...)`)",
+            );
+            return None;
+        }
+        let (chosen, read) = match unit {
+            ast::ShowUnit::Fixed(u, _) => (of(*u), None),
+            ast::ShowUnit::ByChoice { param, arms, span } => {
+                let Some(index) = self.params.iter().position(|p| p.name == param.text) else {
+                    self.err(
+                        param.span,
+                        "check::unknown_param",
+                        format!("there is no parameter `{}`", param.text),
+                        "`unit match` chooses the unit by a parameter with choices, e.g. `unit match my.measurement { a => mm2, b => ml }`",
+                    );
+                    return None;
+                };
+                let p = self.params.get(index)?;
+                let (Base::Enum(id), Value::Sym(current)) = (p.ty.base, p.value) else {
+                    let name = p.name.clone();
+                    self.err(
+                        param.span,
+                        "check::show_unit",
+                        format!("`{name}` has no choices to match on"),
+                        "`unit match` needs a parameter whose type is a set of choices, `{a, b}`",
+                    );
+                    return None;
+                };
+                let variants = self
+                    .enums
+                    .get(usize::from(id.0))
+                    .map(|e| e.variants.clone())
+                    .unwrap_or_default();
+                for (c, _) in arms {
+                    if !variants.contains(&c.text) {
+                        self.err(
+                            c.span,
+                            "check::unknown_choice",
+                            format!("`{}` is not a choice of `{}`", c.text, param.text),
+                            format!("its choices are {}", variants.join(", ")),
+                        );
+                        return None;
+                    }
+                }
+                let missing: Vec<&String> = variants
+                    .iter()
+                    .filter(|v| !arms.iter().any(|(c, _)| &&c.text == v))
+                    .collect();
+                if !missing.is_empty() {
+                    self.err(
+                        *span,
+                        "check::show_unit",
+                        format!(
+                            "`unit match {}` gives no unit for {}",
+                            param.text,
+                            missing
+                                .iter()
+                                .map(|v| format!("`{v}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        "give a unit for every choice of the parameter",
+                    );
+                    return None;
+                }
+                let name = variants.get(usize::from(current))?;
+                let u = of(arms.iter().find(|(c, _)| &c.text == name)?.1);
+                (u, u32::try_from(index).ok())
+            }
+        };
+        Some((
+            Ty {
+                base: Base::Num(chosen),
+                ..ty
+            },
+            read,
+        ))
+    }
+
     pub fn lower_in(
         &mut self,
         ctx: Ctx2,

@@ -310,11 +310,25 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
         Item::Show(s) => {
             let _ = write!(
                 out,
-                "({}show {} = {})",
+                "({}show {} = {}",
                 ov(s.is_override),
                 s.name.text,
                 expr(&s.value)
             );
+            match &s.unit {
+                Some(ShowUnit::Fixed(u, _)) => {
+                    let _ = write!(out, " (unit {u:?})");
+                }
+                Some(ShowUnit::ByChoice { param, arms, .. }) => {
+                    let arms: Vec<String> = arms
+                        .iter()
+                        .map(|(c, u)| format!("{} => {u:?}", c.text))
+                        .collect();
+                    let _ = write!(out, " (unit match {} {})", param.text, arms.join(", "));
+                }
+                None => {}
+            }
+            out.push(')');
         }
         Item::StopGrading(s) => {
             let _ = write!(out, "({}stop-grading {}", ov(s.is_override), expr(&s.when));
@@ -560,6 +574,11 @@ pub fn check_spans(src: &str, f: &File) {
                     trimmed(s.span, "show");
                     name(&s.name);
                     check_expr(&s.value);
+                    if let Some(ShowUnit::ByChoice { param, arms, span }) = &s.unit {
+                        trimmed(*span, "show unit");
+                        name(param);
+                        arms.iter().for_each(|(c, _)| name(c));
+                    }
                 }
                 Item::StopGrading(s) => {
                     trimmed(s.span, "stop");
