@@ -239,7 +239,14 @@ pub fn parse_json(text: &str, base: usize) -> Result<Node<'_>, TreeError> {
 
 impl<'a> JsonParser<'a> {
     fn err(&self, message: impl Into<String>) -> TreeError {
-        TreeError::syntax(message, self.base + self.pos)
+        let mut e = TreeError::syntax(message, self.base + self.pos);
+        if self.pos >= self.bytes.len() {
+            // the text ran out, which is what a truncated file or line looks like
+            e.help = Some(
+                "the text ends before the JSON is complete: was the file or line cut off (an interrupted copy or export)? Otherwise check for a missing closing quote or bracket",
+            );
+        }
+        e
     }
 
     fn peek(&self) -> Option<u8> {

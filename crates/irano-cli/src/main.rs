@@ -92,6 +92,10 @@ enum Command {
         /// whatever the number.
         #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
         jobs: Option<usize>,
+        /// How many errors in the cases to report (the others are counted); 0 reports
+        /// every one (a pipeline that needs the full list of bad lines).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max_errors: usize,
     },
     /// What a rule change changes on a cohort: every output that differs per patient (with
     /// the rule that decided it before and after) and a summary. Exit 0 when nothing
@@ -349,6 +353,7 @@ fn run() -> ExitCode {
             summary,
             input_format,
             jobs,
+            max_errors,
         } => {
             let opts = irano_cli::stream::EvalOptions {
                 format: format.into(),
@@ -368,6 +373,11 @@ fn run() -> ExitCode {
                     InputFormat::Jsonl => irano_cases::Format::JsonLines,
                 }),
                 progress: std::io::stderr().is_terminal(),
+                max_errors: if max_errors == 0 {
+                    usize::MAX
+                } else {
+                    max_errors
+                },
             };
             irano_cli::stream::eval(&mut out, &rules, &set, &cases, &opts)
         }

@@ -36,7 +36,6 @@ use crate::render::{self, Format, Output};
 /// that the batches in flight stay a few megabytes.
 const BATCH_LINES: usize = 128;
 /// Errors kept for the report; the rest are counted.
-const MAX_ERRORS: usize = 100;
 /// Warnings of one kind shown for a cohort; the others are counted (memory stays flat
 /// whatever the cohort's size).
 const MAX_WARNINGS_PER_CODE: usize = 10;
@@ -55,6 +54,8 @@ pub struct EvalOptions {
     pub input_format: Option<irano_cases::Format>,
     /// Show a progress bar on standard error.
     pub progress: bool,
+    /// Errors in the cases reported (the others are counted).
+    pub max_errors: usize,
 }
 
 /// One case file or standard input, as the reader sees it.
@@ -708,6 +709,8 @@ struct Writer<'p> {
     files: Vec<Arc<str>>,
     errors: Vec<CaseError>,
     more_errors: usize,
+    /// `--max-errors`.
+    max_errors: usize,
     failures: Vec<EvalError>,
     warnings: Vec<Diagnostic>,
     /// Warnings not shown, by code, in the order the codes first appeared.
@@ -730,6 +733,7 @@ impl<'p> Writer<'p> {
             files: Vec::new(),
             errors: Vec::new(),
             more_errors: 0,
+            max_errors: opts.max_errors,
             failures: Vec::new(),
             warnings: Vec::new(),
             more_warnings: Vec::new(),
@@ -757,7 +761,7 @@ impl<'p> Writer<'p> {
     }
 
     fn error(&mut self, e: CaseError) {
-        if self.errors.len() < MAX_ERRORS {
+        if self.errors.len() < self.max_errors {
             self.errors.push(e);
         } else {
             self.more_errors += 1;
@@ -777,7 +781,7 @@ impl<'p> Writer<'p> {
         for w in d.warnings {
             self.warning(w);
         }
-        if self.failures.len() < MAX_ERRORS {
+        if self.failures.len() < self.max_errors {
             self.failures.extend(d.failures);
         }
         let mut start = 0;
@@ -908,7 +912,7 @@ impl<'p> Writer<'p> {
                 out.message(
                     "case::more_errors",
                     format!("{} more errors in the cases, not shown", self.more_errors),
-                    "fix the errors above first",
+                    "fix the errors above first, or give `--max-errors 0` to list every one",
                 );
             }
             for e in &self.failures {

@@ -298,6 +298,44 @@ fn warnings_of_a_cohort_are_capped_per_kind() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Errors in the cases are capped (100 by default, then a count); `--max-errors 0` lists
+/// every one, for a pipeline that needs the whole list of bad lines. A line cut off in the
+/// middle of a case says it may have been truncated.
+#[test]
+fn errors_are_capped_unless_asked_for_all_and_a_cut_off_line_says_so() {
+    let dir = temp_dir("errors");
+    let file = dir.join("bad.jsonl");
+    let mut lines = String::new();
+    for i in 0..120 {
+        lines.push_str(&format!(
+            "{{\"patient\": \"E{i}\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"assessments\": [{{\"date\": \"2025-02-30\", \"scan\": \"pretreatment\"}}]}}\n"
+        ));
+    }
+    lines.push_str("{\"patient\": \"CUT\", \"setting\": \"recur");
+    std::fs::write(&file, lines).unwrap();
+    let f = file.to_str().unwrap();
+    let count = |args: &[&str]| {
+        let mut all = vec!["--error-format", "json", "eval", "--rules", HGG];
+        all.extend_from_slice(args);
+        all.push(f);
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(2));
+        text(&out.stderr)
+    };
+    let capped = count(&[]);
+    assert_eq!(capped.matches("February 2025 has 28 days").count(), 100);
+    assert!(
+        capped.contains("21 more errors in the cases, not shown"),
+        "{capped}"
+    );
+    assert!(capped.contains("--max-errors 0"), "{capped}");
+    let all = count(&["--max-errors", "0"]);
+    assert_eq!(all.matches("February 2025 has 28 days").count(), 120);
+    assert!(all.contains("was the file or line cut off"), "{all}");
+    assert!(!all.contains("more errors in the cases"), "{all}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A path that is a symbolic link (or a device such as `/dev/null`) is written through, not
 /// replaced: renaming a finished file over it would turn the link or the device into a
 /// plain file. Checked on links, which a test may make and remove safely.
