@@ -59,6 +59,18 @@ fn dev_full() -> std::fs::File {
         .unwrap()
 }
 
+/// `n` JSON Lines cases `PREFIX-0`, `PREFIX-1`, ... of one scan each, of the given date
+/// (written as is, so it may be a bad one) and kind.
+fn one_scan_cases(prefix: &str, n: usize, date: &str, scan: &str) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"patient\": \"{prefix}-{i}\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"assessments\": [{{\"date\": \"{date}\", \"scan\": \"{scan}\"}}]}}\n"
+            )
+        })
+        .collect()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -266,13 +278,7 @@ fn every_inputs_errors_are_reported_in_one_run() {
 fn warnings_of_a_cohort_are_capped_per_kind() {
     let dir = temp_dir("warnings");
     let file = dir.join("no-baseline.jsonl");
-    let mut lines = String::new();
-    for i in 0..25 {
-        lines.push_str(&format!(
-            "{{\"patient\": \"NB-{i}\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"assessments\": [{{\"date\": \"2025-04-28\", \"scan\": \"followup\"}}]}}\n"
-        ));
-    }
-    std::fs::write(&file, lines).unwrap();
+    std::fs::write(&file, one_scan_cases("NB", 25, "2025-04-28", "followup")).unwrap();
     let out = run(&[
         "--error-format",
         "json",
@@ -305,12 +311,7 @@ fn warnings_of_a_cohort_are_capped_per_kind() {
 fn errors_are_capped_unless_asked_for_all_and_a_cut_off_line_says_so() {
     let dir = temp_dir("errors");
     let file = dir.join("bad.jsonl");
-    let mut lines = String::new();
-    for i in 0..120 {
-        lines.push_str(&format!(
-            "{{\"patient\": \"E{i}\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"assessments\": [{{\"date\": \"2025-02-30\", \"scan\": \"pretreatment\"}}]}}\n"
-        ));
-    }
+    let mut lines = one_scan_cases("E", 120, "2025-02-30", "pretreatment");
     lines.push_str("{\"patient\": \"CUT\", \"setting\": \"recur");
     std::fs::write(&file, lines).unwrap();
     let f = file.to_str().unwrap();

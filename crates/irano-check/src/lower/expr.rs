@@ -517,11 +517,7 @@ impl<'a> Lowerer<'a, '_> {
             );
             return None;
         };
-        let variants = self
-            .enums
-            .get(usize::from(id.0))
-            .map(|e| e.variants.clone())
-            .unwrap_or_default();
+        let variants = self.variants(id);
         let mut covered = vec![false; variants.len()];
         let mut out_arms = Vec::new();
         let mut default = None;

@@ -187,6 +187,14 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         self.err_at(self.file, span, code, msg, help.into());
     }
 
+    /// The variant names of an enumeration.
+    fn variants(&self, id: crate::types::EnumId) -> Vec<String> {
+        self.enums
+            .get(usize::from(id.0))
+            .map(|e| e.variants.clone())
+            .unwrap_or_default()
+    }
+
     fn ty_name(&self, ty: Ty) -> String {
         TyDisplay {
             ty,
@@ -818,11 +826,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     );
                     return None;
                 };
-                let variants = self
-                    .enums
-                    .get(usize::from(id.0))
-                    .map(|e| e.variants.clone())
-                    .unwrap_or_default();
+                let variants = self.variants(id);
                 for (c, _) in arms {
                     if !variants.contains(&c.text) {
                         self.err(
