@@ -243,6 +243,30 @@ pub fn import(
     let subjects = read_tr(&mut cx, src.tr, &tu, opts);
     let starts = therapy_starts(&mut cx, src, &subjects);
 
+    // a subject (and evaluator) with TU records but no TR record has no scan: no case
+    let mut without_tr: BTreeMap<(&str, &str), &TuLesion> = BTreeMap::new();
+    for ((usubjid, evaluator, _), l) in &tu {
+        if !subjects.contains_key(&(usubjid.clone(), evaluator.clone())) {
+            without_tr.entry((usubjid, evaluator)).or_insert(l);
+        }
+    }
+    for ((usubjid, evaluator), l) in without_tr {
+        let who = if evaluator.is_empty() {
+            format!("`{usubjid}`")
+        } else {
+            format!("`{usubjid}` ({evaluator})")
+        };
+        cx.push(
+            SdtmDiagnostic::error(
+                "sdtm::no_tr",
+                format!("subject {who} has TU records but no TR record: no case"),
+                "record the subject's tumour results in TR, or leave the subject out of TU",
+            )
+            .at(l.loc.clone())
+            .lenient(true),
+        );
+    }
+
     let mut cases = Vec::new();
     for ((usubjid, evaluator), subject) in &subjects {
         let Some(start) = starts.get(usubjid) else {
@@ -369,16 +393,6 @@ type Subjects = BTreeMap<(String, String), Subject>;
 
 fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subjects {
     let mut subjects: Subjects = BTreeMap::new();
-    let val_col = if tr.has("TRSTRESC") {
-        "TRSTRESC"
-    } else {
-        "TRORRES"
-    };
-    let unit_col = if tr.has("TRSTRESU") {
-        "TRSTRESU"
-    } else {
-        "TRORRESU"
-    };
     // the full dates of each visit, to date a visit's partially dated records
     let mut visit_dates: HashMap<(&str, String, &str), NaiveDate> = HashMap::new();
     for row in &tr.rows {
@@ -528,10 +542,14 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             meas.not_assessed = true;
             continue;
         }
-        let mut value = tr.get(row, val_col);
-        if value.is_empty() {
-            value = tr.get(row, "TRORRES");
-        }
+        // the standardized result with its standard unit, else the original result with its
+        // original unit: a value is never read with the other column's unit
+        let (val_col, unit_col) = if !tr.get(row, "TRSTRESC").is_empty() {
+            ("TRSTRESC", "TRSTRESU")
+        } else {
+            ("TRORRES", "TRORRESU")
+        };
+        let value = tr.get(row, val_col);
         if value.is_empty() {
             cx.soft(
                 SdtmDiagnostic::error(
@@ -589,6 +607,18 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             continue;
         }
         let unit = tr.get(row, unit_col).trim();
+        if unit.is_empty() && measure != Measure::State {
+            cx.soft(
+                SdtmDiagnostic::error(
+                    "sdtm::unit",
+                    format!("{testcd} of lesion `{id}` ({val_col} `{value}`) has no unit in {unit_col}"),
+                    "give the unit of each result (--lenient marks the lesion not assessed on this scan)",
+                )
+                .at(tr.at(row, Some(unit_col))),
+            );
+            meas.not_assessed = true;
+            continue;
+        }
         let units = if measure == Measure::Volume {
             &cx.map.volume_units
         } else {
@@ -676,6 +706,20 @@ fn therapy_starts(
             }
             match parse_dtc(t) {
                 Dtc::Full(d) => {
+                    if let Some(&before) = out.get(s) {
+                        if before != d {
+                            // DM holds one record a subject; two starts leave day 0 unknown
+                            cx.push(
+                                SdtmDiagnostic::error(
+                                    "sdtm::bad_start",
+                                    format!("subject `{s}` has two DM records with different RFXSTDTC, {before} and {d}: day 0 is ambiguous"),
+                                    "keep one DM record a subject (DM has one record per subject)",
+                                )
+                                .at(dm.at(row, Some("RFXSTDTC"))),
+                            );
+                        }
+                        continue;
+                    }
                     out.insert(s.to_string(), d);
                 }
                 _ => cx.push(
@@ -842,6 +886,19 @@ fn build_case(
             visit: scan.visit.clone(),
             visitnum: scan.visitnum.clone(),
         });
+    }
+    // a baseline lesion TU declares that TR never measures would be left out of every sum
+    for (id, l) in &lesions {
+        if l.role != LesionRole::New && !declared.contains(id.as_str()) {
+            cx.soft(
+                SdtmDiagnostic::error(
+                    "sdtm::lesion_missing",
+                    format!("lesion `{id}` of `{patient}` is declared in TU but has no TR record: it is in no sum"),
+                    "record the lesion in TR (TRSTAT `NOT DONE` when it was not assessed), or remove it from TU; --lenient leaves it out",
+                )
+                .at(l.loc.clone()),
+            );
+        }
     }
     if cx.errors.len() > errors_before {
         return None;

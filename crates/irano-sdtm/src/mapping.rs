@@ -321,7 +321,36 @@ fn numbers(
     out
 }
 
+/// Unit names that are not another name of the unit a case holds (mm for lengths, ml for
+/// volumes): listed under `length_units` or `volume_units`, their values would be read
+/// unconverted, ten or a thousand times off.
+const OTHER_LENGTHS: &[&str] = &[
+    "cm", "m", "dm", "um", "µm", "nm", "in", "inch", "inches", "ft",
+];
+const OTHER_VOLUMES: &[&str] = &["l", "dl", "ul", "µl", "mm3", "m3", "dm3"];
+
+fn check_unit_names(file: &str, m: &MapFile, errors: &mut Vec<SdtmDiagnostic>) {
+    for (section, names, others, unit) in [
+        ("length_units", &m.length_units, OTHER_LENGTHS, "mm"),
+        ("volume_units", &m.volume_units, OTHER_VOLUMES, "ml"),
+    ] {
+        for n in names.iter().flatten() {
+            if others.iter().any(|o| o.eq_ignore_ascii_case(n.trim())) {
+                errors.push(
+                    SdtmDiagnostic::error(
+                        "sdtm::mapping",
+                        format!("`{section}` lists `{n}`, which is not {unit}: its values would be read as {unit}, unconverted"),
+                        format!("`{section}` names the spellings of {unit} only; convert the results to {unit} (TRSTRESC/TRSTRESU) before import"),
+                    )
+                    .at(map_loc(file, Some(section))),
+                );
+            }
+        }
+    }
+}
+
 fn resolve(m: MapFile, file: &str, errors: &mut Vec<SdtmDiagnostic>) -> Option<Mapping> {
+    check_unit_names(file, &m, errors);
     let roles = table(
         file,
         m.roles,

@@ -158,13 +158,7 @@ pub fn reconcile(
             .get(&(usubjid, ev.as_str()))
             .and_then(|&i| Some((imported.cases.get(i)?, results.get(i)?)));
         if let Some((case, result)) = found {
-            let at = case.visits.iter().position(|v| {
-                if visitnum.is_empty() {
-                    v.dtc == dtc || v.date.to_string() == dtc
-                } else {
-                    v.visitnum == visitnum
-                }
-            });
+            let at = matching_visit(&case.visits, visitnum, dtc);
             match at.and_then(|i| result.assessments.get(i)) {
                 Some(a) => {
                     d.derived = a.response.clone();
@@ -314,5 +308,38 @@ impl Report {
             }
         }
         s
+    }
+}
+
+/// The scan an RS record is compared with: the scan of its VISITNUM (compared as numbers,
+/// `2` = `2.0`); when the subject has several scans of that VISITNUM, the one of the RS
+/// date; without a VISITNUM, the scan of the RS date.
+fn matching_visit(visits: &[crate::import::Visit], visitnum: &str, dtc: &str) -> Option<usize> {
+    let same_date =
+        |v: &crate::import::Visit| !dtc.is_empty() && (v.dtc == dtc || v.date.to_string() == dtc);
+    if visitnum.trim().is_empty() {
+        return visits.iter().position(same_date);
+    }
+    let same_number = |v: &crate::import::Visit| match (
+        v.visitnum.trim().parse::<irano_exact::Rational>(),
+        visitnum.trim().parse::<irano_exact::Rational>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => v.visitnum.trim() == visitnum.trim(),
+    };
+    let candidates: Vec<usize> = visits
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| same_number(v))
+        .map(|(i, _)| i)
+        .collect();
+    match candidates.as_slice() {
+        [] => None,
+        [only] => Some(*only),
+        several => several
+            .iter()
+            .copied()
+            .find(|&i| visits.get(i).is_some_and(same_date))
+            .or(several.first().copied()),
     }
 }
