@@ -115,20 +115,74 @@ pub(crate) fn load(
     }
 }
 
-/// Writes `text` to `path` through a temporary file beside it, so that a failed run
-/// never leaves half a file.
-pub(crate) fn write_atomic(out: &mut Output, path: &Path, text: &str) -> bool {
-    match crate::output::write_file(path, text.as_bytes()) {
-        Ok(()) => true,
-        Err(e) => {
+/// Writes each text to its path, all or none: every file is written to a temporary file
+/// beside its target first, and only when all are complete are they renamed into place.
+/// An output that names an input, or two outputs that name one file, are refused before
+/// anything is written. Returns the exit code (0, 1 when a file cannot be written, 2 when
+/// the paths clash).
+pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Path]) -> u8 {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    for (i, (p, _)) in files.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|q| same(p, q)) {
             out.message(
-                "sdtm::write",
-                format!("cannot write `{}`: {e}", path.display()),
-                "check that the folder exists and is writable",
+                "sdtm::output_is_input",
+                format!(
+                    "the output `{}` is the input `{}`",
+                    p.display(),
+                    input.display()
+                ),
+                "write the output to another file",
             );
-            false
+            return 2;
+        }
+        if files.iter().skip(i + 1).any(|(q, _)| same(p, q)) {
+            out.message(
+                "sdtm::same_output",
+                format!("two outputs are the same file `{}`", p.display()),
+                "give each output its own file",
+            );
+            return 2;
         }
     }
+    let mut opened = Vec::new();
+    for (p, text) in files {
+        let written = crate::output::Destination::open(Some(p)).and_then(|mut d| {
+            d.write(text.as_bytes())?;
+            Ok(d)
+        });
+        match written {
+            Ok(d) => opened.push(d),
+            Err(e) => {
+                // the ones already written are dropped, their temporary files removed
+                return crate::stream::write_failed(out, &e);
+            }
+        }
+    }
+    for d in opened {
+        if let Err(e) = d.commit() {
+            return crate::stream::write_failed(out, &e);
+        }
+    }
+    0
+}
+
+/// The input files of an SDTM command, which no output may overwrite.
+fn inputs(args: &SdtmArgs) -> Vec<&Path> {
+    [
+        Some(&args.tu),
+        Some(&args.tr),
+        args.dm.as_ref(),
+        args.ex.as_ref(),
+        args.cm.as_ref(),
+        args.map.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(PathBuf::as_path)
+    .collect()
 }
 
 /// `irano-eval import sdtm`.
@@ -136,8 +190,10 @@ pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
     let Some((imported, _, _)) = load(out, args, None) else {
         return 2;
     };
-    if !write_atomic(out, output, &imported.jsonl()) {
-        return 2;
+    let text = imported.jsonl();
+    let code = write_all(out, &[(output, text.as_str())], &inputs(args));
+    if code != 0 {
+        return code;
     }
     let scans: usize = imported.cases.iter().map(|c| c.visits.len()).sum();
     out.err.push_str(&format!(
@@ -313,10 +369,8 @@ pub fn export(
             }
         }
     }
-    for (p, t) in texts {
-        if !write_atomic(out, p, &t) {
-            return 2;
-        }
-    }
-    0
+    let files: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let mut all_inputs = inputs(args);
+    all_inputs.push(rules);
+    write_all(out, &files, &all_inputs)
 }

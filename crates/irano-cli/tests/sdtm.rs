@@ -422,3 +422,49 @@ fn irano_fixture_imports_to_its_hand_written_case() {
     );
     let _ = std::fs::remove_file(&out);
 }
+
+/// Export writes its outputs all or none: when one cannot be written, the other keeps its
+/// old content (exit 1); two outputs naming one file, or an output naming an input, are
+/// refused before anything is written (exit 2).
+#[test]
+fn export_writes_all_outputs_or_none_and_never_over_an_input() {
+    let rs = tmp("all-or-none-rs.csv");
+    std::fs::write(&rs, "old\n").unwrap();
+    let missing =
+        std::env::temp_dir().join(format!("irano-no-such-dir-{}/a.csv", std::process::id()));
+    let mut args = vec![
+        "export".to_string(),
+        "sdtm".into(),
+        "--rules".into(),
+        "rules/recist-1.1.rano".into(),
+    ];
+    args.extend(inputs());
+    args.push("--lenient".into());
+    let with = |extra: &[String]| {
+        let mut a = args.clone();
+        a.extend_from_slice(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(&a)
+    };
+    let rs_path = rs.display().to_string();
+    let (code, _, err) = with(&[
+        "--rs-output".into(),
+        rs_path.clone(),
+        "--adam-output".into(),
+        missing.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(std::fs::read_to_string(&rs).unwrap(), "old\n");
+    let (code, _, err) = with(&[
+        "--rs-output".into(),
+        rs_path.clone(),
+        "--adam-output".into(),
+        rs_path.clone(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("two outputs are the same file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&rs).unwrap(), "old\n");
+    let (code, _, err) = with(&["--rs-output".into(), fx("dm.csv")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is the input"), "{err}");
+}
