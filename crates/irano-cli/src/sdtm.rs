@@ -262,6 +262,7 @@ pub fn reconcile(
         &map,
         args.evaluator.as_deref(),
         &criterion,
+        program.cdisc_category.as_deref(),
         args.lenient,
     ) {
         Ok((report, warnings)) => {

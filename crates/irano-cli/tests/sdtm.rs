@@ -468,3 +468,28 @@ fn export_writes_all_outputs_or_none_and_never_over_an_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is the input"), "{err}");
 }
+
+/// An RS holding the responses of two criteria (RSCAT `RECIST 1.1` and `iRECIST`):
+/// reconcile compares only the rule file's category and says how many it left out.
+#[test]
+fn reconcile_compares_only_the_criterion_s_category() {
+    let mut args = vec![
+        "reconcile".to_string(),
+        "--rules".into(),
+        "rules/recist-1.1.rano".into(),
+    ];
+    args.extend(inputs());
+    args.extend([
+        "--rs".into(),
+        fx("rs_two_categories.csv"),
+        "--lenient".into(),
+    ]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&a);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("18 of 18 recorded responses agree"), "{out}");
+    assert!(
+        err.contains("18 RS response(s) of other categories (RSCAT) left out"),
+        "{err}"
+    );
+}

@@ -76,6 +76,7 @@ pub fn reconcile(
     map: &Mapping,
     evaluator: Option<&str>,
     criterion: &str,
+    category: Option<&str>,
     lenient: bool,
 ) -> Result<(Report, Vec<SdtmDiagnostic>), Vec<SdtmDiagnostic>> {
     let mut diags = Vec::new();
@@ -106,13 +107,47 @@ pub fn reconcile(
         matrix: BTreeMap::new(),
         classes: BTreeMap::new(),
     };
-    for row in &rs.rows {
-        if !rs
-            .get(row, "RSTESTCD")
+    let is_response = |row: &_| {
+        rs.get(row, "RSTESTCD")
             .trim()
             .eq_ignore_ascii_case(&map.response_test)
-        {
+    };
+    // RS holding responses of several criteria (RSCAT): only the criterion's are compared
+    let categories: std::collections::BTreeSet<String> = rs
+        .rows
+        .iter()
+        .filter(|r| is_response(r))
+        .map(|r| rs.get(r, "RSCAT").trim().to_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let keep_category = match category.map(|c| c.trim().to_uppercase()) {
+        Some(c) if categories.len() > 1 && categories.contains(&c) => Some(c),
+        Some(c) if categories.len() > 1 => {
+            diags.push(
+                SdtmDiagnostic::error(
+                    "sdtm::other_category",
+                    format!(
+                        "RS holds responses of several categories ({}), none of them the criterion's `{c}`: all are compared",
+                        categories.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    "give the criterion's cdisc_category, or an RS of one category",
+                )
+                .lenient(true),
+            );
+            None
+        }
+        _ => None,
+    };
+    let mut other_category = 0usize;
+    for row in &rs.rows {
+        if !is_response(row) {
             continue;
+        }
+        if let Some(c) = &keep_category {
+            if !rs.get(row, "RSCAT").trim().eq_ignore_ascii_case(c) {
+                other_category += 1;
+                continue;
+            }
         }
         let ev = evaluator_of(rs, row, "RS");
         if evaluator.is_some_and(|e| e != ev) {
@@ -198,6 +233,19 @@ pub fn reconcile(
                 .or_default() += 1;
             report.disagreements.push(d);
         }
+    }
+    if other_category > 0 {
+        diags.push(
+            SdtmDiagnostic::error(
+                "sdtm::other_category",
+                format!(
+                    "{other_category} RS response(s) of other categories (RSCAT) left out: only `{}` is compared",
+                    keep_category.as_deref().unwrap_or_default()
+                ),
+                "reconcile each category with its own rule file",
+            )
+            .lenient(true),
+        );
     }
     if diags.iter().any(SdtmDiagnostic::is_error) {
         return Err(diags);
