@@ -261,8 +261,10 @@ pub fn reconcile(
         &rs,
         &map,
         args.evaluator.as_deref(),
-        &criterion,
-        program.cdisc_category.as_deref(),
+        &irano_sdtm::reconcile::Criterion {
+            name: &criterion,
+            category: program.cdisc_category.as_deref(),
+        },
         args.lenient,
     ) {
         Ok((report, warnings)) => {

@@ -68,6 +68,14 @@ pub struct Report {
     pub classes: BTreeMap<String, usize>,
 }
 
+/// The criterion a reconciliation derives with: its name and version for the report, and
+/// its CDISC category (`cdisc_category`), which selects the RS records of that criterion.
+#[derive(Debug, Clone, Copy)]
+pub struct Criterion<'a> {
+    pub name: &'a str,
+    pub category: Option<&'a str>,
+}
+
 /// Compares every recorded overall response in `rs` with the derived one.
 pub fn reconcile(
     imported: &Imported,
@@ -75,10 +83,10 @@ pub fn reconcile(
     rs: &Dataset,
     map: &Mapping,
     evaluator: Option<&str>,
-    criterion: &str,
-    category: Option<&str>,
+    criterion: &Criterion<'_>,
     lenient: bool,
 ) -> Result<(Report, Vec<SdtmDiagnostic>), Vec<SdtmDiagnostic>> {
+    let category = criterion.category;
     let mut diags = Vec::new();
     rs.require(&["USUBJID", "RSTESTCD"], &mut diags);
     if !rs.has("RSSTRESC") && !rs.has("RSORRES") {
@@ -99,7 +107,7 @@ pub fn reconcile(
         .map(|(i, c)| ((c.usubjid.as_str(), c.evaluator.as_str()), i))
         .collect();
     let mut report = Report {
-        criterion: criterion.to_string(),
+        criterion: criterion.name.to_string(),
         visits: 0,
         agree: 0,
         disagreements: Vec::new(),
