@@ -493,3 +493,49 @@ fn reconcile_compares_only_the_criterion_s_category() {
         "{err}"
     );
 }
+
+/// RSDY counts from DM's RFSTDTC (the SDTM reference start), which may precede the first
+/// exposure (RFXSTDTC, the case's therapy start): 14 days earlier, every RSDY is 14 more.
+#[test]
+fn export_study_days_count_from_rfstdtc() {
+    let dm = std::fs::read_to_string(fx("dm.csv")).unwrap();
+    let shifted = dm.replace(
+        "01-701-1015,1015,2014-01-02,2014-01-02",
+        "01-701-1015,1015,2013-12-19,2014-01-02",
+    );
+    assert_ne!(dm, shifted, "the fixture's DM record of 01-701-1015");
+    let dm2 = tmp("rfstdtc-dm.csv");
+    std::fs::write(&dm2, shifted).unwrap();
+    let export = |dm: &str, out: &Tmp| {
+        let a = [
+            "export",
+            "sdtm",
+            "--rules",
+            "rules/recist-1.1.rano",
+            "--tu",
+            &fx("tu_onco_recist.csv"),
+            "--tr",
+            &fx("tr_onco_recist.csv"),
+            "--dm",
+            dm,
+            "--lenient",
+            "--rs-output",
+            &out.display().to_string(),
+        ]
+        .map(str::to_string);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (code, _, err) = run(&a);
+        assert_eq!(code, 0, "{err}");
+        std::fs::read_to_string(out).unwrap()
+    };
+    let days = |text: &str| -> Vec<i64> {
+        text.lines()
+            .filter(|l| l.contains(",01-701-1015,") && l.contains("INVESTIGATOR"))
+            .filter_map(|l| l.rsplit(',').next()?.parse().ok())
+            .collect()
+    };
+    let before = days(&export(&fx("dm.csv"), &tmp("rfstdtc-a.csv")));
+    let after = days(&export(&dm2.display().to_string(), &tmp("rfstdtc-b.csv")));
+    assert!(!before.is_empty());
+    assert_eq!(after, before.iter().map(|d| d + 14).collect::<Vec<_>>());
+}

@@ -45,14 +45,18 @@ pub fn rs_rows(
             let n = seq.entry(case.usubjid.as_str()).or_insert(0);
             *n += 1;
             let value = map.response_value(label).to_string();
-            // SDTM study day: day 1 is the therapy start, there is no day 0
-            // (empty for a partial date: the day is not known)
+            // SDTM study day: day 1 is the reference start (DM RFSTDTC, else the therapy
+            // start), there is no day 0 (empty for a partial date: the day is not known)
+            let day = match case.reference_start {
+                Some(r) => irano_exact::days_between(r, visit.date),
+                None => a.day,
+            };
             let dy = if visit.dtc != visit.date.to_string() {
                 String::new()
-            } else if a.day >= 0 {
-                (a.day + 1).to_string()
+            } else if day >= 0 {
+                (day + 1).to_string()
             } else {
-                a.day.to_string()
+                day.to_string()
             };
             rows.push(vec![
                 case.studyid.clone(),

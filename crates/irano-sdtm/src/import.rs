@@ -50,6 +50,9 @@ pub struct SubjectCase {
     pub case: irano_cases::Case,
     /// The scans in date order, as the case's assessments.
     pub visits: Vec<Visit>,
+    /// DM RFSTDTC (the subject reference start date) when DM gives it in full: the day 1 of
+    /// SDTM study days (`--DY`); the therapy start (day 0 of the case) otherwise.
+    pub reference_start: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -267,12 +270,26 @@ pub fn import(
         );
     }
 
+    // DM RFSTDTC, the reference of SDTM study days, where DM gives it in full
+    let mut reference_starts: HashMap<String, NaiveDate> = HashMap::new();
+    if let Some(dm) = src.dm.filter(|d| d.has("RFSTDTC")) {
+        for row in &dm.rows {
+            if let Dtc::Full(d) = parse_dtc(dm.get(row, "RFSTDTC")) {
+                reference_starts
+                    .entry(dm.get(row, "USUBJID").to_string())
+                    .or_insert(d);
+            }
+        }
+    }
     let mut cases = Vec::new();
     for ((usubjid, evaluator), subject) in &subjects {
         let Some(start) = starts.get(usubjid) else {
             continue;
         };
-        if let Some(c) = build_case(&mut cx, src, usubjid, evaluator, subject, *start, &tu, opts) {
+        if let Some(mut c) =
+            build_case(&mut cx, src, usubjid, evaluator, subject, *start, &tu, opts)
+        {
+            c.reference_start = reference_starts.get(usubjid).copied();
             cases.push(c);
         }
     }
@@ -942,6 +959,7 @@ fn build_case(
                 evaluator: evaluator.to_string(),
                 json,
                 case,
+                reference_start: None,
                 visits,
             })
         }
