@@ -1046,6 +1046,28 @@ fn observation(cx: &mut Ctx<'_>, id: &str, l: &TuLesion, m: &Meas, first: bool) 
                 f.push(("status", J::Str("not_assessed".into())));
                 return J::Obj(f);
             }
+            let longer = match (
+                a.v.parse::<irano_exact::Rational>(),
+                b.v.parse::<irano_exact::Rational>(),
+            ) {
+                (Ok(x), Ok(y)) => y > x,
+                _ => false,
+            };
+            if longer {
+                cx.soft(
+                    SdtmDiagnostic::error(
+                        "sdtm::perpendicular_longer",
+                        format!(
+                            "lesion `{id}`: the perpendicular diameter {} is longer than the longest diameter {}",
+                            b.v, a.v
+                        ),
+                        "the longest diameter (LDIAM) is the longer one: check whether the two were swapped; --lenient marks the lesion not assessed on this scan",
+                    )
+                    .at(b.loc.clone()),
+                );
+                f.push(("status", J::Str("not_assessed".into())));
+                return J::Obj(f);
+            }
             f.push(("d", J::Arr(vec![J::Num(a.v.clone()), J::Num(b.v.clone())])));
             if m.diameter.is_some() && !node {
                 if let Some(x) = ld.take() {
