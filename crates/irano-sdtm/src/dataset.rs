@@ -263,6 +263,22 @@ impl Dataset {
 
     /// Checks that every column in `required` exists; one diagnostic per missing column.
     pub fn require(&self, required: &[&str], out: &mut Vec<SdtmDiagnostic>) -> bool {
+        // one column whose name holds `;` (or a tab): the file is not comma-separated, and
+        // every required column would be reported missing
+        if let [only] = self.columns.keys().collect::<Vec<_>>().as_slice() {
+            if let Some(sep) = [';', '\t'].into_iter().find(|c| only.contains(*c)) {
+                let name = if sep == ';' { "semicolons" } else { "tabs" };
+                out.push(
+                    SdtmDiagnostic::error(
+                        "sdtm::not_comma_separated",
+                        format!("the {} dataset's header is one column holding {name}: the file is not comma-separated", self.domain),
+                        "save the dataset as CSV with commas between the fields (or as Dataset-JSON or SAS transport)",
+                    )
+                    .at(self.whole(None)),
+                );
+                return false;
+            }
+        }
         let mut ok = true;
         for c in required {
             if !self.has(c) {

@@ -239,6 +239,9 @@ pub fn import(
         ok &= cm.require(&["USUBJID", "CMDOSE", "CMSTDTC"], &mut cx.errors);
     }
     if !ok {
+        // a dataset whose every column is missing is said once (not comma-separated)
+        let mut seen = BTreeSet::new();
+        cx.errors.retain(|d| seen.insert(d.to_string()));
         return Err(cx.errors);
     }
 
