@@ -539,3 +539,45 @@ fn export_study_days_count_from_rfstdtc() {
     assert!(!before.is_empty());
     assert_eq!(after, before.iter().map(|d| d + 14).collect::<Vec<_>>());
 }
+
+/// RS with one response recorded twice (read once, a warning) and one recorded twice with
+/// two values (`sdtm::two_values`: an error, a warning comparing both under --lenient, which
+/// this fixture's partial dates need).
+#[test]
+fn reconcile_reads_a_repeated_response_once_and_warns_of_two_values() {
+    let rs = std::fs::read_to_string(fx("rs_onco_recist.csv")).unwrap();
+    let first = rs.lines().nth(1).unwrap();
+    assert!(
+        first.contains(",SD,SD,"),
+        "fixture's first RS record: {first}"
+    );
+    let with_extra = |extra: &str, name: &str| {
+        let t = tmp(name);
+        std::fs::write(&t, format!("{rs}{extra}\n")).unwrap();
+        t
+    };
+    let repeated = with_extra(first, "rs-repeated.csv");
+    let conflicting = with_extra(&first.replace(",SD,SD,", ",PD,PD,"), "rs-conflicting.csv");
+    let original = with_extra("", "rs-original.csv");
+    let reconcile = |rs: &Tmp| -> (i32, String, String) {
+        let mut a = vec![
+            "reconcile".to_string(),
+            "--rules".into(),
+            "rules/recist-1.1.rano".into(),
+        ];
+        a.extend(inputs());
+        a.extend(["--rs".into(), rs.display().to_string(), "--lenient".into()]);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(&a)
+    };
+    let total = |out: &str| out.lines().next().unwrap_or("").to_string();
+    let (_, plain, _) = reconcile(&original);
+    let (code, out, err) = reconcile(&repeated);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("is recorded twice"), "{err}");
+    assert_eq!(total(&out), total(&plain), "the repeat is read once");
+    let (code, out, err) = reconcile(&conflicting);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("has two recorded responses"), "{err}");
+    assert_ne!(total(&out), total(&plain), "both are compared: {out}");
+}

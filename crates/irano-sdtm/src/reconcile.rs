@@ -147,6 +147,7 @@ pub fn reconcile(
         _ => None,
     };
     let mut other_category = 0usize;
+    let mut seen: HashMap<(String, String, String, String), String> = HashMap::new();
     for row in &rs.rows {
         if !is_response(row) {
             continue;
@@ -182,6 +183,55 @@ pub fn reconcile(
         };
         let visitnum = rs.get(row, "VISITNUM");
         let dtc = rs.get(row, "RSDTC");
+        if !dtc.trim().is_empty()
+            && matches!(crate::import::parse_dtc(dtc), crate::import::Dtc::Invalid)
+        {
+            diags.push(
+                SdtmDiagnostic::error(
+                    "sdtm::bad_date",
+                    format!("RSDTC `{dtc}` is not an ISO 8601 date"),
+                    "write the date as YYYY-MM-DD (or a partial YYYY-MM, YYYY); --lenient compares the record by its VISITNUM alone",
+                )
+                .at(rs.at(row, Some("RSDTC")))
+                .lenient(lenient),
+            );
+        }
+        // one recorded response a subject, evaluator and visit: a repeat is read once, a
+        // conflicting one is an error
+        let key = (
+            usubjid.to_string(),
+            ev.clone(),
+            visitnum.trim().to_string(),
+            dtc.trim().to_string(),
+        );
+        match seen.get(&key) {
+            Some(first) if first == &label => {
+                diags.push(
+                    SdtmDiagnostic::error(
+                        "sdtm::duplicate",
+                        format!("the response of `{usubjid}` ({ev}) on VISITNUM {visitnum} is recorded twice"),
+                        "read once",
+                    )
+                    .at(rs.at(row, Some(val_col)))
+                    .lenient(true),
+                );
+                continue;
+            }
+            Some(first) => {
+                diags.push(
+                    SdtmDiagnostic::error(
+                        "sdtm::two_values",
+                        format!("`{usubjid}` ({ev}) has two recorded responses on VISITNUM {visitnum}: {first} and {label}"),
+                        "keep one record per subject, evaluator and visit; --lenient compares both",
+                    )
+                    .at(rs.at(row, Some(val_col)))
+                    .lenient(lenient),
+                );
+            }
+            None => {
+                seen.insert(key, label.clone());
+            }
+        }
         let mut d = Disagreement {
             usubjid: usubjid.to_string(),
             evaluator: ev.clone(),
