@@ -321,6 +321,20 @@ pub fn export(
     let Some((program, results)) = derive(out, rules, set, &imported) else {
         return 2;
     };
+    if !set.is_empty() {
+        // RS and ADaM have no field for them: the rows read as the published criterion
+        out.diagnostic(
+            &irano_check::Diagnostic::warning(
+                "sdtm::overrides_not_in_output",
+                format!(
+                    "derived with --set {}: RSCAT still names `{}`, and no exported field records the change",
+                    set.join(", --set "),
+                    program.cdisc_category.as_deref().unwrap_or(&program.id)
+                ),
+            )
+            .help("record the overrides with the exported datasets (define.xml, analysis data reviewer's guide), or write them as an amendment with its own cdisc_category"),
+        );
+    }
     let Some(rscat) = program.cdisc_category.clone() else {
         out.message(
             "sdtm::no_category",

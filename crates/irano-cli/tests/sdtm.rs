@@ -581,3 +581,28 @@ fn reconcile_reads_a_repeated_response_once_and_warns_of_two_values() {
     assert!(err.contains("has two recorded responses"), "{err}");
     assert_ne!(total(&out), total(&plain), "both are compared: {out}");
 }
+
+/// An export derived with --set says that RS and ADaM carry no trace of the change.
+#[test]
+fn export_with_set_warns_that_the_outputs_do_not_record_it() {
+    let out = tmp("set-rs.csv");
+    let mut a = vec![
+        "export".to_string(),
+        "sdtm".into(),
+        "--rules".into(),
+        "rules/recist-1.1.rano".into(),
+        "--set".into(),
+        "recist.confirm_response=false".into(),
+    ];
+    a.extend(inputs());
+    a.extend([
+        "--lenient".into(),
+        "--rs-output".into(),
+        out.display().to_string(),
+    ]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = run(&a);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sdtm::overrides_not_in_output"), "{err}");
+    assert!(err.contains("recist.confirm_response=false"), "{err}");
+}
