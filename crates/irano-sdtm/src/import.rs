@@ -571,7 +571,9 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
         };
         let value = tr.get(row, val_col);
         if value.is_empty() {
-            cx.soft(
+            not_assessed(
+                cx,
+                meas,
                 SdtmDiagnostic::error(
                     "sdtm::missing_result",
                     format!("no result for lesion `{id}` ({testcd}) and no TRSTAT"),
@@ -579,7 +581,6 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                 )
                 .at(tr.at(row, Some(val_col))),
             );
-            meas.not_assessed = true;
             continue;
         }
         let loc = tr.at(row, Some(val_col));
@@ -628,7 +629,9 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
         }
         let unit = tr.get(row, unit_col).trim();
         if unit.is_empty() && measure != Measure::State {
-            cx.soft(
+            not_assessed(
+                cx,
+                meas,
                 SdtmDiagnostic::error(
                     "sdtm::unit",
                     format!("{testcd} of lesion `{id}` ({val_col} `{value}`) has no unit in {unit_col}"),
@@ -636,7 +639,6 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                 )
                 .at(tr.at(row, Some(unit_col))),
             );
-            meas.not_assessed = true;
             continue;
         }
         let units = if measure == Measure::Volume {
@@ -645,7 +647,9 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             &cx.map.length_units
         };
         if !units.iter().any(|u| u.eq_ignore_ascii_case(unit)) {
-            cx.soft(
+            not_assessed(
+                cx,
+                meas,
                 SdtmDiagnostic::error(
                     "sdtm::unit",
                     format!(
@@ -656,7 +660,6 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                 )
                 .at(tr.at(row, Some(unit_col))),
             );
-            meas.not_assessed = true;
             continue;
         }
         let slot = match measure {
@@ -988,6 +991,13 @@ fn build_case(
 
 fn num(v: &Option<Val<String>>) -> Option<J> {
     v.as_ref().map(|x| J::Num(x.v.clone()))
+}
+
+/// A result that cannot be read: the problem is an error (a warning with `--lenient`), and
+/// the lesion is not assessed on that scan.
+fn not_assessed(cx: &mut Ctx<'_>, meas: &mut Meas, d: SdtmDiagnostic) {
+    cx.soft(d);
+    meas.not_assessed = true;
 }
 
 fn is_zero(v: &Val<String>) -> bool {
