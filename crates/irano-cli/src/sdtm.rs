@@ -255,6 +255,16 @@ pub fn reconcile(
         return 2;
     };
     let criterion = format!("{} {}", program.id, program.version);
+    // the labels the rule file names natively (iRECIST's `iUPD`), which RS may record
+    let natives: Vec<(String, String)> = program
+        .native_labels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let label = program.label_name(u16::try_from(i).ok()?);
+            n.as_ref().map(|n| (n.clone(), label.to_string()))
+        })
+        .collect();
     match irano_sdtm::reconcile::reconcile(
         &imported,
         &results,
@@ -264,6 +274,7 @@ pub fn reconcile(
         &irano_sdtm::reconcile::Criterion {
             name: &criterion,
             category: program.cdisc_category.as_deref(),
+            natives: &natives,
         },
         args.lenient,
     ) {

@@ -606,3 +606,56 @@ fn export_with_set_warns_that_the_outputs_do_not_record_it() {
     assert!(err.contains("sdtm::overrides_not_in_output"), "{err}");
     assert!(err.contains("recist.confirm_response=false"), "{err}");
 }
+
+/// A criterion that names its labels natively (iRECIST: iCR, iUPD, NON-iCR/NON-iUPD, the
+/// CDISC terms) exports them, and reconcile reads them back without a mapping.
+#[test]
+fn native_labels_are_exported_and_read_back() {
+    let rs = tmp("irecist-rs.csv");
+    let mut a = vec![
+        "export".to_string(),
+        "sdtm".into(),
+        "--rules".into(),
+        "rules/irecist-2017.rano".into(),
+    ];
+    a.extend(inputs());
+    a.extend([
+        "--lenient".into(),
+        "--rs-output".into(),
+        rs.display().to_string(),
+    ]);
+    let args: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&rs).unwrap();
+    let terms = [
+        "iCR",
+        "iPR",
+        "iSD",
+        "iUPD",
+        "iCPD",
+        "NON-iCR/NON-iUPD",
+        "NE",
+    ];
+    for line in text.lines().skip(1) {
+        let value = line.split(',').nth(9).unwrap();
+        assert!(terms.contains(&value), "RSSTRESC `{value}` in {line}");
+    }
+    assert!(text.contains(",iUPD,iUPD,"), "{text}");
+    let mut a = vec![
+        "reconcile".to_string(),
+        "--rules".into(),
+        "rules/irecist-2017.rano".into(),
+    ];
+    a.extend(inputs());
+    a.extend([
+        "--rs".into(),
+        fx("rs_two_categories.csv"),
+        "--lenient".into(),
+    ]);
+    let args: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("unknown_response"), "{err}");
+    assert!(out.contains("of 18 recorded responses"), "{out}");
+}

@@ -44,7 +44,7 @@ pub fn rs_rows(
             };
             let n = seq.entry(case.usubjid.as_str()).or_insert(0);
             *n += 1;
-            let value = map.response_value(label).to_string();
+            let value = written(map, label, a.response_native.as_deref());
             // SDTM study day: day 1 is the reference start (DM RFSTDTC, else the therapy
             // start), there is no day 0 (empty for a partial date: the day is not known)
             let day = match case.reference_start {
@@ -115,7 +115,7 @@ pub fn adam_rows(
             if let Some(label) = &a.response {
                 rows.push(row(
                     "ovr",
-                    map.response_value(label).to_string(),
+                    written(map, label, a.response_native.as_deref()),
                     a.date.to_string(),
                     (&visit.visit, &visit.visitnum),
                     a.rule.clone().unwrap_or_default(),
@@ -134,7 +134,7 @@ pub fn adam_rows(
                 "bor",
                 u.best_overall_response
                     .as_deref()
-                    .map(|l| map.response_value(l).to_string())
+                    .map(|l| written(map, l, u.best_overall_response_native.as_deref()))
                     .unwrap_or_default(),
                 String::new(),
                 ("", ""),
@@ -146,7 +146,7 @@ pub fn adam_rows(
             result
                 .best_overall_response
                 .as_deref()
-                .map(|l| map.response_value(l).to_string())
+                .map(|l| written(map, l, result.best_overall_response_native.as_deref()))
                 .unwrap_or_default(),
             String::new(),
             ("", ""),
@@ -161,4 +161,11 @@ pub fn adam_rows(
         ));
     }
     csv_text(&header, &rows)
+}
+
+/// The value a response is written with: the criterion's own name for it when the rule file
+/// declares `native labels` (iRECIST's `iUPD`, `NON-iCR/NON-iUPD`: the CDISC terms), else
+/// the mapping's value for the canonical label.
+fn written(map: &Mapping, label: &str, native: Option<&str>) -> String {
+    native.map_or_else(|| map.response_value(label).to_string(), str::to_string)
 }

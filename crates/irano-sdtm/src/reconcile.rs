@@ -74,6 +74,9 @@ pub struct Report {
 pub struct Criterion<'a> {
     pub name: &'a str,
     pub category: Option<&'a str>,
+    /// (native name, canonical label) of the labels the rule file names natively
+    /// (`iUPD` -> `UPD`): recorded values that are the criterion's own names.
+    pub natives: &'a [(String, String)],
 }
 
 /// Compares every recorded overall response in `rs` with the derived one.
@@ -167,7 +170,12 @@ pub fn reconcile(
         if recorded.is_empty() {
             recorded = rs.get(row, "RSORRES");
         }
-        let label = match map.response_label(recorded) {
+        let native = criterion
+            .natives
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(recorded.trim()))
+            .map(|(_, c)| c.as_str());
+        let label = match map.response_label(recorded).or(native) {
             Some(l) => l.to_string(),
             None => {
                 let d = SdtmDiagnostic::error(
