@@ -41,6 +41,16 @@ fn inputs() -> Vec<String> {
     ]
 }
 
+/// `irano-eval COMMAND --rules RULES` on the RECIST fixtures (TU, TR, DM), then `extra`.
+fn on_fixtures(command: &[&str], rules: &str, extra: &[String]) -> (i32, String, String) {
+    let mut a: Vec<String> = command.iter().map(|s| (*s).to_string()).collect();
+    a.extend(["--rules".into(), rules.into()]);
+    a.extend(inputs());
+    a.extend_from_slice(extra);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    run(&a)
+}
+
 /// An output path in the temporary folder, removed when the test ends (passed or not).
 struct Tmp(PathBuf);
 
@@ -473,19 +483,15 @@ fn export_writes_all_outputs_or_none_and_never_over_an_input() {
 /// reconcile compares only the rule file's category and says how many it left out.
 #[test]
 fn reconcile_compares_only_the_criterion_s_category() {
-    let mut args = vec![
-        "reconcile".to_string(),
-        "--rules".into(),
-        "rules/recist-1.1.rano".into(),
-    ];
-    args.extend(inputs());
-    args.extend([
-        "--rs".into(),
-        fx("rs_two_categories.csv"),
-        "--lenient".into(),
-    ]);
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, out, err) = run(&a);
+    let (code, out, err) = on_fixtures(
+        &["reconcile"],
+        "rules/recist-1.1.rano",
+        &[
+            "--rs".into(),
+            fx("rs_two_categories.csv"),
+            "--lenient".into(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("18 of 18 recorded responses agree"), "{out}");
     assert!(
@@ -612,20 +618,15 @@ fn export_with_set_warns_that_the_outputs_do_not_record_it() {
 #[test]
 fn native_labels_are_exported_and_read_back() {
     let rs = tmp("irecist-rs.csv");
-    let mut a = vec![
-        "export".to_string(),
-        "sdtm".into(),
-        "--rules".into(),
-        "rules/irecist-2017.rano".into(),
-    ];
-    a.extend(inputs());
-    a.extend([
-        "--lenient".into(),
-        "--rs-output".into(),
-        rs.display().to_string(),
-    ]);
-    let args: Vec<&str> = a.iter().map(String::as_str).collect();
-    let (code, _, err) = run(&args);
+    let (code, _, err) = on_fixtures(
+        &["export", "sdtm"],
+        "rules/irecist-2017.rano",
+        &[
+            "--lenient".into(),
+            "--rs-output".into(),
+            rs.display().to_string(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&rs).unwrap();
     let terms = [
@@ -642,19 +643,15 @@ fn native_labels_are_exported_and_read_back() {
         assert!(terms.contains(&value), "RSSTRESC `{value}` in {line}");
     }
     assert!(text.contains(",iUPD,iUPD,"), "{text}");
-    let mut a = vec![
-        "reconcile".to_string(),
-        "--rules".into(),
-        "rules/irecist-2017.rano".into(),
-    ];
-    a.extend(inputs());
-    a.extend([
-        "--rs".into(),
-        fx("rs_two_categories.csv"),
-        "--lenient".into(),
-    ]);
-    let args: Vec<&str> = a.iter().map(String::as_str).collect();
-    let (code, out, err) = run(&args);
+    let (code, out, err) = on_fixtures(
+        &["reconcile"],
+        "rules/irecist-2017.rano",
+        &[
+            "--rs".into(),
+            fx("rs_two_categories.csv"),
+            "--lenient".into(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("unknown_response"), "{err}");
     assert!(out.contains("of 18 recorded responses"), "{out}");
