@@ -316,13 +316,13 @@ pub fn map_text(p: &Program) -> String {
         );
     }
     let _ = writeln!(out, "\nSHOWN VALUES (table columns, JSON values)");
+    let units = irano_evaluate::units(p);
     for s in &p.shows {
-        let unit = match s.expr.ty.base {
-            irano_check::types::Base::Num(u) if !u.suffix().is_empty() => {
-                format!("  (in {})", u.suffix())
-            }
-            _ => String::new(),
-        };
+        let unit = units
+            .iter()
+            .find(|(name, _)| *name == s.name)
+            .map(|(_, u)| format!("  (in {u})"))
+            .unwrap_or_default();
         let _ = writeln!(out, "  {} = {}{unit}", s.name, expr_text(p, &s.expr));
     }
     let _ = writeln!(

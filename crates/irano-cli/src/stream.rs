@@ -35,7 +35,6 @@ use crate::render::{self, Format, Output};
 /// Lines per batch: large enough that threads rarely wait on each other, small enough
 /// that the batches in flight stay a few megabytes.
 const BATCH_LINES: usize = 128;
-/// Errors kept for the report; the rest are counted.
 /// Warnings of one kind shown for a cohort; the others are counted (memory stays flat
 /// whatever the cohort's size).
 const MAX_WARNINGS_PER_CODE: usize = 10;
@@ -188,8 +187,6 @@ pub(crate) fn write_failed(out: &mut Output, e: &WriteFailure) -> u8 {
     }
 }
 
-/// Opens every input: JSON Lines files and standard input for streaming, other case files
-/// read whole. Reports every input that cannot be opened.
 /// The inputs, opened: YAML and JSON files read (their errors reported), JSON Lines files
 /// and standard input ready to stream. Also whether an input could not be opened or read.
 fn open_sources(
@@ -308,7 +305,8 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
     }
 }
 
-/// The case files a path names: itself, or the case files directly inside a directory.
+/// The case files a path names: itself, or the case files in a directory and its
+/// subdirectories.
 fn case_files(path: &Path) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
     if path.is_dir() {
         return irano_cases::case_files(path);

@@ -628,7 +628,7 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
             continue;
         }
         let unit = tr.get(row, unit_col).trim();
-        if unit.is_empty() && measure != Measure::State {
+        if unit.is_empty() {
             not_assessed(
                 cx,
                 meas,

@@ -89,7 +89,6 @@ pub fn reconcile(
     criterion: &Criterion<'_>,
     lenient: bool,
 ) -> Result<(Report, Vec<SdtmDiagnostic>), Vec<SdtmDiagnostic>> {
-    let category = criterion.category;
     let mut diags = Vec::new();
     rs.require(&["USUBJID", "RSTESTCD"], &mut diags);
     if !rs.has("RSSTRESC") && !rs.has("RSORRES") {
@@ -131,7 +130,7 @@ pub fn reconcile(
         .map(|r| rs.get(r, "RSCAT").trim().to_uppercase())
         .filter(|c| !c.is_empty())
         .collect();
-    let keep_category = match category.map(|c| c.trim().to_uppercase()) {
+    let keep_category = match criterion.category.map(|c| c.trim().to_uppercase()) {
         Some(c) if categories.len() > 1 && categories.contains(&c) => Some(c),
         Some(c) if categories.len() > 1 => {
             diags.push(
@@ -170,12 +169,15 @@ pub fn reconcile(
         if recorded.is_empty() {
             recorded = rs.get(row, "RSORRES");
         }
-        let native = criterion
-            .natives
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(recorded.trim()))
-            .map(|(_, c)| c.as_str());
-        let label = match map.response_label(recorded).or(native) {
+        // the mapping's terms, else the criterion's own names for its labels
+        let native = || {
+            criterion
+                .natives
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(recorded.trim()))
+                .map(|(_, c)| c.as_str())
+        };
+        let label = match map.response_label(recorded).or_else(native) {
             Some(l) => l.to_string(),
             None => {
                 let d = SdtmDiagnostic::error(
@@ -209,7 +211,7 @@ pub fn reconcile(
         let key = (
             usubjid.to_string(),
             ev.clone(),
-            visitnum.trim().to_string(),
+            visit_number(visitnum),
             dtc.trim().to_string(),
         );
         match seen.get(&key) {
@@ -434,13 +436,8 @@ fn matching_visit(visits: &[crate::import::Visit], visitnum: &str, dtc: &str) ->
     if visitnum.trim().is_empty() {
         return visits.iter().position(same_date);
     }
-    let same_number = |v: &crate::import::Visit| match (
-        v.visitnum.trim().parse::<irano_exact::Rational>(),
-        visitnum.trim().parse::<irano_exact::Rational>(),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => v.visitnum.trim() == visitnum.trim(),
-    };
+    let wanted = visit_number(visitnum);
+    let same_number = |v: &crate::import::Visit| visit_number(&v.visitnum) == wanted;
     let candidates: Vec<usize> = visits
         .iter()
         .enumerate()
@@ -456,4 +453,12 @@ fn matching_visit(visits: &[crate::import::Visit], visitnum: &str, dtc: &str) ->
             .find(|&i| visits.get(i).is_some_and(same_date))
             .or(several.first().copied()),
     }
+}
+
+/// A VISITNUM as a number where it is one (`2`, `2.0` and `2.00` are one visit), else its
+/// trimmed text.
+fn visit_number(text: &str) -> String {
+    let t = text.trim();
+    t.parse::<irano_exact::Rational>()
+        .map_or_else(|_| t.to_string(), |r| r.to_string())
 }

@@ -358,7 +358,7 @@ impl Runner {
                 .unwrap_or(case_start..case_start)
         };
         // a field of `x-expect` (and a value in it), where the text gives it; else the key
-        let expect_span = |field: &str, value: Option<&str>| {
+        let expect_span = |field: &str, value: &str| {
             let whole = span_of("x-expect");
             expect_field_span(&text, whole.start, field, value).unwrap_or(whole)
         };
@@ -388,7 +388,7 @@ impl Runner {
                         format!("`x-expect` gives `{field}: {d}`, which is not a date"),
                     )
                     .help("write dates as YYYY-MM-DD with two-digit month and day (2024-03-04), or `null` for none");
-                    let diag = src.at(diag, expect_span(field, Some(d)));
+                    let diag = src.at(diag, expect_span(field, d));
                     self.problem(diag);
                     bad_date = true;
                 }
@@ -507,7 +507,7 @@ impl Runner {
                 )
             });
             let at = if key == "x-expect" {
-                expect_span(field, Some(v))
+                expect_span(field, v)
             } else {
                 span_of(key)
             };
@@ -589,14 +589,14 @@ impl Runner {
     }
 }
 
-/// The byte range of `field` of the `x-expect` mapping that starts at `from` in `text`
-/// (YAML `field:` or JSON `"field":`), or of `value` when it follows the field on the text
-/// after it (within the field's entry): so that a bad entry is underlined, not the key.
+/// The byte range of `value` in the entry of `field` of the `x-expect` mapping that starts
+/// at `from` in `text` (YAML `field:` or JSON `"field":`), else of the field's key: so that
+/// a bad entry is underlined, not `x-expect`.
 fn expect_field_span(
     text: &str,
     from: usize,
     field: &str,
-    value: Option<&str>,
+    value: &str,
 ) -> Option<std::ops::Range<usize>> {
     let rest = text.get(from..)?;
     let word =
@@ -617,9 +617,6 @@ fn expect_field_span(
             break i..end;
         }
         at = end;
-    };
-    let Some(value) = value else {
-        return Some(from + key.start..from + key.end);
     };
     // the entry: up to the next line indented no deeper than the key that is not an item of
     // its list (in JSON on one line, the rest of the text)

@@ -1,6 +1,6 @@
 //! Typing and lowering expressions: operators, units, `if`, `match`, calls, aggregates.
 
-use irano_syntax::ast::{self, AggKind, BinOp, ExprKind as A, Span, UnOp, UnitSuffix};
+use irano_syntax::ast::{self, AggKind, BinOp, ExprKind as A, Span, UnOp};
 
 use super::*;
 
@@ -35,15 +35,7 @@ impl<'a> Lowerer<'a, '_> {
         }
         match &e.kind {
             A::Number { value, unit } => {
-                let u = match unit {
-                    None | Some(UnitSuffix::Percent) => Unit::One,
-                    Some(UnitSuffix::Mm) => Unit::Mm,
-                    Some(UnitSuffix::Mm2) => Unit::Mm2,
-                    Some(UnitSuffix::Ml) => Unit::Ml,
-                    Some(UnitSuffix::MgPerDay) => Unit::MgPerDay,
-                    Some(UnitSuffix::Days) | Some(UnitSuffix::Weeks) => Unit::Days,
-                    Some(UnitSuffix::Months) => Unit::Months,
-                };
+                let u = unit.map_or(Unit::One, unit_of);
                 Some(self.mk(ExprKind::Const(Value::Num(*value)), Ty::num(u), e.span))
             }
             A::Bool(b) => Some(self.mk(ExprKind::Const(Value::Bool(*b)), Ty::BOOL, e.span)),

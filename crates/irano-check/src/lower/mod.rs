@@ -132,6 +132,21 @@ pub struct Lowerer<'a, 'd> {
     explained_failures: usize,
 }
 
+/// The unit a written unit names (`%` is a plain number: the literal was divided by 100;
+/// weeks are days: the literal was multiplied by 7).
+fn unit_of(u: ast::UnitSuffix) -> crate::types::Unit {
+    use crate::types::Unit;
+    match u {
+        ast::UnitSuffix::Percent => Unit::One,
+        ast::UnitSuffix::Mm => Unit::Mm,
+        ast::UnitSuffix::Mm2 => Unit::Mm2,
+        ast::UnitSuffix::Ml => Unit::Ml,
+        ast::UnitSuffix::MgPerDay => Unit::MgPerDay,
+        ast::UnitSuffix::Days | ast::UnitSuffix::Weeks => Unit::Days,
+        ast::UnitSuffix::Months => Unit::Months,
+    }
+}
+
 impl<'a, 'd> Lowerer<'a, 'd> {
     pub fn new(
         m: &'a Merged<'a>,
@@ -781,15 +796,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
     ) -> Option<(Ty, Option<u32>)> {
         use crate::types::{Base, Unit};
         self.file = file;
-        let of = |u: ast::UnitSuffix| match u {
-            ast::UnitSuffix::Percent => Unit::One,
-            ast::UnitSuffix::Mm => Unit::Mm,
-            ast::UnitSuffix::Mm2 => Unit::Mm2,
-            ast::UnitSuffix::Ml => Unit::Ml,
-            ast::UnitSuffix::MgPerDay => Unit::MgPerDay,
-            ast::UnitSuffix::Days | ast::UnitSuffix::Weeks => Unit::Days,
-            ast::UnitSuffix::Months => Unit::Months,
-        };
         let span = match unit {
             ast::ShowUnit::Fixed(_, span) | ast::ShowUnit::ByChoice { span, .. } => *span,
         };
@@ -804,7 +810,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             return None;
         }
         let (chosen, read) = match unit {
-            ast::ShowUnit::Fixed(u, _) => (of(*u), None),
+            ast::ShowUnit::Fixed(u, _) => (unit_of(*u), None),
             ast::ShowUnit::ByChoice { param, arms, span } => {
                 let Some(index) = self.params.iter().position(|p| p.name == param.text) else {
                     self.err(
@@ -860,7 +866,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     return None;
                 }
                 let name = variants.get(usize::from(current))?;
-                let u = of(arms.iter().find(|(c, _)| &c.text == name)?.1);
+                let u = unit_of(arms.iter().find(|(c, _)| &c.text == name)?.1);
                 (u, u32::try_from(index).ok())
             }
         };
