@@ -400,8 +400,9 @@ impl<'p> Evaluator<'p> {
                 }
                 self.state_changed = false;
                 if let Some(ri) = self.run_table(&mut cx, table).map_err(|f| wrap(f, date))? {
-                    // the first rule that fired and assigns the response decided it
-                    if so.rule.is_none() && self.assigns_response(ti, ri) {
+                    // the last rule that fired and assigned the response decided it: a
+                    // later table's assignment replaces an earlier one's label
+                    if self.assigns_response(ti, ri) {
                         so.rule = Some((ti as u32, ri as u32));
                         if full || self.deriving {
                             so.response_fired = Some(self.out.fired.len() as u32 - 1);
