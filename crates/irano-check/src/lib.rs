@@ -693,7 +693,8 @@ fn report_inert_params(
             v
         })
         .collect();
-    let mut by_cause: Vec<(u16, ast::Span, String, Vec<String>)> = Vec::new();
+    #[allow(clippy::type_complexity)]
+    let mut by_cause: Vec<(u16, ast::Span, String, Vec<String>, Vec<String>)> = Vec::new();
     for (i, p) in program.params.iter().enumerate() {
         if read.get(i).copied().unwrap_or(true) {
             continue;
@@ -705,7 +706,10 @@ fn report_inert_params(
         else {
             continue;
         };
+        // lets that still mention it, though nothing reads them any more
+        let readers = program.unreached_readers(u32::try_from(i).unwrap_or(u32::MAX));
         // what made it unread: a later replacement or removal of a declaration that read it
+        // (or read a let that reads it)
         let mut cause: Option<(u16, ast::Span, String)> = None;
         for (j, file_decls) in decls.iter().enumerate().skip(usize::from(mp.decl.file) + 1) {
             for d in file_decls
@@ -731,7 +735,7 @@ fn report_inert_params(
                     .get(k)
                     .and_then(|f| f.text.get(span.start..span.end))
                     .unwrap_or("");
-                if mentions(text, &p.name) {
+                if mentions(text, &p.name) || readers.iter().any(|r| mentions(text, r)) {
                     let what = if d.kind == "remove rule" {
                         format!("`remove rule {}`", d.name)
                     } else if d.name.is_empty() {
@@ -768,18 +772,26 @@ fn report_inert_params(
         }
         match cause {
             Some((j, span, what)) => match by_cause.iter_mut().find(|c| c.0 == j && c.1 == span) {
-                Some(c) => c.3.push(p.name.clone()),
-                None => by_cause.push((j, span, what, vec![p.name.clone()])),
+                Some(c) => {
+                    c.3.push(p.name.clone());
+                    for r in readers {
+                        if !c.4.contains(&r) {
+                            c.4.push(r);
+                        }
+                    }
+                }
+                None => by_cause.push((j, span, what, vec![p.name.clone()], readers)),
             },
             None => by_cause.push((
                 mp.last.file,
                 mp.last.node.name.span,
                 String::new(),
                 vec![p.name.clone()],
+                readers,
             )),
         }
     }
-    for (file, span, what, names) in by_cause {
+    for (file, span, what, names, readers) in by_cause {
         let list = names
             .iter()
             .map(|n| format!("`{n}`"))
@@ -813,6 +825,29 @@ fn report_inert_params(
                     ),
                 )
             }
+        };
+        // a let nothing reads still names the parameter: it goes too, or `remove param`
+        // would leave it naming an unknown parameter
+        let (message, help) = if readers.is_empty() {
+            (message, help)
+        } else {
+            let lets = readers
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let them = if names.len() == 1 { "it" } else { "them" };
+            let (let_word, reads, is) = if readers.len() == 1 {
+                ("the let", "reads", "is")
+            } else {
+                ("the lets", "read", "are")
+            };
+            (
+                format!("{message} ({let_word} {lets} that still {reads} {them} {is} read by nothing now)"),
+                format!(
+                    "{help}, after giving {let_word} {lets} a value that does not read {them} (`override let NAME = ... cite \"...\"`)"
+                ),
+            )
         };
         if let Some(f) = chain.files.get(usize::from(file)) {
             diags.push(

@@ -892,7 +892,35 @@ fn merge_table<'a>(
                 }
             }
         }
-        (None, None) => tables.len(),
+        (None, None) => {
+            // among tables a parent declared, a new table states its place: without one, a
+            // misspelt table name would silently add a table that runs last
+            if tables.iter().any(|x| x.decl.file != fi) {
+                let help = match closest(&t.name.text, others.iter().map(String::as_str)) {
+                    Some(c) => format!(
+                        "to change the inherited table, write `table {c}`; a new table states where it runs, e.g. `table {} after {c}`",
+                        t.name.text
+                    ),
+                    None => format!(
+                        "a new table states where it runs among the inherited ones ({}), e.g. `table {} after {}`",
+                        others.join(", "),
+                        t.name.text,
+                        others.last().map(String::as_str).unwrap_or("response")
+                    ),
+                };
+                cx.err(
+                    fi,
+                    t.name.span,
+                    "check::misplaced",
+                    format!(
+                        "there is no inherited table `{}`, and a new table needs a place",
+                        t.name.text
+                    ),
+                    &help,
+                );
+            }
+            tables.len()
+        }
     };
     tables.insert(index.min(tables.len()), table);
 }

@@ -730,10 +730,143 @@ impl Program {
         }
     }
 
-    /// Which parameters some expression of the program reads (by index).
+    /// Which lets (scan, lesion, summary) evaluation can reach: those read, directly or
+    /// through other lets, by the baseline, the targets, a show, a state's initial value, a
+    /// rule or `stop grading`. A let nothing reaches (its reader removed by an amendment)
+    /// is never computed.
+    pub fn lets_reached(&self) -> [Vec<bool>; 3] {
+        let mut reached = [
+            vec![false; self.lets.len()],
+            vec![false; self.lesion_lets.len()],
+            vec![false; self.summary_lets.len()],
+        ];
+        let mut work: Vec<(usize, u32)> = Vec::new();
+        let visit = |e: &Expr, work: &mut Vec<(usize, u32)>| {
+            e.any(&mut |x| {
+                match x.kind {
+                    ExprKind::ScanLet(i, _) => work.push((0, i)),
+                    ExprKind::LesionLet(i, _) => work.push((1, i)),
+                    ExprKind::SummaryLet(i) => work.push((2, i)),
+                    _ => {}
+                }
+                false
+            });
+        };
+        for e in self.roots() {
+            visit(e, &mut work);
+        }
+        while let Some((kind, i)) = work.pop() {
+            let Some(slot) = reached.get_mut(kind).and_then(|r| r.get_mut(i as usize)) else {
+                continue;
+            };
+            if *slot {
+                continue;
+            }
+            *slot = true;
+            let list = match kind {
+                0 => &self.lets,
+                1 => &self.lesion_lets,
+                _ => &self.summary_lets,
+            };
+            if let Some(l) = list.get(i as usize) {
+                visit(&l.expr, &mut work);
+            }
+        }
+        reached
+    }
+
+    /// The lets evaluation never reaches that read parameter `param`, directly or through
+    /// other such lets (by name): what still mentions a parameter nothing reads.
+    pub fn unreached_readers(&self, param: u32) -> Vec<String> {
+        let reached = self.lets_reached();
+        let lists = [&self.lets, &self.lesion_lets, &self.summary_lets];
+        let mut found: [Vec<bool>; 3] = [
+            vec![false; self.lets.len()],
+            vec![false; self.lesion_lets.len()],
+            vec![false; self.summary_lets.len()],
+        ];
+        loop {
+            let mut changed = false;
+            for (kind, list) in lists.iter().enumerate() {
+                for (i, l) in list.iter().enumerate() {
+                    let seen = |k: usize, j: u32| {
+                        found
+                            .get(k)
+                            .and_then(|f| f.get(j as usize))
+                            .copied()
+                            .unwrap_or(false)
+                    };
+                    let unreached = !reached
+                        .get(kind)
+                        .and_then(|r| r.get(i))
+                        .copied()
+                        .unwrap_or(true);
+                    if !unreached || seen(kind, i as u32) {
+                        continue;
+                    }
+                    let reads = l.expr.any(&mut |x| match x.kind {
+                        ExprKind::Param(j) => j == param,
+                        ExprKind::ScanLet(j, _) => seen(0, j),
+                        ExprKind::LesionLet(j, _) => seen(1, j),
+                        ExprKind::SummaryLet(j) => seen(2, j),
+                        _ => false,
+                    });
+                    if reads {
+                        if let Some(f) = found.get_mut(kind).and_then(|f| f.get_mut(i)) {
+                            *f = true;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        lists
+            .iter()
+            .zip(&found)
+            .flat_map(|(list, f)| list.iter().zip(f).filter(|(_, f)| **f))
+            .map(|(l, _)| l.name.clone())
+            .collect()
+    }
+
+    /// The expressions evaluation starts from: everything but the lets.
+    fn roots(&self) -> Vec<&Expr> {
+        let mut v: Vec<&Expr> = vec![&self.baseline, &self.targets.candidate, &self.targets.max];
+        v.extend(self.targets.rank.iter().map(|(k, _)| k));
+        for (k, m) in &self.targets.max_per {
+            v.push(k);
+            v.push(m);
+        }
+        v.extend(self.targets.eligible.as_ref());
+        v.extend(self.shows.iter().map(|s| &s.expr));
+        v.extend(self.states.iter().map(|s| &s.initial));
+        for t in self.tables.iter().chain(&self.summary_tables) {
+            for r in &t.rules {
+                v.extend(r.when.as_ref());
+                v.extend(r.assigns.iter().map(|a| &a.value));
+            }
+        }
+        v.extend(self.stop.as_ref().map(|s| &s.when));
+        v
+    }
+
+    /// Which parameters evaluation can read (by index): those read by an expression it
+    /// starts from or by a let it reaches ([`Program::lets_reached`]).
     pub fn params_read(&self) -> Vec<bool> {
         let mut read = vec![false; self.params.len()];
-        self.for_each_expr(&mut |e| {
+        let reached = self.lets_reached();
+        let [scan, lesion, summary] = &reached;
+        let lets = self
+            .lets
+            .iter()
+            .zip(scan)
+            .chain(self.lesion_lets.iter().zip(lesion))
+            .chain(self.summary_lets.iter().zip(summary))
+            .filter(|(_, r)| **r)
+            .map(|(l, _)| &l.expr);
+        for e in self.roots().into_iter().chain(lets) {
             e.any(&mut |x| {
                 if let ExprKind::Param(i) = x.kind {
                     if let Some(r) = read.get_mut(i as usize) {
@@ -742,7 +875,7 @@ impl Program {
                 }
                 false
             });
-        });
+        }
         for i in self.shows.iter().filter_map(|s| s.unit_param) {
             if let Some(r) = read.get_mut(i as usize) {
                 *r = true;

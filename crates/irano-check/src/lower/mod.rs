@@ -809,6 +809,23 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             );
             return None;
         }
+        let percent = match unit {
+            ast::ShowUnit::Fixed(ast::UnitSuffix::Percent, span) => Some(*span),
+            ast::ShowUnit::Fixed(..) => None,
+            ast::ShowUnit::ByChoice { arms, .. } => arms
+                .iter()
+                .find(|(_, u)| *u == ast::UnitSuffix::Percent)
+                .map(|(c, _)| c.span),
+        };
+        if let Some(at) = percent {
+            self.err(
+                at,
+                "check::show_unit",
+                "`%` is not a unit a value is reported in: a percentage is a plain number".into(),
+                "remove `unit %` and show the percentage as a number (e.g. `100 * (burden - nadir_burden) / nadir_burden`), whose name says it is a percentage (`change_pct`)",
+            );
+            return None;
+        }
         let (chosen, read) = match unit {
             ast::ShowUnit::Fixed(u, _) => (unit_of(*u), None),
             ast::ShowUnit::ByChoice { param, arms, span } => {
