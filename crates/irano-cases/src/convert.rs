@@ -656,7 +656,7 @@ impl<'s> Reader<'s> {
                     shorten(text)
                 ),
                 "expected a number",
-                "write the number without quotes, e.g. `12.5`",
+                quoted_number_help(text, field),
             );
             return None;
         }
@@ -668,9 +668,11 @@ impl<'s> Reader<'s> {
                     "case::bad_number",
                     format!("`{}` is not a decimal number", shorten(text)),
                     "not a number",
-                    format!(
-                        "give `{field}` as a decimal with at most 30 digits, e.g. `12.5` or `1.25e1`"
-                    ),
+                    unit_help(text, field).unwrap_or_else(|| {
+                        format!(
+                            "give `{field}` as a decimal with at most 30 digits, e.g. `12.5` or `1.25e1`"
+                        )
+                    }),
                 );
                 return None;
             }
@@ -1268,6 +1270,42 @@ struct LesionCtx {
     index: usize,
     scan: Option<ScanKind>,
     is_new_list: bool,
+}
+
+/// The help for a number written as quoted text: a value with a unit is converted to the
+/// field's unit (lengths are in mm, so `"1.5 cm"` is `15`), else the quotes go.
+fn quoted_number_help(text: &str, field: &str) -> String {
+    unit_help(text, field).unwrap_or_else(|| "write the number without quotes, e.g. `12.5`".into())
+}
+
+/// For a number written with a unit (`1.5 cm`, `12 mm`): what to write instead. Lengths are
+/// in mm, so a value in cm is converted; `None` when the text is not a number and a unit.
+fn unit_help(text: &str, field: &str) -> Option<String> {
+    let t = text.trim();
+    let split = t
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(t.len(), |(i, _)| i);
+    let (number, unit) = (t.get(..split)?, t.get(split..)?.trim());
+    if !unit.chars().all(|c| c.is_ascii_alphabetic() || c == '/') {
+        return None;
+    }
+    let value = number.parse::<Rational>().ok()?;
+    let length = matches!(field, "d" | "ld" | "sa");
+    Some(match unit {
+        "" => return None,
+        "cm" if length => {
+            let mm = value
+                .checked_mul(Rational::from_int(10))
+                .map(|x| x.to_decimal_string(4))
+                .unwrap_or_else(|_| format!("{number} x 10"));
+            format!("lengths are in mm, written as bare numbers: {number} cm is `{mm}`")
+        }
+        "mm" if length => format!("lengths are in mm, written as bare numbers: write `{number}`"),
+        _ => format!(
+            "write the number alone, without quotes or unit, in the unit case-format.md gives `{field}` (e.g. `{number}` if it is already in that unit)"
+        ),
+    })
 }
 
 #[cfg(test)]

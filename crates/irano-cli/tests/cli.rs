@@ -225,6 +225,17 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         json.contains("to count in days or weeks use `--set irano.confirm_days=...`"),
         "{json}"
     );
+    // a length in cm is converted, never read as mm
+    let cm = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "--set",
+        "bm.lesion_increase=0.3cm",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(cm.contains("exit: 2"), "{cm}");
+    assert!(cm.contains("0.3 cm is `3 mm`"), "{cm}");
     let removed = run(&[
         "eval",
         "--rules",

@@ -81,6 +81,16 @@ pub fn parse_override(
                             .into(),
                     )
                 }
+                "cm" if u == Unit::Mm => {
+                    // a centimetre is exactly ten millimetres: say the converted value
+                    let mm = r
+                        .checked_mul(Rational::from_int(10))
+                        .map(|x| x.to_decimal_string(4))
+                        .unwrap_or_else(|_| format!("{num} x 10"));
+                    return Err(format!(
+                        "this parameter is in mm: {num} cm is `{mm} mm` (or `{mm}`)"
+                    ));
+                }
                 s => {
                     return Err(if u == Unit::One {
                         format!("`{s}` is not a unit of {type_text}")
