@@ -693,6 +693,7 @@ fn report_inert_params(
             v
         })
         .collect();
+    let mut cause_free_hint: Vec<(String, String)> = Vec::new();
     #[allow(clippy::type_complexity)]
     let mut by_cause: Vec<(u16, ast::Span, String, Vec<String>, Vec<String>)> = Vec::new();
     for (i, p) in program.params.iter().enumerate() {
@@ -706,6 +707,18 @@ fn report_inert_params(
         else {
             continue;
         };
+        // a parameter new in an amendment that nothing reads: most likely an inherited one
+        // misspelt, or declared where `override param` was meant
+        if mp.decl.file > 0 && cause_free_hint.iter().all(|(n, _)| n != &p.name) {
+            let inherited = merged
+                .params
+                .iter()
+                .filter(|o| o.decl.file < mp.decl.file)
+                .map(|o| o.decl.node.name.text.as_str());
+            if let Some(c) = diag::closest(&p.name, inherited) {
+                cause_free_hint.push((p.name.clone(), c.to_string()));
+            }
+        }
         // lets that still mention it, though nothing reads them any more
         let readers = program.unreached_readers(u32::try_from(i).unwrap_or(u32::MAX));
         // what made it unread: a later replacement or removal of a declaration that read it
@@ -797,7 +810,20 @@ fn report_inert_params(
             .map(|n| format!("`{n}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let (message, help) = if what.is_empty() {
+        let hint = names
+            .first()
+            .and_then(|n| cause_free_hint.iter().find(|(h, _)| h == n))
+            .map(|(_, c)| c);
+        let (message, help) = if let (true, Some(c)) = (what.is_empty(), hint) {
+            (
+                format!(
+                    "parameter {list} is new here and not read by any rule: setting it would change nothing"
+                ),
+                format!(
+                    "did you mean to change the inherited `{c}`? write `override param {c} = ...`; a new parameter must be read by a rule"
+                ),
+            )
+        } else if what.is_empty() {
             (
                 format!(
                     "parameter {list} is not read by any rule: setting it would change nothing"
