@@ -11,7 +11,8 @@ use crate::diag::{backticked, closest, Diagnostic, SourceText};
 /// Finds the text of a parent criterion.
 pub trait Loader {
     /// The file that holds criterion `id`, extended from the file named `from`.
-    /// Returns the display name and the text, or a sentence saying what went wrong.
+    /// Returns the display name and the text, or what went wrong and what to do (the
+    /// diagnostic's help).
     fn load(&self, id: &str, from: &str) -> Result<(String, String), String>;
 }
 
@@ -24,20 +25,63 @@ pub struct FsLoader {
 
 impl Loader for FsLoader {
     fn load(&self, id: &str, from: &str) -> Result<(String, String), String> {
+        let stem = Path::new(id)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .map(|f| f.strip_suffix(".rano").unwrap_or(f))
+            .unwrap_or(id);
         if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
-            return Err(format!("`{id}` is not a criterion id"));
+            let folder = Path::new(id)
+                .parent()
+                .map(|p| p.display().to_string())
+                .filter(|p| !p.is_empty());
+            return Err(match folder {
+                Some(f) => format!(
+                    "`{id}` is a path, not a criterion id: write `extends \"{stem}\"` and name its folder with `--include {f}`"
+                ),
+                None => format!("`{id}` is not a criterion id"),
+            });
+        }
+        if let Some(bare) = id.strip_suffix(".rano") {
+            return Err(format!(
+                "a criterion is named by its id, without `.rano`: write `extends \"{bare}\"`"
+            ));
         }
         let dir = Path::new(from).parent().unwrap_or(Path::new(""));
         let file = format!("{id}.rano");
         let mut tried = Vec::new();
+        let mut known: Vec<String> = Vec::new();
         for d in std::iter::once(dir).chain(self.search.iter().map(PathBuf::as_path)) {
             let path: PathBuf = d.join(&file);
             match std::fs::read_to_string(&path) {
                 Ok(text) => return Ok((path.display().to_string(), text)),
                 Err(_) => tried.push(format!("`{}`", path.display())),
             }
+            // the criteria that folder does hold, for a suggestion
+            let here = if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            };
+            if let Ok(entries) = std::fs::read_dir(here) {
+                known.extend(entries.flatten().filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    name.strip_suffix(".rano").map(str::to_string)
+                }));
+            }
         }
-        Err(format!("looked for {}", tried.join(", ")))
+        known.sort();
+        known.dedup();
+        let looked = format!(
+            "looked for {}; put `{file}` next to this file or name its folder with `--include DIR`",
+            tried.join(", ")
+        );
+        Err(
+            match crate::diag::closest(id, known.iter().map(String::as_str)) {
+                Some(c) => format!("did you mean `{c}`? ({looked})"),
+                None => looked,
+            },
+        )
     }
 }
 
@@ -198,10 +242,7 @@ pub fn load_chain(
                         )
                         .at(&file, parent.span)
                         .label("extended here")
-                        .help(format!(
-                            "{why}; put `{}.rano` next to this file or name its folder with `--include DIR`",
-                            parent.value
-                        )),
+                        .help(why),
                     );
                     return None;
                 }
