@@ -785,3 +785,39 @@ fn set_of_a_parameter_the_current_choices_do_not_read_is_refused() {
     ]);
     assert!(both.contains("exit: 0"), "{both}");
 }
+
+#[test]
+fn diff_compare_and_explain_name_labels_as_eval_does() {
+    // iRECIST declares native labels (iUPD, iCPD): every command shows them, not UPD/PD
+    let case = "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml";
+    let diff = run(&[
+        "diff",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set-new",
+        "irecist.confirm_increase_mm=10mm",
+        case,
+    ]);
+    assert!(diff.contains("iCPD         iUPD"), "{diff}");
+    let compare = run(&[
+        "compare",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--rules",
+        "rules/recist-1.1.rano",
+        case,
+    ]);
+    assert!(compare.contains("iCPD      DISCONTINUE"), "{compare}");
+    assert!(compare.contains("iSD (bor.sd)"), "{compare}");
+    let explain = run(&[
+        "explain",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--date",
+        "2025-07-21",
+        case,
+    ]);
+    assert!(explain.contains("response iCPD (icpd.target)"), "{explain}");
+    let whole = run(&["explain", "--rules", "rules/irecist-2017.rano", case]);
+    assert!(whole.contains("best overall response: iSD"), "{whole}");
+}

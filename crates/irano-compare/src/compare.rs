@@ -123,7 +123,7 @@ pub fn compare_case(
                     r.assessments.get(k).map(|x| Cell {
                         criterion: label(i),
                         role: x.role,
-                        response: x.response.clone(),
+                        response: x.response_shown().map(str::to_string),
                         decision: x.decision.clone(),
                         rule: x.rule.clone(),
                     })
@@ -136,7 +136,7 @@ pub fn compare_case(
         .enumerate()
         .map(|(i, r)| SummaryCell {
             criterion: label(i),
-            best_overall_response: r.best_overall_response.clone(),
+            best_overall_response: r.best_overall_response_shown().map(str::to_string),
             best_overall_response_rule: summary_rule(r, "best_overall_response ="),
             pd_date: r.pd_date,
             pd_confirmed_on: r.pd_confirmed_on,

@@ -227,8 +227,8 @@ impl<'p> Differ<'p> {
         *self
             .bor
             .entry((
-                old.best_overall_response.clone(),
-                new.best_overall_response.clone(),
+                old.best_overall_response_shown().map(str::to_string),
+                new.best_overall_response_shown().map(str::to_string),
             ))
             .or_insert(0) += 1;
         match (old.pd_date, new.pd_date) {
@@ -349,8 +349,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
             out.push(change(
                 Field::Response,
                 Some(b.date),
-                a.response.clone(),
-                b.response.clone(),
+                a.response_shown().map(str::to_string),
+                b.response_shown().map(str::to_string),
                 a.rule.clone(),
                 b.rule.clone(),
             ));
@@ -370,8 +370,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
         out.push(change(
             Field::BestOverallResponse,
             None,
-            old.best_overall_response.clone(),
-            new.best_overall_response.clone(),
+            old.best_overall_response_shown().map(str::to_string),
+            new.best_overall_response_shown().map(str::to_string),
             summary_rule(old, "best_overall_response ="),
             summary_rule(new, "best_overall_response ="),
         ));

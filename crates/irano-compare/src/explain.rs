@@ -200,7 +200,10 @@ impl Explained {
             let _ = writeln!(
                 s,
                 "best overall response: {}\nprogression date: {}  ·  confirmed on: {}\nfinal decision: {}",
-                sum.best_overall_response.as_deref().unwrap_or("-"),
+                sum.best_overall_response_native
+                    .as_deref()
+                    .or(sum.best_overall_response.as_deref())
+                    .unwrap_or("-"),
                 dash(&sum.pd_date),
                 dash(&sum.pd_confirmed_on),
                 sum.final_decision.as_deref().unwrap_or("-")
@@ -226,7 +229,7 @@ fn scan_text(s: &mut String, d: &ScanDerivation) {
         ScanRole::NotGraded => "not graded",
     };
     let mut head = format!("scan {}  ·  day {}  ·  {role}", a.date, a.day);
-    if let Some(r) = &a.response {
+    if let Some(r) = a.response_shown() {
         let _ = write!(head, "  ·  response {r}");
         if let Some(rule) = &a.rule {
             let _ = write!(head, " ({rule})");

@@ -119,6 +119,9 @@ pub struct Step {
 pub struct SummaryDerivation {
     pub tables: Vec<TableDerivation>,
     pub best_overall_response: Option<String>,
+    /// The criterion's own name for it (`native labels`), when it declares one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_overall_response_native: Option<String>,
     pub pd_date: Option<NaiveDate>,
     pub pd_confirmed_on: Option<NaiveDate>,
     pub final_decision: Option<String>,
@@ -167,6 +170,7 @@ pub fn explain_case(program: &Program, case: &Case) -> Result<CaseDerivation, Ev
         summary: SummaryDerivation {
             tables: sink.summary,
             best_overall_response: result.best_overall_response,
+            best_overall_response_native: result.best_overall_response_native,
             pd_date: result.pd_date,
             pd_confirmed_on: result.pd_confirmed_on,
             final_decision: result.final_decision,
