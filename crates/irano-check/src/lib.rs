@@ -132,6 +132,7 @@ fn check_inner(
     lw.declare_enums();
     lw.declare_params(&ids);
     apply_overrides(&mut lw, overrides);
+    lw.check_param_bounds();
     lw.declare_states();
 
     // structural requirements

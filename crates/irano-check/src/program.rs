@@ -285,8 +285,12 @@ pub struct ParamInfo {
     /// Criterion id of the file that declared it (or last overrode its default).
     pub declared_in: String,
     pub src: Src,
-    /// `range LOW to HIGH`: inclusive bounds every value must respect.
+    /// `range LOW to HIGH`: inclusive bounds every value must respect. A bound that names
+    /// another parameter is `Value::Null` here, its index in `range_params`.
     pub range: Option<(Value, Value)>,
+    /// The parameters a `range` bound names (low, high), checked against their values once
+    /// every value is set, `--set` included (`range confirm_min_days to 365 days`).
+    pub range_params: [Option<u32>; 2],
 }
 
 #[derive(Debug, Clone)]
@@ -477,6 +481,21 @@ impl Program {
 
     /// A parameter value as users write it: `25%`, `14 days`, `0.75 mg/day`, a choice's
     /// name, `true`. One place, for results, traces, `params` and `show`.
+    /// The bounds of a parameter's `range` as written: a value, or the name of the
+    /// parameter a bound follows.
+    pub fn range_text(&self, pi: &ParamInfo) -> Option<(String, String)> {
+        let (lo, hi) = pi.range?;
+        let bound = |v: Value, k: usize| match pi.range_params.get(k).copied().flatten() {
+            Some(j) => self
+                .params
+                .get(j as usize)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            None => self.param_text(pi, v),
+        };
+        Some((bound(lo, 0), bound(hi, 1)))
+    }
+
     pub fn param_text(&self, pi: &ParamInfo, v: Value) -> String {
         use crate::types::{Base, Unit};
         match (v, pi.type_text.as_str()) {

@@ -264,12 +264,8 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         let _ = writeln!(out.out, "extends: {}", p.lineage.join(" -> "));
     }
     for x in &p.params {
-        let range = match x.range {
-            Some((lo, hi)) => format!(
-                "\n    range: {} to {}",
-                p.param_text(x, lo),
-                p.param_text(x, hi)
-            ),
+        let range = match p.range_text(x) {
+            Some((lo, hi)) => format!("\n    range: {lo} to {hi}"),
             None => String::new(),
         };
         let _ = writeln!(

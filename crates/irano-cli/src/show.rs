@@ -131,7 +131,7 @@ pub fn map_json(p: &Program) -> Json {
             "type": x.type_text,
             "default": p.param_text(x, x.default),
             "value": p.param_text(x, x.value),
-            "range": x.range.map(|(lo, hi)| [p.param_text(x, lo), p.param_text(x, hi)]),
+            "range": p.range_text(x).map(|(lo, hi)| [lo, hi]),
             "doc": x.doc,
             "cite": x.cite,
             "at": p.place(x.src),
@@ -228,8 +228,8 @@ pub fn map_text(p: &Program) -> String {
         "PARAMETERS (irano-eval eval --set NAME=VALUE; an amendment: override param NAME = VALUE)"
     );
     for x in &p.params {
-        let range = match x.range {
-            Some((lo, hi)) => format!("  range {} to {}", p.param_text(x, lo), p.param_text(x, hi)),
+        let range = match p.range_text(x) {
+            Some((lo, hi)) => format!("  range {lo} to {hi}"),
             None => String::new(),
         };
         let _ = writeln!(

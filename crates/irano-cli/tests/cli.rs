@@ -225,6 +225,21 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         json.contains("to count in days or weeks use `--set irano.confirm_days=...`"),
         "{json}"
     );
+    // a range bound that names another parameter holds with both values as set
+    let window = run(&[
+        "eval",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_min_days=60",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(window.contains("exit: 2"), "{window}");
+    assert!(window.contains("below its lower bound"), "{window}");
+    assert!(
+        window.contains("`irecist.confirm_window_min_days` = 60 days"),
+        "{window}"
+    );
     // a length in cm is converted, never read as mm
     let cm = run(&[
         "eval",

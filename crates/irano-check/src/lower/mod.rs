@@ -417,10 +417,13 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 continue;
             };
             self.ctx = Ctx::Case;
-            let range = mp.range.and_then(|r| {
+            let (range, range_params) = match mp.range.and_then(|r| {
                 self.file = r.file;
                 self.param_range(r.node, ty, &type_text)
-            });
+            }) {
+                Some((lo, hi, named)) => (Some((lo, hi)), named),
+                None => (None, [None, None]),
+            };
             let last = mp.last.node;
             self.file = mp.last.file;
             let value = match self.param_value(&last.default, decl, ty, &type_text, range) {
@@ -476,35 +479,128 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     span: decl.name.span,
                 },
                 range,
+                range_params,
             });
         }
     }
 
-    /// The bounds of `range LOW to HIGH`, in the parameter's type.
+    /// Every parameter whose `range` names another parameter holds a value within it, with
+    /// all values as set for the run (`--set` included): `range confirm_min_days to 365
+    /// days` keeps a window from being empty.
+    pub fn check_param_bounds(&mut self) {
+        let mut found = Vec::new();
+        for p in &self.params {
+            let (Some((lo, hi)), Value::Num(x)) = (p.range, p.value) else {
+                continue;
+            };
+            if p.range_params == [None, None] {
+                continue;
+            }
+            let bound = |v: Value, k: usize| -> Option<(irano_exact::Rational, Option<&str>)> {
+                match p.range_params.get(k).copied().flatten() {
+                    Some(j) => {
+                        let o = self.params.get(j as usize)?;
+                        match o.value {
+                            Value::Num(r) => Some((r, Some(o.name.as_str()))),
+                            _ => None,
+                        }
+                    }
+                    None => match v {
+                        Value::Num(r) => Some((r, None)),
+                        _ => None,
+                    },
+                }
+            };
+            let show = |r: irano_exact::Rational| show_in_type(r, &p.type_text);
+            let describe = |(r, name): (irano_exact::Rational, Option<&str>)| match name {
+                Some(n) => format!("`{n}` = {}", show(r)),
+                None => show(r),
+            };
+            let (low, high) = (bound(lo, 0), bound(hi, 1));
+            let broken = match (low, high) {
+                (Some(l), _) if x < l.0 => {
+                    Some((format!("below its lower bound {}", describe(l)), 0))
+                }
+                (_, Some(h)) if x > h.0 => {
+                    Some((format!("above its upper bound {}", describe(h)), 1))
+                }
+                _ => None,
+            };
+            let Some((why, k)) = broken else { continue };
+            // where the disagreement was made: a `--set` of either parameter, else the later
+            // of their last declarations (an amendment's `override param`)
+            let other = p
+                .range_params
+                .get(k)
+                .copied()
+                .flatten()
+                .and_then(|j| self.params.get(j as usize));
+            let overridden = p.overridden || other.is_some_and(|o| o.overridden);
+            let last = |name: &str| {
+                self.m
+                    .params
+                    .iter()
+                    .find(|mp| mp.decl.node.name.text == name)
+                    .map(|mp| Src {
+                        file: mp.last.file,
+                        span: mp.last.node.name.span,
+                    })
+            };
+            let mine = last(&p.name).unwrap_or(p.src);
+            let src = match other.and_then(|o| last(&o.name)) {
+                Some(o) if o.file > mine.file => o,
+                _ => mine,
+            };
+            found.push((src, overridden, p.name.clone(), show(x), why));
+        }
+        for (src, overridden, name, value, why) in found {
+            let msg = format!("`{name}` = {value} is {why}");
+            let help = "the two parameters must agree: change one of them (with `--set` or `override param`) so that the range holds";
+            if overridden {
+                self.push(
+                    Diagnostic::error("check::out_of_range", format!("`--set`: {msg}")).help(help),
+                );
+            } else {
+                self.err_at(src.file, src.span, "check::out_of_range", msg, help.into());
+            }
+        }
+    }
+
+    /// The bounds of `range LOW to HIGH`, in the parameter's type: a literal, or a
+    /// parameter of the same type declared before (its index; the bound is `Null`).
+    #[allow(clippy::type_complexity)]
     fn param_range(
         &mut self,
         p: &ast::ParamDecl,
         ty: Ty,
         type_text: &str,
-    ) -> Option<(Value, Value)> {
+    ) -> Option<(Value, Value, [Option<u32>; 2])> {
         let (lo, hi) = p.range.as_ref()?;
-        let bound = |this: &mut Self, e: &ast::Expr| -> Option<Value> {
+        let bound = |this: &mut Self, e: &ast::Expr| -> Option<(Value, Option<u32>)> {
             let low = this.lower(e, Some(ty))?;
+            if let ExprKind::Param(j) = low.kind {
+                if this.fits(low.ty, ty) {
+                    return Some((Value::Null, Some(j)));
+                }
+            }
             match this.const_value(&low) {
-                Some(v) if this.fits(low.ty, ty) => Some(v),
+                Some(v) if this.fits(low.ty, ty) => Some((v, None)),
                 _ => {
                     this.err(
                         e.span,
                         "check::type_mismatch",
-                        format!("a bound of `{}` must be a {type_text} literal", p.name.text),
+                        format!(
+                            "a bound of `{}` must be a {type_text} literal or a {type_text} parameter declared before it",
+                            p.name.text
+                        ),
                         format!("write `range LOW to HIGH` with {type_text} values"),
                     );
                     None
                 }
             }
         };
-        let lo_v = bound(self, lo)?;
-        let hi_v = bound(self, hi)?;
+        let (lo_v, lo_p) = bound(self, lo)?;
+        let (hi_v, hi_p) = bound(self, hi)?;
         if let (Value::Num(a), Value::Num(b)) = (lo_v, hi_v) {
             if a > b {
                 self.err(
@@ -519,7 +615,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 return None;
             }
         }
-        Some((lo_v, hi_v))
+        Some((lo_v, hi_v, [lo_p, hi_p]))
     }
 
     /// A parameter value written in a rule file (a default or an `override param`):
