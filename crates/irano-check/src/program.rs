@@ -509,6 +509,10 @@ impl Program {
             },
             (Value::Num(r), _) => match pi.ty.base {
                 Base::Num(Unit::One) => r.to_string(),
+                // `1 day`, `1 month`: the singular, as a rule file may write it
+                Base::Num(u @ (Unit::Days | Unit::Months)) if r == Rational::ONE => {
+                    format!("1 {}", u.suffix().trim_end_matches('s'))
+                }
                 Base::Num(u) => format!("{r} {}", u.suffix()),
                 _ => r.to_string(),
             },

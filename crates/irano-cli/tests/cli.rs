@@ -633,6 +633,11 @@ fn trial_accept_writes_new_and_changed_snapshots_never_failing_ones() {
         "{out}"
     );
     assert!(!cases.join("snapshots/006-new.snap").exists());
+    // a failing case with no snapshot shows its output, not a "differing" snapshot
+    assert!(
+        out.contains("this run's output (no snapshot yet; none is written while an expectation fails): TRIAL/cases/snapshots/007-new-failing.snap"),
+        "{out}"
+    );
 
     let out = run_in(&dir, &["test", "--accept", "--include", "rules", path]);
     assert!(

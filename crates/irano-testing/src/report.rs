@@ -62,6 +62,8 @@ pub struct CaseReport {
     pub accepted: bool,
     /// `--accept` could not write it.
     pub write_error: Option<String>,
+    /// A snapshot was stored before this run.
+    pub stored: bool,
 }
 
 /// Everything `irano-eval test` found.
@@ -145,6 +147,9 @@ impl Report {
                         "snapshot changed (review the diff, then `--accept`)"
                     }
                     (Status::Changed, true) => "snapshot changed, accepted",
+                    _ if !c.stored => {
+                        "this run's output (no snapshot yet; none is written while an expectation fails)"
+                    }
                     _ => "snapshot differs too (not accepted while an expectation fails)",
                 };
                 let _ = writeln!(out, "  {what}: {}", c.snapshot_path.display());
@@ -354,6 +359,7 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
             diff,
             accepted,
             write_error,
+            stored: old.is_some(),
         });
     }
     report
