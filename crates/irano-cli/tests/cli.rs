@@ -436,6 +436,32 @@ fn a_followup_before_therapy_start_is_graded_with_a_warning() {
     );
 }
 
+/// A case whose every length is below 5 mm was most likely measured in cm: it is graded,
+/// with a warning that says how to convert.
+#[test]
+fn lengths_that_look_like_cm_are_graded_with_a_warning() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/lengths-in-cm.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("eval::lengths_look_like_cm"), "{out}");
+    assert!(
+        out.contains("largest is 2.9 mm); lengths are read in mm"),
+        "{out}"
+    );
+    // a case measured in mm says nothing
+    let mm = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "examples/rano-hgg-partial-response.yaml",
+    ]);
+    assert!(!mm.contains("lengths_look_like_cm"), "{mm}");
+}
+
 /// `fmt --check` reports a rule file out of layout (exit 1) and changes nothing; `fmt`
 /// rewrites it (comments kept, still checks) and is then idempotent; a file that does not
 /// parse is exit 2 and untouched.
