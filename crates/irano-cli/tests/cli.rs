@@ -867,3 +867,61 @@ fn diff_compare_and_explain_name_labels_as_eval_does() {
     let whole = run(&["explain", "--rules", "rules/irecist-2017.rano", case]);
     assert!(whole.contains("best overall response: iSD"), "{whole}");
 }
+
+/// explain on the baseline scan says how each lesion became a target or not, and why.
+#[test]
+fn explain_derives_the_choice_of_targets_on_the_baseline() {
+    let case = "tests/worked/rano-bm-2015/006-auto-measurability-boundaries-five-targets-tie-pr-exactly-30.yaml";
+    let text = run(&[
+        "explain",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "--date",
+        "2025-02-24",
+        case,
+    ]);
+    assert!(text.contains("targets chosen on this scan:"), "{text}");
+    assert!(
+        text.contains("A1 (auto): target, `role: auto`, a candidate ranked 1 of 6: chosen (at most 5 targets)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A6 (auto): non-target, `role: auto`, a candidate ranked 6 of 6: not chosen"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A7 (auto): non-target, `role: auto` and not a candidate"),
+        "{text}"
+    );
+    let (json, _) = json(&[
+        "explain",
+        "--format",
+        "json",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "--date",
+        "2025-02-24",
+        case,
+    ]);
+    let targets = json["scans"][0]["targets"]
+        .as_array()
+        .expect("targets on the baseline");
+    let outcomes: Vec<&str> = targets
+        .iter()
+        .map(|t| t["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "target",
+            "target",
+            "target",
+            "target",
+            "target",
+            "non_target",
+            "non_target",
+            "non_target"
+        ]
+    );
+    assert_eq!(targets[6]["candidate"]["value"], "false");
+}

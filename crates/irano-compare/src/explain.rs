@@ -245,6 +245,23 @@ fn scan_text(s: &mut String, d: &ScanDerivation) {
     if !a.values.is_empty() {
         let _ = writeln!(s, "  values: {}", values(&a.values));
     }
+    if !d.targets.is_empty() {
+        let _ = writeln!(s, "\n  targets chosen on this scan:");
+        let mut printed = Vec::new();
+        for t in &d.targets {
+            let outcome = t.outcome.replace('_', "-");
+            let _ = writeln!(s, "    {} ({}): {outcome}, {}", t.lesion, t.role, t.why);
+            for (prefix, st) in t
+                .eligible
+                .iter()
+                .map(|e| ("eligible: ", e))
+                .chain(t.candidate.iter().map(|c| ("candidate: ", c)))
+                .chain(t.rank.iter().map(|r| ("rank by: ", r)))
+            {
+                step_text(s, prefix, st, 3, &[], &mut printed);
+            }
+        }
+    }
     if d.tables.is_empty() {
         return;
     }

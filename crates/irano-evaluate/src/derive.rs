@@ -15,6 +15,7 @@ use irano_check::program::*;
 use serde::Serialize;
 
 use crate::explain::{location, show_param, squash};
+use crate::expr::compare_values;
 use crate::{
     AssessmentResult, CaseResult, CriterionRef, Cx, EvalError, Evaluator, Fired, ShownValue, R,
 };
@@ -33,6 +34,30 @@ pub struct ScanDerivation {
     pub tables: Vec<TableDerivation>,
     /// The state variables after the last table.
     pub state_after: Vec<ShownValue>,
+    /// On the baseline scan: how each lesion became a target, a non-target or neither.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetChoice>,
+}
+
+/// How one lesion of the baseline scan was classified by the criterion's `targets`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetChoice {
+    pub lesion: String,
+    /// The role the case gives it (`target`, `non_target`, `auto`), or `none`.
+    pub role: String,
+    /// `target`, `non_target` or `not_followed` (it fails `eligible:`).
+    pub outcome: String,
+    /// Why, in words: the case's role, the candidate test, the rank and the limits.
+    pub why: String,
+    /// `eligible:` evaluated on the lesion, when the criterion has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<Step>,
+    /// `candidate:` evaluated on the lesion (for role `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<Step>,
+    /// The rank keys evaluated on a candidate, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rank: Vec<Step>,
 }
 
 /// One table's run: its rules in order, and the definitions their conditions read.
@@ -203,12 +228,18 @@ fn scan_derivation(index: usize, a: &AssessmentResult, sink: &mut Sink) -> ScanD
         Some(s) => (s.state_before, s.tables, s.state_after),
         None => (Vec::new(), Vec::new(), Vec::new()),
     };
+    let targets = if a.role == crate::ScanRole::Baseline {
+        std::mem::take(&mut sink.targets)
+    } else {
+        Vec::new()
+    };
     ScanDerivation {
         index,
         assessment: a.clone(),
         state_before,
         tables,
         state_after,
+        targets,
     }
 }
 
@@ -221,6 +252,8 @@ pub(crate) struct Sink {
     current: Recorded,
     scans: Vec<Recorded>,
     summary: Vec<TableDerivation>,
+    /// The baseline scan's target choices.
+    targets: Vec<TargetChoice>,
 }
 
 #[derive(Debug, Default)]
@@ -282,6 +315,127 @@ impl Evaluator<'_> {
             r.state_after = after;
             d.scans.push(r);
         }
+    }
+
+    /// After the targets are chosen (as evaluation chose them): how each lesion of the
+    /// baseline scan was classified, with `eligible:`, `candidate:` and the rank keys
+    /// derived on it. Pure: it evaluates what the choice evaluated, on the same scan.
+    pub(crate) fn derive_targets(&mut self, cx: &mut Cx<'_>) -> R<()> {
+        let p = self.p;
+        let case = cx.case;
+        let base = cx.base as u32;
+        let mut pending = VecDeque::new();
+        let mut out = Vec::new();
+        // the candidates in rank order, to say where each one stood
+        let mut ranked: Vec<u32> = Vec::new();
+        for (li, info) in case.lesions.iter().enumerate() {
+            if info.is_new {
+                continue;
+            }
+            let li = li as u32;
+            cx.cur_lesion = Some(Value::Lesion {
+                lesion: li,
+                scan: base,
+            });
+            let role = match info.role {
+                Some(irano_cases::Role::Target) => "target",
+                Some(irano_cases::Role::NonTarget) => "non_target",
+                Some(irano_cases::Role::Auto) => "auto",
+                None => "none",
+            };
+            let mut c = TargetChoice {
+                lesion: info.id.clone(),
+                role: role.to_string(),
+                outcome: String::new(),
+                why: String::new(),
+                eligible: None,
+                candidate: None,
+                rank: Vec::new(),
+            };
+            if let Some(e) = &p.targets.eligible {
+                let st = self.step(cx, e, &mut pending)?;
+                let ok = st.value.as_deref() == Some("true");
+                c.eligible = Some(st);
+                if !ok {
+                    c.outcome = "not_followed".into();
+                    c.why = "fails `eligible:`: this criterion does not follow it".into();
+                    out.push(c);
+                    continue;
+                }
+            }
+            match info.role {
+                Some(irano_cases::Role::Target) => {
+                    c.why = "the case gives it `role: target`".into();
+                }
+                Some(irano_cases::Role::NonTarget) => {
+                    c.why = "the case gives it `role: non_target`".into();
+                }
+                None => c.why = "the case gives it no role: a non-target".into(),
+                Some(irano_cases::Role::Auto) => {
+                    let st = self.step(cx, &p.targets.candidate, &mut pending)?;
+                    let ok = st.value.as_deref() == Some("true");
+                    c.candidate = Some(st);
+                    if ok {
+                        for (k, _) in &p.targets.rank {
+                            let r = self.step(cx, k, &mut pending)?;
+                            c.rank.push(r);
+                        }
+                        ranked.push(li);
+                    } else {
+                        c.why = "`role: auto` and not a candidate: a non-target".into();
+                    }
+                }
+            }
+            out.push(c);
+        }
+        // where each candidate stood: the rank order evaluation chose in
+        let mut keyed: Vec<(u32, Vec<Value>)> = Vec::with_capacity(ranked.len());
+        for &li in &ranked {
+            cx.cur_lesion = Some(Value::Lesion {
+                lesion: li,
+                scan: base,
+            });
+            let mut keys = Vec::with_capacity(p.targets.rank.len());
+            for (k, _) in &p.targets.rank {
+                keys.push(self.eval(cx, k)?);
+            }
+            keyed.push((li, keys));
+        }
+        cx.cur_lesion = None;
+        keyed.sort_by(|a, b| {
+            for (i, (_, desc)) in p.targets.rank.iter().enumerate() {
+                let o = compare_values(cx, a.1.get(i), b.1.get(i));
+                let o = if *desc { o.reverse() } else { o };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        let max = self.eval(cx, &p.targets.max)?;
+        let max = self.show(cx, max, p.targets.max.ty);
+        let n = keyed.len();
+        let mut names = case.lesions.iter().enumerate().filter(|(_, l)| !l.is_new);
+        for c in out.iter_mut() {
+            let Some((li, _)) = names.next() else { break };
+            let li = li as u32;
+            if !c.outcome.is_empty() {
+                continue;
+            }
+            let chosen = self.targets.contains(&li);
+            c.outcome = if chosen { "target" } else { "non_target" }.into();
+            if let Some(k) = keyed.iter().position(|(x, _)| *x == li) {
+                c.why = if chosen {
+                    format!("`role: auto`, a candidate ranked {} of {n}: chosen (at most {max} targets)", k + 1)
+                } else {
+                    format!("`role: auto`, a candidate ranked {} of {n}: not chosen, the limit of {max} targets (or of a `max per` group) was reached before it", k + 1)
+                };
+            }
+        }
+        if let Some(d) = self.derive.as_mut() {
+            d.targets = out;
+        }
+        Ok(())
     }
 
     /// Runs a table as `run_table` does — first matching rule, same evaluation — and

@@ -24,7 +24,7 @@ use expr::{compare_values, sym, values_equal};
 
 pub use derive::{
     explain_case, explain_scan, CaseDerivation, Definition, Outcome, RuleTrial, ScanDerivation,
-    Step, SummaryDerivation, TableDerivation,
+    Step, SummaryDerivation, TableDerivation, TargetChoice,
 };
 pub use result::*;
 
@@ -353,6 +353,10 @@ impl<'p> Evaluator<'p> {
         cx.cur = base;
         self.choose_targets(&mut cx)
             .map_err(|f| wrap(f, case.assessments.get(base).map(|a| a.date)))?;
+        if self.derive.as_ref().is_some_and(|d| d.wants_scan(base)) {
+            self.derive_targets(&mut cx)
+                .map_err(|f| wrap(f, case.assessments.get(base).map(|a| a.date)))?;
+        }
 
         // 3. the scans
         for (i, a) in case.assessments.iter().enumerate() {
