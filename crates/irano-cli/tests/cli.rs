@@ -925,3 +925,21 @@ fn explain_derives_the_choice_of_targets_on_the_baseline() {
     );
     assert_eq!(targets[6]["candidate"]["value"], "false");
 }
+
+/// explain lists the rules the chain removed: they are tried nowhere, so no table shows them.
+#[test]
+fn explain_lists_removed_rules() {
+    let case = "tests/worked/rano-lgg-2011";
+    let out = run(&[
+        "explain",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "--patient",
+        "RL-001",
+        case,
+    ]);
+    assert!(
+        out.contains("rule pd.t2_flair removed (rules/rano-lgg-2011.rano:"),
+        "{out}"
+    );
+}

@@ -19,10 +19,21 @@ pub struct Explained {
     /// Parameters changed for this run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ParamValue>,
+    /// Rules a file of the chain removed (`remove rule`), each with where: they are tried
+    /// nowhere, so no table below lists them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed_rules: Vec<RemovedRule>,
     pub scans: Vec<ScanDerivation>,
     /// The summary, when every scan is explained.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<SummaryDerivation>,
+}
+
+/// A rule an amendment removed, and where (`file:line`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemovedRule {
+    pub rule: String,
+    pub at: String,
 }
 
 /// Why a patient or a scan cannot be explained.
@@ -135,6 +146,15 @@ pub fn explain(
         version: program.version.clone(),
     };
     let overrides = irano_evaluate::overrides(program);
+    let removed_rules: Vec<RemovedRule> = program
+        .changes
+        .iter()
+        .filter(|c| c.kind == "rule" && c.action == irano_check::program::ChangeKind::Removed)
+        .map(|c| RemovedRule {
+            rule: c.name.clone(),
+            at: program.place(c.src),
+        })
+        .collect();
     match date {
         Some(d) => {
             let Some(index) = case.assessments.iter().position(|a| a.date == d) else {
@@ -150,6 +170,7 @@ pub fn explain(
                 patient: case.patient.clone(),
                 criterion,
                 overrides,
+                removed_rules,
                 scans: scan.into_iter().collect(),
                 summary: None,
             })
@@ -160,6 +181,7 @@ pub fn explain(
                 patient: all.patient,
                 criterion,
                 overrides,
+                removed_rules,
                 scans: all.scans,
                 summary: Some(all.summary),
             })
@@ -182,6 +204,9 @@ impl Explained {
                 "parameter {} = {} (default {})",
                 o.name, o.value, o.default
             );
+        }
+        for r in &self.removed_rules {
+            let _ = writeln!(s, "rule {} removed ({}): tried nowhere", r.rule, r.at);
         }
         for scan in &self.scans {
             s.push('\n');
