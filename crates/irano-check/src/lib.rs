@@ -428,6 +428,47 @@ fn check_inner(
             );
             lw.push(d);
         }
+        // a table whose assignments a later table always replaces: its labels never stand
+        // (typically a misspelt table name given a place before the real one)
+        for (k, t) in assigning.iter().enumerate() {
+            let Some(later) = assigning.iter().skip(k + 1).find(|u| {
+                u.rules
+                    .iter()
+                    .any(|r| r.when.is_none() && r.assigns.iter().any(|a| a.target == target))
+            }) else {
+                continue;
+            };
+            program_ok = false;
+            let span = merged
+                .scan
+                .tables
+                .iter()
+                .chain(merged.summary.tables.iter())
+                .find(|mt| mt.name == t.name)
+                .map(|mt| (mt.decl.file, mt.decl.node.name.span))
+                .unwrap_or((leaf_file, leaf_ast.id.span));
+            let names = [later.name.as_str()];
+            let help = match diag::closest(&t.name, names) {
+                Some(c) => format!(
+                    "did you mean `table {c}`? To relabel after it, place this table after it: `table {} after {c}`",
+                    t.name
+                ),
+                None => format!(
+                    "put these rules into table `{}` (placed with `before`/`after`), or place this table after it",
+                    later.name
+                ),
+            };
+            let d = Diagnostic::error(
+                "check::output_never_stands",
+                format!(
+                    "table `{}` assigns `{name}`, but table `{}` runs after it and always assigns it: these values never stand",
+                    t.name, later.name
+                ),
+            )
+            .at(&files[usize::from(span.0)], span.1)
+            .help(help);
+            lw.push(d);
+        }
         // in the table that ends with `otherwise ... {name} = ...`, only the first rule that
         // holds fires: one that does not set the output would leave the scan without it
         for t in &assigning {
