@@ -614,6 +614,33 @@ fn one(
             return;
         }
     };
+    let never = ev.measurements_never_found();
+    if !never.is_empty() {
+        let given = measurements_given(case);
+        if !given.is_empty() {
+            let list = |v: &[&str]| {
+                v.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            done.warnings.push(
+                Diagnostic::warning(
+                    "eval::measurement_not_given",
+                    format!(
+                        "{}:{}: patient `{}`: {} reads lesion {} and this case gives none (it gives {}): every such measurement was absent",
+                        case.origin.file,
+                        case.origin.line,
+                        case.patient,
+                        r.criterion.id,
+                        list(&never),
+                        list(&given)
+                    ),
+                )
+                .help("give the measurements this criterion reads (`irano-eval params RULES`: a parameter may choose between them, e.g. bidimensional or volumetric), or choose the criterion's setting that matches the data"),
+            );
+        }
+    }
     if !r
         .assessments
         .iter()
@@ -640,6 +667,27 @@ fn one(
     let bor = r.best_overall_response_shown().map(str::to_string);
     let s = seen(case, bor, done.out.len());
     done.cases.push(s);
+}
+
+/// The lesion measurements the case gives somewhere (`d`, `ld`, `sa`, `vol_ml`).
+fn measurements_given(case: &Case) -> Vec<&'static str> {
+    let mut has = [false; 4];
+    for o in case
+        .assessments
+        .iter()
+        .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
+    {
+        has[0] |= o.d.is_some();
+        has[1] |= o.ld.is_some();
+        has[2] |= o.sa.is_some();
+        has[3] |= o.vol_ml.is_some();
+    }
+    ["d", "ld", "sa", "vol_ml"]
+        .into_iter()
+        .zip(has)
+        .filter(|(_, h)| *h)
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Below this, in mm, no lesion length of a whole case is plausible: the contract's unit is

@@ -943,3 +943,34 @@ fn explain_lists_removed_rules() {
         "{out}"
     );
 }
+
+/// A criterion that reads a measurement the case never gives (volumetric RANO 2.0 on a case
+/// measured by diameters) grades every scan NE: eval says why, once per case.
+#[test]
+fn a_measurement_the_case_never_gives_is_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "--set",
+        "rano2.measurement=volumetric",
+        "tests/cli/diameters-only.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert_eq!(
+        out.matches("eval::measurement_not_given").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("`vol_ml`"), "{out}");
+    let bidimensional = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "tests/cli/diameters-only.yaml",
+    ]);
+    assert!(
+        !bidimensional.contains("measurement_not_given"),
+        "{bidimensional}"
+    );
+}

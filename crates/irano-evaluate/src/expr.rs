@@ -128,7 +128,21 @@ impl Evaluator<'_> {
                 state.get(*i as usize).copied().unwrap_or(Value::Null)
             }
             ExprKind::LesionField(f, l) => match self.leaf_or_eval(cx, l)? {
-                Value::Lesion { lesion, scan } => lesion_field(cx.case, lesion, scan, *f),
+                Value::Lesion { lesion, scan } => {
+                    let v = lesion_field(cx.case, lesion, scan, *f);
+                    let bit = match f {
+                        LesionField::D1 | LesionField::D2 => 1,
+                        LesionField::Ld => 2,
+                        LesionField::Sa => 4,
+                        LesionField::VolMl => 8,
+                        _ => 0,
+                    };
+                    if bit != 0 {
+                        self.measurements_read |= bit;
+                        self.measurement_found |= v != Value::Null;
+                    }
+                    v
+                }
                 _ => Value::Null,
             },
             ExprKind::LesionLet(i, l) => {

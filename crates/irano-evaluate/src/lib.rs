@@ -118,7 +118,15 @@ pub struct Evaluator<'p> {
     assign_buf: Vec<Value>,
     /// The outcome of the last case evaluated.
     out: Evaluated,
+    /// Lesion measurements (`d`, `ld`, `sa`, `vol_ml`) the last case's rules read, as bits
+    /// of [`MEASUREMENTS`], and whether any read found a value.
+    measurements_read: u8,
+    measurement_found: bool,
 }
+
+/// The lesion measurements a rule may read, by field name, in the bit order of
+/// `measurements_read`.
+const MEASUREMENTS: [&str; 4] = ["d", "ld", "sa", "vol_ml"];
 
 /// How much of the explanation evaluation records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -250,7 +258,23 @@ impl<'p> Evaluator<'p> {
             in_summary_tables: false,
             assign_buf: Vec::new(),
             out: Evaluated::default(),
+            measurements_read: 0,
+            measurement_found: false,
         }
+    }
+
+    /// After a case: the lesion measurements its rules read when not one read found a value
+    /// (a volumetric criterion on a case measured by diameters only); empty otherwise.
+    pub fn measurements_never_found(&self) -> Vec<&'static str> {
+        if self.measurement_found {
+            return Vec::new();
+        }
+        MEASUREMENTS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.measurements_read & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect()
     }
 
     /// The program this evaluator runs.
@@ -298,6 +322,8 @@ impl<'p> Evaluator<'p> {
             location: location(p, f.src),
         };
         let full = self.trace == Trace::Full;
+        self.measurements_read = 0;
+        self.measurement_found = false;
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
