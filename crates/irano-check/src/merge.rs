@@ -692,7 +692,10 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                     fi,
                     p.span,
                     "check::override_type",
-                    format!("an override cannot change the type of `{}`", p.name.text),
+                    format!(
+                        "an override keeps the type `{}` was declared with, and does not restate it",
+                        p.name.text
+                    ),
                     &format!(
                         "write `override param {} = VALUE` without a type",
                         p.name.text

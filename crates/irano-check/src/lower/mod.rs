@@ -536,6 +536,13 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 .flatten()
                 .and_then(|j| self.params.get(j as usize));
             let overridden = p.overridden || other.is_some_and(|o| o.overridden);
+            // name what was set: the bound's parameter, when the run set it and not this one
+            let why = match other {
+                Some(o) if o.overridden && !p.overridden => {
+                    format!("{why}, as `--set {}` made it", o.name)
+                }
+                _ => why,
+            };
             let last = |name: &str| {
                 self.m
                     .params
