@@ -33,6 +33,20 @@ impl<'a> Lowerer<'a, '_> {
             let ty = self.params.get(ix as usize).map(|p| p.ty)?;
             return Some(Resolved::Value(self.mk(ExprKind::Param(ix), ty, span)));
         }
+        // a let declared with a dotted name (an error reported once, at the declaration,
+        // `check::dotted_name`) is read as that let, so its uses add no errors
+        if text.contains('.') && matches!(self.ctx, Ctx::Scan | Ctx::Table) {
+            if let Some(&i) = self.scan_lets.index.get(text) {
+                let ty = self.ensure_let(Which::Scan, i)?;
+                let cur = Box::new(self.mk(ExprKind::CurScan, Ty::SCAN, span));
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                return Some(Resolved::Value(self.mk(
+                    ExprKind::ScanLet(i, cur),
+                    ty,
+                    span,
+                )));
+            }
+        }
         let mut segs = text.split('.');
         let first = segs.next().unwrap_or(text);
         let rest: Vec<&str> = segs.collect();
