@@ -15,7 +15,6 @@ use irano_check::program::*;
 use serde::Serialize;
 
 use crate::explain::{location, show_param, squash};
-use crate::expr::compare_values;
 use crate::{
     AssessmentResult, CaseResult, CriterionRef, Cx, EvalError, Evaluator, Fired, ShownValue, R,
 };
@@ -402,16 +401,7 @@ impl Evaluator<'_> {
             keyed.push((li, keys));
         }
         cx.cur_lesion = None;
-        keyed.sort_by(|a, b| {
-            for (i, (_, desc)) in p.targets.rank.iter().enumerate() {
-                let o = compare_values(cx, a.1.get(i), b.1.get(i));
-                let o = if *desc { o.reverse() } else { o };
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
+        keyed.sort_by(|a, b| crate::by_rank(cx, &p.targets.rank, &a.1, &b.1));
         let max = self.eval(cx, &p.targets.max)?;
         let max = self.show(cx, max, p.targets.max.ty);
         let n = keyed.len();

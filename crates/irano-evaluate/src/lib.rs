@@ -838,17 +838,7 @@ impl<'p> Evaluator<'p> {
             }
         }
         // stable sort: ties keep the case's lesion order
-        let rank = &p.targets.rank;
-        candidates.sort_by(|a, b| {
-            for (i, (_, desc)) in rank.iter().enumerate() {
-                let o = compare_values(cx, a.1.get(i), b.1.get(i));
-                let o = if *desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            Ordering::Equal
-        });
+        candidates.sort_by(|a, b| by_rank(cx, &p.targets.rank, &a.1, &b.1));
         cx.cur = cx.base;
         let max = match self.eval(cx, &p.targets.max)? {
             Value::Num(r) => r.floor(),
@@ -1029,6 +1019,19 @@ impl<'p> Evaluator<'p> {
     }
 
     // ------------------------------------------------------------- expressions
+}
+
+/// The order of two target candidates by the `rank:` keys evaluated on them (each key
+/// ascending or descending), for a stable sort: equal keys keep the case's lesion order.
+pub(crate) fn by_rank(cx: &Cx<'_>, rank: &[(Expr, bool)], a: &[Value], b: &[Value]) -> Ordering {
+    for (i, (_, desc)) in rank.iter().enumerate() {
+        let o = compare_values(cx, a.get(i), b.get(i));
+        let o = if *desc { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
 }
 
 /// The case with its lesions read relative to the criterion's baseline scan `base`, when
