@@ -942,6 +942,17 @@ fn explain_lists_removed_rules() {
         out.contains("rule pd.t2_flair removed (rules/rano-lgg-2011.rano:"),
         "{out}"
     );
+    // a patient id written differently gets the closest one
+    let typo = run(&[
+        "explain",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "--patient",
+        "RL-01",
+        case,
+    ]);
+    assert!(typo.contains("exit: 2"), "{typo}");
+    assert!(typo.contains("did you mean `--patient RL-001`?"), "{typo}");
 }
 
 /// A criterion that reads a measurement the case never gives (volumetric RANO 2.0 on a case

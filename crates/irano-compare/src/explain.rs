@@ -91,7 +91,13 @@ impl ExplainError {
     pub fn help(&self) -> String {
         match self {
             ExplainError::Eval(_) => "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)".into(),
-            ExplainError::NoSuchPatient { known, .. } | ExplainError::WhichPatient { known } => {
+            ExplainError::NoSuchPatient { patient, known } => {
+                match irano_check::diag::closest(patient, known.iter().map(String::as_str)) {
+                    Some(c) => format!("did you mean `--patient {c}`? The patients: {}", list(known)),
+                    None => format!("name one with `--patient`: {}", list(known)),
+                }
+            }
+            ExplainError::WhichPatient { known } => {
                 format!("name one with `--patient`: {}", list(known))
             }
             ExplainError::NoCase => "give a case file".into(),
