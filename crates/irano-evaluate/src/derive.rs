@@ -352,10 +352,8 @@ impl Evaluator<'_> {
                 rank: Vec::new(),
             };
             if let Some(e) = &p.targets.eligible {
-                let st = self.step(cx, e, &mut pending)?;
-                let ok = st.value.as_deref() == Some("true");
-                c.eligible = Some(st);
-                if !ok {
+                c.eligible = Some(self.step(cx, e, &mut pending)?);
+                if self.eval(cx, e)? != Value::Bool(true) {
                     c.outcome = "not_followed".into();
                     c.why = "fails `eligible:`: this criterion does not follow it".into();
                     out.push(c);
@@ -371,10 +369,8 @@ impl Evaluator<'_> {
                 }
                 None => c.why = "the case gives it no role: a non-target".into(),
                 Some(irano_cases::Role::Auto) => {
-                    let st = self.step(cx, &p.targets.candidate, &mut pending)?;
-                    let ok = st.value.as_deref() == Some("true");
-                    c.candidate = Some(st);
-                    if ok {
+                    c.candidate = Some(self.step(cx, &p.targets.candidate, &mut pending)?);
+                    if self.eval(cx, &p.targets.candidate)? == Value::Bool(true) {
                         for (k, _) in &p.targets.rank {
                             let r = self.step(cx, k, &mut pending)?;
                             c.rank.push(r);
