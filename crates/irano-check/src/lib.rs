@@ -716,6 +716,20 @@ fn mentions(text: &str, word: &str) -> bool {
     })
 }
 
+/// Parameters made inert by one cause (a declaration that replaced or removed what read
+/// them), or one parameter nothing reads with no such cause (`what` empty).
+struct InertGroup {
+    file: u16,
+    span: ast::Span,
+    /// The replacing declaration, as written (`remove rule mr`); empty without one.
+    what: String,
+    names: Vec<String>,
+    /// Lets nothing reads that still read one of the parameters.
+    readers: Vec<String>,
+    /// For a parameter new in an amendment: the inherited one it was likely meant to be.
+    meant: Option<String>,
+}
+
 /// No inert parameters: a parameter nothing reads (because an amendment replaced or
 /// removed what read it) cannot be set or overridden without saying so.
 fn report_inert_params(
@@ -735,9 +749,7 @@ fn report_inert_params(
             v
         })
         .collect();
-    let mut cause_free_hint: Vec<(String, String)> = Vec::new();
-    #[allow(clippy::type_complexity)]
-    let mut by_cause: Vec<(u16, ast::Span, String, Vec<String>, Vec<String>)> = Vec::new();
+    let mut by_cause: Vec<InertGroup> = Vec::new();
     for (i, p) in program.params.iter().enumerate() {
         if read.get(i).copied().unwrap_or(true) {
             continue;
@@ -751,16 +763,16 @@ fn report_inert_params(
         };
         // a parameter new in an amendment that nothing reads: most likely an inherited one
         // misspelt, or declared where `override param` was meant
-        if mp.decl.file > 0 && cause_free_hint.iter().all(|(n, _)| n != &p.name) {
+        let meant = if mp.decl.file > 0 {
             let inherited = merged
                 .params
                 .iter()
                 .filter(|o| o.decl.file < mp.decl.file)
                 .map(|o| o.decl.node.name.text.as_str());
-            if let Some(c) = diag::closest(&p.name, inherited) {
-                cause_free_hint.push((p.name.clone(), c.to_string()));
-            }
-        }
+            diag::closest(&p.name, inherited).map(str::to_string)
+        } else {
+            None
+        };
         // lets that still mention it, though nothing reads them any more
         let readers = program.unreached_readers(u32::try_from(i).unwrap_or(u32::MAX));
         // what made it unread: a later replacement or removal of a declaration that read it
@@ -826,37 +838,51 @@ fn report_inert_params(
             );
         }
         match cause {
-            Some((j, span, what)) => match by_cause.iter_mut().find(|c| c.0 == j && c.1 == span) {
-                Some(c) => {
-                    c.3.push(p.name.clone());
-                    for r in readers {
-                        if !c.4.contains(&r) {
-                            c.4.push(r);
+            Some((j, span, what)) => {
+                match by_cause.iter_mut().find(|c| c.file == j && c.span == span) {
+                    Some(c) => {
+                        c.names.push(p.name.clone());
+                        for r in readers {
+                            if !c.readers.contains(&r) {
+                                c.readers.push(r);
+                            }
                         }
                     }
+                    None => by_cause.push(InertGroup {
+                        file: j,
+                        span,
+                        what,
+                        names: vec![p.name.clone()],
+                        readers,
+                        meant: None,
+                    }),
                 }
-                None => by_cause.push((j, span, what, vec![p.name.clone()], readers)),
-            },
-            None => by_cause.push((
-                mp.last.file,
-                mp.last.node.name.span,
-                String::new(),
-                vec![p.name.clone()],
+            }
+            None => by_cause.push(InertGroup {
+                file: mp.last.file,
+                span: mp.last.node.name.span,
+                what: String::new(),
+                names: vec![p.name.clone()],
                 readers,
-            )),
+                meant,
+            }),
         }
     }
-    for (file, span, what, names, readers) in by_cause {
+    for InertGroup {
+        file,
+        span,
+        what,
+        names,
+        readers,
+        meant,
+    } in by_cause
+    {
         let list = names
             .iter()
             .map(|n| format!("`{n}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let hint = names
-            .first()
-            .and_then(|n| cause_free_hint.iter().find(|(h, _)| h == n))
-            .map(|(_, c)| c);
-        let (message, help) = if let (true, Some(c)) = (what.is_empty(), hint) {
+        let (message, help) = if let (true, Some(c)) = (what.is_empty(), &meant) {
             (
                 format!(
                     "parameter {list} is new here and not read by any rule: setting it would change nothing"
