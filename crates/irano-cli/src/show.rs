@@ -20,7 +20,8 @@ fn expr_text(p: &Program, e: &Expr) -> String {
     one_line(p.text_of(e.src))
 }
 
-/// `[+ id]`, `[~ id]` or `[- id]`: which file added, overrode or removed a declaration.
+/// `[+ id]`, `[~ id at FILE:LINE]` or `[- id]`: which file added, overrode (and where) or
+/// removed a declaration.
 fn mark(p: &Program, c: Option<&Change>) -> String {
     match c {
         Some(c) => {
@@ -34,7 +35,12 @@ fn mark(p: &Program, c: Option<&Change>) -> String {
                 ChangeKind::Overridden => '~',
                 ChangeKind::Removed => '-',
             };
-            format!("  [{sign} {who}]")
+            // an override is written elsewhere than the declaration the line shows: say where
+            if c.action == ChangeKind::Overridden {
+                format!("  [{sign} {who} at {}]", p.place(c.src))
+            } else {
+                format!("  [{sign} {who}]")
+            }
         }
         None => String::new(),
     }
@@ -220,7 +226,7 @@ pub fn map_text(p: &Program) -> String {
     }
     let _ = writeln!(
         out,
-        "marks: [+ id] added by that file, [~ id] overridden by it, [- id] removed by it\n"
+        "marks: [+ id] added by that file, [~ id at FILE:LINE] overridden by it there, [- id] removed by it\n"
     );
 
     let _ = writeln!(

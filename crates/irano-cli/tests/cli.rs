@@ -526,6 +526,18 @@ fn show_maps_the_criterion_and_marks_amendments() {
         "a criterion that does not check is not mapped"
     );
 
+    // an overridden declaration says where the override is written
+    let trial = run(&[
+        "show",
+        "--include",
+        "rules",
+        "examples/amendment/trial-xyz-irano.rano",
+    ]);
+    assert!(
+        trial.contains("[~ trial-xyz-irano at examples/amendment/trial-xyz-irano.rano:"),
+        "{trial}"
+    );
+
     let (v, _) = json(&["show", "--format", "json", "rules/irano-2015.rano"]);
     let lets = v["lets"].as_array().unwrap();
     let due = lets
