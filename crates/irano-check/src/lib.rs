@@ -1242,14 +1242,12 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
         };
         let parsed =
             lower::parse_override(&o.value, ty, &type_text, &lw.enums).and_then(|v| {
-                match (range, v) {
-                    (Some((Value::Num(lo), Value::Num(hi))), Value::Num(x)) if x < lo || x > hi => {
-                        Err(format!(
+                match (program::Bound::literal_numbers(range), v) {
+                    (Some((lo, hi)), Value::Num(x)) if x < lo || x > hi => Err(format!(
                         "it must be between {} and {} (inclusive), the parameter's declared range",
                         lower::show_in_type(lo, &type_text),
                         lower::show_in_type(hi, &type_text)
-                    ))
-                    }
+                    )),
                     _ => Ok(v),
                 }
             });

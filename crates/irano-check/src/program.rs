@@ -285,12 +285,35 @@ pub struct ParamInfo {
     /// Criterion id of the file that declared it (or last overrode its default).
     pub declared_in: String,
     pub src: Src,
-    /// `range LOW to HIGH`: inclusive bounds every value must respect. A bound that names
-    /// another parameter is `Value::Null` here, its index in `range_params`.
-    pub range: Option<(Value, Value)>,
-    /// The parameters a `range` bound names (low, high), checked against their values once
-    /// every value is set, `--set` included (`range confirm_min_days to 365 days`).
-    pub range_params: [Option<u32>; 2],
+    /// `range LOW to HIGH`: inclusive bounds every value must respect.
+    pub range: Option<(Bound, Bound)>,
+}
+
+/// One bound of a parameter's `range`: a value, or another parameter (by index), whose
+/// value as set for the run (`--set` included) is the bound (`range confirm_min_days to
+/// 365 days`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    Value(Value),
+    Param(u32),
+}
+
+impl Bound {
+    /// The bound's value, with the parameters as set for the run.
+    pub fn value(self, params: &[ParamInfo]) -> Value {
+        match self {
+            Bound::Value(v) => v,
+            Bound::Param(j) => params.get(j as usize).map_or(Value::Null, |p| p.value),
+        }
+    }
+
+    /// Both bounds when they are written as numbers (no parameter named).
+    pub fn literal_numbers(range: Option<(Bound, Bound)>) -> Option<(Rational, Rational)> {
+        match range? {
+            (Bound::Value(Value::Num(a)), Bound::Value(Value::Num(b))) => Some((a, b)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -485,15 +508,15 @@ impl Program {
     /// parameter a bound follows.
     pub fn range_text(&self, pi: &ParamInfo) -> Option<(String, String)> {
         let (lo, hi) = pi.range?;
-        let bound = |v: Value, k: usize| match pi.range_params.get(k).copied().flatten() {
-            Some(j) => self
+        let bound = |b: Bound| match b {
+            Bound::Param(j) => self
                 .params
                 .get(j as usize)
                 .map(|o| o.name.clone())
                 .unwrap_or_default(),
-            None => self.param_text(pi, v),
+            Bound::Value(v) => self.param_text(pi, v),
         };
-        Some((bound(lo, 0), bound(hi, 1)))
+        Some((bound(lo), bound(hi)))
     }
 
     pub fn param_text(&self, pi: &ParamInfo, v: Value) -> String {

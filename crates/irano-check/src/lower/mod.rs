@@ -417,13 +417,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 continue;
             };
             self.ctx = Ctx::Case;
-            let (range, range_params) = match mp.range.and_then(|r| {
+            let range = mp.range.and_then(|r| {
                 self.file = r.file;
                 self.param_range(r.node, ty, &type_text)
-            }) {
-                Some((lo, hi, named)) => (Some((lo, hi)), named),
-                None => (None, [None, None]),
-            };
+            });
             let last = mp.last.node;
             self.file = mp.last.file;
             let value = match self.param_value(&last.default, decl, ty, &type_text, range) {
@@ -479,7 +476,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     span: decl.name.span,
                 },
                 range,
-                range_params,
             });
         }
     }
@@ -493,22 +489,17 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             let (Some((lo, hi)), Value::Num(x)) = (p.range, p.value) else {
                 continue;
             };
-            if p.range_params == [None, None] {
+            if !matches!(lo, Bound::Param(_)) && !matches!(hi, Bound::Param(_)) {
                 continue;
             }
-            let bound = |v: Value, k: usize| -> Option<(irano_exact::Rational, Option<&str>)> {
-                match p.range_params.get(k).copied().flatten() {
-                    Some(j) => {
-                        let o = self.params.get(j as usize)?;
-                        match o.value {
-                            Value::Num(r) => Some((r, Some(o.name.as_str()))),
-                            _ => None,
-                        }
-                    }
-                    None => match v {
-                        Value::Num(r) => Some((r, None)),
-                        _ => None,
-                    },
+            let bound = |b: Bound| -> Option<(irano_exact::Rational, Option<&str>)> {
+                let name = match b {
+                    Bound::Param(j) => self.params.get(j as usize).map(|o| o.name.as_str()),
+                    Bound::Value(_) => None,
+                };
+                match b.value(&self.params) {
+                    Value::Num(r) => Some((r, name)),
+                    _ => None,
                 }
             };
             let show = |r: irano_exact::Rational| show_in_type(r, &p.type_text);
@@ -516,25 +507,22 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 Some(n) => format!("`{n}` = {}", show(r)),
                 None => show(r),
             };
-            let (low, high) = (bound(lo, 0), bound(hi, 1));
-            let broken = match (low, high) {
+            let broken = match (bound(lo), bound(hi)) {
                 (Some(l), _) if x < l.0 => {
-                    Some((format!("below its lower bound {}", describe(l)), 0))
+                    Some((format!("below its lower bound {}", describe(l)), lo))
                 }
                 (_, Some(h)) if x > h.0 => {
-                    Some((format!("above its upper bound {}", describe(h)), 1))
+                    Some((format!("above its upper bound {}", describe(h)), hi))
                 }
                 _ => None,
             };
-            let Some((why, k)) = broken else { continue };
+            let Some((why, b)) = broken else { continue };
             // where the disagreement was made: a `--set` of either parameter, else the later
             // of their last declarations (an amendment's `override param`)
-            let other = p
-                .range_params
-                .get(k)
-                .copied()
-                .flatten()
-                .and_then(|j| self.params.get(j as usize));
+            let other = match b {
+                Bound::Param(j) => self.params.get(j as usize),
+                Bound::Value(_) => None,
+            };
             let overridden = p.overridden || other.is_some_and(|o| o.overridden);
             // name what was set: the bound's parameter, when the run set it and not this one
             let why = match other {
@@ -574,24 +562,23 @@ impl<'a, 'd> Lowerer<'a, 'd> {
     }
 
     /// The bounds of `range LOW to HIGH`, in the parameter's type: a literal, or a
-    /// parameter of the same type declared before (its index; the bound is `Null`).
-    #[allow(clippy::type_complexity)]
+    /// parameter of the same type declared before.
     fn param_range(
         &mut self,
         p: &ast::ParamDecl,
         ty: Ty,
         type_text: &str,
-    ) -> Option<(Value, Value, [Option<u32>; 2])> {
+    ) -> Option<(Bound, Bound)> {
         let (lo, hi) = p.range.as_ref()?;
-        let bound = |this: &mut Self, e: &ast::Expr| -> Option<(Value, Option<u32>)> {
+        let bound = |this: &mut Self, e: &ast::Expr| -> Option<Bound> {
             let low = this.lower(e, Some(ty))?;
             if let ExprKind::Param(j) = low.kind {
                 if this.fits(low.ty, ty) {
-                    return Some((Value::Null, Some(j)));
+                    return Some(Bound::Param(j));
                 }
             }
             match this.const_value(&low) {
-                Some(v) if this.fits(low.ty, ty) => Some((v, None)),
+                Some(v) if this.fits(low.ty, ty) => Some(Bound::Value(v)),
                 _ => {
                     this.err(
                         e.span,
@@ -606,9 +593,8 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 }
             }
         };
-        let (lo_v, lo_p) = bound(self, lo)?;
-        let (hi_v, hi_p) = bound(self, hi)?;
-        if let (Value::Num(a), Value::Num(b)) = (lo_v, hi_v) {
+        let range = (bound(self, lo)?, bound(self, hi)?);
+        if let Some((a, b)) = Bound::literal_numbers(Some(range)) {
             if a > b {
                 self.err(
                     lo.span,
@@ -622,7 +608,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 return None;
             }
         }
-        Some((lo_v, hi_v, [lo_p, hi_p]))
+        Some(range)
     }
 
     /// A parameter value written in a rule file (a default or an `override param`):
@@ -633,7 +619,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         decl: &ast::ParamDecl,
         ty: Ty,
         type_text: &str,
-        range: Option<(Value, Value)>,
+        range: Option<(Bound, Bound)>,
     ) -> Option<Value> {
         let name = decl.name.text.as_str();
         let before = self.error_count();
@@ -698,23 +684,23 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             );
             return None;
         }
-        if let (Some((lo, hi)), Value::Num(x)) = (range, v) {
-            if let (Value::Num(a), Value::Num(b)) = (lo, hi) {
-                if x < a || x > b {
-                    let show = |r: irano_exact::Rational| show_in_type(r, type_text);
-                    self.err(
-                        e.span,
-                        "check::out_of_range",
-                        format!(
-                            "`{name}` must be between {} and {} (inclusive); this value is {}",
-                            show(a),
-                            show(b),
-                            show(x)
-                        ),
-                        "choose a value within the parameter's declared `range`",
-                    );
-                    return None;
-                }
+        // a bound that names a parameter is checked once every value is set
+        // (`check_param_bounds`)
+        if let (Some((a, b)), Value::Num(x)) = (Bound::literal_numbers(range), v) {
+            if x < a || x > b {
+                let show = |r: irano_exact::Rational| show_in_type(r, type_text);
+                self.err(
+                    e.span,
+                    "check::out_of_range",
+                    format!(
+                        "`{name}` must be between {} and {} (inclusive); this value is {}",
+                        show(a),
+                        show(b),
+                        show(x)
+                    ),
+                    "choose a value within the parameter's declared `range`",
+                );
+                return None;
             }
         }
         Some(v)
