@@ -616,7 +616,7 @@ fn one(
     };
     let never = ev.measurements_never_found();
     if !never.is_empty() {
-        let given = measurements_given(case);
+        let given = irano_evaluate::measurements_given(case);
         if !given.is_empty() {
             let list = |v: &[&str]| {
                 v.iter()
@@ -667,27 +667,6 @@ fn one(
     let bor = r.best_overall_response_shown().map(str::to_string);
     let s = seen(case, bor, done.out.len());
     done.cases.push(s);
-}
-
-/// The lesion measurements the case gives somewhere (`d`, `ld`, `sa`, `vol_ml`).
-fn measurements_given(case: &Case) -> Vec<&'static str> {
-    let mut has = [false; 4];
-    for o in case
-        .assessments
-        .iter()
-        .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
-    {
-        has[0] |= o.d.is_some();
-        has[1] |= o.ld.is_some();
-        has[2] |= o.sa.is_some();
-        has[3] |= o.vol_ml.is_some();
-    }
-    ["d", "ld", "sa", "vol_ml"]
-        .into_iter()
-        .zip(has)
-        .filter(|(_, h)| *h)
-        .map(|(n, _)| n)
-        .collect()
 }
 
 /// Below this, in mm, no lesion length of a whole case is plausible: the contract's unit is

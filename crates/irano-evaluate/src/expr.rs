@@ -130,7 +130,7 @@ impl Evaluator<'_> {
             ExprKind::LesionField(f, l) => match self.leaf_or_eval(cx, l)? {
                 Value::Lesion { lesion, scan } => {
                     let v = lesion_field(cx.case, lesion, scan, *f);
-                    let bit = measurement_bit(*f);
+                    let bit = crate::measurement_bit(*f);
                     if bit != 0 {
                         self.measurements_read |= bit;
                         self.measurement_found |= matches!(v, Value::Num(_));
@@ -553,19 +553,6 @@ pub(crate) fn match_arm<'e>(
         _ => None,
     };
     hit.or(default)
-}
-
-/// The bit of `Evaluator::measurements_read` a lesion field sets: one per measurement a
-/// case may give (`d`, `ld`, `sa`, `vol_ml`), 0 for the other fields.
-#[inline(always)]
-fn measurement_bit(f: LesionField) -> u8 {
-    match f {
-        LesionField::D1 | LesionField::D2 => 1,
-        LesionField::Ld => 2,
-        LesionField::Sa => 4,
-        LesionField::VolMl => 8,
-        _ => 0,
-    }
 }
 
 /// The case's new lesions first seen on or before scan `scan` (indexes into its lesions).

@@ -124,9 +124,43 @@ pub struct Evaluator<'p> {
     measurement_found: bool,
 }
 
-/// The lesion measurements a rule may read, by field name, in the bit order of
-/// `measurements_read`.
+/// The lesion measurements a case may give and a rule may read, by field name; bit `i` of
+/// `measurements_read` stands for `MEASUREMENTS[i]`.
 const MEASUREMENTS: [&str; 4] = ["d", "ld", "sa", "vol_ml"];
+
+/// The bit of `measurements_read` a lesion field sets (the index of its name in
+/// [`MEASUREMENTS`]), 0 for a field that is not a measurement.
+#[inline(always)]
+pub(crate) fn measurement_bit(f: LesionField) -> u8 {
+    match f {
+        LesionField::D1 | LesionField::D2 => 1,
+        LesionField::Ld => 2,
+        LesionField::Sa => 4,
+        LesionField::VolMl => 8,
+        _ => 0,
+    }
+}
+
+/// The lesion measurements a case gives somewhere, named as in [`MEASUREMENTS`].
+pub fn measurements_given(case: &Case) -> Vec<&'static str> {
+    let mut has = [false; 4];
+    for o in case
+        .assessments
+        .iter()
+        .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
+    {
+        has[0] |= o.d.is_some();
+        has[1] |= o.ld.is_some();
+        has[2] |= o.sa.is_some();
+        has[3] |= o.vol_ml.is_some();
+    }
+    MEASUREMENTS
+        .into_iter()
+        .zip(has)
+        .filter(|(_, h)| *h)
+        .map(|(n, _)| n)
+        .collect()
+}
 
 /// How much of the explanation evaluation records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
