@@ -76,12 +76,10 @@ impl Loader for FsLoader {
             "looked for {}; put `{file}` next to this file or name its folder with `--include DIR`",
             tried.join(", ")
         );
-        Err(
-            match crate::diag::closest(id, known.iter().map(String::as_str)) {
-                Some(c) => format!("did you mean `{c}`? ({looked})"),
-                None => looked,
-            },
-        )
+        Err(match closest(id, known.iter().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`? ({looked})"),
+            None => looked,
+        })
     }
 }
 
@@ -939,17 +937,17 @@ fn merge_table<'a>(
         (None, None) => {
             // among tables a parent declared, a new table states its place: without one, a
             // misspelt table name would silently add a table that runs last
-            if tables.iter().any(|x| x.decl.file != fi) {
+            let inherited = tables.iter().any(|x| x.decl.file != fi);
+            if let (true, Some(last)) = (inherited, others.last()) {
                 let help = match closest(&t.name.text, others.iter().map(String::as_str)) {
                     Some(c) => format!(
                         "to change the inherited table, write `table {c}`; a new table states where it runs, e.g. `table {} after {c}`",
                         t.name.text
                     ),
                     None => format!(
-                        "a new table states where it runs among the inherited ones ({}), e.g. `table {} after {}`",
+                        "a new table states where it runs among the inherited ones ({}), e.g. `table {} after {last}`",
                         others.join(", "),
                         t.name.text,
-                        others.last().map(String::as_str).unwrap_or("response")
                     ),
                 };
                 cx.err(
