@@ -379,7 +379,24 @@ fn check_inner(
         ),
         ("final_decision", Target::FinalDecision, &summary_tables),
     ];
+    // where a table is declared, for a diagnostic about it
+    let table_at = |name: &str| {
+        merged
+            .scan
+            .tables
+            .iter()
+            .chain(merged.summary.tables.iter())
+            .find(|mt| mt.name == name)
+            .map(|mt| (mt.decl.file, mt.decl.node.name.span))
+            .unwrap_or((leaf_file, leaf_ast.id.span))
+    };
     for (name, target, ts) in outputs {
+        // a table that ends with `otherwise ... {name} = ...` assigns it on every scan
+        let always_assigns = |t: &Table| {
+            t.rules
+                .iter()
+                .any(|r| r.when.is_none() && r.assigns.iter().any(|a| a.target == target))
+        };
         let assigning: Vec<&Table> = ts
             .iter()
             .filter(|t| {
@@ -410,14 +427,7 @@ fn check_inner(
                 .first()
                 .map(|t| t.name.clone())
                 .unwrap_or_default();
-            let span = merged
-                .scan
-                .tables
-                .iter()
-                .chain(merged.summary.tables.iter())
-                .find(|mt| mt.name == t)
-                .map(|mt| (mt.decl.file, mt.decl.node.name.span))
-                .unwrap_or((leaf_file, leaf_ast.id.span));
+            let span = table_at(&t);
             let d = Diagnostic::error(
                 "check::missing_otherwise",
                 format!("table `{t}` may leave `{name}` unset"),
@@ -431,22 +441,11 @@ fn check_inner(
         // a table whose assignments a later table always replaces: its labels never stand
         // (typically a misspelt table name given a place before the real one)
         for (k, t) in assigning.iter().enumerate() {
-            let Some(later) = assigning.iter().skip(k + 1).find(|u| {
-                u.rules
-                    .iter()
-                    .any(|r| r.when.is_none() && r.assigns.iter().any(|a| a.target == target))
-            }) else {
+            let Some(later) = assigning.iter().skip(k + 1).find(|u| always_assigns(u)) else {
                 continue;
             };
             program_ok = false;
-            let span = merged
-                .scan
-                .tables
-                .iter()
-                .chain(merged.summary.tables.iter())
-                .find(|mt| mt.name == t.name)
-                .map(|mt| (mt.decl.file, mt.decl.node.name.span))
-                .unwrap_or((leaf_file, leaf_ast.id.span));
+            let span = table_at(&t.name);
             let names = [later.name.as_str()];
             let help = match diag::closest(&t.name, names) {
                 Some(c) => format!(
@@ -472,11 +471,7 @@ fn check_inner(
         // in the table that ends with `otherwise ... {name} = ...`, only the first rule that
         // holds fires: one that does not set the output would leave the scan without it
         for t in &assigning {
-            let ends_assigning = t
-                .rules
-                .iter()
-                .any(|r| r.when.is_none() && r.assigns.iter().any(|a| a.target == target));
-            if !ends_assigning {
+            if !always_assigns(t) {
                 continue;
             }
             for r in t
