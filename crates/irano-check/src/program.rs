@@ -734,17 +734,7 @@ impl Program {
     /// Calls `f` on every top-level expression of the program (lets, rules, targets,
     /// shows, states, the summary): everything evaluation can read.
     pub fn for_each_expr(&self, f: &mut impl FnMut(&Expr)) {
-        f(&self.baseline);
-        f(&self.targets.candidate);
-        for (k, _) in &self.targets.rank {
-            f(k);
-        }
-        f(&self.targets.max);
-        for (k, m) in &self.targets.max_per {
-            f(k);
-            f(m);
-        }
-        if let Some(e) = &self.targets.eligible {
+        for e in self.roots() {
             f(e);
         }
         for l in self
@@ -754,25 +744,6 @@ impl Program {
             .chain(&self.summary_lets)
         {
             f(&l.expr);
-        }
-        for s in &self.shows {
-            f(&s.expr);
-        }
-        for s in &self.states {
-            f(&s.initial);
-        }
-        for t in self.tables.iter().chain(&self.summary_tables) {
-            for r in &t.rules {
-                if let Some(w) = &r.when {
-                    f(w);
-                }
-                for a in &r.assigns {
-                    f(&a.value);
-                }
-            }
-        }
-        if let Some(stop) = &self.stop {
-            f(&stop.when);
         }
     }
 
