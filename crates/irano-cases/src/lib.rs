@@ -17,6 +17,8 @@ mod tree;
 use std::collections::HashMap;
 use std::path::Path;
 
+use irano_exact::Rational;
+
 pub use error::CaseError;
 pub use model::*;
 
@@ -479,6 +481,31 @@ fn read_root(reader: &mut Reader<'_>, doc: &Node, cases: &mut Vec<ReadCase>) {
             );
         }
     }
+}
+
+/// Below this, in mm, no lesion length of a whole case is plausible: the case format's unit
+/// is mm, and a case measured in cm would read ten times too small. A check of the input's
+/// unit, not of any criterion (no criterion decides anything on it).
+pub const LENGTH_SANITY_MM: i64 = 5;
+
+/// The largest lesion length of the case (diameters and longest diameters, mm) when every
+/// one given is below [`LENGTH_SANITY_MM`]; `None` when one reaches it or none is given.
+pub fn lengths_look_like_cm(case: &Case) -> Option<Rational> {
+    let limit = Rational::from_int(LENGTH_SANITY_MM);
+    let mut largest: Option<Rational> = None;
+    for o in case
+        .assessments
+        .iter()
+        .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
+    {
+        for v in o.d.iter().flatten().chain(o.ld.iter()) {
+            if *v >= limit {
+                return None;
+            }
+            largest = Some(largest.map_or(*v, |m| m.max(*v)));
+        }
+    }
+    largest.filter(|m| !m.is_zero())
 }
 
 #[cfg(test)]

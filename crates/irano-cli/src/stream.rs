@@ -595,13 +595,13 @@ fn one(
             .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
         );
     }
-    if let Some(largest) = lengths_look_like_cm(case) {
+    if let Some(largest) = irano_cases::lengths_look_like_cm(case) {
         done.warnings.push(
             Diagnostic::warning(
                 "eval::lengths_look_like_cm",
                 format!(
-                    "{}:{}: patient `{}`: every lesion length is below {LENGTH_SANITY_MM} mm (the largest is {largest} mm); lengths are read in mm",
-                    case.origin.file, case.origin.line, case.patient
+                    "{}:{}: patient `{}`: every lesion length is below {} mm (the largest is {largest} mm); lengths are read in mm",
+                    case.origin.file, case.origin.line, case.patient, irano_cases::LENGTH_SANITY_MM
                 ),
             )
             .help("if they were measured in cm, multiply them by 10 (1.5 cm is 15); a case may give lengths in mm only"),
@@ -667,31 +667,6 @@ fn one(
     let bor = r.best_overall_response_shown().map(str::to_string);
     let s = seen(case, bor, done.out.len());
     done.cases.push(s);
-}
-
-/// Below this, in mm, no lesion length of a whole case is plausible: the contract's unit is
-/// mm, and a case measured in cm would read ten times too small. A check of the input's
-/// unit, not of any criterion (no criterion decides anything on it).
-const LENGTH_SANITY_MM: i64 = 5;
-
-/// The largest lesion length of the case (diameters and longest diameters, mm) when every
-/// one given is below [`LENGTH_SANITY_MM`]; `None` when one reaches it or none is given.
-fn lengths_look_like_cm(case: &Case) -> Option<irano_exact::Rational> {
-    let limit = irano_exact::Rational::from_int(LENGTH_SANITY_MM);
-    let mut largest: Option<irano_exact::Rational> = None;
-    for o in case
-        .assessments
-        .iter()
-        .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
-    {
-        for v in o.d.iter().flatten().chain(o.ld.iter()) {
-            if *v >= limit {
-                return None;
-            }
-            largest = Some(largest.map_or(*v, |m| m.max(*v)));
-        }
-    }
-    largest.filter(|m| !m.is_zero())
 }
 
 fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) {
