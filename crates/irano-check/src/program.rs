@@ -443,7 +443,7 @@ pub struct Program {
     /// The state variables reported as `pd_date` and `pd_confirmed_on`.
     pub pd_date_state: Option<u32>,
     pub pd_confirmed_state: Option<u32>,
-    /// Number of bound-variable slots evaluation needs.
+    /// Number of bound-variable slots evaluation needs: one per aggregate of the program.
     pub slots: u16,
     /// Helper functions (inlined where they are called), for the criterion map.
     pub defs: Vec<DefInfo>,

@@ -89,8 +89,6 @@ pub struct Evaluator<'p> {
     let_state: Vec<Value>,
     /// Lets computing on demand, nested (state is then read from `let_state`).
     let_depth: u32,
-    /// Bound-variable slots saved while a let computes on demand inside an expression.
-    saved_slots: Vec<Value>,
     slots: Vec<Value>,
     state: Vec<Value>,
     outputs: Vec<(Option<u16>, Option<u16>)>,
@@ -275,7 +273,6 @@ impl<'p> Evaluator<'p> {
             lazy_scan: None,
             let_state: Vec::new(),
             let_depth: 0,
-            saved_slots: Vec::new(),
             slots: vec![Value::Null; usize::from(p.slots)],
             state: Vec::new(),
             outputs: Vec::new(),
@@ -793,20 +790,14 @@ impl<'p> Evaluator<'p> {
         let Some(l) = self.p.lets.get(li as usize) else {
             return Ok(Value::Null);
         };
-        // computed as eager evaluation would have: own bound variables, no lesion in
-        // scope, state as of the last computation point
-        let mark = self.saved_slots.len();
-        self.saved_slots.extend_from_slice(&self.slots);
+        // computed as eager evaluation would have: no lesion in scope, state as of the last
+        // computation point. Its bound variables are its own: every aggregate of the
+        // program has its own slot, so the reader's variables are left as they are.
         let lesion = cx.cur_lesion.take();
         self.let_depth += 1;
         let v = self.eval(cx, &l.expr);
         self.let_depth -= 1;
         cx.cur_lesion = lesion;
-        if let Some(saved) = self.saved_slots.get(mark..) {
-            self.slots.clear();
-            self.slots.extend_from_slice(saved);
-        }
-        self.saved_slots.truncate(mark);
         let v = v?;
         if let Some(slot) = self.lets.get_mut(ix) {
             *slot = v;

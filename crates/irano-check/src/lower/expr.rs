@@ -16,11 +16,22 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
-    pub(super) fn alloc_slot(&mut self) -> u16 {
-        let s = self.next_slot;
-        self.next_slot = self.next_slot.saturating_add(1);
-        self.max_slot = self.max_slot.max(self.next_slot);
-        s
+    /// A new aggregate's slot for its variable. No two aggregates of the program share one:
+    /// a let computed on demand while an aggregate runs (a lesion-level let read on `l`, or a
+    /// scan-level let first read there) binds only its own variables, never the reader's.
+    pub(super) fn alloc_slot(&mut self, span: Span) -> Option<u16> {
+        let s = self.max_slot;
+        let Some(next) = s.checked_add(1) else {
+            self.err(
+                span,
+                "check::too_large",
+                "this criterion has more aggregates than evaluation can hold (65,535)".into(),
+                "simplify nested defs; each call is inlined",
+            );
+            return None;
+        };
+        self.max_slot = next;
+        Some(s)
     }
 
     pub fn lower(&mut self, e: &ast::Expr, exp: Option<Ty>) -> Option<Expr> {
@@ -861,7 +872,7 @@ impl<'a> Lowerer<'a, '_> {
             Base::ScanSet => Ty::SCAN,
             _ => Ty::LESION,
         };
-        let slot = self.alloc_slot();
+        let slot = self.alloc_slot(span)?;
         self.scope.push(Binding::Var {
             name: var.text.clone(),
             slot,
@@ -876,7 +887,6 @@ impl<'a> Lowerer<'a, '_> {
             None => Some(None),
         };
         self.scope.pop();
-        self.next_slot = slot;
         let (f, v) = (f?, v?);
         let name = kind.name();
         let ty = match (kind, &v) {

@@ -116,7 +116,7 @@ pub struct Lowerer<'a, 'd> {
     lesion_lets: LetTable<'a>,
     summary_lets: LetTable<'a>,
     scope: Vec<Binding>,
-    next_slot: u16,
+    /// Slots given to aggregates so far (each aggregate has its own).
     pub max_slot: u16,
     ctx: Ctx,
     file: u16,
@@ -167,7 +167,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             lesion_lets: LetTable::new(&m.lesion_lets, Ctx::Lesion, true),
             summary_lets: LetTable::new(&m.summary.lets, Ctx::Summary, false),
             scope: Vec::new(),
-            next_slot: 0,
             max_slot: 0,
             ctx: Ctx::Case,
             file: 0,
@@ -1001,7 +1000,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         };
         self.file = file;
         self.scope.clear();
-        self.next_slot = 0;
         self.def_limit = (0, self.m.scan.defs.len());
         if ctx == Ctx2::Summary {
             self.def_limit = (1, self.m.summary.defs.len());
@@ -1125,13 +1123,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         // save the caller's lowering state
         let saved = (
             std::mem::take(&mut self.scope),
-            self.next_slot,
             self.ctx,
             self.file,
             self.def_limit,
         );
         self.scope.clear();
-        self.next_slot = 0;
         self.ctx = ctx;
         self.file = decl.file;
         self.def_limit = if w == Which::Summary {
@@ -1172,13 +1168,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 lowered = None;
             }
         }
-        (
-            self.scope,
-            self.next_slot,
-            self.ctx,
-            self.file,
-            self.def_limit,
-        ) = saved;
+        (self.scope, self.ctx, self.file, self.def_limit) = saved;
         self.let_stack.pop();
         let ok = lowered.is_some();
         let table = self.lets_mut(w);
