@@ -28,19 +28,43 @@ impl Evaluator<'_> {
         }
     }
 
+    /// The value of an expression. The kinds most nodes of a rule file are (leaves, operators,
+    /// lesion fields) are here; the others are in [`Self::eval_other`], so that this function,
+    /// entered at every node, keeps a small frame.
     pub(crate) fn eval(&mut self, cx: &mut Cx<'_>, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Ok(*v),
+            ExprKind::Var(s) => Ok(self
+                .slots
+                .get(usize::from(*s))
+                .copied()
+                .unwrap_or(Value::Null)),
+            ExprKind::CurLesion => Ok(cx.cur_lesion.unwrap_or(Value::Null)),
+            ExprKind::Binary(op, a, b) => self.binary(cx, *op, a, b, e.src),
+            ExprKind::LesionField(f, l) => match self.leaf_or_eval(cx, l)? {
+                Value::Lesion { lesion, scan } => {
+                    let v = lesion_field(cx.case, lesion, scan, *f);
+                    let bit = crate::measurement_bit(*f);
+                    if bit != 0 {
+                        self.measurements_read |= bit;
+                        self.measurement_found |= matches!(v, Value::Num(_));
+                    }
+                    Ok(v)
+                }
+                _ => Ok(Value::Null),
+            },
+            _ => self.eval_other(cx, e),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_other(&mut self, cx: &mut Cx<'_>, e: &Expr) -> R<Value> {
         let p = self.p;
         Ok(match &e.kind {
-            ExprKind::Const(v) => *v,
             ExprKind::Param(i) => p
                 .params
                 .get(*i as usize)
                 .map(|x| x.value)
-                .unwrap_or(Value::Null),
-            ExprKind::Var(s) => self
-                .slots
-                .get(usize::from(*s))
-                .copied()
                 .unwrap_or(Value::Null),
             ExprKind::CurScan => {
                 if cx.in_summary {
@@ -56,7 +80,6 @@ impl Evaluator<'_> {
                     Value::Null
                 }
             }
-            ExprKind::CurLesion => cx.cur_lesion.unwrap_or(Value::Null),
             ExprKind::CaseField(f) => match f {
                 CaseField::Setting => Value::Sym(match cx.case.setting {
                     cases::Setting::Recurrent => 0,
@@ -127,18 +150,6 @@ impl Evaluator<'_> {
                 };
                 state.get(*i as usize).copied().unwrap_or(Value::Null)
             }
-            ExprKind::LesionField(f, l) => match self.leaf_or_eval(cx, l)? {
-                Value::Lesion { lesion, scan } => {
-                    let v = lesion_field(cx.case, lesion, scan, *f);
-                    let bit = crate::measurement_bit(*f);
-                    if bit != 0 {
-                        self.measurements_read |= bit;
-                        self.measurement_found |= matches!(v, Value::Num(_));
-                    }
-                    v
-                }
-                _ => Value::Null,
-            },
             ExprKind::LesionLet(i, l) => {
                 let lv = self.leaf_or_eval(cx, l)?;
                 if lv == Value::Null {
@@ -160,7 +171,12 @@ impl Evaluator<'_> {
                 Value::Num(r) => Value::Num(arith(r.checked_neg(), e.src)?),
                 _ => Value::Null,
             },
-            ExprKind::Binary(op, a, b) => self.binary(cx, *op, a, b, e.src)?,
+            // answered by `eval` itself
+            ExprKind::Const(_)
+            | ExprKind::Var(_)
+            | ExprKind::CurLesion
+            | ExprKind::Binary(..)
+            | ExprKind::LesionField(..) => return self.eval(cx, e),
             ExprKind::If(c, t, f) => {
                 if self.eval(cx, c)? == Value::Bool(true) {
                     self.eval(cx, t)?
