@@ -475,7 +475,7 @@ impl<'a> JsonParser<'a> {
         // fast path: no escape and no control character before the closing quote (bytes
         // of multi-byte characters are all >= 0x80, so a byte scan finds both)
         let begin = self.pos + 1;
-        let mut end = begin;
+        let mut end = plain_run_end(self.bytes, begin);
         while let Some(&b) = self.bytes.get(end) {
             if b == b'"' {
                 if let Some(s) = self.text.get(begin..end) {
@@ -557,9 +557,70 @@ impl<'a> JsonParser<'a> {
     }
 }
 
+/// The end of the run of bytes from `from` that need no attention inside a JSON string: the
+/// index of the first `"`, `\\` or control character in the 8-byte words from `from`, or
+/// where fewer than 8 bytes remain (the caller scans the rest byte by byte). Eight bytes at a time: a byte `b`
+/// is flagged when `b ^ '"'`, `b ^ '\\'` or `b` itself is below `n` (1, 1, 0x20), with the
+/// borrow trick `(x - n*0x01..) & !x & 0x80..`, whose lowest flagged byte is exact.
+fn plain_run_end(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        let hit = below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            | below(x, 0x20);
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_run_end_stops_where_the_byte_scan_would() {
+        let naive = |b: &[u8], from: usize| {
+            (from..b.len())
+                .find(|&i| matches!(b[i], b'"' | b'\\' | 0..=0x1f))
+                .unwrap_or(b.len())
+        };
+        // every special byte at every offset, among ASCII and multi-byte text
+        let fillers: [&[u8]; 3] = [
+            b"abcdefghijklmnopqrstuvwxyz0123",
+            "é€𝄞 ok ü".as_bytes(),
+            b"~~~~ !!!!",
+        ];
+        let specials = [b'"', b'\\', 0u8, 0x1f, b'\n', 0x7f, 0x20, 0xff, 0x80];
+        for filler in fillers {
+            for at in 0..filler.len() {
+                for &sp in &specials {
+                    let mut b = filler.to_vec();
+                    b.insert(at, sp);
+                    for from in 0..b.len() {
+                        let fast = plain_run_end(&b, from);
+                        let want = naive(&b, from);
+                        // the fast scan stops at the first special byte or before the
+                        // last partial word, never past a special byte
+                        assert!(fast <= want, "{b:?} from {from}: {fast} > {want}");
+                        assert!(
+                            fast == want || b.len() - fast < 8,
+                            "{b:?} from {from}: {fast}"
+                        );
+                        assert_eq!(naive(&b, fast), want);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn yaml_keeps_text_and_quotes() {
