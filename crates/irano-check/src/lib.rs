@@ -107,6 +107,40 @@ pub fn check_source(
     }
 }
 
+/// Warns when a rule file's criterion id is not its file name: `extends` finds a parent by
+/// file name, and results are labelled with the id, so the two names should be one.
+fn id_matches_file_name(
+    lw: &mut Lowerer,
+    name: &str,
+    leaf: &ast::File,
+    file: Option<&Arc<diag::SourceText>>,
+) {
+    let Some(stem) = name.strip_suffix(".rano").map(|n| {
+        Path::new(n)
+            .file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or(n)
+    }) else {
+        return;
+    };
+    let (Some(file), id) = (file, &leaf.id.value) else {
+        return;
+    };
+    if stem == id {
+        return;
+    }
+    lw.push(
+        Diagnostic::warning(
+            "check::id_is_not_file_name",
+            format!("criterion `{id}` is written in `{stem}.rano`"),
+        )
+        .at(file, leaf.id.span)
+        .help(format!(
+            "`extends \"{id}\"` looks for `{id}.rano`, and results carry the id `{id}`: rename the file `{id}.rano` or the criterion `\"{stem}\"`"
+        )),
+    );
+}
+
 fn check_inner(
     name: &str,
     text: String,
@@ -129,6 +163,7 @@ fn check_inner(
     let leaf_ast = chain.asts.last()?;
 
     let mut lw = Lowerer::new(&merged, files, diags);
+    id_matches_file_name(&mut lw, name, leaf_ast, files.get(usize::from(leaf_file)));
     lw.declare_enums();
     lw.declare_params(&ids);
     apply_overrides(&mut lw, overrides);
