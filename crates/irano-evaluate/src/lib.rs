@@ -511,15 +511,8 @@ impl<'p> Evaluator<'p> {
         cx.cur_out = (None, None);
         self.summary_lets.clear();
         self.summary_lets.resize(p.summary_lets.len(), Value::Null);
-        for &li in &p.summary_let_order {
-            let Some(l) = p.summary_lets.get(li as usize) else {
-                continue;
-            };
-            let v = self.eval(&mut cx, &l.expr).map_err(|f| wrap(f, None))?;
-            if let Some(slot) = self.summary_lets.get_mut(li as usize) {
-                *slot = v;
-            }
-        }
+        self.compute_summary_lets(&mut cx)
+            .map_err(|f| wrap(f, None))?;
         let mut bor = None;
         let mut fin = None;
         self.deriving = self.derive.as_ref().is_some_and(|d| d.wants_summary());
@@ -527,9 +520,16 @@ impl<'p> Evaluator<'p> {
         for (ti, table) in p.summary_tables.iter().enumerate() {
             let before = cx.cur_out;
             cx.cur_out = (None, None);
+            self.state_changed = false;
             let fired = self.run_table(&mut cx, table);
             let o = cx.cur_out;
             cx.cur_out = before;
+            if self.state_changed && fired.is_ok() {
+                // as on a scan: the next table reads lets computed from the new state
+                // (a let that does not read state computes the same value again)
+                self.compute_summary_lets(&mut cx)
+                    .map_err(|f| wrap(f, None))?;
+            }
             if let Some(ri) = fired.map_err(|f| wrap(f, None))? {
                 bor = o.0.or(bor);
                 fin = o.1.or(fin);
@@ -547,6 +547,21 @@ impl<'p> Evaluator<'p> {
         self.out.pd_date = state_date(p.pd_date_state);
         self.out.pd_confirmed_on = state_date(p.pd_confirmed_state);
         Ok(&self.out)
+    }
+
+    /// Computes the summary lets, in dependency order, from the state as it is now.
+    fn compute_summary_lets(&mut self, cx: &mut Cx<'_>) -> R<()> {
+        let p = self.p;
+        for &li in &p.summary_let_order {
+            let Some(l) = p.summary_lets.get(li as usize) else {
+                continue;
+            };
+            let v = self.eval(cx, &l.expr)?;
+            if let Some(slot) = self.summary_lets.get_mut(li as usize) {
+                *slot = v;
+            }
+        }
+        Ok(())
     }
 
     /// Whether rule `ri` of scan table `ti` assigns the response.
