@@ -372,7 +372,64 @@ pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
         }
         merge_items(&mut m, &file.items, fi, is_root, false, &mut cx);
     }
+    unreadable_names(&m, &mut cx);
     m
+}
+
+/// A let or state whose name a parameter (or, for a let, a state variable) already has:
+/// names are looked up parameters first, then state, then lets (docs/language.md), so it
+/// would never be read. An amendment that writes `let pd_increase = 40%` for
+/// `override param` would change nothing without a word.
+fn unreadable_names(m: &Merged<'_>, cx: &mut MergeCx<'_>) {
+    let is_param = |name: &str| m.params.iter().any(|p| p.decl.node.name.text == name);
+    let is_state = |name: &str| m.states.iter().any(|s| s.node.name.text == name);
+    for s in &m.states {
+        let name = &s.node.name;
+        if is_param(&name.text) {
+            cx.err(
+                s.file,
+                name.span,
+                "check::redeclared",
+                format!(
+                    "`{}` is already a parameter: this state variable could never be read",
+                    name.text
+                ),
+                "give the state variable another name",
+            );
+        }
+    }
+    let lets = m
+        .scan
+        .lets
+        .iter()
+        .chain(&m.summary.lets)
+        .chain(&m.lesion_lets);
+    for l in lets {
+        let name = &l.node.name;
+        let (what, help) = if is_param(&name.text) {
+            (
+                "a parameter",
+                format!(
+                    "to change the parameter, write `override param {} = VALUE cite \"...\"`; otherwise give the let another name",
+                    name.text
+                ),
+            )
+        } else if is_state(&name.text) {
+            ("a state variable", "give the let another name".to_string())
+        } else {
+            continue;
+        };
+        cx.err(
+            l.file,
+            name.span,
+            "check::redeclared",
+            format!(
+                "`{}` is already {what}: this let could never be read",
+                name.text
+            ),
+            &help,
+        );
+    }
 }
 
 fn merge_items<'a>(

@@ -29,13 +29,26 @@ impl<'a> Lowerer<'a, '_> {
                 }
             }
         }
-        if let Some(&ix) = self.param_ix.get(text) {
-            let ty = self.params.get(ix as usize).map(|p| p.ty)?;
-            return Some(Resolved::Value(self.mk(ExprKind::Param(ix), ty, span)));
+        let mut segs = text.split('.');
+        let first = segs.next().unwrap_or(text);
+        let rest: Vec<&str> = segs.collect();
+        // bound variables and inlined parameters, innermost first: they hide a parameter
+        // of the same name (`def grew_by(pd_increase: percent)` reads its argument, and
+        // `l.area` in `sum(l in targets: l.area)` is the lesion's field)
+        let bound = self.scope.iter().rev().find_map(|b| match b {
+            Binding::Var { name, slot, ty } if name == first => Some(Ok((*slot, *ty))),
+            Binding::Macro { name, expr } if name == first => Some(Err(expr.clone())),
+            _ => None,
+        });
+        if bound.is_none() {
+            if let Some(&ix) = self.param_ix.get(text) {
+                let ty = self.params.get(ix as usize).map(|p| p.ty)?;
+                return Some(Resolved::Value(self.mk(ExprKind::Param(ix), ty, span)));
+            }
         }
         // a let declared with a dotted name (an error reported once, at the declaration,
         // `check::dotted_name`) is read as that let, so its uses add no errors
-        if text.contains('.') && matches!(self.ctx, Ctx::Scan | Ctx::Table) {
+        if bound.is_none() && text.contains('.') && matches!(self.ctx, Ctx::Scan | Ctx::Table) {
             if let Some(&i) = self.scan_lets.index.get(text) {
                 let ty = self.ensure_let(Which::Scan, i)?;
                 let cur = Box::new(self.mk(ExprKind::CurScan, Ty::SCAN, span));
@@ -47,15 +60,6 @@ impl<'a> Lowerer<'a, '_> {
                 )));
             }
         }
-        let mut segs = text.split('.');
-        let first = segs.next().unwrap_or(text);
-        let rest: Vec<&str> = segs.collect();
-        // bound variables and inlined parameters
-        let bound = self.scope.iter().rev().find_map(|b| match b {
-            Binding::Var { name, slot, ty } if name == first => Some(Ok((*slot, *ty))),
-            Binding::Macro { name, expr } if name == first => Some(Err(expr.clone())),
-            _ => None,
-        });
         let base: Option<Resolved> = match bound {
             Some(Ok((slot, ty))) => Some(Resolved::Value(self.mk(ExprKind::Var(slot), ty, span))),
             Some(Err(mut expr)) => {
