@@ -47,6 +47,21 @@ impl<'a> Lowerer<'a, '_> {
         match &e.kind {
             A::Number { value, unit } => {
                 let u = unit.map_or(Unit::One, unit_of);
+                if matches!(u, Unit::Days | Unit::Months) && value.denom() != 1 {
+                    // a date moves by whole days and months: `28.5 days` could only fail
+                    // (or be rounded) when a case is evaluated
+                    self.err(
+                        e.span,
+                        "check::invalid_value",
+                        format!(
+                            "`{}` is not a whole number of {}",
+                            value.to_decimal_string(4),
+                            u.name()
+                        ),
+                        "days and months are whole numbers (a week is 7 days)",
+                    );
+                    return None;
+                }
                 Some(self.mk(ExprKind::Const(Value::Num(*value)), Ty::num(u), e.span))
             }
             A::Bool(b) => Some(self.mk(ExprKind::Const(Value::Bool(*b)), Ty::BOOL, e.span)),

@@ -107,6 +107,13 @@ pub fn parse_override(
             if type_text == "count" && r.denom() != 1 {
                 return Err("expected a whole number".into());
             }
+            if matches!(u, Unit::Days | Unit::Months) && r.denom() != 1 {
+                return Err(format!(
+                    "days and months are whole numbers: `{}` {} is not (a week is 7 days)",
+                    r.to_decimal_string(4),
+                    u.name()
+                ));
+            }
             Ok(Value::Num(r))
         }
         Base::Enum(id) => {
@@ -183,6 +190,14 @@ mod tests {
         );
         assert!(num("six", Ty::num(Unit::Months), "months").is_err());
         assert!(num("2.5", pct, "count").is_err());
+        // a date moves by whole days and months
+        assert!(num("28.5", days, "days").unwrap_err().contains("whole"));
+        assert!(num("4.5 weeks", days, "days").unwrap_err().contains("31.5"));
+        assert_eq!(
+            num("4.5 weeks", days, "weeks"),
+            Err("days and months are whole numbers: `31.5` days is not (a week is 7 days)".into())
+        );
+        assert!(num("2.5", Ty::num(Unit::Months), "months").is_err());
     }
 
     #[test]
