@@ -37,7 +37,7 @@ pub(crate) fn eval_failed(out: &mut Output, e: &EvalError) {
             e.message,
             e.location
         ),
-        "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)",
+        e.help,
     );
 }
 

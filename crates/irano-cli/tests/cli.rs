@@ -997,3 +997,29 @@ fn a_measurement_the_case_never_gives_is_warned() {
         "{bidimensional}"
     );
 }
+
+/// A rule file that reads a later scan's let fails every case at the scan that reads it,
+/// naming both scans and what to read instead, not a generic "guard the expression".
+#[test]
+fn a_let_of_a_later_scan_is_an_error_that_names_both_scans() {
+    let out = run(&[
+        "eval",
+        "--include",
+        "rules",
+        "--rules",
+        "tests/cli/look-ahead.rano",
+        "tests/worked/rano-hgg-2010/001-pr-exactly-50-percent-confirmed-28-days.yaml",
+    ]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("eval::failed"), "{out}");
+    assert!(
+        out.contains("of the scan of 2025-")
+            && out.contains("a later scan's lets are not known yet"),
+        "{out}"
+    );
+    assert!(
+        out.contains("every scan's lets are known in the summary"),
+        "{out}"
+    );
+    assert!(!out.contains("test for zero"), "{out}");
+}

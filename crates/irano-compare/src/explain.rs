@@ -90,10 +90,13 @@ impl ExplainError {
 
     pub fn help(&self) -> String {
         match self {
-            ExplainError::Eval(_) => "the rule file computed something impossible for this case; guard the expression (e.g. test for zero before dividing)".into(),
+            ExplainError::Eval(e) => e.help.into(),
             ExplainError::NoSuchPatient { patient, known } => {
                 match irano_check::diag::closest(patient, known.iter().map(String::as_str)) {
-                    Some(c) => format!("did you mean `--patient {c}`? The patients: {}", list(known)),
+                    Some(c) => format!(
+                        "did you mean `--patient {c}`? The patients: {}",
+                        list(known)
+                    ),
                     None => format!("name one with `--patient`: {}", list(known)),
                 }
             }

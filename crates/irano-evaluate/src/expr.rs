@@ -68,7 +68,11 @@ impl Evaluator<'_> {
                 .unwrap_or(Value::Null),
             ExprKind::CurScan => {
                 if cx.in_summary {
-                    return fail("no current scan in the summary", e.src);
+                    return fail(
+                        "no current scan in the summary",
+                        e.src,
+                        "in the summary, read scans through a bound scan: `any(s in graded: ...)`",
+                    );
                 }
                 Value::Scan(cx.cur as u32)
             }
@@ -108,10 +112,26 @@ impl Evaluator<'_> {
                             .get(*li as usize)
                             .map(|l| l.name.as_str())
                             .unwrap_or("?");
-                        return fail(
-                            format!("`{name}` is computed only from the baseline scan on"),
-                            e.src,
-                        );
+                        let date = |k: usize| {
+                            cx.case
+                                .assessments
+                                .get(k)
+                                .map(|a| a.date.to_string())
+                                .unwrap_or_default()
+                        };
+                        return if i < cx.base {
+                            fail(
+                                format!("`{name}` of the scan of {} is read, but that scan is before the baseline, where lets are not computed", date(i)),
+                                e.src,
+                                "read lets only from the baseline on: `prior`, `previous` and `s in scans where s.date >= baseline.date`",
+                            )
+                        } else {
+                            fail(
+                                format!("`{name}` of the scan of {} is read while the scan of {} is evaluated: a later scan's lets are not known yet", date(i), date(cx.cur)),
+                                e.src,
+                                "on a scan, read lets of that scan and earlier ones (`prior`, `previous`, `after(s)`); every scan's lets are known in the summary",
+                            )
+                        };
                     }
                     self.scan_let(cx, i, *li)?
                 }
@@ -235,7 +255,7 @@ impl Evaluator<'_> {
             BinKind::Ne => Value::Bool(!values_equal(cx, Some(&x), Some(&y))),
             BinKind::Lt | BinKind::Le | BinKind::Gt | BinKind::Ge => {
                 if x == Value::Null || y == Value::Null {
-                    return fail("compared an absent value", src);
+                    return fail("compared an absent value", src, crate::ABSENT_HELP);
                 }
                 let o = compare_values(cx, Some(&x), Some(&y));
                 Value::Bool(match op {
@@ -255,24 +275,30 @@ impl Evaluator<'_> {
                     },
                     src,
                 )?),
-                _ => return fail("arithmetic on an absent value", src),
+                _ => return fail("arithmetic on an absent value", src, crate::ABSENT_HELP),
             },
             BinKind::DateAddDays
             | BinKind::DateSubDays
             | BinKind::DateAddMonths
             | BinKind::DateSubMonths => {
                 let (Value::Date(d), Value::Num(r)) = (x, y) else {
-                    return fail("date arithmetic on an absent value", src);
+                    return fail(
+                        "date arithmetic on an absent value",
+                        src,
+                        crate::ABSENT_HELP,
+                    );
                 };
                 if r.denom() != 1 {
                     return fail(
                         format!("`{r}` is not a whole number of days or months"),
                         src,
+                        "a date moves by whole days and months: round the offset with `floor(...)`",
                     );
                 }
                 let k = i64::try_from(r.numer()).map_err(|_| Fail {
                     message: "date offset out of range".into(),
                     src,
+                    help: "a date moved outside the calendar: check the offset added to it",
                 })?;
                 let out = match op {
                     BinKind::DateAddDays => add_days(d, k),
@@ -282,14 +308,26 @@ impl Evaluator<'_> {
                 };
                 match out {
                     Some(d) => Value::Date(d),
-                    None => return fail("date out of range", src),
+                    None => {
+                        return fail(
+                            "date out of range",
+                            src,
+                            "a date moved outside the calendar: check the offset added to it",
+                        )
+                    }
                 }
             }
             BinKind::DateDiff => match (x, y) {
                 (Value::Date(p), Value::Date(q)) => {
                     Value::Num(Rational::from_int(days_between(q, p)))
                 }
-                _ => return fail("date arithmetic on an absent value", src),
+                _ => {
+                    return fail(
+                        "date arithmetic on an absent value",
+                        src,
+                        crate::ABSENT_HELP,
+                    )
+                }
             },
             BinKind::And | BinKind::Or | BinKind::Coalesce => Value::Null,
         })
@@ -309,6 +347,7 @@ impl Evaluator<'_> {
                 Value::Num(r) => Value::Num(Rational::new(r.floor(), 1).map_err(|_| Fail {
                     message: "overflow".into(),
                     src,
+                    help: OVERFLOW_HELP,
                 })?),
                 _ => Value::Null,
             },
@@ -511,7 +550,7 @@ impl Evaluator<'_> {
                     if let Some(v) = &agg.value {
                         match self.eval(cx, v)? {
                             Value::Num(r) => sum = arith(sum.checked_add(r), src)?,
-                            _ => return fail("summed an absent value", src),
+                            _ => return fail("summed an absent value", src, crate::ABSENT_HELP),
                         }
                     }
                 }
@@ -615,8 +654,17 @@ fn arith<T>(r: Result<T, irano_exact::ArithmeticError>, src: Src) -> R<T> {
     r.map_err(|e| Fail {
         message: e.to_string(),
         src,
+        help: match e {
+            irano_exact::ArithmeticError::DivisionByZero => {
+                "guard the division: test that the divisor is not 0 (`if x > 0 then ... else null`)"
+            }
+            irano_exact::ArithmeticError::Overflow => OVERFLOW_HELP,
+        },
     })
 }
+
+/// The help for a result beyond exact arithmetic's range.
+const OVERFLOW_HELP: &str = "an exact value outgrew 128-bit fractions: the case's measurements carry more digits than exact arithmetic can multiply (round them; a float's 17 significant digits are within range)";
 
 pub(crate) fn values_equal(cx: &Cx<'_>, a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {

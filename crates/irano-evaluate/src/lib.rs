@@ -39,6 +39,8 @@ pub struct EvalError {
     pub message: String,
     /// The rule-file text that failed, as `file:line:column`.
     pub location: String,
+    /// What to change in the rule file (or the case) so that it cannot happen.
+    pub help: &'static str,
 }
 
 /// Evaluates one case.
@@ -244,12 +246,18 @@ type R<T> = Result<T, Fail>;
 struct Fail {
     message: String,
     src: Src,
+    help: &'static str,
 }
 
-fn fail<T>(message: impl Into<String>, src: Src) -> R<T> {
+/// The help for reading an absent value where a value is needed.
+const ABSENT_HELP: &str =
+    "give the value a fallback with `??` (`x ?? 0 mm`) or test `given(x)` before using it";
+
+fn fail<T>(message: impl Into<String>, src: Src, help: &'static str) -> R<T> {
     Err(Fail {
         message: message.into(),
         src,
+        help,
     })
 }
 
@@ -351,6 +359,7 @@ impl<'p> Evaluator<'p> {
             date,
             message: f.message,
             location: location(p, f.src),
+            help: f.help,
         };
         let full = self.trace == Trace::Full;
         self.measurements_read = 0;
