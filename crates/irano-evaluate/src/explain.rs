@@ -190,6 +190,8 @@ pub(crate) fn shown_value(p: &Program, case: &Case, name: &str, v: Value, ty: Ty
             };
             (Some(shown), data)
         }
+        // the text itself, as dates and labels are (quotes mark text only in explanations)
+        (Value::Text(t), _) => (Some(text_of(p, case, t).to_string()), Data::Text),
         _ => (Some(show_value(p, case, v, ty)), Data::Text),
     };
     ShownValue {
@@ -221,8 +223,17 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
             };
         }
     }
+    // a terminating decimal too long for the table's text is written in full; only a
+    // fraction that does not terminate is rounded, with the fraction beside it
+    let full;
     let (decimal, mut exact) = match text.strip_prefix('~') {
-        Some(rounded) => (rounded, Some(fraction_text(r))),
+        Some(rounded) => match r.exact_decimal() {
+            Some(d) => {
+                full = d;
+                (full.as_str(), None)
+            }
+            None => (rounded, Some(fraction_text(r))),
+        },
         None => (text, None),
     };
     let f: f64 =
@@ -230,7 +241,7 @@ fn number(r: irano_exact::Rational, text: &str, unit: &'static str) -> Number {
     // a decimal of at most 15 significant digits is the shortest text of its nearest
     // float, so it reads back as written; longer ones are checked by writing the float
     if exact.is_none() && significant_digits(decimal) > 15 && format!("{f}") != decimal {
-        exact = Some(text.to_string());
+        exact = Some(decimal.to_string());
     }
     Number {
         value: NumberValue::Float(f),
@@ -378,16 +389,21 @@ mod tests {
                     };
                     let text = r.to_string();
                     let n = number(r, &text, "");
-                    let decimal = text.strip_prefix('~').unwrap_or(&text);
-                    let reads_back = match n.value {
-                        NumberValue::Int(_) => true,
-                        NumberValue::Float(f) => format!("{f}") == decimal,
+                    // the exact decimal, also of one the table rounds (`~0` for 2^-20);
+                    // none for a fraction that does not terminate
+                    let decimal = match text.strip_prefix('~') {
+                        Some(_) => r.exact_decimal(),
+                        None => Some(text.clone()),
                     };
-                    assert_eq!(
-                        n.exact.is_none(),
-                        reads_back && !text.starts_with('~'),
-                        "{text}"
-                    );
+                    let reads_back = match (&n.value, &decimal) {
+                        (NumberValue::Int(_), _) => true,
+                        (NumberValue::Float(f), Some(d)) => format!("{f}") == *d,
+                        (NumberValue::Float(_), None) => false,
+                    };
+                    assert_eq!(n.exact.is_none(), reads_back, "{text}");
+                    if let (Some(exact), Some(d)) = (&n.exact, &decimal) {
+                        assert_eq!(exact, d, "a terminating decimal is given in full");
+                    }
                     checked += 1;
                 }
             }

@@ -218,6 +218,28 @@ impl Rational {
         self.num as f64 / self.den as f64
     }
 
+    /// The complete decimal expansion of a fraction that terminates within 30 places
+    /// (`353.429999999999992199999999999999`); `None` for one that does not terminate, or
+    /// needs more places (its decimal would not be written exactly).
+    pub fn exact_decimal(&self) -> Option<String> {
+        let mut d = self.den.unsigned_abs();
+        let (mut twos, mut fives) = (0u32, 0u32);
+        while d.is_multiple_of(2) {
+            d /= 2;
+            twos += 1;
+        }
+        while d.is_multiple_of(5) {
+            d /= 5;
+            fives += 1;
+        }
+        let places = twos.max(fives);
+        // `to_decimal_string` is exact while ten times the denominator fits (below 10^37)
+        if d != 1 || places > 30 {
+            return None;
+        }
+        Some(self.to_decimal_string(places))
+    }
+
     /// Whether the fraction has a finite decimal expansion.
     fn terminates(&self) -> bool {
         if let Ok(mut d) = u64::try_from(self.den) {
