@@ -162,9 +162,21 @@ impl<'a> Lowerer<'a, '_> {
             names.retain(|n| n != own);
         }
         names.sort();
-        let help = match closest(text, names.iter().map(String::as_str)) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None => "declare it with `param`, `let` or `state`, or check the spelling".into(),
+        // a value of an enumeration where the context does not say which type is expected
+        // (`let x = if c then PD else SD`): the type has to be declared
+        let of_enum = self
+            .enums
+            .iter()
+            .find(|e| e.variants.iter().any(|v| v == text))
+            .map(|e| e.name.clone());
+        let help = match (of_enum, closest(text, names.iter().map(String::as_str))) {
+            (Some(ty), _) => format!(
+                "`{text}` is a {ty}, but nothing here says a {ty} is expected: declare the type, e.g. `let NAME: {ty} = ...`, or compare with a {ty} (`x == {text}`)"
+            ),
+            (None, Some(c)) => format!("did you mean `{c}`?"),
+            (None, None) => {
+                "declare it with `param`, `let` or `state`, or check the spelling".into()
+            }
         };
         self.err(
             span,
