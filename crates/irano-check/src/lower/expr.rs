@@ -585,6 +585,16 @@ impl<'a> Lowerer<'a, '_> {
             let mut pats = Vec::new();
             for p in &arm.patterns {
                 match variants.iter().position(|x| *x == p.text) {
+                    Some(i) if covered.get(i).copied().unwrap_or(false) => {
+                        // the first arm that lists a value takes it: this one never would
+                        self.err(
+                            p.span,
+                            "check::redeclared",
+                            format!("`{}` is already handled by an earlier arm", p.text),
+                            "list each value in one arm",
+                        );
+                        ok = false;
+                    }
                     Some(i) => {
                         if let Some(c) = covered.get_mut(i) {
                             *c = true;
