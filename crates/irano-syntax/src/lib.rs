@@ -146,7 +146,10 @@ fn declaration_around(text: &str, pos: usize, at_declaration: bool) -> Option<(u
             // `cite`, `version`, ... begin a declaration only at the top of a criterion;
             // deeper they are clauses of the declaration above
             let header = HEADER_WORDS.contains(&word.as_str());
-            if (starts_declaration(&word) && (!header || (depth == 1 && !in_body))) || error_line {
+            if (starts_declaration(&word) && (!header || (depth == 1 && !in_body)))
+                || misspelt_declaration(&word)
+                || error_line
+            {
                 starts.push((i, depth));
             }
             if depth == 1 && starts_declaration(&word) && !header {
@@ -214,6 +217,19 @@ fn starts_declaration(word: &str) -> bool {
         || parser::DECLARATION_WORDS
             .iter()
             .any(|w| w.trim_matches('`') == word)
+}
+
+/// A word that is no keyword but one edit from a declaration keyword (`lett`, `overide`):
+/// a misspelt declaration, so that recovery ends the declaration before it at its line
+/// and reports its own error instead of blanking it with the one before.
+fn misspelt_declaration(word: &str) -> bool {
+    word.len() >= 3
+        && !parser::KEYWORDS.contains(&word)
+        && parser::DECLARATION_WORDS
+            .iter()
+            .map(|w| w.trim_matches('`'))
+            .chain(["rule"])
+            .any(|w| edit_distance(word, w) == 1)
 }
 
 #[cfg(test)]

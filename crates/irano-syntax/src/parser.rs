@@ -1157,7 +1157,7 @@ pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`remove`",
 ];
 
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "criterion",
     "overlay",
     "extends",
