@@ -107,31 +107,7 @@ impl Evaluator<'_> {
                 Value::Scan(i) => {
                     let i = i as usize;
                     if i < cx.base || (!cx.in_summary && i > cx.cur) {
-                        let name = p
-                            .lets
-                            .get(*li as usize)
-                            .map(|l| l.name.as_str())
-                            .unwrap_or("?");
-                        let date = |k: usize| {
-                            cx.case
-                                .assessments
-                                .get(k)
-                                .map(|a| a.date.to_string())
-                                .unwrap_or_default()
-                        };
-                        return if i < cx.base {
-                            fail(
-                                format!("`{name}` of the scan of {} is read, but that scan is before the baseline, where lets are not computed", date(i)),
-                                e.src,
-                                "read lets only from the baseline on: `prior`, `previous` and `s in scans where s.date >= baseline.date`",
-                            )
-                        } else {
-                            fail(
-                                format!("`{name}` of the scan of {} is read while the scan of {} is evaluated: a later scan's lets are not known yet", date(i), date(cx.cur)),
-                                e.src,
-                                "on a scan, read lets of that scan and earlier ones (`prior`, `previous`, `after(s)`); every scan's lets are known in the summary",
-                            )
-                        };
+                        return unknown_scan_let(cx, *li, i, e.src);
                     }
                     self.scan_let(cx, i, *li)?
                 }
@@ -295,10 +271,12 @@ impl Evaluator<'_> {
                         "a date moves by whole days and months: round the offset with `floor(...)`",
                     );
                 }
-                let k = i64::try_from(r.numer()).map_err(|_| Fail {
-                    message: "date offset out of range".into(),
-                    src,
-                    help: "a date moved outside the calendar: check the offset added to it",
+                let k = i64::try_from(r.numer()).map_err(|_| {
+                    Box::new(Fail {
+                        message: "date offset out of range".into(),
+                        src,
+                        help: "a date moved outside the calendar: check the offset added to it",
+                    })
                 })?;
                 let out = match op {
                     BinKind::DateAddDays => add_days(d, k),
@@ -344,10 +322,12 @@ impl Evaluator<'_> {
         Ok(match b {
             Builtin::Given => Value::Bool(x != Value::Null),
             Builtin::Floor => match x {
-                Value::Num(r) => Value::Num(Rational::new(r.floor(), 1).map_err(|_| Fail {
-                    message: "overflow".into(),
-                    src,
-                    help: OVERFLOW_HELP,
+                Value::Num(r) => Value::Num(Rational::new(r.floor(), 1).map_err(|_| {
+                    Box::new(Fail {
+                        message: "overflow".into(),
+                        src,
+                        help: OVERFLOW_HELP,
+                    })
                 })?),
                 _ => Value::Null,
             },
@@ -594,6 +574,38 @@ impl Evaluator<'_> {
     // ------------------------------------------------------------ explanations
 }
 
+/// The failure of a let read on a scan whose lets are not computed: one before the
+/// baseline, or a later one while a scan is graded.
+#[cold]
+#[inline(never)]
+fn unknown_scan_let(cx: &Cx<'_>, li: u32, i: usize, src: Src) -> R<Value> {
+    let name =
+        cx.p.lets
+            .get(li as usize)
+            .map(|l| l.name.as_str())
+            .unwrap_or("?");
+    let date = |k: usize| {
+        cx.case
+            .assessments
+            .get(k)
+            .map(|a| a.date.to_string())
+            .unwrap_or_default()
+    };
+    if i < cx.base {
+        fail(
+            format!("`{name}` of the scan of {} is read, but that scan is before the baseline, where lets are not computed", date(i)),
+            src,
+            "read lets only from the baseline on: `prior`, `previous` and `s in scans where s.date >= baseline.date`",
+        )
+    } else {
+        fail(
+            format!("`{name}` of the scan of {} is read while the scan of {} is evaluated: a later scan's lets are not known yet", date(i), date(cx.cur)),
+            src,
+            "on a scan, read lets of that scan and earlier ones (`prior`, `previous`, `after(s)`); every scan's lets are known in the summary",
+        )
+    }
+}
+
 /// The arm of a `match` that a value selects: the arm listing it, else the `_` arm.
 pub(crate) fn match_arm<'e>(
     v: Value,
@@ -651,7 +663,8 @@ pub(crate) fn sym(v: Value) -> Option<u16> {
 }
 
 fn arith<T>(r: Result<T, irano_exact::ArithmeticError>, src: Src) -> R<T> {
-    r.map_err(|e| Fail {
+    r.map_err(|e| {
+        Box::new(Fail {
         message: e.to_string(),
         src,
         help: match e {
@@ -660,6 +673,7 @@ fn arith<T>(r: Result<T, irano_exact::ArithmeticError>, src: Src) -> R<T> {
             }
             irano_exact::ArithmeticError::Overflow => OVERFLOW_HELP,
         },
+    })
     })
 }
 

@@ -239,7 +239,9 @@ fn assigns_response(table: &Table) -> bool {
         .any(|r| r.assigns.iter().any(|a| a.target == Target::Response))
 }
 
-type R<T> = Result<T, Fail>;
+/// Results of evaluation. The failure is boxed: it is rare, and a value returned at every
+/// node should not be made larger by it.
+type R<T> = Result<T, Box<Fail>>;
 
 /// An evaluation failure before it is given the case's context.
 #[derive(Debug)]
@@ -254,11 +256,11 @@ const ABSENT_HELP: &str =
     "give the value a fallback with `??` (`x ?? 0 mm`) or test `given(x)` before using it";
 
 fn fail<T>(message: impl Into<String>, src: Src, help: &'static str) -> R<T> {
-    Err(Fail {
+    Err(Box::new(Fail {
         message: message.into(),
         src,
         help,
-    })
+    }))
 }
 
 struct Cx<'a> {
@@ -354,7 +356,7 @@ impl<'p> Evaluator<'p> {
             cur_out: (None, None),
             cur_lesion: None,
         };
-        let wrap = |f: Fail, date: Option<NaiveDate>| EvalError {
+        let wrap = |f: Box<Fail>, date: Option<NaiveDate>| EvalError {
             patient: case.patient.clone(),
             date,
             message: f.message,
