@@ -134,11 +134,19 @@ pub fn parse_override(
 }
 
 fn split_unit(t: &str) -> (&str, &str) {
-    let end = t
+    let mut end = t
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '-' || *c == '+'))
         .map(|(i, _)| i)
         .unwrap_or(t.len());
+    // a decimal exponent belongs to the number (`1e1`, `2.5E-1`), as in case files
+    if let Some(rest) = t.get(end..).and_then(|r| r.strip_prefix(['e', 'E'])) {
+        let digits = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+        let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+        if n > 0 {
+            end = t.len() - digits.len() + n;
+        }
+    }
     let (a, b) = t.split_at(end);
     (a.trim(), b.trim())
 }
@@ -198,6 +206,14 @@ mod tests {
             Err("days and months are whole numbers: `31.5` days is not (a week is 7 days)".into())
         );
         assert!(num("2.5", Ty::num(Unit::Months), "months").is_err());
+        // an exponent is part of the number, as in case files; a unit may follow it
+        assert_eq!(num("1e1", pct, "number"), Ok(r("10")));
+        assert_eq!(num("2.5E-1", pct, "number"), Ok(r("0.25")));
+        assert_eq!(
+            num("1e1 mg/day", Ty::num(Unit::MgPerDay), "mg/day"),
+            Ok(r("10"))
+        );
+        assert!(num("4 e", pct, "number").is_err());
     }
 
     #[test]
