@@ -738,6 +738,26 @@ impl<'a> Lowerer<'a, '_> {
                     _ => None,
                 },
             };
+            if let (Builtin::Given, Some(x), Some(a)) = (b, xs.first(), args.first()) {
+                if !x.ty.opt && x.ty.base != Base::Null {
+                    // as `x ?? y` on such a value: the test cannot fail
+                    self.diags.push(
+                        Diagnostic::warning(
+                            "check::needless_fallback",
+                            format!(
+                                "`{}` is never absent: `given(...)` is always true",
+                                self.text(a.span)
+                            ),
+                        )
+                        .at(
+                            &self.files
+                                [usize::from(self.file).min(self.files.len().saturating_sub(1))],
+                            a.span,
+                        )
+                        .help("remove the test, or read a value that may be absent"),
+                    );
+                }
+            }
             let Some(ty) = ty else {
                 let got: Vec<String> = xs.iter().map(|x| self.ty_name(x.ty)).collect();
                 self.err(
