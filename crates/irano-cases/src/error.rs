@@ -78,6 +78,9 @@ struct Shown {
     name: String,
     text: Arc<str>,
     first_line: usize,
+    /// Characters of the line left out before `text` when only a window of a long line
+    /// is shown (JSON Lines): added to the column the report prints.
+    first_column: usize,
 }
 
 impl SourceCode for Shown {
@@ -95,10 +98,82 @@ impl SourceCode for Shown {
             inner.data(),
             *inner.span(),
             inner.line() + self.first_line,
-            inner.column(),
+            inner.column() + self.first_column,
             inner.line_count(),
         )))
     }
+}
+
+/// Longest line shown whole under a report; a longer one (a JSON Lines case) is shown as a
+/// window of about this width around the error, so that the underline stays on screen.
+const SHOWN_LINE_MAX: usize = 120;
+
+/// The text a report shows for the error at `start..end` and the error's span in it: the
+/// file, or for an error on one long line, that line's window around the error, marked
+/// `…` where it was cut (the report's line and column stay those of the file).
+fn window(src: &SourceFile, start: usize, end: usize) -> (Shown, SourceSpan) {
+    let whole = || {
+        (
+            Shown {
+                name: src.name.clone(),
+                text: Arc::clone(&src.text),
+                first_line: src.first_line,
+                first_column: 0,
+            },
+            SourceSpan::from(start..end),
+        )
+    };
+    let text: &str = &src.text;
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let line_end = text
+        .get(start..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| start + i);
+    if line_end - line_start <= SHOWN_LINE_MAX || end > line_end {
+        return whole();
+    }
+    let margin = SHOWN_LINE_MAX / 2;
+    // a span wider than the window (a whole case missing a field) is shown by its start
+    let end = if end - start > margin {
+        let mut e = start + 1;
+        while e < end && !text.is_char_boundary(e) {
+            e += 1;
+        }
+        e
+    } else {
+        end
+    };
+    let from = floor_char_boundary(text, start.saturating_sub(margin).max(line_start));
+    let to = floor_char_boundary(text, (end + margin).min(line_end));
+    let (Some(before), Some(part)) = (text.get(line_start..from), text.get(from..to)) else {
+        return whole();
+    };
+    let (lead, trail) = (
+        if from > line_start { "…" } else { "" },
+        if to < line_end { "…" } else { "" },
+    );
+    let excerpt = format!("{lead}{part}{trail}");
+    let Some(first_line) = text
+        .get(..line_start)
+        .map(|t| t.matches('\n').count() + src.first_line)
+    else {
+        return whole();
+    };
+    let at = lead.len() + (start - from);
+    (
+        Shown {
+            name: src.name.clone(),
+            text: Arc::from(excerpt),
+            first_line,
+            // the report counts the column in bytes from the start of the text shown, where
+            // `…` stands in for what was left out
+            first_column: before.len().saturating_sub(lead.len()),
+        },
+        SourceSpan::from(at..at + (end - start)),
+    )
 }
 
 fn floor_char_boundary(text: &str, at: usize) -> usize {
@@ -151,6 +226,7 @@ impl CaseError {
         let start = floor_char_boundary(&src.text, span.start.min(len));
         let end = floor_char_boundary(&src.text, span.end.clamp(start, len));
         let (line, column) = src.line_col(start);
+        let (shown, span) = window(src, start, end);
         CaseError {
             code,
             message: message.into(),
@@ -159,12 +235,8 @@ impl CaseError {
             file: src.name.clone(),
             line,
             column,
-            span: SourceSpan::from(start..end),
-            source_code: Some(Shown {
-                name: src.name.clone(),
-                text: Arc::clone(&src.text),
-                first_line: src.first_line,
-            }),
+            span,
+            source_code: Some(shown),
         }
     }
 
