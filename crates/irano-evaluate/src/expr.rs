@@ -439,7 +439,9 @@ impl Evaluator<'_> {
                     .get(*scan as usize)
                     .map(|a| a.new_lesions.len())
                     .unwrap_or(0),
-                LesionList::NewToDate => new_to_date(cx.case, *scan).count(),
+                // every lesion of the case, those not new to date skipped by `set_item`:
+                // one pass, where counting and then seeking the k-th was quadratic
+                LesionList::NewToDate => cx.case.lesions.len(),
                 LesionList::Observed => cx
                     .case
                     .assessments
@@ -474,7 +476,13 @@ impl Evaluator<'_> {
                             .get(k)?
                             .lesion as u32
                     }
-                    LesionList::NewToDate => new_to_date(cx.case, *scan).nth(k)? as u32,
+                    LesionList::NewToDate => {
+                        let l = cx.case.lesions.get(k)?;
+                        if !(l.is_new && l.first_seen <= *scan as usize) {
+                            return None;
+                        }
+                        k as u32
+                    }
                     LesionList::Observed => {
                         cx.case
                             .assessments
@@ -626,15 +634,6 @@ pub(crate) fn match_arm<'e>(
         _ => None,
     };
     hit.or(default)
-}
-
-/// The case's new lesions first seen on or before scan `scan` (indexes into its lesions).
-fn new_to_date(case: &cases::Case, scan: u32) -> impl Iterator<Item = usize> + '_ {
-    case.lesions
-        .iter()
-        .enumerate()
-        .filter(move |(_, l)| l.is_new && l.first_seen <= scan as usize)
-        .map(|(i, _)| i)
 }
 
 #[derive(Debug, Clone, Copy)]
