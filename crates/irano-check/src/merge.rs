@@ -381,11 +381,23 @@ pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
 /// would never be read. An amendment that writes `let pd_increase = 40%` for
 /// `override param` would change nothing without a word.
 fn unreadable_names(m: &Merged<'_>, cx: &mut MergeCx<'_>) {
-    let is_param = |name: &str| m.params.iter().any(|p| p.decl.node.name.text == name);
+    let param = |name: &str| m.params.iter().find(|p| p.decl.node.name.text == name);
+    let is_param = |name: &str| param(name).is_some();
     let is_state = |name: &str| m.states.iter().any(|s| s.node.name.text == name);
     for s in &m.states {
         let name = &s.node.name;
-        if is_param(&name.text) {
+        if let Some(p) = param(&name.text).filter(|p| p.decl.file > s.file) {
+            cx.err(
+                p.decl.file,
+                p.decl.node.name.span,
+                "check::redeclared",
+                format!(
+                    "`{}` is already a state variable: with a parameter of that name it could never be read",
+                    name.text
+                ),
+                "give the parameter another name",
+            );
+        } else if is_param(&name.text) {
             cx.err(
                 s.file,
                 name.span,
@@ -406,6 +418,21 @@ fn unreadable_names(m: &Merged<'_>, cx: &mut MergeCx<'_>) {
         .chain(&m.lesion_lets);
     for l in lets {
         let name = &l.node.name;
+        // a parameter an amendment adds with the name of a parent's let: the new name is
+        // the mistake, so it is reported where the parameter is declared
+        if let Some(p) = param(&name.text).filter(|p| p.decl.file > l.file) {
+            cx.err(
+                p.decl.file,
+                p.decl.node.name.span,
+                "check::redeclared",
+                format!(
+                    "`{}` is already a let: with a parameter of that name the let could never be read",
+                    name.text
+                ),
+                "give the parameter another name",
+            );
+            continue;
+        }
         let (what, help) = if is_param(&name.text) {
             (
                 "a parameter",
