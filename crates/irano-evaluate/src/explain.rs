@@ -110,6 +110,12 @@ impl Evaluator<'_> {
         };
         if matches!(e.kind, ExprKind::Const(_)) || text == shown {
             out.push_str(&shown);
+        } else if matches!(e.kind, ExprKind::Binary(BinKind::Coalesce, ..))
+            && text.contains("??")
+            && !(text.starts_with('(') && text.ends_with(')'))
+        {
+            // `x ?? false = true` would read as `x ?? (false = true)`
+            let _ = write!(out, "({}) = {shown}", squash(text));
         } else {
             let _ = write!(out, "{} = {shown}", squash(text));
         }
