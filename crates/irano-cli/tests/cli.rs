@@ -407,6 +407,23 @@ fn a_case_without_a_baseline_is_reported_not_dropped() {
             && json.contains("tests/cli/no-baseline.yaml:2: patient `EDGE-2`: no scan qualifies as the baseline of rano-hgg-2010"),
         "{json}"
     );
+    // the summary's explanation gives the choice as written and what it found
+    let (v, _) = crate::json(&[
+        "eval",
+        "--format",
+        "json",
+        "--trace",
+        "full",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/no-baseline.yaml",
+    ]);
+    let explain = v["summary"][0]["explain"].as_str().unwrap_or_default();
+    assert!(
+        explain.starts_with("(if case.setting == newly_diagnosed then last(s in scans")
+            && explain.ends_with(") = absent"),
+        "{v}"
+    );
 }
 
 /// A follow-up dated before therapy start is graded (the criterion decides), and the

@@ -652,7 +652,15 @@ impl<'p> Evaluator<'p> {
                     rule: "baseline".into(),
                     cite: p.baseline_cite.clone(),
                     because: Some("no scan qualifies as baseline; nothing can be graded".into()),
-                    explain: String::new(),
+                    // the choice as written, and what it found
+                    explain: {
+                        let text = explain::squash(p.text_of(p.baseline.src));
+                        if text.contains(' ') {
+                            format!("({text}) = absent")
+                        } else {
+                            format!("{text} = absent")
+                        }
+                    },
                     set: Vec::new(),
                 });
             }
