@@ -382,80 +382,57 @@ pub fn merge<'a>(chain: &'a Chain, diags: &mut Vec<Diagnostic>) -> Merged<'a> {
 /// `override param` would change nothing without a word.
 fn unreadable_names(m: &Merged<'_>, cx: &mut MergeCx<'_>) {
     let param = |name: &str| m.params.iter().find(|p| p.decl.node.name.text == name);
-    let is_param = |name: &str| param(name).is_some();
     let is_state = |name: &str| m.states.iter().any(|s| s.node.name.text == name);
-    for s in &m.states {
-        let name = &s.node.name;
-        if let Some(p) = param(&name.text).filter(|p| p.decl.file > s.file) {
-            cx.err(
-                p.decl.file,
-                p.decl.node.name.span,
-                "check::redeclared",
-                format!(
-                    "`{}` is already a state variable: with a parameter of that name it could never be read",
-                    name.text
-                ),
-                "give the parameter another name",
-            );
-        } else if is_param(&name.text) {
-            cx.err(
-                s.file,
-                name.span,
-                "check::redeclared",
-                format!(
-                    "`{}` is already a parameter: this state variable could never be read",
-                    name.text
-                ),
-                "give the state variable another name",
-            );
-        }
-    }
+    // (the name, where it is declared, "let" or "state variable")
     let lets = m
         .scan
         .lets
         .iter()
         .chain(&m.summary.lets)
-        .chain(&m.lesion_lets);
-    for l in lets {
-        let name = &l.node.name;
-        // a parameter an amendment adds with the name of a parent's let: the new name is
-        // the mistake, so it is reported where the parameter is declared
-        if let Some(p) = param(&name.text).filter(|p| p.decl.file > l.file) {
-            cx.err(
+        .chain(&m.lesion_lets)
+        .map(|l| (&l.node.name, l.file, "let"));
+    let states = m
+        .states
+        .iter()
+        .map(|s| (&s.node.name, s.file, "state variable"));
+    for (name, file, kind) in states.chain(lets) {
+        let (file, span, message, help) = match param(&name.text) {
+            // a parameter an amendment adds with the name of a parent's let or state: the
+            // new name is the mistake, so it is reported where the parameter is declared
+            Some(p) if p.decl.file > file => (
                 p.decl.file,
                 p.decl.node.name.span,
-                "check::redeclared",
                 format!(
-                    "`{}` is already a let: with a parameter of that name the let could never be read",
+                    "`{}` is already a {kind}: with a parameter of that name the {kind} could never be read",
                     name.text
                 ),
-                "give the parameter another name",
-            );
-            continue;
-        }
-        let (what, help) = if is_param(&name.text) {
-            (
-                "a parameter",
-                format!(
-                    "to change the parameter, write `override param {} = VALUE cite \"...\"`; otherwise give the let another name",
-                    name.text
-                ),
-            )
-        } else if is_state(&name.text) {
-            ("a state variable", "give the let another name".to_string())
-        } else {
-            continue;
-        };
-        cx.err(
-            l.file,
-            name.span,
-            "check::redeclared",
-            format!(
-                "`{}` is already {what}: this let could never be read",
-                name.text
+                "give the parameter another name".to_string(),
             ),
-            &help,
-        );
+            Some(_) => (
+                file,
+                name.span,
+                format!(
+                    "`{}` is already a parameter: this {kind} could never be read",
+                    name.text
+                ),
+                if kind == "let" {
+                    format!("to change the parameter, write `override param {} = VALUE cite \"...\"`; otherwise give the let another name", name.text)
+                } else {
+                    "give the state variable another name".to_string()
+                },
+            ),
+            None if kind == "let" && is_state(&name.text) => (
+                file,
+                name.span,
+                format!(
+                    "`{}` is already a state variable: this let could never be read",
+                    name.text
+                ),
+                "give the let another name".to_string(),
+            ),
+            None => continue,
+        };
+        cx.err(file, span, "check::redeclared", message, &help);
     }
 }
 
