@@ -394,18 +394,8 @@ impl<'a> Lowerer<'a, '_> {
                 let mut b = self.lower(r, Some(a.ty.required()).or(exp))?;
                 adapt_zero(&mut b, a.ty);
                 if !a.ty.opt {
-                    self.diags.push(
-                        Diagnostic::warning(
-                            "check::needless_fallback",
-                            format!("`{}` is never absent", self.text(l.span)),
-                        )
-                        .at(
-                            &self.files
-                                [usize::from(self.file).min(self.files.len().saturating_sub(1))],
-                            l.span,
-                        )
-                        .help("remove `?? ...`"),
-                    );
+                    let msg = format!("`{}` is never absent", self.text(l.span));
+                    self.warn(l.span, "check::needless_fallback", msg, "remove `?? ...`");
                 }
                 let Some(ty) = Ty::unify(a.ty.required(), b.ty) else {
                     let (x, y) = (self.ty_name(a.ty), self.ty_name(b.ty));
@@ -741,20 +731,15 @@ impl<'a> Lowerer<'a, '_> {
             if let (Builtin::Given, Some(x), Some(a)) = (b, xs.first(), args.first()) {
                 if !x.ty.opt && x.ty.base != Base::Null {
                     // as `x ?? y` on such a value: the test cannot fail
-                    self.diags.push(
-                        Diagnostic::warning(
-                            "check::needless_fallback",
-                            format!(
-                                "`{}` is never absent: `given(...)` is always true",
-                                self.text(a.span)
-                            ),
-                        )
-                        .at(
-                            &self.files
-                                [usize::from(self.file).min(self.files.len().saturating_sub(1))],
-                            a.span,
-                        )
-                        .help("remove the test, or read a value that may be absent"),
+                    let msg = format!(
+                        "`{}` is never absent: `given(...)` is always true",
+                        self.text(a.span)
+                    );
+                    self.warn(
+                        a.span,
+                        "check::needless_fallback",
+                        msg,
+                        "remove the test, or read a value that may be absent",
                     );
                 }
             }

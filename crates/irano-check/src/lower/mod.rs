@@ -201,6 +201,15 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         self.err_at(self.file, span, code, msg, help.into());
     }
 
+    /// A warning at `span` of the file being lowered.
+    fn warn(&mut self, span: Span, code: &'static str, msg: String, help: &str) {
+        let mut d = Diagnostic::warning(code, msg).help(help);
+        if let Some(f) = self.files.get(usize::from(self.file)) {
+            d = d.at(f, span);
+        }
+        self.diags.push(d);
+    }
+
     /// The variant names of an enumeration.
     fn variants(&self, id: crate::types::EnumId) -> Vec<String> {
         self.enums
