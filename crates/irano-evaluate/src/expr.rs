@@ -237,7 +237,7 @@ impl Evaluator<'_> {
             BinKind::Ne => Value::Bool(!values_equal(cx, Some(&x), Some(&y))),
             BinKind::Lt | BinKind::Le | BinKind::Gt | BinKind::Ge => {
                 if x == Value::Null || y == Value::Null {
-                    return fail("compared an absent value", src, crate::ABSENT_HELP);
+                    return fail("compared an absent value", src, ABSENT_HELP);
                 }
                 let o = compare_values(cx, Some(&x), Some(&y));
                 Value::Bool(match op {
@@ -257,18 +257,14 @@ impl Evaluator<'_> {
                     },
                     src,
                 )?),
-                _ => return fail("arithmetic on an absent value", src, crate::ABSENT_HELP),
+                _ => return fail("arithmetic on an absent value", src, ABSENT_HELP),
             },
             BinKind::DateAddDays
             | BinKind::DateSubDays
             | BinKind::DateAddMonths
             | BinKind::DateSubMonths => {
                 let (Value::Date(d), Value::Num(r)) = (x, y) else {
-                    return fail(
-                        "date arithmetic on an absent value",
-                        src,
-                        crate::ABSENT_HELP,
-                    );
+                    return fail("date arithmetic on an absent value", src, ABSENT_HELP);
                 };
                 if r.denom() != 1 {
                     return fail(
@@ -277,13 +273,8 @@ impl Evaluator<'_> {
                         "a date moves by whole days and months: round the offset with `floor(...)`",
                     );
                 }
-                let k = i64::try_from(r.numer()).map_err(|_| {
-                    Box::new(Fail {
-                        message: "date offset out of range".into(),
-                        src,
-                        help: "a date moved outside the calendar: check the offset added to it",
-                    })
-                })?;
+                let k = i64::try_from(r.numer())
+                    .map_err(|_| Fail::new("date offset out of range", src, DATE_RANGE_HELP))?;
                 let out = match op {
                     BinKind::DateAddDays => add_days(d, k),
                     BinKind::DateSubDays => add_days(d, -k),
@@ -292,26 +283,14 @@ impl Evaluator<'_> {
                 };
                 match out {
                     Some(d) => Value::Date(d),
-                    None => {
-                        return fail(
-                            "date out of range",
-                            src,
-                            "a date moved outside the calendar: check the offset added to it",
-                        )
-                    }
+                    None => return fail("date out of range", src, DATE_RANGE_HELP),
                 }
             }
             BinKind::DateDiff => match (x, y) {
                 (Value::Date(p), Value::Date(q)) => {
                     Value::Num(Rational::from_int(days_between(q, p)))
                 }
-                _ => {
-                    return fail(
-                        "date arithmetic on an absent value",
-                        src,
-                        crate::ABSENT_HELP,
-                    )
-                }
+                _ => return fail("date arithmetic on an absent value", src, ABSENT_HELP),
             },
             BinKind::And | BinKind::Or | BinKind::Coalesce => Value::Null,
         })
@@ -328,13 +307,10 @@ impl Evaluator<'_> {
         Ok(match b {
             Builtin::Given => Value::Bool(x != Value::Null),
             Builtin::Floor => match x {
-                Value::Num(r) => Value::Num(Rational::new(r.floor(), 1).map_err(|_| {
-                    Box::new(Fail {
-                        message: "overflow".into(),
-                        src,
-                        help: OVERFLOW_HELP,
-                    })
-                })?),
+                Value::Num(r) => Value::Num(
+                    Rational::new(r.floor(), 1)
+                        .map_err(|_| Fail::new("overflow", src, OVERFLOW_HELP))?,
+                ),
                 _ => Value::Null,
             },
             Builtin::Abs => match x {
@@ -544,7 +520,7 @@ impl Evaluator<'_> {
                     if let Some(v) = &agg.value {
                         match self.eval(cx, v)? {
                             Value::Num(r) => sum = arith(sum.checked_add(r), src)?,
-                            _ => return fail("summed an absent value", src, crate::ABSENT_HELP),
+                            _ => return fail("summed an absent value", src, ABSENT_HELP),
                         }
                     }
                 }
@@ -669,18 +645,24 @@ pub(crate) fn sym(v: Value) -> Option<u16> {
 
 fn arith<T>(r: Result<T, irano_exact::ArithmeticError>, src: Src) -> R<T> {
     r.map_err(|e| {
-        Box::new(Fail {
-        message: e.to_string(),
-        src,
-        help: match e {
-            irano_exact::ArithmeticError::DivisionByZero => {
-                "guard the division: test that the divisor is not 0 (`if x > 0 then ... else null`)"
-            }
+        let help = match e {
+            irano_exact::ArithmeticError::DivisionByZero => DIVISION_HELP,
             irano_exact::ArithmeticError::Overflow => OVERFLOW_HELP,
-        },
-    })
+        };
+        Fail::new(e.to_string(), src, help)
     })
 }
+
+/// The help for reading an absent value where a value is needed.
+const ABSENT_HELP: &str =
+    "give the value a fallback with `??` (`x ?? 0 mm`) or test `given(x)` before using it";
+
+/// The help for a division by zero.
+const DIVISION_HELP: &str =
+    "guard the division: test that the divisor is not 0 (`if x > 0 then ... else null`)";
+
+/// The help for a date moved outside the calendar.
+const DATE_RANGE_HELP: &str = "a date moved outside the calendar: check the offset added to it";
 
 /// The help for a result beyond exact arithmetic's range.
 const OVERFLOW_HELP: &str = "an exact value outgrew 128-bit fractions: the case's measurements carry more digits than exact arithmetic can multiply (round them; a float's 17 significant digits are within range)";

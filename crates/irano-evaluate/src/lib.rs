@@ -251,16 +251,18 @@ struct Fail {
     help: &'static str,
 }
 
-/// The help for reading an absent value where a value is needed.
-const ABSENT_HELP: &str =
-    "give the value a fallback with `??` (`x ?? 0 mm`) or test `given(x)` before using it";
+impl Fail {
+    fn new(message: impl Into<String>, src: Src, help: &'static str) -> Box<Fail> {
+        Box::new(Fail {
+            message: message.into(),
+            src,
+            help,
+        })
+    }
+}
 
 fn fail<T>(message: impl Into<String>, src: Src, help: &'static str) -> R<T> {
-    Err(Box::new(Fail {
-        message: message.into(),
-        src,
-        help,
-    }))
+    Err(Fail::new(message, src, help))
 }
 
 struct Cx<'a> {
