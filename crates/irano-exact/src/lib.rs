@@ -222,43 +222,37 @@ impl Rational {
     /// (`353.429999999999992199999999999999`); `None` for one that does not terminate, or
     /// needs more places (its decimal would not be written exactly).
     pub fn exact_decimal(&self) -> Option<String> {
-        let mut d = self.den.unsigned_abs();
-        let (mut twos, mut fives) = (0u32, 0u32);
-        while d.is_multiple_of(2) {
-            d /= 2;
-            twos += 1;
-        }
-        while d.is_multiple_of(5) {
-            d /= 5;
-            fives += 1;
-        }
-        let places = twos.max(fives);
         // `to_decimal_string` is exact while ten times the denominator fits (below 10^37)
-        if d != 1 || places > 30 {
-            return None;
-        }
+        let places = self.decimal_places().filter(|&p| p <= 30)?;
         Some(self.to_decimal_string(places))
     }
 
     /// Whether the fraction has a finite decimal expansion.
     fn terminates(&self) -> bool {
-        if let Ok(mut d) = u64::try_from(self.den) {
-            while d % 2 == 0 {
-                d /= 2;
+        self.decimal_places().is_some()
+    }
+
+    /// The places of the finite decimal expansion: the larger of the counts of the factors
+    /// 2 and 5 of the denominator; `None` when it has another factor (no finite expansion).
+    fn decimal_places(&self) -> Option<u32> {
+        let mut d = self.den.unsigned_abs();
+        let twos = d.trailing_zeros();
+        d >>= twos;
+        let mut fives = 0;
+        // 64-bit divisions where the rest fits: an order of magnitude cheaper
+        if let Ok(mut small) = u64::try_from(d) {
+            while small > 1 && small.is_multiple_of(5) {
+                small /= 5;
+                fives += 1;
             }
-            while d % 5 == 0 {
+            d = u128::from(small);
+        } else {
+            while d.is_multiple_of(5) {
                 d /= 5;
+                fives += 1;
             }
-            return d == 1;
         }
-        let mut d = self.den;
-        while d % 2 == 0 {
-            d /= 2;
-        }
-        while d % 5 == 0 {
-            d /= 5;
-        }
-        d == 1
+        (d == 1).then_some(twos.max(fives))
     }
 
     /// Decimal text rounded half away from zero to `places` digits (at most 64), trailing
