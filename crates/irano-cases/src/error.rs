@@ -110,8 +110,9 @@ const SHOWN_LINE_MAX: usize = 120;
 
 /// The text a report shows for the error at `start..end` and the error's span in it: the
 /// file, or for an error on one long line, that line's window around the error, marked
-/// `…` where it was cut (the report's line and column stay those of the file).
-fn window(src: &SourceFile, start: usize, end: usize) -> (Shown, SourceSpan) {
+/// `…` where it was cut (the report's line and column stay those of the file). `line` is
+/// the error's line, 1-based, as the report prints it.
+fn window(src: &SourceFile, start: usize, end: usize, line: usize) -> (Shown, SourceSpan) {
     let whole = || {
         (
             Shown {
@@ -148,7 +149,7 @@ fn window(src: &SourceFile, start: usize, end: usize) -> (Shown, SourceSpan) {
     };
     let from = floor_char_boundary(text, start.saturating_sub(margin).max(line_start));
     let to = floor_char_boundary(text, (end + margin).min(line_end));
-    let (Some(before), Some(part)) = (text.get(line_start..from), text.get(from..to)) else {
+    let Some(part) = text.get(from..to) else {
         return whole();
     };
     let (lead, trail) = (
@@ -156,21 +157,16 @@ fn window(src: &SourceFile, start: usize, end: usize) -> (Shown, SourceSpan) {
         if to < line_end { "…" } else { "" },
     );
     let excerpt = format!("{lead}{part}{trail}");
-    let Some(first_line) = text
-        .get(..line_start)
-        .map(|t| t.matches('\n').count() + src.first_line)
-    else {
-        return whole();
-    };
     let at = lead.len() + (start - from);
     (
         Shown {
             name: src.name.clone(),
             text: Arc::from(excerpt),
-            first_line,
+            // the excerpt is the report's line `line` (1-based) on its own
+            first_line: line.saturating_sub(1),
             // the report counts the column in bytes from the start of the text shown, where
             // `…` stands in for what was left out
-            first_column: before.len().saturating_sub(lead.len()),
+            first_column: (from - line_start).saturating_sub(lead.len()),
         },
         SourceSpan::from(at..at + (end - start)),
     )
@@ -226,7 +222,7 @@ impl CaseError {
         let start = floor_char_boundary(&src.text, span.start.min(len));
         let end = floor_char_boundary(&src.text, span.end.clamp(start, len));
         let (line, column) = src.line_col(start);
-        let (shown, span) = window(src, start, end);
+        let (shown, span) = window(src, start, end, line);
         CaseError {
             code,
             message: message.into(),
