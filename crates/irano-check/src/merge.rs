@@ -121,6 +121,9 @@ pub struct MergedTable<'a> {
     pub name: String,
     pub decl: At<'a, ast::TableDecl>,
     pub rules: Vec<At<'a, ast::Rule>>,
+    /// Rules an amendment removed (and did not add again): the id, the file and the span of
+    /// the `remove rule`, so that a later reference says who removed it.
+    pub removed: Vec<(String, u16, ast::Span)>,
 }
 
 #[derive(Debug, Default)]
@@ -343,6 +346,17 @@ impl MergeCx<'_> {
         self.files
             .get(usize::from(file))
             .map_or(0, |f| crate::diag::line_col(&f.text, span.start).0)
+    }
+
+    /// `FILE:LINE:COLUMN` of `span` in file `file`.
+    fn place(&self, file: u16, span: ast::Span) -> String {
+        match self.files.get(usize::from(file)) {
+            Some(f) => {
+                let (line, col) = crate::diag::line_col(&f.text, span.start);
+                format!("{}:{line}:{col}", f.name)
+            }
+            None => "?".into(),
+        }
     }
 
     fn err(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {
@@ -793,17 +807,31 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 .iter()
                 .map(|q| q.decl.node.name.text.as_str())
                 .collect();
-            let help = match closest(&p.name.text, names) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => "remove `override` and give a type to declare a new parameter".into(),
+            let removed = m
+                .removed_params
+                .iter()
+                .rev()
+                .find(|r| r.name == p.name.text);
+            let (msg, help) = match (removed, closest(&p.name.text, names)) {
+                (Some(r), _) => (
+                    format!(
+                        "there is no parameter `{}` to override: `remove param {}` at {} retired it",
+                        p.name.text,
+                        p.name.text,
+                        cx.place(r.file, r.span)
+                    ),
+                    format!("to use it again, declare it anew: `param {}: TYPE = VALUE cite \"...\"` (without `override`)", p.name.text),
+                ),
+                (None, Some(c)) => (
+                    format!("there is no parameter `{}` to override", p.name.text),
+                    format!("did you mean `{c}`?"),
+                ),
+                (None, None) => (
+                    format!("there is no parameter `{}` to override", p.name.text),
+                    "remove `override` and give a type to declare a new parameter".into(),
+                ),
             };
-            cx.err(
-                fi,
-                p.name.span,
-                "check::nothing_to_override",
-                format!("there is no parameter `{}` to override", p.name.text),
-                &help,
-            );
+            cx.err(fi, p.name.span, "check::nothing_to_override", msg, &help);
         }
         (None, false) => {
             if p.ty.is_none() {
@@ -849,6 +877,7 @@ fn merge_table<'a>(
             name: t.name.text.clone(),
             decl: At { node: t, file: fi },
             rules: Vec::new(),
+            removed: Vec::new(),
         },
     };
     let inherited = existing.is_some();
@@ -885,14 +914,22 @@ fn merge_table<'a>(
                 match table.rules.iter().position(|r| r.node.id.text == name.text) {
                     Some(i) => {
                         table.rules.remove(i);
+                        table.removed.push((name.text.clone(), fi, name.span));
                     }
-                    None => cx.err(
-                        fi,
-                        name.span,
-                        "check::unknown_rule",
-                        format!("table `{}` has no rule `{}`", t.name.text, name.text),
-                        &suggest_rule(&table, &name.text),
-                    ),
+                    None => {
+                        let suggestion = suggest_rule(&table, &name.text);
+                        unknown_rule(
+                            cx,
+                            &table,
+                            &t.items,
+                            fi,
+                            name.span,
+                            &name.text,
+                            "check::unknown_rule",
+                            format!("table `{}` has no rule `{}`", t.name.text, name.text),
+                            suggestion,
+                        );
+                    }
                 }
             }
             TableItem::Rule(rule) => {
@@ -906,21 +943,82 @@ fn merge_table<'a>(
                     .position(|r| r.node.id.text == rule.id.text);
                 if rule.is_override {
                     match pos {
-                        Some(i) => {
-                            if let Some(slot) = table.rules.get_mut(i) {
-                                *slot = at;
+                        // an override with a place moves the rule there; without one it
+                        // keeps the place of the rule it replaces
+                        Some(i) => match &rule.position {
+                            Some(Position::Before(other)) | Some(Position::After(other)) => {
+                                if other.text == rule.id.text {
+                                    cx.err(
+                                        fi,
+                                        other.span,
+                                        "check::misplaced",
+                                        format!("rule `{}` is placed relative to itself", rule.id.text),
+                                        "name another rule of the table, or drop the place to keep the rule where it is",
+                                    );
+                                    continue;
+                                }
+                                match table
+                                    .rules
+                                    .iter()
+                                    .position(|r| r.node.id.text == other.text)
+                                {
+                                    Some(_) => {
+                                        table.rules.remove(i);
+                                        let j = table
+                                            .rules
+                                            .iter()
+                                            .position(|r| r.node.id.text == other.text)
+                                            .unwrap_or(table.rules.len());
+                                        let at_index =
+                                            if matches!(rule.position, Some(Position::After(_))) {
+                                                j + 1
+                                            } else {
+                                                j
+                                            };
+                                        table.rules.insert(at_index.min(table.rules.len()), at);
+                                    }
+                                    None => {
+                                        let suggestion = suggest_rule(&table, &other.text);
+                                        unknown_rule(
+                                            cx,
+                                            &table,
+                                            &t.items,
+                                            fi,
+                                            other.span,
+                                            &other.text,
+                                            "check::unknown_rule",
+                                            format!(
+                                                "table `{}` has no rule `{}`",
+                                                t.name.text, other.text
+                                            ),
+                                            suggestion,
+                                        );
+                                    }
+                                }
                             }
+                            None => {
+                                if let Some(slot) = table.rules.get_mut(i) {
+                                    *slot = at;
+                                }
+                            }
+                        },
+                        None => {
+                            let suggestion = suggest_rule(&table, &rule.id.text);
+                            unknown_rule(
+                                cx,
+                                &table,
+                                &t.items,
+                                fi,
+                                rule.id.span,
+                                &rule.id.text,
+                                "check::nothing_to_override",
+                                format!(
+                                    "table `{}` has no rule `{}` to override",
+                                    t.name.text, rule.id.text
+                                ),
+                                suggestion,
+                            );
                         }
-                        None => cx.err(
-                            fi,
-                            rule.id.span,
-                            "check::nothing_to_override",
-                            format!(
-                                "table `{}` has no rule `{}` to override",
-                                t.name.text, rule.id.text
-                            ),
-                            &suggest_rule(&table, &rule.id.text),
-                        ),
                     }
                     continue;
                 }
@@ -947,14 +1045,22 @@ fn merge_table<'a>(
                                     i
                                 };
                                 table.rules.insert(at_index, at);
+                                table.removed.retain(|(n, _, _)| *n != rule.id.text);
                             }
-                            None => cx.err(
-                                fi,
-                                other.span,
-                                "check::unknown_rule",
-                                format!("table `{}` has no rule `{}`", t.name.text, other.text),
-                                &suggest_rule(&table, &other.text),
-                            ),
+                            None => {
+                                let suggestion = suggest_rule(&table, &other.text);
+                                unknown_rule(
+                                    cx,
+                                    &table,
+                                    &t.items,
+                                    fi,
+                                    other.span,
+                                    &other.text,
+                                    "check::unknown_rule",
+                                    format!("table `{}` has no rule `{}`", t.name.text, other.text),
+                                    suggestion,
+                                );
+                            }
                         }
                     }
                     None if inherited => cx.err(
@@ -967,7 +1073,10 @@ fn merge_table<'a>(
                         ),
                         "rules are tried in order; write `rule ID before OTHER` or `rule ID after OTHER`",
                     ),
-                    None => table.rules.push(at),
+                    None => {
+                        table.rules.push(at);
+                        table.removed.retain(|(n, _, _)| *n != rule.id.text);
+                    }
                 }
             }
         }
@@ -1026,6 +1135,53 @@ fn merge_table<'a>(
         }
     };
     tables.insert(index.min(tables.len()), table);
+}
+
+/// A rule the table does not have, named by `remove rule`, `override rule` or a place: said
+/// to be removed (and where) when an amendment removed it, to be added further down when
+/// the same table adds it later, else a suggestion.
+#[allow(clippy::too_many_arguments)]
+fn unknown_rule(
+    cx: &mut MergeCx<'_>,
+    table: &MergedTable<'_>,
+    items: &[TableItem],
+    fi: u16,
+    span: ast::Span,
+    name: &str,
+    code: &'static str,
+    msg: String,
+    suggestion: String,
+) {
+    if let Some((_, rf, rs)) = table.removed.iter().rev().find(|(n, _, _)| n == name) {
+        let place = cx.place(*rf, *rs);
+        // a second `remove rule` of it has nothing left to do
+        let removing = items
+            .iter()
+            .any(|it| matches!(it, TableItem::Remove(n, _) if n.span == span));
+        let help = if removing {
+            "it is already removed: drop this line".to_string()
+        } else {
+            format!("to bring it back, add it again with its place: `rule {name} before OTHER when ... then ...`")
+        };
+        cx.err(
+            fi,
+            span,
+            code,
+            format!("{msg}: `remove rule {name}` at {place} removed it"),
+            &help,
+        );
+        return;
+    }
+    let later = items.iter().any(|it| match it {
+        TableItem::Rule(r) => r.id.text == name && r.id.span.start > span.start,
+        TableItem::Remove(..) => false,
+    });
+    let help = if later {
+        format!("rule `{name}` is added further down this table; a place or an override names a rule already in the table, so declare `{name}` first")
+    } else {
+        suggestion
+    };
+    cx.err(fi, span, code, msg, &help);
 }
 
 fn suggest_rule(table: &MergedTable<'_>, name: &str) -> String {

@@ -491,6 +491,23 @@ impl Program {
             .find(|c| c.kind == kind && c.name == name)
     }
 
+    /// Whether a `remove` change still holds in the criterion: false for a rule or parameter
+    /// removed and then added again (a rule moved that way, a parameter redeclared).
+    pub fn still_removed(&self, c: &Change) -> bool {
+        if c.action != ChangeKind::Removed {
+            return false;
+        }
+        match c.kind.as_str() {
+            "rule" => !self
+                .tables
+                .iter()
+                .chain(&self.summary_tables)
+                .any(|t| t.rules.iter().any(|r| r.id == c.name)),
+            "param" => !self.params.iter().any(|q| q.name == c.name),
+            _ => true,
+        }
+    }
+
     /// `file:line` of a place in the rule files.
     pub fn place(&self, src: Src) -> String {
         match self.sources.get(usize::from(src.file)) {

@@ -349,11 +349,7 @@ pub fn map_text(p: &Program) -> String {
         write_let(&mut out, p, l);
     }
     write_tables(&mut out, p, &p.summary_tables);
-    let removed: Vec<&Change> = p
-        .changes
-        .iter()
-        .filter(|c| c.action == ChangeKind::Removed)
-        .collect();
+    let removed: Vec<&Change> = p.changes.iter().filter(|c| p.still_removed(c)).collect();
     if !removed.is_empty() {
         let _ = writeln!(out, "\nREMOVED");
         for c in removed {

@@ -158,7 +158,7 @@ pub fn explain(
     let removed_rules: Vec<RemovedRule> = program
         .changes
         .iter()
-        .filter(|c| c.kind == "rule" && c.action == irano_check::program::ChangeKind::Removed)
+        .filter(|c| c.kind == "rule" && program.still_removed(c))
         .map(|c| RemovedRule {
             rule: c.name.clone(),
             at: program.place(c.src),

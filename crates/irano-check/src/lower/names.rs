@@ -140,6 +140,9 @@ impl<'a> Lowerer<'a, '_> {
     }
 
     pub(super) fn unknown_name(&mut self, text: &str, span: Span) {
+        if self.removed_still_read(text, span) {
+            return;
+        }
         let mut names: Vec<String> = self.param_ix.keys().cloned().collect();
         names.extend(self.state_ix.keys().cloned());
         names.extend(self.scan_lets.index.keys().cloned());
@@ -184,6 +187,34 @@ impl<'a> Lowerer<'a, '_> {
             format!("unknown name `{text}`"),
             help,
         );
+    }
+
+    /// A name an amendment's `remove param` retired, still read by the parent: reported at
+    /// the `remove param` (the line the author wrote), naming the reader.
+    fn removed_still_read(&mut self, text: &str, span: Span) -> bool {
+        let Some(r) = self.m.removed_params.iter().rev().find(|r| r.name == text) else {
+            return false;
+        };
+        let (file, at) = (r.file, r.span);
+        let reader = match self.files.get(usize::from(self.file)) {
+            Some(f) => {
+                let (line, col) = crate::diag::line_col(&f.text, span.start);
+                format!("{}:{line}:{col}", f.name)
+            }
+            None => "?".into(),
+        };
+        let (msg, help) = match self.let_stack.last() {
+            Some(reader_let) => (
+                format!("`remove param {text}` retires a parameter that let `{reader_let}` still reads ({reader})"),
+                format!("keep the parameter (to change its value, write `override param {text} = VALUE cite \"...\"`), or first replace what reads it: `override let {reader_let} = ... cite \"...\"`"),
+            ),
+            None => (
+                format!("`remove param {text}` retires a parameter that is still read ({reader})"),
+                format!("keep the parameter (to change its value, write `override param {text} = VALUE cite \"...\"`), or first override the declaration that reads it"),
+            ),
+        };
+        self.err_at(file, at, "check::unknown_name", msg, help);
+        true
     }
 
     pub(super) fn misplaced(
