@@ -361,6 +361,7 @@ fn check_inner(
             });
         }
     }
+    refuse_clashing_show_names(&mut lw, &merged.shows, &shows);
 
     let tables = lower_tables(&mut lw, files, &merged.scan.tables, false);
     let stop = merged.stop.and_then(|s| {
@@ -1003,6 +1004,68 @@ fn expect_ty(
         .help(format!("found {}", lw.type_name(got)));
     lw.push(d);
     false
+}
+
+/// A shown value names a table column, a JSON key (and `NAME_exact` beside it) and a CSV
+/// column (`NAME_UNIT`): none may repeat a fixed column of the result or another shown
+/// value's, or a reader of the output would get one value under two names (a CSV reader
+/// keeps the last). Names have no dot, as lets.
+fn refuse_clashing_show_names(
+    lw: &mut Lowerer<'_, '_>,
+    decls: &[merge::At<'_, ast::ShowDecl>],
+    shows: &[ShowInfo],
+) {
+    // every output name so far, with the show that took it (None: a fixed column)
+    let mut taken: Vec<(String, Option<&str>)> = ROW_COLUMNS_BEFORE_SHOWS
+        .iter()
+        .chain(ROW_COLUMNS_AFTER_SHOWS.iter())
+        .map(|c| (c.to_string(), None))
+        .collect();
+    for show in shows {
+        let Some(decl) = decls.iter().find(|d| d.node.name.text == show.name) else {
+            continue;
+        };
+        let span = decl.node.name.span;
+        if show.name.contains('.') {
+            lw.err_in(
+                decl.file,
+                span,
+                "check::dotted_name",
+                format!("show `{}` has a dot in its name", show.name),
+                "a shown value's name is a column of the results; write `_` instead".into(),
+            );
+            continue;
+        }
+        let mut names = vec![show.name.clone(), format!("{}{EXACT_SUFFIX}", show.name)];
+        let column = show.column();
+        if !names.contains(&column) {
+            names.push(column);
+        }
+        let clash = names
+            .iter()
+            .find_map(|n| taken.iter().find(|(t, _)| t == n).map(|(_, by)| (n, *by)));
+        if let Some((mine, by)) = clash {
+            let whose = match by {
+                None => "one of the results' own columns".to_string(),
+                Some(other) => format!("a name show `{other}` writes"),
+            };
+            lw.err_in(
+                decl.file,
+                span,
+                "check::redeclared",
+                format!("show `{}` would write `{mine}`, {whose}", show.name),
+                format!(
+                    "give it another name: show `{}` writes the keys `{}` and `{}{EXACT_SUFFIX}` and the CSV column `{}`",
+                    show.name,
+                    show.name,
+                    show.name,
+                    show.column()
+                ),
+            );
+            continue;
+        }
+        taken.extend(names.into_iter().map(|n| (n, Some(show.name.as_str()))));
+    }
 }
 
 fn require_cite(

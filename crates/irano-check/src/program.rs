@@ -346,6 +346,22 @@ pub struct TargetSpec {
     pub src: Src,
 }
 
+/// The columns of a CSV assessment row before the `show` values (docs/case-format.md).
+pub const ROW_COLUMNS_BEFORE_SHOWS: [&str; 4] = ["patient", "date", "day", "role"];
+/// The columns of a CSV assessment row after the `show` values.
+pub const ROW_COLUMNS_AFTER_SHOWS: [&str; 3] = ["response", "decision", "rule"];
+/// What follows a shown value's name in the key of its exact form (JSON `values`).
+pub const EXACT_SUFFIX: &str = "_exact";
+
+/// A shown value's CSV column: its name with its unit (`burden_mm2`; `/` spelt `_per_`).
+pub fn show_column(name: &str, unit: &str) -> String {
+    if unit.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}_{}", unit.replace('/', "_per_"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ShowInfo {
     pub name: String,
@@ -353,6 +369,21 @@ pub struct ShowInfo {
     /// The parameter whose choice named the value's unit (`unit match P { ... }`): read,
     /// so it is not reported as inert.
     pub unit_param: Option<u32>,
+}
+
+impl ShowInfo {
+    /// The unit written after the value (`""` for a plain number or a non-number).
+    pub fn unit(&self) -> &'static str {
+        match self.expr.ty.base {
+            crate::types::Base::Num(u) => u.suffix(),
+            _ => "",
+        }
+    }
+
+    /// Its CSV column (`burden_mm2`).
+    pub fn column(&self) -> String {
+        show_column(&self.name, self.unit())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -187,7 +187,8 @@ fn values(s: &mut String, values: &[ShownValue]) {
                 if let Some(x) = &n.exact {
                     s.push_str(",\"");
                     escaped(s, &v.name);
-                    s.push_str("_exact\":");
+                    s.push_str(irano_check::program::EXACT_SUFFIX);
+                    s.push_str("\":");
                     string(s, x);
                 }
             }

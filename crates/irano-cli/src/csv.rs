@@ -5,33 +5,24 @@
 
 use std::fmt::Write as _;
 
-use irano_check::types::Base;
+use irano_check::program::{ROW_COLUMNS_AFTER_SHOWS, ROW_COLUMNS_BEFORE_SHOWS};
 use irano_check::Program;
 use irano_evaluate::{CaseResult, Data, ScanRole};
 
 pub const SUMMARY_HEADER: &str =
     "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision\n";
 
-/// A `show` value's column: its name, with its unit (`/` spelt `_per_`).
-pub fn column(name: &str, unit: &str) -> String {
-    if unit.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}_{}", unit.replace('/', "_per_"))
-    }
-}
-
 pub fn assessment_header(p: &Program) -> String {
-    let mut s = String::from("patient,date,day,role");
+    let mut s = ROW_COLUMNS_BEFORE_SHOWS.join(",");
     for show in &p.shows {
-        let unit = match show.expr.ty.base {
-            Base::Num(u) => u.suffix(),
-            _ => "",
-        };
         s.push(',');
-        field(&mut s, &column(&show.name, unit));
+        field(&mut s, &show.column());
     }
-    s.push_str(",response,decision,rule\n");
+    for c in ROW_COLUMNS_AFTER_SHOWS {
+        s.push(',');
+        s.push_str(c);
+    }
+    s.push('\n');
     s
 }
 

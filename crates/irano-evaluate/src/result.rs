@@ -187,7 +187,10 @@ pub fn values_as_map<S: serde::Serializer>(values: &[ShownValue], s: S) -> Resul
                     NumberValue::Float(f) => m.serialize_entry(&v.name, &f)?,
                 }
                 if let Some(x) = &n.exact {
-                    m.serialize_entry(&format!("{}_exact", v.name), x)?;
+                    m.serialize_entry(
+                        &format!("{}{}", v.name, irano_check::program::EXACT_SUFFIX),
+                        x,
+                    )?;
                 }
             }
             (Data::Text, Some(t)) => m.serialize_entry(&v.name, t)?,

@@ -197,6 +197,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         }
     }
 
+    /// An error at `span` of file `file`.
+    pub fn err_in(&mut self, file: u16, span: Span, code: &'static str, msg: String, help: String) {
+        self.err_at(file, span, code, msg, help);
+    }
+
     fn err(&mut self, span: Span, code: &'static str, msg: String, help: impl Into<String>) {
         self.err_at(self.file, span, code, msg, help.into());
     }
