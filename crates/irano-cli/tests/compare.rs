@@ -390,3 +390,67 @@ fn compare_json_has_a_result_per_scan_and_criterion() {
     assert_eq!(p["scans"][1]["results"][0]["response"], "PD");
     assert_eq!(p["scans"][1]["results"][0]["rule"], "pd.new_lesion");
 }
+
+/// `diff` and `compare` JSON carry canonical labels, as the result contract's `response`
+/// does, with a criterion's own names beside them: RECIST 1.1's SD and iRECIST's iSD are the
+/// same best overall response, and a pooled reader sees `UPD`, not `iUPD`.
+#[test]
+fn diff_and_compare_json_labels_are_canonical_with_native_names_beside() {
+    let case = "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml";
+    let args = |cmd: &'static str| {
+        vec![
+            cmd,
+            "--format",
+            "json",
+            "--rules",
+            "rules/recist-1.1.rano",
+            "--rules",
+            "rules/irecist-2017.rano",
+            case,
+        ]
+    };
+    let d = exec(&args("diff"));
+    assert_eq!(d.code, 1, "{}", d.stderr);
+    let v: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
+    let bor = &v["summary"]["best_overall_response"];
+    assert_eq!(
+        bor[0]["old"], bor[0]["new"],
+        "SD and iSD are one label: {bor}"
+    );
+    assert_eq!(v["summary"]["changes_by_field"]["best_overall_response"], 0);
+    let upd = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "response" && c["new_native"] == "iUPD")
+        .unwrap_or_else(|| panic!("a response change to iUPD: {}", d.stdout));
+    assert_eq!(upd["new"], "UPD");
+    assert_eq!(upd["old"], "PD");
+    assert!(
+        upd.get("old_native").is_none(),
+        "RECIST 1.1 has no native names"
+    );
+
+    let c = exec(&args("compare"));
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let v: serde_json::Value = serde_json::from_str(&c.stdout).unwrap();
+    let p = &v["patients"][0];
+    let irecist = &p["summary"][1];
+    assert_eq!(
+        irecist["best_overall_response"],
+        p["summary"][0]["best_overall_response"]
+    );
+    assert_eq!(irecist["best_overall_response_native"], "iSD");
+    let cells: Vec<&serde_json::Value> = p["scans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["results"].get(1))
+        .collect();
+    assert!(cells
+        .iter()
+        .any(|x| x["response"] == "UPD" && x["response_native"] == "iUPD"));
+    assert!(cells
+        .iter()
+        .all(|x| x["response"].as_str().is_none_or(|r| !r.starts_with('i'))));
+}

@@ -74,7 +74,11 @@ pub struct ScanRow {
 pub struct Cell {
     pub criterion: String,
     pub role: ScanRole,
+    /// The canonical label (as `response` of the result contract).
     pub response: Option<String>,
+    /// The criterion's own name of it, when it declares native labels (`iUPD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_native: Option<String>,
     pub decision: Option<String>,
     /// The rule that set the response.
     pub rule: Option<String>,
@@ -84,6 +88,8 @@ pub struct Cell {
 pub struct SummaryCell {
     pub criterion: String,
     pub best_overall_response: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_overall_response_native: Option<String>,
     pub best_overall_response_rule: Option<String>,
     pub pd_date: Option<NaiveDate>,
     pub pd_confirmed_on: Option<NaiveDate>,
@@ -123,7 +129,8 @@ pub fn compare_case(
                     r.assessments.get(k).map(|x| Cell {
                         criterion: label(i),
                         role: x.role,
-                        response: x.response_shown().map(str::to_string),
+                        response: x.response.clone(),
+                        response_native: x.response_native.clone(),
                         decision: x.decision.clone(),
                         rule: x.rule.clone(),
                     })
@@ -136,7 +143,8 @@ pub fn compare_case(
         .enumerate()
         .map(|(i, r)| SummaryCell {
             criterion: label(i),
-            best_overall_response: r.best_overall_response_shown().map(str::to_string),
+            best_overall_response: r.best_overall_response.clone(),
+            best_overall_response_native: r.best_overall_response_native.clone(),
             best_overall_response_rule: summary_rule(r, "best_overall_response ="),
             pd_date: r.pd_date,
             pd_confirmed_on: r.pd_confirmed_on,
@@ -181,7 +189,10 @@ impl Comparison {
                         ScanRole::PreBaseline => ("pre-baseline".to_string(), String::new()),
                         ScanRole::NotGraded => ("not graded".to_string(), String::new()),
                         ScanRole::Followup => (
-                            x.response.clone().unwrap_or_else(|| "-".into()),
+                            x.response_native
+                                .clone()
+                                .or_else(|| x.response.clone())
+                                .unwrap_or_else(|| "-".into()),
                             x.decision.clone().unwrap_or_else(|| "-".into()),
                         ),
                     },
@@ -246,7 +257,12 @@ impl Comparison {
             row
         };
         rows.push(row("best overall response", &|x| {
-            with_rule(&x.best_overall_response, &x.best_overall_response_rule)
+            with_rule(
+                &x.best_overall_response_native
+                    .clone()
+                    .or_else(|| x.best_overall_response.clone()),
+                &x.best_overall_response_rule,
+            )
         }));
         rows.push(row("progression date", &|x| date(&x.pd_date)));
         rows.push(row("confirmed on", &|x| date(&x.pd_confirmed_on)));

@@ -62,8 +62,14 @@ pub struct Change {
     /// The scan, for per-scan fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
+    /// Labels are canonical (`SD`), as in the result contract, so that diffs of criteria that
+    /// name labels differently pool; the criterion's own names are beside them.
     pub old: Option<String>,
     pub new: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_native: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_native: Option<String>,
     /// The rule that decided the old value (for dates: the rule that last set the state
     /// variable).
     pub old_rule: Option<String>,
@@ -227,8 +233,8 @@ impl<'p> Differ<'p> {
         *self
             .bor
             .entry((
-                old.best_overall_response_shown().map(str::to_string),
-                new.best_overall_response_shown().map(str::to_string),
+                old.best_overall_response.clone(),
+                new.best_overall_response.clone(),
             ))
             .or_insert(0) += 1;
         match (old.pd_date, new.pd_date) {
@@ -334,8 +340,15 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
         date,
         old: old_v,
         new: new_v,
+        old_native: None,
+        new_native: None,
         old_rule,
         new_rule,
+    };
+    let native = |mut c: Change, o: Option<&String>, n: Option<&String>| {
+        c.old_native = o.cloned();
+        c.new_native = n.cloned();
+        c
     };
     let decision_rule = |a: &irano_evaluate::AssessmentResult| {
         a.fired
@@ -346,13 +359,17 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
     // The same case: the same scans, in the same order.
     for (a, b) in old.assessments.iter().zip(&new.assessments) {
         if a.response != b.response {
-            out.push(change(
-                Field::Response,
-                Some(b.date),
-                a.response_shown().map(str::to_string),
-                b.response_shown().map(str::to_string),
-                a.rule.clone(),
-                b.rule.clone(),
+            out.push(native(
+                change(
+                    Field::Response,
+                    Some(b.date),
+                    a.response.clone(),
+                    b.response.clone(),
+                    a.rule.clone(),
+                    b.rule.clone(),
+                ),
+                a.response_native.as_ref(),
+                b.response_native.as_ref(),
             ));
         }
         if a.decision != b.decision {
@@ -367,13 +384,17 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
         }
     }
     if old.best_overall_response != new.best_overall_response {
-        out.push(change(
-            Field::BestOverallResponse,
-            None,
-            old.best_overall_response_shown().map(str::to_string),
-            new.best_overall_response_shown().map(str::to_string),
-            summary_rule(old, "best_overall_response ="),
-            summary_rule(new, "best_overall_response ="),
+        out.push(native(
+            change(
+                Field::BestOverallResponse,
+                None,
+                old.best_overall_response.clone(),
+                new.best_overall_response.clone(),
+                summary_rule(old, "best_overall_response ="),
+                summary_rule(new, "best_overall_response ="),
+            ),
+            old.best_overall_response_native.as_ref(),
+            new.best_overall_response_native.as_ref(),
         ));
     }
     let dates = [
@@ -441,16 +462,16 @@ impl DiffReport {
                 "old rule".into(),
                 "new rule".into(),
             ]];
-            let dash = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+            let dash = |x: Option<&String>| x.cloned().unwrap_or_else(|| "-".into());
             for c in &self.changes {
                 rows.push(vec![
                     c.patient.clone(),
                     c.date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
                     c.field.name().to_string(),
-                    dash(&c.old),
-                    dash(&c.new),
-                    dash(&c.old_rule),
-                    dash(&c.new_rule),
+                    dash(c.old_native.as_ref().or(c.old.as_ref())),
+                    dash(c.new_native.as_ref().or(c.new.as_ref())),
+                    dash(c.old_rule.as_ref()),
+                    dash(c.new_rule.as_ref()),
                 ]);
             }
             write_rows(&mut s, &rows, &[], &[]);
