@@ -6,6 +6,81 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// The file a path names, for telling whether two paths are one file: resolved through
+/// `.`, `..` and symbolic links, also for a file not written yet (its folder is resolved,
+/// so `o.csv` and `./o.csv` are one file before either exists).
+fn resolved(p: &Path) -> PathBuf {
+    if let Ok(r) = p.canonicalize() {
+        return r;
+    }
+    let folder = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (folder.canonicalize(), p.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// What the standard-output spool is, for a message: where it is and how to avoid it.
+fn spool_name() -> String {
+    format!(
+        "the output spool in `{}` (standard output past 8 MB is spooled in $TMPDIR until the run succeeds: set TMPDIR to a writable folder, or write with `-o FILE`)",
+        std::env::temp_dir().display()
+    )
+}
+
+/// The codes of the two refusals of [`refuse_overwrites`], per command family.
+pub struct OverwriteCodes {
+    pub output_is_input: &'static str,
+    pub same_output: &'static str,
+}
+
+/// Refuses, before anything is written, an output file that is one of the inputs (a case
+/// file, a rule file) or that another output also names: either would lose data without a
+/// word. Standard output and devices (`/dev/null`) are not files to protect. Returns
+/// whether the run may go on.
+pub fn refuse_overwrites(
+    out: &mut crate::render::Output,
+    outputs: &[&Path],
+    inputs: &[&Path],
+    codes: &OverwriteCodes,
+) -> bool {
+    let is_device = |p: &Path| resolved(p).starts_with("/dev");
+    let outputs: Vec<(&Path, PathBuf)> = outputs
+        .iter()
+        .filter(|p| !is_device(p))
+        .map(|p| (*p, resolved(p)))
+        .collect();
+    for (i, (p, r)) in outputs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|q| resolved(q) == *r) {
+            out.message(
+                codes.output_is_input,
+                format!(
+                    "the output `{}` is the input `{}`: writing it would replace the input",
+                    p.display(),
+                    input.display()
+                ),
+                "write the output to another file",
+            );
+            return false;
+        }
+        if outputs.iter().skip(i + 1).any(|(_, q)| q == r) {
+            out.message(
+                codes.same_output,
+                format!(
+                    "two outputs are the same file `{}`: one would replace the other",
+                    p.display()
+                ),
+                "give each output its own file",
+            );
+            return false;
+        }
+    }
+    true
+}
+
 /// Exit status of a run whose reader closed the pipe (`| head`): 128 + SIGPIPE, as a
 /// shell reports a process that the signal ended.
 pub const CLOSED_PIPE: u8 = 141;
@@ -102,12 +177,13 @@ impl Destination {
         }
         self.mem.extend_from_slice(bytes);
         if self.mem.len() > SPOOL_IN_MEMORY {
+            let spool = spool_name();
             let (tmp, f) = create_temp(&std::env::temp_dir(), "stdout")
-                .map_err(|e| WriteFailure::from_io("the output spool", &e))?;
+                .map_err(|e| WriteFailure::from_io(&spool, &e))?;
             self.tmp = Some(tmp);
             let mut f = BufWriter::with_capacity(1 << 16, f);
             f.write_all(&self.mem)
-                .map_err(|e| WriteFailure::from_io("the output spool", &e))?;
+                .map_err(|e| WriteFailure::from_io(&spool, &e))?;
             self.mem = Vec::new();
             self.file = Some(f);
         }
@@ -117,7 +193,7 @@ impl Destination {
     fn what(&self) -> String {
         match &self.target {
             Some(p) => format!("`{}`", p.display()),
-            None => "the output spool".into(),
+            None => spool_name(),
         }
     }
 

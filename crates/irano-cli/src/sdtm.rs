@@ -121,31 +121,13 @@ pub(crate) fn load(
 /// anything is written. Returns the exit code (0, 1 when a file cannot be written, 2 when
 /// the paths clash).
 pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Path]) -> u8 {
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+    let outputs: Vec<&Path> = files.iter().map(|(p, _)| *p).collect();
+    let codes = crate::output::OverwriteCodes {
+        output_is_input: "sdtm::output_is_input",
+        same_output: "sdtm::same_output",
     };
-    for (i, (p, _)) in files.iter().enumerate() {
-        if let Some(input) = inputs.iter().find(|q| same(p, q)) {
-            out.message(
-                "sdtm::output_is_input",
-                format!(
-                    "the output `{}` is the input `{}`",
-                    p.display(),
-                    input.display()
-                ),
-                "write the output to another file",
-            );
-            return 2;
-        }
-        if files.iter().skip(i + 1).any(|(q, _)| same(p, q)) {
-            out.message(
-                "sdtm::same_output",
-                format!("two outputs are the same file `{}`", p.display()),
-                "give each output its own file",
-            );
-            return 2;
-        }
+    if !crate::output::refuse_overwrites(out, &outputs, inputs, &codes) {
+        return 2;
     }
     let mut opened = Vec::new();
     for (p, text) in files {

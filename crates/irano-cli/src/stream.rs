@@ -130,6 +130,32 @@ pub fn eval(
         report_line_errors(out, sources);
         return 2;
     };
+    // neither output may replace an input (a case file, a rule file of the chain) or
+    // the other output
+    let outputs: Vec<&Path> = opts
+        .output
+        .iter()
+        .chain(&opts.summary)
+        .map(PathBuf::as_path)
+        .collect();
+    let rule_files: Vec<PathBuf> = program
+        .sources
+        .iter()
+        .map(|s| PathBuf::from(&s.name))
+        .collect();
+    let inputs: Vec<&Path> = cases
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(std::iter::once(rules))
+        .chain(rule_files.iter().map(PathBuf::as_path))
+        .collect();
+    let codes = crate::output::OverwriteCodes {
+        output_is_input: "eval::output_is_input",
+        same_output: "eval::same_output",
+    };
+    if !crate::output::refuse_overwrites(out, &outputs, &inputs, &codes) {
+        return 2;
+    }
     let mut dest = match Destination::open(opts.output.as_deref()) {
         Ok(d) => d,
         Err(e) => return write_failed(out, &e),

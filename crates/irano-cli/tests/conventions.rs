@@ -658,3 +658,105 @@ fn no_progress_bar_when_standard_error_is_not_a_terminal() {
     assert_eq!(text(&out.stdout).lines().count(), 300);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An output may not replace an input or the other output: `-o` or `--summary` naming the
+/// case file, the rule file, or each other (however the path is spelt) is refused before
+/// anything is written, and every file keeps its content.
+#[test]
+fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
+    let d = temp_dir("clobber");
+    let cases = d.join("cohort.jsonl");
+    let cohort = one_scan_cases("CLOB", 3, "2024-01-01", "pretreatment");
+    std::fs::write(&cases, &cohort).unwrap();
+    let rules = d.join("rano-hgg-2010.rano");
+    let rule_text = std::fs::read_to_string(repo().join(HGG)).unwrap();
+    std::fs::write(&rules, &rule_text).unwrap();
+    let c = cases.to_str().unwrap();
+    let r = rules.to_str().unwrap();
+    let spelt_otherwise = format!("{}/./cohort.jsonl", d.display());
+    let out_csv = d.join("out.csv");
+    let o = out_csv.to_str().unwrap();
+    let o2 = format!(
+        "{}/../{}/out.csv",
+        d.display(),
+        d.file_name().unwrap().to_str().unwrap()
+    );
+    for (args, code) in [
+        (
+            vec!["eval", "--rules", r, "--format", "jsonl", "-o", c, c],
+            "eval::output_is_input",
+        ),
+        (
+            vec![
+                "eval",
+                "--rules",
+                r,
+                "--format",
+                "jsonl",
+                "-o",
+                &spelt_otherwise,
+                c,
+            ],
+            "eval::output_is_input",
+        ),
+        (
+            vec!["eval", "--rules", r, "--summary", c, c],
+            "eval::output_is_input",
+        ),
+        (
+            vec!["eval", "--rules", r, "--format", "jsonl", "-o", r, c],
+            "eval::output_is_input",
+        ),
+        (
+            vec![
+                "eval",
+                "--rules",
+                r,
+                "--format",
+                "csv",
+                "-o",
+                o,
+                "--summary",
+                &o2,
+                c,
+            ],
+            "eval::same_output",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(code),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(std::fs::read_to_string(&cases).unwrap(), cohort, "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(&rules).unwrap(),
+            rule_text,
+            "{args:?}"
+        );
+        assert!(!out_csv.exists(), "{args:?}");
+    }
+    // a device is not a file to protect: -o /dev/null beside --summary /dev/null runs
+    let out = run(&[
+        "eval",
+        "--rules",
+        r,
+        "--format",
+        "csv",
+        "-o",
+        "/dev/null",
+        "--summary",
+        "/dev/null",
+        c,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -474,6 +474,20 @@ fn export_writes_all_outputs_or_none_and_never_over_an_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("two outputs are the same file"), "{err}");
     assert_eq!(std::fs::read_to_string(&rs).unwrap(), "old\n");
+    // one new file spelt two ways (neither exists yet) is one file too
+    let fresh = tmp("all-or-none-new.csv");
+    let _ = std::fs::remove_file(&fresh);
+    let dir = fresh.parent().unwrap().display().to_string();
+    let name = fresh.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, _, err) = with(&[
+        "--rs-output".into(),
+        fresh.display().to_string(),
+        "--adam-output".into(),
+        format!("{dir}/./{name}"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("two outputs are the same file"), "{err}");
+    assert!(!fresh.exists());
     let (code, _, err) = with(&["--rs-output".into(), fx("dm.csv")]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is the input"), "{err}");
