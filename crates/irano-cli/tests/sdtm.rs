@@ -670,3 +670,44 @@ fn native_labels_are_exported_and_read_back() {
     assert!(!err.contains("unknown_response"), "{err}");
     assert!(out.contains("of 18 recorded responses"), "{out}");
 }
+
+/// A first scan dated only by the month holding the therapy start is, with `--lenient`, the
+/// pre-treatment scan of the therapy start (docs/sdtm.md, `sdtm::partial_date`), even when
+/// the month's last day falls after a later scan: it used to be dated 2014-01-31, after the
+/// 2014-01-23 follow-up, and the import then failed (`sdtm::lesion_after_start`).
+#[test]
+fn a_partial_first_scan_holding_the_therapy_start_is_the_pretreatment_scan() {
+    let out = tmp("partial-first.jsonl");
+    let o = out.display().to_string();
+    let dir = repo().join("tests/sdtm/partial-first");
+    let f = |n: &str| dir.join(n).display().to_string();
+    let (tu, tr, dm) = (f("tu.csv"), f("tr.csv"), f("dm.csv"));
+    let args = [
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &tr,
+        "--dm",
+        &dm,
+        "--lenient",
+        "--output",
+        &o,
+    ];
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sdtm::partial_date"), "{err}");
+    let case: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    let dates: Vec<&str> = case["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2014-01-02", "2014-01-23", "2014-03-06"]);
+    let first = &case["assessments"][0];
+    assert_eq!(first["scan"], "pretreatment");
+    assert_eq!(first["evaluable"], false);
+}

@@ -133,15 +133,31 @@ impl Dataset {
         let columns = index_columns(headers.iter().map(str::to_string))
             .map_err(|c| bad(Some(1), &format!("column `{c}` appears twice")))?;
         let mut rows = Vec::new();
+        // the line of a record, counted from the bytes (the csv reader's own count is one
+        // short on CRLF files): newlines before it, counted on from the last record
+        let mut counted = (0usize, 1usize);
+        let mut line_at = |byte: u64| -> usize {
+            let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+            // on CRLF text the reader places a record at the `\n` ending the line before
+            while matches!(bytes.get(end), Some(b'\n' | b'\r')) {
+                end += 1;
+            }
+            let (from, line) = counted;
+            let more = bytes
+                .get(from.min(end)..end)
+                .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+            counted = (end.max(from), line + more);
+            counted.1
+        };
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line());
-                bad(line, &e)
-            })?;
-            let line = rec
-                .position()
-                .and_then(|p| usize::try_from(p.line()).ok())
-                .unwrap_or(0);
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map(|p| line_at(p.byte()) as u64);
+                    return Err(bad(line, &e));
+                }
+            };
+            let line = rec.position().map_or(0, |p| line_at(p.byte()));
             rows.push(Row {
                 line,
                 cells: rec.iter().map(|c| c.trim().to_string()).collect(),

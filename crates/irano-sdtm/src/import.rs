@@ -414,7 +414,9 @@ type Subjects = BTreeMap<(String, String), Subject>;
 fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subjects {
     let mut subjects: Subjects = BTreeMap::new();
     // the full dates of each visit, to date a visit's partially dated records
+    // (the evaluator's own first, else another evaluator's of the same subject and visit)
     let mut visit_dates: HashMap<(&str, String, &str), NaiveDate> = HashMap::new();
+    let mut any_reader_dates: HashMap<(&str, &str), NaiveDate> = HashMap::new();
     for row in &tr.rows {
         let visitnum = tr.get(row, "VISITNUM");
         if let (Dtc::Full(d), false) = (parse_dtc(tr.get(row, "TRDTC")), visitnum.is_empty()) {
@@ -424,6 +426,9 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                     evaluator_of(tr, row, "TR"),
                     visitnum,
                 ))
+                .or_insert(d);
+            any_reader_dates
+                .entry((tr.get(row, "USUBJID"), visitnum))
                 .or_insert(d);
         }
     }
@@ -484,8 +489,10 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
         let (date, partial) = match parse_dtc(&dtc) {
             Dtc::Full(d) => (d, None),
             Dtc::Partial(a, b) => {
+                let visitnum = tr.get(row, "VISITNUM");
                 let same_visit = visit_dates
-                    .get(&(subj.as_str(), ev.clone(), tr.get(row, "VISITNUM")))
+                    .get(&(subj.as_str(), ev.clone(), visitnum))
+                    .or_else(|| any_reader_dates.get(&(subj.as_str(), visitnum)))
                     .filter(|d| a <= **d && **d <= b);
                 match same_visit {
                     Some(d) => {
@@ -520,7 +527,7 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                 SdtmDiagnostic::error(
                     "sdtm::partial_date",
                     format!("partial date `{dtc}`: the scan day is unknown"),
-                    format!("record the full scan date; --lenient dates the scan {date} (the last day of the period; the therapy start when that falls in the period and this is the first scan) and marks it not evaluable"),
+                    format!("record the full scan date; --lenient dates the scan on the therapy start when the period holds it and no other scan is dated before the therapy start, else on the last day of the period ({date}), and marks it not evaluable"),
                 )
                 .at(tr.at(row, Some("TRDTC"))),
             );
@@ -829,13 +836,28 @@ fn build_case(
     let mut declared: BTreeSet<&str> = BTreeSet::new();
     let mut assessments = Vec::new();
     let mut visits = Vec::new();
-    for (date, scan) in &subject.scans {
-        // a partial date whose period holds the therapy start, on the first scan, is
-        // the pre-treatment scan of day 0; any other, the last day of its period
-        let date = match scan.partial {
-            Some(from) if assessments.is_empty() && from <= start && start <= *date => &start,
-            _ => date,
-        };
+    // a partial date whose period holds the therapy start, when no other scan is on or
+    // before the therapy start, is the subject's first scan: the pre-treatment scan of day
+    // 0. Any other partial date is the last day of its period (its key). The scans are
+    // then taken in the order of those dates.
+    let pretreatment_dated = |key: &NaiveDate| {
+        subject
+            .scans
+            .iter()
+            .any(|(d, s)| d != key && s.partial.is_none() && *d <= start)
+    };
+    let mut dated: Vec<(NaiveDate, &Scan)> = subject
+        .scans
+        .iter()
+        .map(|(key, scan)| match scan.partial {
+            Some(from) if from <= start && start <= *key && !pretreatment_dated(key) => {
+                (start, scan)
+            }
+            _ => (*key, scan),
+        })
+        .collect();
+    dated.sort_by_key(|(d, _)| *d);
+    for (date, scan) in &dated {
         let followup = *date > start;
         let mut base = Vec::new();
         let mut new = Vec::new();
