@@ -711,3 +711,60 @@ fn a_partial_first_scan_holding_the_therapy_start_is_the_pretreatment_scan() {
     assert_eq!(first["scan"], "pretreatment");
     assert_eq!(first["evaluable"], false);
 }
+
+/// What `export sdtm` writes, `reconcile` reads back: each derived response (RSEVAL
+/// `COMPUTER ALGORITHM`) is matched to the evaluator RSSPID names, so the three readers'
+/// derived responses agree with themselves, 64 of 64 (they were all `no_case`, or read once
+/// as duplicates). An `--evaluator` no recorded response is by says so instead of "0 of 0".
+#[test]
+fn exported_responses_reconcile_back_and_an_evaluator_without_responses_is_named() {
+    let rs = tmp("round-trip-rs.csv");
+    let rs_path = rs.display().to_string();
+    let (code, _, err) = on_fixtures(
+        &["export", "sdtm"],
+        "rules/recist-1.1.rano",
+        &["--lenient".into(), "--rs-output".into(), rs_path.clone()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = on_fixtures(
+        &["reconcile"],
+        "rules/recist-1.1.rano",
+        &["--lenient".into(), "--rs".into(), rs_path.clone()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("reconcile (recist-1.1 1.1.1): 64 of 64 recorded responses agree"),
+        "{out}"
+    );
+    assert!(!err.contains("recorded twice"), "{err}");
+
+    // the recorded RS, its investigator's rows only, compared for a radiologist
+    let only_investigator = tmp("investigator-rs.csv");
+    let text = std::fs::read_to_string(fx("rs_onco_recist.csv")).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains(",INVESTIGATOR,"))
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(&only_investigator, kept.join("\n") + "\n").unwrap();
+    let (code, out, err) = on_fixtures(
+        &["reconcile"],
+        "rules/recist-1.1.rano",
+        &[
+            "--lenient".into(),
+            "--rs".into(),
+            only_investigator.display().to_string(),
+            "--evaluator".into(),
+            "RADIOLOGIST 2".into(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("0 of 0"), "{out}");
+    assert!(err.contains("sdtm::no_recorded_response"), "{err}");
+    assert!(
+        err.contains("none of the 22 recorded response(s) is by evaluator `RADIOLOGIST 2`"),
+        "{err}"
+    );
+    assert!(err.contains("`INVESTIGATOR`"), "{err}");
+}

@@ -149,6 +149,9 @@ pub fn reconcile(
         _ => None,
     };
     let mut other_category = 0usize;
+    // the responses `evaluator` left out, and their evaluators
+    let mut left_out = 0usize;
+    let mut other_evaluators: Vec<String> = Vec::new();
     let mut seen: HashMap<(String, String, String, String), String> = HashMap::new();
     for row in &rs.rows {
         if !is_response(row) {
@@ -160,11 +163,24 @@ pub fn reconcile(
                 continue;
             }
         }
-        let ev = evaluator_of(rs, row, "RS");
+        let usubjid = rs.get(row, "USUBJID");
+        let mut ev = evaluator_of(rs, row, "RS");
+        // a derived response (export's RS: RSEVAL `COMPUTER ALGORITHM`) names the evaluator
+        // whose records it was derived from in RSSPID: read back against that one
+        let spid = rs.get(row, "RSSPID").trim();
+        if !index.contains_key(&(usubjid, ev.as_str()))
+            && !spid.is_empty()
+            && index.contains_key(&(usubjid, spid))
+        {
+            ev = spid.to_string();
+        }
         if evaluator.is_some_and(|e| e != ev) {
+            if !other_evaluators.contains(&ev) {
+                other_evaluators.push(ev.clone());
+            }
+            left_out += 1;
             continue;
         }
-        let usubjid = rs.get(row, "USUBJID");
         let mut recorded = rs.get(row, val_col);
         if recorded.is_empty() {
             recorded = rs.get(row, "RSORRES");
@@ -300,6 +316,25 @@ pub fn reconcile(
                 .entry(class_name(d.class).into())
                 .or_default() += 1;
             report.disagreements.push(d);
+        }
+    }
+    if let (0, Some(e)) = (report.visits, evaluator) {
+        if left_out > 0 {
+            diags.push(
+                SdtmDiagnostic::error(
+                    "sdtm::no_recorded_response",
+                    format!(
+                        "none of the {left_out} recorded response(s) is by evaluator `{e}`: RS has {}",
+                        other_evaluators
+                            .iter()
+                            .map(|x| format!("`{x}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "name one of those with --evaluator, or leave it out to compare every evaluator",
+                )
+                .lenient(true),
+            );
         }
     }
     if other_category > 0 {
