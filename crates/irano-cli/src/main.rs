@@ -384,8 +384,17 @@ fn run() -> ExitCode {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "irano-eval", &mut buf);
-            out.out = String::from_utf8_lossy(&buf).into_owned();
+            const BIN: &str = "irano-eval";
+            clap_complete::generate(shell, &mut cmd, BIN, &mut buf);
+            let mut script = String::from_utf8_lossy(&buf).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete's bash script names the state of a subcommand of a bin with
+                // a hyphen two ways (`irano__eval__subcmd__eval` in the loop, arms labelled
+                // `irano__subcmd__eval__subcmd__eval`), so no option below the top level
+                // completed (clap-rs/clap#6421): the arms are spelt as the loop spells them
+                script = script.replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+            }
+            out.out = script;
             0
         }
         Command::Diff {

@@ -525,6 +525,42 @@ fn completions_colour_and_version() {
         script.contains("_irano__eval()") && script.contains("--trace"),
         "bash script"
     );
+    // every state the script's loop reaches has its arm (clap-rs/clap#6421 spelt them two
+    // ways for a bin with a hyphen, and nothing below the top level completed)
+    let arms: std::collections::HashSet<&str> = script
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_suffix(')'))
+        .collect();
+    for l in script.lines() {
+        if let Some(state) = l
+            .trim()
+            .strip_prefix("cmd=\"")
+            .and_then(|x| x.strip_suffix('"'))
+        {
+            if !state.is_empty() {
+                assert!(arms.contains(state), "no arm for {state}");
+            }
+        }
+    }
+    // and bash completes a subcommand's option and its values
+    let d = temp_dir("completion");
+    let file = d.join("irano-eval.bash");
+    std::fs::write(&file, &script).unwrap();
+    let complete = |words: &str| {
+        let sh = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); _irano__eval irano-eval \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; echo \"${{COMPREPLY[*]}}\"",
+            file.display()
+        );
+        let o = Command::new("bash").args(["-c", &sh]).output().unwrap();
+        text(&o.stdout).trim().to_string()
+    };
+    assert_eq!(complete("irano-eval eval --fo"), "--format");
+    assert_eq!(
+        complete("irano-eval eval --format ''"),
+        "table json jsonl csv"
+    );
+    let _ = std::fs::remove_dir_all(&d);
     let out = run(&["completions", "zsh"]);
     assert!(text(&out.stdout).contains("#compdef irano-eval"));
     let typo = [
