@@ -222,6 +222,7 @@ fn describe(node: &Node) -> String {
         NodeKind::Scalar { text, plain: true } if text.parse::<Rational>().is_ok() => {
             format!("the number `{}`", shorten(text))
         }
+        NodeKind::Scalar { text, .. } if text.trim().is_empty() => "empty text".to_string(),
         NodeKind::Scalar { text, .. } => format!("the text `{}`", shorten(text)),
     }
 }
@@ -471,6 +472,15 @@ impl<'s> Reader<'s> {
                     || (*plain && is_bool_text(text).is_some())) =>
             {
                 Some(())
+            }
+            NodeKind::Scalar { text, .. } if text.trim().is_empty() && !node.is_null() => {
+                self.wrong_type(
+                    node,
+                    field,
+                    "text",
+                    &format!("`{field}` is empty: give it a value, or leave the field out where it is optional"),
+                );
+                None
             }
             _ => {
                 self.wrong_type(

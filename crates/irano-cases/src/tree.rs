@@ -227,12 +227,21 @@ pub fn parse_json(text: &str, base: usize) -> Result<Node<'_>, TreeError> {
         return Err(p.err("expected a json value, found the end of the input"));
     }
     let node = p.value(0)?;
+    let end = p.pos;
     p.ws();
     if p.pos < p.bytes.len() {
-        return Err(p.err(format!(
+        let mut e = p.err(format!(
             "unexpected {} after the end of the json value",
             p.describe_here()
-        )));
+        ));
+        // another object on a later line: JSON Lines in a file named as JSON
+        let next_line = p.bytes.get(end..p.pos).is_some_and(|b| b.contains(&b'\n'));
+        if next_line && p.peek() == Some(b'{') {
+            e.help = Some(
+                "this looks like JSON Lines (one case per line): name the file `.jsonl`, or make it one JSON array `[{...}, {...}]`",
+            );
+        }
+        return Err(e);
     }
     Ok(node)
 }

@@ -234,7 +234,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportKind {
-    /// CDISC SDTM datasets (CSV or Dataset-JSON 1.1); docs/sdtm.md.
+    /// CDISC SDTM datasets (CSV, Dataset-JSON 1.1 or SAS transport .xpt); docs/sdtm.md.
     Sdtm {
         #[command(flatten)]
         sdtm: irano_cli::sdtm::SdtmArgs,

@@ -11,7 +11,7 @@ use crate::render::Output;
 /// The SDTM datasets and mapping options shared by `import sdtm`, `reconcile` and `export`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SdtmArgs {
-    /// TU (tumour identification): CSV, or Dataset-JSON 1.1 (`.json`).
+    /// TU (tumour identification). Each dataset is CSV, Dataset-JSON 1.1 (`.json`) or SAS transport (`.xpt`).
     #[arg(long, value_name = "FILE")]
     pub tu: PathBuf,
     /// TR (tumour results).
