@@ -77,6 +77,52 @@ fn json_text<T: serde::Serialize>(v: &T) -> Option<String> {
 /// `irano-eval diff`: the cohort under the old and the new rules; what changed.
 /// Exit 0 when nothing changed, 1 when something did, 2 on bad input.
 #[allow(clippy::too_many_arguments)]
+/// A `--set` key (given to both sides) that is a parameter of one side only is reported
+/// naming that side and `--set-old`/`--set-new`; the checker alone would say "there is no
+/// parameter" of a key the other file has. Returns whether every key is known to both or
+/// to neither (the checker reports the latter).
+fn one_side_keys_named(
+    out: &mut Output,
+    old_file: &Path,
+    new_file: &Path,
+    common: &[irano_check::Override],
+) -> bool {
+    if common.is_empty() {
+        return true;
+    }
+    let params = |file: &Path| -> Option<HashSet<String>> {
+        let checked = irano_check::check_path(file, &out.include, &[]);
+        checked
+            .program
+            .map(|p| p.params.iter().map(|q| q.name.clone()).collect())
+    };
+    let (Some(old), Some(new)) = (params(old_file), params(new_file)) else {
+        // a file that does not check is reported when it is loaded
+        return true;
+    };
+    let mut ok = true;
+    for o in common {
+        let (side, file, flag, other) = match (old.contains(&o.key), new.contains(&o.key)) {
+            (true, false) => ("old", old_file, "--set-old", new_file),
+            (false, true) => ("new", new_file, "--set-new", old_file),
+            _ => continue,
+        };
+        out.message(
+            "check::bad_override",
+            format!(
+                "`--set {}` applies to both rule files, but `{}` is a parameter of the {side} one only (`{}`; `{}` has none)",
+                o.key,
+                o.key,
+                file.display(),
+                other.display()
+            ),
+            &format!("to set it on the {side} side only, write `{flag} {}={}`", o.key, o.value),
+        );
+        ok = false;
+    }
+    ok
+}
+
 pub fn diff(
     out: &mut Output,
     rules: &[PathBuf],
@@ -100,6 +146,9 @@ pub fn diff(
             }
         };
     let (common, ok_common) = overrides(out, set);
+    if old_file != new_file && !one_side_keys_named(out, old_file, new_file, &common) {
+        return 2;
+    }
     let (old_set, ok_old) = overrides(out, set_old);
     let (new_set, ok_new) = overrides(out, set_new);
     let old_set: Vec<_> = common.iter().cloned().chain(old_set).collect();

@@ -154,7 +154,24 @@ pub(crate) fn overrides(out: &mut Output, set: &[String]) -> (Vec<Override>, boo
     let mut ok = true;
     for s in set {
         match Override::parse(s) {
-            Ok(o) => v.push(o),
+            Ok(o) => {
+                // a key given twice: which value was meant is not for the tool to guess
+                if let Some(first) = v.iter().find(|x: &&Override| x.key == o.key) {
+                    out.diagnostic(
+                        &Diagnostic::error(
+                            "check::bad_override",
+                            format!(
+                                "`--set {}` is given twice: `{}` and `{}`",
+                                o.key, first.value, o.value
+                            ),
+                        )
+                        .help("give each parameter once"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                v.push(o);
+            }
             Err(d) => {
                 out.diagnostic(&d);
                 ok = false;

@@ -454,3 +454,33 @@ fn diff_and_compare_json_labels_are_canonical_with_native_names_beside() {
         .iter()
         .all(|x| x["response"].as_str().is_none_or(|r| !r.starts_with('i'))));
 }
+
+/// `diff --set KEY=VALUE` applies to both files: a key only one of them declares is named
+/// with its side and the flag that sets it there (the checker alone said "there is no
+/// parameter" of a key the new file has).
+#[test]
+fn diff_set_of_a_key_one_side_lacks_names_the_side_and_the_flag() {
+    let r = exec(&[
+        "diff",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_max_days=70",
+        "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("is a parameter of the new one only"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("--set-new irecist.confirm_window_max_days=70"),
+        "{}",
+        r.stderr
+    );
+}

@@ -796,3 +796,26 @@ fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A `--set` key given twice is refused (exit 2, nothing written): the last one silently won,
+/// and the result listed only it.
+#[test]
+fn a_set_key_given_twice_is_refused() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--set",
+        "pd_increase=20%",
+        "--set",
+        "pd_increase=40%",
+        EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`--set pd_increase` is given twice: `20%` and `40%`"),
+        "{err}"
+    );
+}
