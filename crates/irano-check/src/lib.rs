@@ -283,6 +283,7 @@ fn check_inner(
                 "`max` must be a count",
             )
         });
+        let max = max.filter(|e| whole_count(&mut lw, t.file, e, "`max`"));
         let mut max_per = Vec::new();
         for (g, mx) in &n.max_per {
             let ge = lw.lower_in(Ctx2::Lesion, t.file, g, None);
@@ -297,6 +298,7 @@ fn check_inner(
                     "the limit must be a count",
                 )
             });
+            let me = me.filter(|e| whole_count(&mut lw, t.file, e, "the `max_per` limit"));
             if let (Some(ge), Some(me)) = (ge, me) {
                 max_per.push((ge, me));
             }
@@ -1066,6 +1068,37 @@ fn refuse_clashing_show_names(
         }
         taken.extend(names.into_iter().map(|n| (n, Some(show.name.as_str()))));
     }
+}
+
+/// A number of lesions written as a number is whole and not negative (`max: 2.5` would be
+/// floored, `max: -1` allow none, both without a word); one computed from parameters is
+/// checked when a case is evaluated.
+fn whole_count(lw: &mut Lowerer<'_, '_>, file: u16, e: &Expr, what: &str) -> bool {
+    let r = match &e.kind {
+        ExprKind::Const(Value::Num(r)) => *r,
+        ExprKind::Unary(UnKind::Neg, x) => match &x.kind {
+            ExprKind::Const(Value::Num(r)) => match r.checked_neg() {
+                Ok(n) => n,
+                Err(_) => return true,
+            },
+            _ => return true,
+        },
+        _ => return true,
+    };
+    if r.denom() == 1 && !r.is_negative() {
+        return true;
+    }
+    lw.err_in(
+        file,
+        e.src.span,
+        "check::invalid_value",
+        format!(
+            "{what} is `{}`: a number of lesions is whole and not negative",
+            r.to_decimal_string(4)
+        ),
+        "write a whole number (0 or more)".into(),
+    );
+    false
 }
 
 fn require_cite(

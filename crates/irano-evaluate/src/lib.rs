@@ -901,10 +901,7 @@ impl<'p> Evaluator<'p> {
         // stable sort: ties keep the case's lesion order
         candidates.sort_by(|a, b| by_rank(cx, &p.targets.rank, &a.1, &b.1));
         cx.cur = cx.base;
-        let max = match self.eval(cx, &p.targets.max)? {
-            Value::Num(r) => r.floor(),
-            _ => 0,
-        };
+        let max = lesion_count(self.eval(cx, &p.targets.max)?, p.targets.max.src, "`max`")?;
         let mut chosen_groups: Vec<Vec<Value>> = vec![Vec::new(); p.targets.max_per.len()];
         for ti in 0..self.targets.len() {
             let Some(&t) = self.targets.get(ti) else {
@@ -933,10 +930,8 @@ impl<'p> Evaluator<'p> {
                 // a limit may depend on the lesion (irRC: 10 visceral, 5 cutaneous)
                 for (g, (key, limit)) in p.targets.max_per.iter().enumerate() {
                     let k = self.eval(cx, key)?;
-                    let limit = match self.eval(cx, limit)? {
-                        Value::Num(r) => r.floor(),
-                        _ => 0,
-                    };
+                    let limit =
+                        lesion_count(self.eval(cx, limit)?, limit.src, "the `max_per` limit")?;
                     let used = chosen_groups
                         .get(g)
                         .map(|v| {
@@ -1134,4 +1129,25 @@ fn relative_to_baseline(case: &Case, base: usize) -> Option<Case> {
         a.new_lesions.sort_by_key(|o| o.lesion);
     }
     Some(c)
+}
+
+/// A target-selection limit as a number of lesions: whole and not negative, else a failure
+/// naming the value (a fraction was floored and a negative or absent limit allowed no
+/// target, without a word).
+fn lesion_count(v: Value, src: Src, what: &str) -> R<i128> {
+    match v {
+        Value::Num(r) if r.denom() == 1 && !r.is_negative() => Ok(r.numer()),
+        Value::Num(r) => fail(
+            format!(
+                "{what} of the targets is `{r}`: a number of lesions is whole and not negative"
+            ),
+            src,
+            "compute the limit so that it is a whole number, 0 or more (e.g. `floor(...)`)",
+        ),
+        _ => fail(
+            format!("{what} of the targets is absent"),
+            src,
+            "give the limit a value for every case, e.g. with `??`",
+        ),
+    }
 }

@@ -224,7 +224,7 @@ impl<'a> Lowerer<'a, '_> {
         allowed: &str,
     ) -> Option<Option<Resolved>> {
         let here = match self.ctx {
-            Ctx::Case => "parameter defaults, state initial values and the baseline choice",
+            Ctx::Case => "parameter defaults, state initial values, the baseline choice and the targets' `max`",
             Ctx::Lesion => "lesion-level lets and target selection",
             Ctx::Scan => "lets and shown values",
             Ctx::Table => "rules",
