@@ -465,15 +465,33 @@ fn check_inner(
                 .first()
                 .map(|t| t.name.clone())
                 .unwrap_or_default();
-            let span = table_at(&t);
-            let d = Diagnostic::error(
-                "check::missing_otherwise",
-                format!("table `{t}` may leave `{name}` unset"),
-            )
-            .at(&files[usize::from(span.0)], span.1)
-            .help(
-                "end the table with `rule ID otherwise then ...` so that every case gets a value",
-            );
+            let lost = merged
+                .scan
+                .tables
+                .iter()
+                .chain(merged.summary.tables.iter())
+                .find(|mt| mt.name == t)
+                .and_then(|mt| mt.lost_otherwise.clone());
+            let d = match lost {
+                // an amendment took the parent's `otherwise` away: said at that line
+                Some((file, span, what)) => Diagnostic::error(
+                    "check::missing_otherwise",
+                    format!("`{what}` takes away the `otherwise` rule of table `{t}`, which may then leave `{name}` unset"),
+                )
+                .at(&files[usize::from(file).min(files.len().saturating_sub(1))], span)
+                .help("keep a last rule `rule ID otherwise then ...`: override it without `when`, or add one after the table's last rule"),
+                None => {
+                    let span = table_at(&t);
+                    Diagnostic::error(
+                        "check::missing_otherwise",
+                        format!("table `{t}` may leave `{name}` unset"),
+                    )
+                    .at(&files[usize::from(span.0)], span.1)
+                    .help(
+                        "end the table with `rule ID otherwise then ...` so that every case gets a value",
+                    )
+                }
+            };
             lw.push(d);
         }
         // a table whose assignments a later table always replaces: its labels never stand
@@ -1134,7 +1152,9 @@ fn lower_tables(
     for t in tables {
         let mut rules = Vec::new();
         let mut seen_conditions: Vec<(String, String)> = Vec::new();
-        let mut after_otherwise: Option<String> = None;
+        // the `otherwise` rule seen (id, file, span), and the rules of other files after it
+        let mut after_otherwise: Option<(String, u16, ast::Span)> = None;
+        let mut cut_off: Vec<String> = Vec::new();
         for r in &t.rules {
             let rule = r.node;
             let file = usize::from(r.file).min(files.len().saturating_sub(1));
@@ -1156,12 +1176,19 @@ fn lower_tables(
                 rule.cite.as_ref(),
                 &format!("rule `{}`", rule.id.text),
             );
-            if let Some(prev) = &after_otherwise {
-                lw.push(
-                    Diagnostic::error("check::unreachable_rule", format!("rule `{}` can never fire", rule.id.text))
-                        .at(&files[file], rule.id.span)
-                        .help(format!("it comes after `{prev}`, which applies to every scan; move it before that rule")),
-                );
+            if let Some((prev, prev_file, _)) = &after_otherwise {
+                if *prev_file <= r.file {
+                    lw.push(
+                        Diagnostic::error("check::unreachable_rule", format!("rule `{}` can never fire", rule.id.text))
+                            .at(&files[file], rule.id.span)
+                            .help(format!("it comes after `{prev}`, which applies to every scan; move it before that rule")),
+                    );
+                } else {
+                    // an inherited rule after an amendment's `otherwise` (the amendment made
+                    // a rule `otherwise`, or placed one before inherited rules): said once,
+                    // at the `otherwise` the amendment wrote, below
+                    cut_off.push(rule.id.text.clone());
+                }
             }
             let ctx = if summary { Ctx2::Summary } else { Ctx2::Table };
             let when = match &rule.when {
@@ -1201,7 +1228,7 @@ fn lower_tables(
                     }
                 }
                 None => {
-                    after_otherwise.get_or_insert(rule.id.text.clone());
+                    after_otherwise.get_or_insert((rule.id.text.clone(), r.file, rule.id.span));
                     Some(None)
                 }
             };
@@ -1243,6 +1270,21 @@ fn lower_tables(
                     },
                 });
             }
+        }
+        if let (Some((prev, prev_file, span)), false) = (&after_otherwise, cut_off.is_empty()) {
+            let f = usize::from(*prev_file).min(files.len().saturating_sub(1));
+            lw.push(
+                Diagnostic::error(
+                    "check::unreachable_rule",
+                    format!(
+                        "rule `{prev}` applies to every scan (`otherwise`), so the rules after it in table `{}` can never fire: {}",
+                        t.name,
+                        diag::backticked(&cut_off, ", ")
+                    ),
+                )
+                .at(&files[f], *span)
+                .help("an `otherwise` rule ends its table: give this one a `when`, or place it after those rules"),
+            );
         }
         out.push(Table {
             name: t.name.clone(),

@@ -124,6 +124,10 @@ pub struct MergedTable<'a> {
     /// Rules an amendment removed (and did not add again): the id, the file and the span of
     /// the `remove rule`, so that a later reference says who removed it.
     pub removed: Vec<(String, u16, ast::Span)>,
+    /// The `remove rule` or `override rule` of an amendment that took the table's
+    /// `otherwise` rule away (file, span, what it wrote), to report a table left without
+    /// one at that line rather than in the parent.
+    pub lost_otherwise: Option<(u16, ast::Span, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -878,6 +882,7 @@ fn merge_table<'a>(
             decl: At { node: t, file: fi },
             rules: Vec::new(),
             removed: Vec::new(),
+            lost_otherwise: None,
         },
     };
     let inherited = existing.is_some();
@@ -913,7 +918,11 @@ fn merge_table<'a>(
                 }
                 match table.rules.iter().position(|r| r.node.id.text == name.text) {
                     Some(i) => {
-                        table.rules.remove(i);
+                        let r = table.rules.remove(i);
+                        if r.node.when.is_none() {
+                            table.lost_otherwise =
+                                Some((fi, name.span, format!("remove rule {}", name.text)));
+                        }
                         table.removed.push((name.text.clone(), fi, name.span));
                     }
                     None => {
@@ -998,6 +1007,13 @@ fn merge_table<'a>(
                             }
                             None => {
                                 if let Some(slot) = table.rules.get_mut(i) {
+                                    if slot.node.when.is_none() && rule.when.is_some() {
+                                        table.lost_otherwise = Some((
+                                            fi,
+                                            rule.id.span,
+                                            format!("override rule {} when ...", rule.id.text),
+                                        ));
+                                    }
                                     *slot = at;
                                 }
                             }
