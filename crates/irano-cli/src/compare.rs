@@ -27,12 +27,16 @@ pub enum TextFormat {
 }
 
 /// Reports a case whose evaluation failed (`eval::failed`); `eval`, `diff` and `compare`.
-pub(crate) fn eval_failed(out: &mut Output, e: &EvalError) {
+/// An evaluation failure: the patient and where the case is (`file:line`), the scan, what
+/// failed and where in the rule file.
+pub(crate) fn eval_failed(out: &mut Output, e: &EvalError, case_at: &irano_cases::Origin) {
     out.message(
         "eval::failed",
         format!(
-            "patient `{}`{}: {} at {}",
+            "patient `{}` ({}:{}){}: {} at {}",
             e.patient,
+            case_at.file,
+            case_at.line,
             e.date.map(|d| format!(", scan of {d}")).unwrap_or_default(),
             e.message,
             e.location
@@ -193,7 +197,7 @@ pub fn diff(
             }
             if let Some(d) = differ.as_mut() {
                 if let Err(e) = d.add(c) {
-                    eval_failed(out, &e);
+                    eval_failed(out, &e, &c.origin);
                     bad = true;
                 }
             }
@@ -326,7 +330,7 @@ pub fn compare(out: &mut Output, rules: &[PathBuf], cases: &[PathBuf], format: T
         match irano_compare::compare_case(&mut evaluators, &columns, c) {
             Ok(x) => compared.push(x),
             Err(e) => {
-                eval_failed(out, &e);
+                eval_failed(out, &e, &c.origin);
                 ok = false;
             }
         }

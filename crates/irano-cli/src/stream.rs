@@ -95,7 +95,7 @@ struct Done {
     summary: String,
     cases: Vec<Seen>,
     errors: Vec<CaseError>,
-    failures: Vec<EvalError>,
+    failures: Vec<(EvalError, irano_cases::Origin)>,
     warnings: Vec<Diagnostic>,
     /// The batch's text, kept to locate a duplicate patient.
     text: Option<(Arc<str>, String)>,
@@ -636,7 +636,7 @@ fn one(
     let r = match ev.evaluate(case) {
         Ok(r) => r,
         Err(e) => {
-            done.failures.push(e);
+            done.failures.push((e, case.origin.clone()));
             return;
         }
     };
@@ -774,7 +774,7 @@ struct Writer<'p> {
     more_errors: usize,
     /// `--max-errors`.
     max_errors: usize,
-    failures: Vec<EvalError>,
+    failures: Vec<(EvalError, irano_cases::Origin)>,
     warnings: Vec<Diagnostic>,
     /// Warnings not shown, by code, in the order the codes first appeared.
     more_warnings: Vec<(&'static str, usize)>,
@@ -978,8 +978,8 @@ impl<'p> Writer<'p> {
                     "fix the errors above first, or give `--max-errors 0` to list every one",
                 );
             }
-            for e in &self.failures {
-                crate::compare::eval_failed(out, e);
+            for (e, at) in &self.failures {
+                crate::compare::eval_failed(out, e, at);
             }
             return 2;
         }

@@ -1029,6 +1029,8 @@ fn a_let_of_a_later_scan_is_an_error_that_names_both_scans() {
     ]);
     assert!(out.contains("exit: 2"), "{out}");
     assert!(out.contains("eval::failed"), "{out}");
+    // the case is named by its file and line (as a case error is; the text wraps)
+    assert!(out.contains("days.yaml:1), scan of 2025-02-24"), "{out}");
     assert!(
         out.contains("of the scan of 2025-")
             && out.contains("a later scan's lets are not known yet"),
