@@ -231,6 +231,29 @@ impl Destination {
     pub fn discard(mut self) {
         self.file = None;
     }
+
+    /// The order outputs are committed in: those written in place (a device or pipe named
+    /// by `--output`, which can still fail at its last flush) first, then standard output,
+    /// then the files renamed into place, so that an output that fails leaves the files
+    /// behind it untouched.
+    fn commit_rank(&self) -> u8 {
+        match (&self.target, self.direct) {
+            (Some(_), true) => 0,
+            (None, _) => 1,
+            (Some(_), false) => 2,
+        }
+    }
+}
+
+/// Commits every output of a run, all or as many as possible: in [`Destination::commit_rank`]
+/// order, stopping at the first that fails (the others are discarded).
+pub fn commit_all(mut outputs: Vec<Destination>) -> Result<(), WriteFailure> {
+    outputs.sort_by_key(Destination::commit_rank);
+    for d in outputs {
+        // a failure drops the rest: their temporary files are removed
+        d.commit()?;
+    }
+    Ok(())
 }
 
 impl Drop for Destination {

@@ -143,12 +143,10 @@ pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Pa
             }
         }
     }
-    for d in opened {
-        if let Err(e) = d.commit() {
-            return crate::stream::write_failed(out, &e);
-        }
+    match crate::output::commit_all(opened) {
+        Ok(()) => 0,
+        Err(e) => crate::stream::write_failed(out, &e),
     }
-    0
 }
 
 /// The input files of an SDTM command, which no output may overwrite.

@@ -185,17 +185,11 @@ pub fn eval(
         }
         return code;
     }
-    // the main output first: writing it to standard output is what fails in practice (a
-    // closed pipe, a full disk), and then the summary file keeps its old content too
-    if let Err(e) = dest.commit() {
-        if let Some(s) = summary {
-            s.discard();
-        }
-        return write_failed(out, &e);
-    }
-    match summary.map(Destination::commit) {
-        Some(Err(e)) => write_failed(out, &e),
-        _ => 0,
+    // a device or pipe first, then standard output (what fails in practice: a closed
+    // pipe, a full disk), then the files: an output that fails leaves the files unchanged
+    match crate::output::commit_all(std::iter::once(dest).chain(summary).collect()) {
+        Ok(()) => 0,
+        Err(e) => write_failed(out, &e),
     }
 }
 

@@ -819,3 +819,42 @@ fn a_set_key_given_twice_is_refused() {
         "{err}"
     );
 }
+
+/// Outputs are committed device first, then standard output, then files: a `--summary` on
+/// a full device leaves `-o FILE` with its old content and standard output empty (the file
+/// was replaced, or all of standard output written, before the device failed).
+#[test]
+fn an_output_on_a_failing_device_leaves_the_other_outputs_unwritten() {
+    let d = temp_dir("device-first");
+    let kept = d.join("kept.jsonl");
+    std::fs::write(&kept, "OLD\n").unwrap();
+    let k = kept.to_str().unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "-o",
+        k,
+        "--summary",
+        "/dev/full",
+        EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("/dev/full"));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "OLD\n");
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "--summary",
+        "/dev/full",
+        EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let _ = std::fs::remove_dir_all(&d);
+}
