@@ -1042,3 +1042,27 @@ fn a_let_of_a_later_scan_is_an_error_that_names_both_scans() {
     );
     assert!(!out.contains("test for zero"), "{out}");
 }
+
+/// An `x-expect` list with more or fewer entries than the case has scans is a typo in the
+/// expectation, bad input (exit 2), not a failure of the criterion (exit 1).
+#[test]
+fn an_expectation_list_of_the_wrong_length_is_bad_input() {
+    let dir = trial_copy("wrong-length");
+    let cases = dir.join("cases");
+    let model = std::fs::read_to_string(
+        cases.join("003-on-6-mg-since-baseline-ne-until-tapered-to-4.yaml"),
+    )
+    .unwrap();
+    assert!(model.contains("responses: [null, NE, SD]"));
+    std::fs::write(
+        cases.join("003-on-6-mg-since-baseline-ne-until-tapered-to-4.yaml"),
+        model.replace("responses: [null, NE, SD]", "responses: [null, NE]"),
+    )
+    .unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        out.contains("`x-expect` gives 2 `responses` for the case's 3 scans"),
+        "{out}"
+    );
+}

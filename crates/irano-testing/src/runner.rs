@@ -371,6 +371,34 @@ impl Runner {
             self.problem(d);
             return None;
         }
+        // a list of per-scan expectations with one entry per scan: another length is a
+        // typo in the expectation, not a change of the criterion
+        let scans = case.assessments.len();
+        let mut bad_length = false;
+        for (field, list) in [
+            ("responses", &expect.responses),
+            ("decisions", &expect.decisions),
+            ("rules", &expect.rules),
+        ] {
+            if let Some(list) = list {
+                if list.len() != scans {
+                    let diag = Diagnostic::error(
+                        "test::bad_annotation",
+                        format!(
+                            "`x-expect` gives {} `{field}` for the case's {scans} scans",
+                            list.len()
+                        ),
+                    )
+                    .help("give one entry per scan, in the case's order, `null` where a scan has none (the baseline, a scan not graded)");
+                    let diag = src.at(diag, expect_span(field, ""));
+                    self.problem(diag);
+                    bad_length = true;
+                }
+            }
+        }
+        if bad_length {
+            return None;
+        }
         // a bad date is reported with the names below, not alone
         let mut bad_date = false;
         for (field, v) in [
