@@ -334,6 +334,15 @@ impl<'a> Parser<'_, 'a> {
     }
 
     /// Consumes the next code token; returns the line it is on.
+    /// Whether the code token before the next one is the word `w`.
+    fn previous_is_word(&self, w: &str) -> bool {
+        self.pos
+            .checked_sub(1)
+            .and_then(|p| self.code.get(p))
+            .and_then(|&ti| self.toks.get(ti))
+            .is_some_and(|t| t.kind == Kind::Word && t.text == w)
+    }
+
     fn bump(&mut self, place: Place, role: Role) -> Option<usize> {
         let &ti = self.code.get(self.pos)?;
         let tok = *self.toks.get(ti)?;
@@ -427,6 +436,15 @@ impl<'a> Parser<'_, 'a> {
         if let Some(line) = self.bump(Place::Item(indent), Role::Plain) {
             self.anchors.push(line);
         }
+        // `override native labels { ... }`: the words before the list are the item's head
+        if kind == ItemKind::NativeLabels {
+            while self
+                .peek()
+                .is_some_and(|t| t.kind == Kind::Word && matches!(t.text, "native" | "labels"))
+            {
+                self.bump(Place::Cont, Role::Plain);
+            }
+        }
         let mut expect = true;
         let mut cites = 0;
         let mut block_done = false;
@@ -473,7 +491,13 @@ impl<'a> Parser<'_, 'a> {
                 expect = false;
                 continue;
             }
-            self.bump(Place::Cont, role_of(&t));
+            // `unit %` names a unit: spaced, not a percent sign glued to a number
+            let role = if t.is_punct("%") && self.previous_is_word("unit") {
+                Role::Plain
+            } else {
+                role_of(&t)
+            };
+            self.bump(Place::Cont, role);
             expect = expects_operand_after(&t);
         }
 

@@ -373,3 +373,11 @@ fn crlf_and_tabs() {
     let text = "criterion \"c\" {\r\n\tlet a = 1 # x \r\n}\r\n";
     assert_eq!(fmt(text), "criterion \"c\" {\n  let a = 1  # x\n}\n");
 }
+
+/// `override native labels { ... } cite` stays one item (it was split into `override
+/// native`, `labels { ... }` and a stray-looking `cite`), and `unit %` keeps its space.
+#[test]
+fn override_native_labels_and_a_percent_unit() {
+    let text = "criterion \"c\" extends \"b\" {\n  override native labels { PD = \"iPD\" } cite \"s\"\n  show x = number(y) unit %\n}\n";
+    assert_eq!(fmt(text), text);
+}

@@ -323,6 +323,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             .get(usize::from(LABEL.0))
             .map(|e| e.variants.clone())
             .unwrap_or_default();
+        let decisions = self
+            .enums
+            .get(usize::from(DECISION.0))
+            .map(|e| e.variants.clone())
+            .unwrap_or_default();
         let mut out: Vec<Option<String>> = vec![None; labels.len()];
         for (label, native) in &decl.node.names {
             let shown = native.value.trim();
@@ -354,6 +359,13 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     format!("`{shown}` is another declared label"),
                     "a native name must not read as a different label; leave a label \
                      out to show it under its own name"
+                        .to_string(),
+                )),
+                Some(_) if decisions.iter().any(|d| d == shown) => Some((
+                    native.span,
+                    "check::invalid_value",
+                    format!("`{shown}` is a declared decision"),
+                    "a native name of a response label must not read as a treatment decision"
                         .to_string(),
                 )),
                 Some(_) if out.iter().flatten().any(|n| n == shown) => Some((
