@@ -206,6 +206,9 @@ pub fn load_chain(
     let mut files = Vec::new();
     let mut asts: Vec<ast::File> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
+    // where each overlay was applied (the chain is read leaf first): a second application,
+    // further up, is reported at this one, which the author of the leaf can drop
+    let mut applied: Vec<(String, Arc<SourceText>, ast::Span)> = Vec::new();
     let mut next = Some((name.to_string(), text));
     let mut failed = false;
     while let Some((name, text)) = next.take() {
@@ -215,9 +218,9 @@ pub fn load_chain(
                 Diagnostic::error(
                     "check::extends_cycle",
                     format!(
-                        "criterion `{}` extends itself through {}",
+                        "criterion `{}` extends itself: {}",
                         ast.id.value,
-                        backticked(seen.iter().rev(), " -> ")
+                        backticked(seen.iter().chain(std::iter::once(&ast.id.value)), " extends ")
                     ),
                 )
                 .at(&file, ast.id.span)
@@ -297,18 +300,37 @@ pub fn load_chain(
                 continue;
             }
             if seen.contains(&oast.id.value) {
-                diags.push(
-                    Diagnostic::error(
+                let here = {
+                    let (line, col) = crate::diag::line_col(&file.text, w.span.start);
+                    format!("{}:{line}:{col}", file.name)
+                };
+                let earlier = applied
+                    .iter()
+                    .find(|(id, f, _)| *id == oast.id.value && f.name != file.name);
+                let d = match earlier {
+                    // the later file of the chain applies again what a parent applies
+                    Some((_, at_file, at_span)) => Diagnostic::error(
+                        "check::extends_cycle",
+                        format!(
+                            "overlay `{}` is applied twice: here, and by `{}` ({here}) further up the chain",
+                            w.value, ast.id.value
+                        ),
+                    )
+                    .at(at_file, *at_span)
+                    .help("drop it here: the parent already applies it"),
+                    None => Diagnostic::error(
                         "check::extends_cycle",
                         format!("overlay `{}` is applied twice", w.value),
                     )
                     .at(&file, w.span)
                     .help("apply an overlay once in a chain"),
-                );
+                };
+                diags.push(d);
                 failed = true;
                 continue;
             }
             seen.push(oast.id.value.clone());
+            applied.push((oast.id.value.clone(), file.clone(), w.span));
             overlays.push((ofile, oast));
         }
         files.push(file);
