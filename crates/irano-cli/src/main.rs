@@ -341,6 +341,24 @@ fn run() -> ExitCode {
     };
     let mut out = render::Output::new(cli.error_format_is_json(), colour);
     out.include = cli.include.clone();
+    // an --include that is not a folder finds no parent: said now, not only in the list
+    // of places looked in when a parent is missing
+    for dir in &cli.include {
+        if !dir.is_dir() {
+            let what = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            out.diagnostic(
+                &irano_check::Diagnostic::warning(
+                    "cli::include",
+                    format!("--include `{}` {what}", dir.display()),
+                )
+                .help("name the folder that holds the parent rule files, e.g. `--include rules`"),
+            );
+        }
+    }
     let code = match cli.command {
         Command::Check { rules, set } => render::check(&mut out, &rules, &set),
         Command::Eval {

@@ -73,7 +73,7 @@ impl Output {
         }
     }
 
-    pub(crate) fn diagnostic(&mut self, d: &Diagnostic) {
+    pub fn diagnostic(&mut self, d: &Diagnostic) {
         let pos = d.position().map(|(f, l, c)| (f.to_string(), l, c));
         let r = d.clone().with_source();
         match pos {

@@ -858,3 +858,27 @@ fn an_output_on_a_failing_device_leaves_the_other_outputs_unwritten() {
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// An `--include` that is not a folder is said at once (a warning; the run goes on), not
+/// only in the list of places looked in when a parent is then missing.
+#[test]
+fn an_include_that_is_not_a_folder_is_warned_about() {
+    let out = run(&[
+        "check",
+        "--include",
+        "no-such-folder",
+        "--include",
+        "README.md",
+        HGG,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--include `no-such-folder` does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--include `README.md` is not a folder"),
+        "{err}"
+    );
+}
