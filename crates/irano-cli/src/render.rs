@@ -285,14 +285,19 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
             Some((lo, hi)) => format!("\n    range: {lo} to {hi}"),
             None => String::new(),
         };
+        // a parameter without a `doc` line has none here (not an empty one)
+        let doc = if x.doc.trim().is_empty() {
+            String::new()
+        } else {
+            format!("\n    {}", x.doc)
+        };
         let _ = writeln!(
             out.out,
-            "\n{} : {} = {}    (from {})\n    {}{range}\n    source: {}",
+            "\n{} : {} = {}    (from {}){doc}{range}\n    source: {}",
             x.name,
             x.type_text,
             p.param_text(x, x.default),
             x.declared_in,
-            x.doc,
             x.cite
         );
     }
