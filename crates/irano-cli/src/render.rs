@@ -376,6 +376,16 @@ pub fn table(s: &mut String, r: &CaseResult) {
         });
         rows.push(row);
     }
+    // no rule and no reason on any scan (`--trace none`): no empty `rule` column
+    if rows
+        .iter()
+        .skip(1)
+        .all(|r| r.last().is_none_or(String::is_empty))
+    {
+        for r in &mut rows {
+            r.pop();
+        }
+    }
     let cols = rows.first().map(Vec::len).unwrap_or(0);
     let mut widths = vec![0usize; cols];
     for row in &rows {
