@@ -795,8 +795,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             }
             (Base::Num(Unit::Days), Base::Num(Unit::Months)) => {
                 let mut h = "this parameter counts days: write days or weeks (`84 days`, `12 weeks`); a calendar month has no fixed number of days".to_string();
-                if let Some(s) = sibling(Unit::Months) {
-                    h.push_str(&format!("; to count in calendar months use {s}"));
+                match sibling(Unit::Months) {
+                    Some(s) => h.push_str(&format!("; to count in calendar months use {s}")),
+                    None => h.push_str("; to count in calendar months, declare a `months` parameter and override the let that reads this one (docs/amending.md, \"a window in calendar months\")"),
                 }
                 h
             }
