@@ -37,6 +37,7 @@ pub fn result(s: &mut String, r: &CaseResult, trace: Trace) {
             ("rule", &a.rule, full || rules),
             ("explain", &a.explain, full),
             ("reason", &a.reason, full || rules),
+            ("because", &a.because, full || rules),
         ] {
             if let Some(v) = v.as_deref().filter(|_| on) {
                 str_field(s, false, name, v);
@@ -391,6 +392,7 @@ mod tests {
             rule: Some(text.into()),
             explain: Some(format!("explained: {text}")),
             reason: Some(format!("reason: {text}")),
+            because: Some(format!("because: {text}")),
             values: values.clone(),
             fired: vec![fired.clone(), quiet.clone()],
         };
@@ -399,6 +401,7 @@ mod tests {
         bare.rule = None;
         bare.explain = None;
         bare.reason = None;
+        bare.because = None;
         bare.values = Vec::new();
         bare.fired = Vec::new();
         CaseResult {

@@ -55,6 +55,8 @@ pub fn assessment_rows(s: &mut String, p: &Program, r: &CaseResult) {
         field(s, a.decision.as_deref().unwrap_or(""));
         s.push(',');
         field(s, a.rule.as_deref().unwrap_or(""));
+        s.push(',');
+        field(s, a.because.as_deref().unwrap_or(""));
         s.push('\n');
     }
 }

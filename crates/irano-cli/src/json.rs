@@ -46,6 +46,8 @@ struct LeanScan<'a> {
     rule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    because: Option<&'a str>,
     #[serde(serialize_with = "values_as_map")]
     values: &'a [ShownValue],
 }
@@ -73,6 +75,7 @@ fn lean(r: &CaseResult, trace: Trace) -> Lean<'_> {
                 decision: a.decision.as_deref(),
                 rule: a.rule.as_deref().filter(|_| rules),
                 reason: a.reason.as_deref().filter(|_| rules),
+                because: a.because.as_deref().filter(|_| rules),
                 values: &a.values,
             })
             .collect(),

@@ -370,7 +370,10 @@ pub fn table(s: &mut String, r: &CaseResult) {
             row.push(a.decision.clone().unwrap_or_else(|| "-".into()));
         }
         row.push(match (&a.rule, &a.reason) {
-            (Some(rule), _) => rule.clone(),
+            (Some(rule), _) => match &a.because {
+                Some(b) => format!("{rule} — {b}"),
+                None => rule.clone(),
+            },
             (None, Some(reason)) if a.role != ScanRole::Baseline => reason.clone(),
             _ => String::new(),
         });

@@ -639,11 +639,11 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule"
+        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule,because"
     );
     assert_eq!(
         lines.nth(2).unwrap(),
-        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim"
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional"
     );
     let rows = std::fs::read_to_string(&summary).unwrap();
     let rows: Vec<&str> = rows.lines().collect();

@@ -644,6 +644,7 @@ impl<'p> Evaluator<'p> {
                             p.baseline_cite
                         )
                     }),
+                    because: None,
                     values: Vec::new(),
                     fired: Vec::new(),
                 });
@@ -695,6 +696,7 @@ impl<'p> Evaluator<'p> {
                 rule: None,
                 explain: None,
                 reason: None,
+                because: None,
                 values: Vec::new(),
                 fired: Vec::new(),
             };
@@ -730,12 +732,13 @@ impl<'p> Evaluator<'p> {
                     }
                     ScanRole::Followup => None,
                 };
-                ar.rule = so.rule.and_then(|(ti, ri)| {
+                let deciding = so.rule.and_then(|(ti, ri)| {
                     p.tables
                         .get(ti as usize)
                         .and_then(|t| t.rules.get(ri as usize))
-                        .map(|r| r.id.clone())
                 });
+                ar.rule = deciding.map(|r| r.id.clone());
+                ar.because = deciding.and_then(|r| r.because.clone());
             }
             if full {
                 let count = so.fired.1.saturating_sub(so.fired.0) as usize;

@@ -103,6 +103,10 @@ pub struct AssessmentResult {
     /// Why the scan has no response, when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The reason the deciding rule states for its response (its `because`), e.g. why a
+    /// scan is not evaluable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
     /// The criterion's `show` values, with units, in the criterion's order
     /// (a JSON object; `null` where a value is absent).
     #[serde(serialize_with = "values_as_map")]
