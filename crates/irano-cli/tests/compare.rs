@@ -484,3 +484,31 @@ fn diff_set_of_a_key_one_side_lacks_names_the_side_and_the_flag() {
         r.stderr
     );
 }
+
+/// `explain` under an amendment names the parameters it changed, with their value and the
+/// line that set them: an explanation shows only the value under the parameter's name.
+#[test]
+fn explain_names_the_parameters_an_amendment_changed() {
+    let r = exec(&[
+        "explain",
+        "--include",
+        "rules",
+        "--rules",
+        "examples/amendment/trial-xyz-irano.rano",
+        "examples/amendment/cases/001-progression-confirmed-8-weeks-later.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "parameter irano.confirm_days = 56 days (set by the amendment, examples/amendment/trial-xyz-irano.rano:13)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("parameter irano.confirm_interval = fixed_days (set by the amendment"),
+        "{}",
+        r.stdout
+    );
+}

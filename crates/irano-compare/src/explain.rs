@@ -23,6 +23,10 @@ pub struct Explained {
     /// nowhere, so no table below lists them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed_rules: Vec<RemovedRule>,
+    /// Parameters a file after the root changed (`override param`), with their value and
+    /// where: an explanation shows the value under the name, not who set it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amended_params: Vec<AmendedParam>,
     pub scans: Vec<ScanDerivation>,
     /// The summary, when every scan is explained.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +37,14 @@ pub struct Explained {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemovedRule {
     pub rule: String,
+    pub at: String,
+}
+
+/// A parameter an amendment changed: its value (the amendment's default) and where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmendedParam {
+    pub name: String,
+    pub value: String,
     pub at: String,
 }
 
@@ -164,6 +176,26 @@ pub fn explain(
             at: program.place(c.src),
         })
         .collect();
+    // the last `override param` of each parameter in the chain
+    let mut amended_params: Vec<AmendedParam> = Vec::new();
+    for c in program
+        .changes
+        .iter()
+        .filter(|c| c.kind == "param" && c.action == irano_check::program::ChangeKind::Overridden)
+    {
+        let Some(pi) = program.params.iter().find(|q| q.name == c.name) else {
+            continue;
+        };
+        let a = AmendedParam {
+            name: c.name.clone(),
+            value: program.param_text(pi, pi.default),
+            at: program.place(c.src),
+        };
+        match amended_params.iter_mut().find(|x| x.name == a.name) {
+            Some(x) => *x = a,
+            None => amended_params.push(a),
+        }
+    }
     match date {
         Some(d) => {
             let Some(index) = case.assessments.iter().position(|a| a.date == d) else {
@@ -180,6 +212,7 @@ pub fn explain(
                 criterion,
                 overrides,
                 removed_rules,
+                amended_params: amended_params.clone(),
                 scans: scan.into_iter().collect(),
                 summary: None,
             })
@@ -191,6 +224,7 @@ pub fn explain(
                 criterion,
                 overrides,
                 removed_rules,
+                amended_params,
                 scans: all.scans,
                 summary: Some(all.summary),
             })
@@ -212,6 +246,13 @@ impl Explained {
                 s,
                 "parameter {} = {} (default {})",
                 o.name, o.value, o.default
+            );
+        }
+        for a in &self.amended_params {
+            let _ = writeln!(
+                s,
+                "parameter {} = {} (set by the amendment, {})",
+                a.name, a.value, a.at
             );
         }
         for r in &self.removed_rules {
