@@ -988,43 +988,21 @@ fn merge_table<'a>(
                                     );
                                     continue;
                                 }
-                                match table
-                                    .rules
-                                    .iter()
-                                    .position(|r| r.node.id.text == other.text)
-                                {
-                                    Some(_) => {
-                                        table.rules.remove(i);
-                                        let j = table
-                                            .rules
-                                            .iter()
-                                            .position(|r| r.node.id.text == other.text)
-                                            .unwrap_or(table.rules.len());
-                                        let at_index =
-                                            if matches!(rule.position, Some(Position::After(_))) {
-                                                j + 1
-                                            } else {
-                                                j
-                                            };
-                                        table.rules.insert(at_index.min(table.rules.len()), at);
-                                    }
-                                    None => {
-                                        let suggestion = suggest_rule(&table, &other.text);
-                                        unknown_rule(
-                                            cx,
-                                            &table,
-                                            &t.items,
-                                            fi,
-                                            other.span,
-                                            &other.text,
-                                            "check::unknown_rule",
-                                            format!(
-                                                "table `{}` has no rule `{}`",
-                                                t.name.text, other.text
-                                            ),
-                                            suggestion,
-                                        );
-                                    }
+                                // the rule leaves its place; it stays there when `other` is unknown
+                                let old = table.rules.remove(i);
+                                let after = matches!(rule.position, Some(Position::After(_)));
+                                if !place_rule(
+                                    cx,
+                                    &mut table,
+                                    &t.items,
+                                    fi,
+                                    at,
+                                    other,
+                                    after,
+                                    &t.name.text,
+                                    &suggest_rule,
+                                ) {
+                                    table.rules.insert(i, old);
                                 }
                             }
                             None => {
@@ -1075,30 +1053,9 @@ fn merge_table<'a>(
                 }
                 match &rule.position {
                     Some(Position::Before(other)) | Some(Position::After(other)) => {
-                        match table.rules.iter().position(|r| r.node.id.text == other.text) {
-                            Some(i) => {
-                                let at_index = if matches!(rule.position, Some(Position::After(_))) {
-                                    i + 1
-                                } else {
-                                    i
-                                };
-                                table.rules.insert(at_index, at);
-                                table.removed.retain(|(n, _, _)| *n != rule.id.text);
-                            }
-                            None => {
-                                let suggestion = suggest_rule(&table, &other.text);
-                                unknown_rule(
-                                    cx,
-                                    &table,
-                                    &t.items,
-                                    fi,
-                                    other.span,
-                                    &other.text,
-                                    "check::unknown_rule",
-                                    format!("table `{}` has no rule `{}`", t.name.text, other.text),
-                                    suggestion,
-                                );
-                            }
+                        let after = matches!(rule.position, Some(Position::After(_)));
+                        if place_rule(cx, &mut table, &t.items, fi, at, other, after, &t.name.text, &suggest_rule) {
+                            table.removed.retain(|(n, _, _)| *n != rule.id.text);
                         }
                     }
                     None if inherited => cx.err(
@@ -1173,6 +1130,47 @@ fn merge_table<'a>(
         }
     };
     tables.insert(index.min(tables.len()), table);
+}
+
+/// Inserts `at` before (or `after`) rule `other` of the table; when the table has no such
+/// rule, reports it (as [`unknown_rule`] does) and returns false.
+#[allow(clippy::too_many_arguments)]
+fn place_rule<'a>(
+    cx: &mut MergeCx<'_>,
+    table: &mut MergedTable<'a>,
+    items: &[TableItem],
+    fi: u16,
+    at: At<'a, ast::Rule>,
+    other: &Name,
+    after: bool,
+    table_name: &str,
+    suggest: &dyn Fn(&MergedTable<'_>, &str) -> String,
+) -> bool {
+    match table
+        .rules
+        .iter()
+        .position(|r| r.node.id.text == other.text)
+    {
+        Some(j) => {
+            table.rules.insert(if after { j + 1 } else { j }, at);
+            true
+        }
+        None => {
+            let suggestion = suggest(table, &other.text);
+            unknown_rule(
+                cx,
+                table,
+                items,
+                fi,
+                other.span,
+                &other.text,
+                "check::unknown_rule",
+                format!("table `{table_name}` has no rule `{}`", other.text),
+                suggestion,
+            );
+            false
+        }
+    }
 }
 
 /// A rule the table does not have, named by `remove rule`, `override rule` or a place: said
