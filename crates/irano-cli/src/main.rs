@@ -88,7 +88,7 @@ enum Command {
         /// bytes when absent.
         #[arg(long, value_enum, value_name = "FORMAT")]
         input_format: Option<InputFormat>,
-        /// Threads evaluating cases (default: one per core). The output is the same
+        /// Threads evaluating cases (default, or 0: one per core). The output is the same
         /// whatever the number.
         #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
         jobs: Option<usize>,
@@ -373,6 +373,15 @@ fn run() -> ExitCode {
             jobs,
             max_errors,
         } => {
+            if input_format.is_some() && !cases.iter().any(|c| c.as_os_str() == "-") {
+                out.diagnostic(
+                    &irano_check::Diagnostic::warning(
+                        "cli::input_format",
+                        "--input-format applies to standard input (`-`) only; the files named are read by their extension",
+                    )
+                    .help("name case files .yaml, .json or .jsonl, or pipe the cases in with `-`"),
+                );
+            }
             let opts = irano_cli::stream::EvalOptions {
                 format: format.into(),
                 trace: match trace {
@@ -382,9 +391,12 @@ fn run() -> ExitCode {
                 },
                 output,
                 summary,
-                jobs: jobs.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-                }),
+                jobs: match jobs {
+                    Some(n) if n > 0 => n,
+                    _ => {
+                        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+                    }
+                },
                 input_format: input_format.map(|f| match f {
                     InputFormat::Yaml => irano_cases::Format::Yaml,
                     InputFormat::Json => irano_cases::Format::Json,

@@ -882,3 +882,22 @@ fn an_include_that_is_not_a_folder_is_warned_about() {
         "{err}"
     );
 }
+
+/// `--input-format` with named files only is said to apply to standard input (it was
+/// silently ignored), and `-j 0` means one thread per core, as no `-j` does.
+#[test]
+fn input_format_without_standard_input_and_jobs_zero() {
+    let out = run(&["eval", "--rules", HGG, "--input-format", "jsonl", EXAMPLE]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("--input-format applies to standard input (`-`) only"),
+        "{}",
+        text(&out.stderr)
+    );
+    let one = run(&["eval", "--rules", HGG, "--format", "jsonl", EXAMPLE]);
+    let zero = run(&[
+        "eval", "--rules", HGG, "--format", "jsonl", "-j", "0", EXAMPLE,
+    ]);
+    assert_eq!(zero.status.code(), Some(0));
+    assert_eq!(one.stdout, zero.stdout);
+}
