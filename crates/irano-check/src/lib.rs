@@ -1584,18 +1584,38 @@ fn report_unselected_params(
             .iter()
             .find(|m| m.decl.node.name.text == p.name)
             .filter(|m| usize::from(m.last.file) == leaf && m.last.node.is_override);
+        // a choice this run's `--set` made, not the file: said so, since the file is right
+        let set_here: Vec<String> = first
+            .iter()
+            .filter(|(q, vs)| sym(*q).is_some_and(|v| !vs.contains(&v)))
+            .filter_map(|(q, _)| program.params.get(*q as usize))
+            .filter(|qp| qp.overridden)
+            .map(|qp| format!("`--set {}`", qp.name))
+            .collect();
         if let Some(m) = amended {
             if let Some(f) = chain.files.get(leaf) {
-                diags.push(
-                    Diagnostic::error(
-                        "check::unselected_parameter",
+                let (msg, help) = if set_here.is_empty() {
+                    (
                         format!(
                             "`override param {}` changes nothing under the criterion's current choices",
                             p.name
                         ),
+                        help,
                     )
-                    .at(f, m.last.node.name.span)
-                    .help(help),
+                } else {
+                    (
+                        format!(
+                            "`override param {}` changes nothing under this run's {}",
+                            p.name,
+                            set_here.join(" and ")
+                        ),
+                        format!("{help}; or drop that `--set` (in `diff`, `--set-old` / `--set-new` set one side only)"),
+                    )
+                };
+                diags.push(
+                    Diagnostic::error("check::unselected_parameter", msg)
+                        .at(f, m.last.node.name.span)
+                        .help(help),
                 );
             }
         }

@@ -901,3 +901,24 @@ fn input_format_without_standard_input_and_jobs_zero() {
     assert_eq!(zero.status.code(), Some(0));
     assert_eq!(one.stdout, zero.stdout);
 }
+
+/// An amendment's `override param` that a `--set` of this run leaves unread is said to be
+/// so because of the `--set` (the file itself is right), with the way out.
+#[test]
+fn an_override_made_unread_by_a_set_names_the_set() {
+    let out = run(&[
+        "check",
+        "--include",
+        "rules",
+        "--set",
+        "irano.confirm_interval=days_84",
+        "examples/amendment/trial-xyz-irano.rano",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("changes nothing under this run's `--set"),
+        "{err}"
+    );
+    assert!(err.contains("or drop that"), "{err}");
+}
