@@ -922,3 +922,27 @@ fn an_override_made_unread_by_a_set_names_the_set() {
     );
     assert!(err.contains("or drop that"), "{err}");
 }
+
+/// With `--trace none` a table has no rule or reason on any scan, and so no empty `rule`
+/// column; `params` prints no blank line for a parameter without a `doc`.
+#[test]
+fn no_empty_rule_column_and_no_blank_doc_line() {
+    let table = text(&run(&["eval", "--rules", HGG, "--trace", "none", EXAMPLE]).stdout);
+    let head = table.lines().find(|l| l.starts_with("date")).unwrap();
+    assert!(head.trim_end().ends_with("response"), "{head}");
+    let d = temp_dir("no-doc");
+    let file = d.join("no-doc.rano");
+    std::fs::write(
+        &file,
+        "criterion \"no-doc\" extends \"rano-hgg-2010\" {\n  version \"1\"\n  cite \"x\"\n  param trial.flag: bool = true cite \"x\"\n  override let t2_flair_progression = scan.t2_flair == worse and trial.flag cite \"x\"\n}\n",
+    )
+    .unwrap();
+    let out = run(&["--include", "rules", "params", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let params = text(&out.stdout);
+    assert!(
+        params.contains("trial.flag : bool = true    (from no-doc)\n    source: x"),
+        "{params}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
