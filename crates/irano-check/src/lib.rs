@@ -739,6 +739,12 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
                             span: n.span,
                             replaces: true,
                         }),
+                        ast::TableItem::Move(n, _, _) => out.push(NamedDecl {
+                            kind: "rule",
+                            name: n.text.clone(),
+                            span: n.span,
+                            replaces: true,
+                        }),
                     }
                 }
                 continue;

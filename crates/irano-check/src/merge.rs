@@ -963,6 +963,62 @@ fn merge_table<'a>(
                     }
                 }
             }
+            TableItem::Move(name, place, cite) => {
+                if cite.is_none() {
+                    cx.err(
+                        fi,
+                        name.span,
+                        "check::missing_cite",
+                        format!("`move rule {}` does not cite its reason", name.text),
+                        "add `cite \"...\"`: why this criterion tries the rule elsewhere (e.g. the protocol section)",
+                    );
+                }
+                let (Position::Before(other) | Position::After(other)) = place;
+                let after = matches!(place, Position::After(_));
+                match table.rules.iter().position(|r| r.node.id.text == name.text) {
+                    Some(_) if other.text == name.text => cx.err(
+                        fi,
+                        other.span,
+                        "check::misplaced",
+                        format!("rule `{}` is placed relative to itself", name.text),
+                        "name another rule of the table",
+                    ),
+                    // the rule, unchanged, leaves its place (and keeps it when `other` is unknown)
+                    Some(i) => {
+                        let rule = table.rules.remove(i);
+                        if let Some(rule) = place_rule(
+                            cx,
+                            &mut table,
+                            &t.items,
+                            fi,
+                            rule,
+                            other,
+                            after,
+                            &t.name.text,
+                            &suggest_rule,
+                        ) {
+                            table.rules.insert(i, rule);
+                        }
+                    }
+                    None => {
+                        let suggestion = suggest_rule(&table, &name.text);
+                        unknown_rule(
+                            cx,
+                            &table,
+                            &t.items,
+                            fi,
+                            name.span,
+                            &name.text,
+                            "check::unknown_rule",
+                            format!(
+                                "table `{}` has no rule `{}` to move",
+                                t.name.text, name.text
+                            ),
+                            suggestion,
+                        );
+                    }
+                }
+            }
             TableItem::Rule(rule) => {
                 let at = At {
                     node: rule,
@@ -991,7 +1047,7 @@ fn merge_table<'a>(
                                 // the rule leaves its place; it stays there when `other` is unknown
                                 let old = table.rules.remove(i);
                                 let after = matches!(rule.position, Some(Position::After(_)));
-                                if !place_rule(
+                                if place_rule(
                                     cx,
                                     &mut table,
                                     &t.items,
@@ -1001,7 +1057,9 @@ fn merge_table<'a>(
                                     after,
                                     &t.name.text,
                                     &suggest_rule,
-                                ) {
+                                )
+                                .is_some()
+                                {
                                     table.rules.insert(i, old);
                                 }
                             }
@@ -1054,7 +1112,7 @@ fn merge_table<'a>(
                 match &rule.position {
                     Some(Position::Before(other)) | Some(Position::After(other)) => {
                         let after = matches!(rule.position, Some(Position::After(_)));
-                        if place_rule(cx, &mut table, &t.items, fi, at, other, after, &t.name.text, &suggest_rule) {
+                        if place_rule(cx, &mut table, &t.items, fi, at, other, after, &t.name.text, &suggest_rule).is_none() {
                             table.removed.retain(|(n, _, _)| *n != rule.id.text);
                         }
                     }
@@ -1133,7 +1191,7 @@ fn merge_table<'a>(
 }
 
 /// Inserts `at` before (or `after`) rule `other` of the table; when the table has no such
-/// rule, reports it (as [`unknown_rule`] does) and returns false.
+/// rule, reports it (as [`unknown_rule`] does) and gives `at` back.
 #[allow(clippy::too_many_arguments)]
 fn place_rule<'a>(
     cx: &mut MergeCx<'_>,
@@ -1145,7 +1203,7 @@ fn place_rule<'a>(
     after: bool,
     table_name: &str,
     suggest: &dyn Fn(&MergedTable<'_>, &str) -> String,
-) -> bool {
+) -> Option<At<'a, ast::Rule>> {
     match table
         .rules
         .iter()
@@ -1153,7 +1211,7 @@ fn place_rule<'a>(
     {
         Some(j) => {
             table.rules.insert(if after { j + 1 } else { j }, at);
-            true
+            None
         }
         None => {
             let suggestion = suggest(table, &other.text);
@@ -1168,7 +1226,7 @@ fn place_rule<'a>(
                 format!("table `{table_name}` has no rule `{}`", other.text),
                 suggestion,
             );
-            false
+            Some(at)
         }
     }
 }
@@ -1210,7 +1268,7 @@ fn unknown_rule(
     }
     let later = items.iter().any(|it| match it {
         TableItem::Rule(r) => r.id.text == name && r.id.span.start > span.start,
-        TableItem::Remove(..) => false,
+        TableItem::Remove(..) | TableItem::Move(..) => false,
     });
     let help = if later {
         format!("rule `{name}` is added further down this table; a place or an override names a rule already in the table, so declare `{name}` first")

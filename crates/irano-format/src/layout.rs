@@ -107,6 +107,8 @@ impl ItemKind {
     fn of(first: Option<&str>, second: Option<&str>) -> ItemKind {
         let word = match first {
             Some("override") => second,
+            // `move rule ID before OTHER cite "..."`: shaped as `remove rule`
+            Some("move") if second == Some("rule") => return ItemKind::RemoveRule,
             Some("remove") => {
                 return match second {
                     Some("param") => ItemKind::RemoveParam,
@@ -418,6 +420,8 @@ impl<'a> Parser<'_, 'a> {
                     || (t.text == "cite" && !kind.accepts_cite(cites))
                     // `native` is not reserved: an item only before `labels`
                     || (t.text == "native" && next.is_some_and(|n| n.text == "labels"))
+                    // nor is `move`: an item only before `rule`
+                    || (t.text == "move" && next.is_some_and(|n| n.text == "rule"))
             }
         }
     }

@@ -264,6 +264,9 @@ pub enum TableItem {
     Rule(Rule),
     /// `remove rule ID cite "..."` (the cite is required by the checker)
     Remove(Name, Option<Str>),
+    /// `move rule ID before|after OTHER cite "..."`: an inherited rule, unchanged, tried
+    /// elsewhere (the cite is required by the checker)
+    Move(Name, Position, Option<Str>),
 }
 
 /// ```text

@@ -916,6 +916,23 @@ impl Lowerer {
                                 cite,
                             ));
                         }
+                        Rule::move_rule => {
+                            let id = p.clone().into_inner().find(|q| q.as_rule() == Rule::name);
+                            let mut cite = None;
+                            let mut place = None;
+                            for q in p.clone().into_inner() {
+                                match q.as_rule() {
+                                    Rule::cite_clause => self.clause(&mut cite, &q, "move rule"),
+                                    Rule::position => place = Some(self.position(&q)?),
+                                    _ => {}
+                                }
+                            }
+                            items.push(TableItem::Move(
+                                need(id.as_ref().map(name), span_of(p))?,
+                                need(place, span_of(p))?,
+                                cite,
+                            ));
+                        }
                         _ => {}
                     }
                 }

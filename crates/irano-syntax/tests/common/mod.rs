@@ -345,6 +345,16 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
                         opt_str(out, "cite", cite);
                         out.push(')');
                     }
+                    TableItem::Move(n, place, cite) => {
+                        let _ = write!(
+                            out,
+                            "\n{pad}  (move-rule {}{}",
+                            n.text,
+                            position(&Some(place.clone()))
+                        );
+                        opt_str(out, "cite", cite);
+                        out.push(')');
+                    }
                     TableItem::Rule(r) => {
                         let _ = write!(
                             out,
@@ -591,6 +601,10 @@ pub fn check_spans(src: &str, f: &File) {
                     for ti in &t.items {
                         match ti {
                             TableItem::Remove(n, _) => name(n),
+                            TableItem::Move(n, Position::Before(o) | Position::After(o), _) => {
+                                name(n);
+                                name(o);
+                            }
                             TableItem::Rule(r) => {
                                 trimmed(r.span, "rule");
                                 name(&r.id);
