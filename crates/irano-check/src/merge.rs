@@ -926,6 +926,17 @@ fn merge_table<'a>(
             ),
         }
     };
+    // a rule the table does not have, named by this item: reported with a suggestion
+    let not_found = |cx: &mut MergeCx<'_>,
+                     table: &MergedTable<'_>,
+                     name: &Name,
+                     code: &'static str,
+                     msg: String| {
+        let suggestion = suggest_rule(table, &name.text);
+        unknown_rule(
+            cx, table, &t.items, fi, name.span, &name.text, code, msg, suggestion,
+        );
+    };
     for item in &t.items {
         match item {
             TableItem::Remove(name, cite) => {
@@ -948,17 +959,12 @@ fn merge_table<'a>(
                         table.removed.push((name.text.clone(), fi, name.span));
                     }
                     None => {
-                        let suggestion = suggest_rule(&table, &name.text);
-                        unknown_rule(
+                        not_found(
                             cx,
                             &table,
-                            &t.items,
-                            fi,
-                            name.span,
-                            &name.text,
+                            name,
                             "check::unknown_rule",
                             format!("table `{}` has no rule `{}`", t.name.text, name.text),
-                            suggestion,
                         );
                     }
                 }
@@ -1001,20 +1007,15 @@ fn merge_table<'a>(
                         }
                     }
                     None => {
-                        let suggestion = suggest_rule(&table, &name.text);
-                        unknown_rule(
+                        not_found(
                             cx,
                             &table,
-                            &t.items,
-                            fi,
-                            name.span,
-                            &name.text,
+                            name,
                             "check::unknown_rule",
                             format!(
                                 "table `{}` has no rule `{}` to move",
                                 t.name.text, name.text
                             ),
-                            suggestion,
                         );
                     }
                 }
@@ -1077,20 +1078,15 @@ fn merge_table<'a>(
                             }
                         },
                         None => {
-                            let suggestion = suggest_rule(&table, &rule.id.text);
-                            unknown_rule(
+                            not_found(
                                 cx,
                                 &table,
-                                &t.items,
-                                fi,
-                                rule.id.span,
-                                &rule.id.text,
+                                &rule.id,
                                 "check::nothing_to_override",
                                 format!(
                                     "table `{}` has no rule `{}` to override",
                                     t.name.text, rule.id.text
                                 ),
-                                suggestion,
                             );
                         }
                     }
