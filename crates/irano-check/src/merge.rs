@@ -937,6 +937,41 @@ fn merge_table<'a>(
             cx, table, &t.items, fi, name.span, &name.text, code, msg, suggestion,
         );
     };
+    // the rule at `i` leaves its place for one before (or after) `other`, replaced by `new`
+    // (an override) or unchanged (a move); it stays where it was when `other` is unknown
+    let relocate = |cx: &mut MergeCx<'_>,
+                    table: &mut MergedTable<'a>,
+                    i: usize,
+                    new: Option<At<'a, ast::Rule>>,
+                    place: &Position| {
+        let (Position::Before(other) | Position::After(other)) = place;
+        let Some(old) = table.rules.get(i).copied() else {
+            return;
+        };
+        let id = &old.node.id.text;
+        if other.text == *id {
+            cx.err(
+                fi,
+                other.span,
+                "check::misplaced",
+                format!("rule `{id}` is placed relative to itself"),
+                "name another rule of the table",
+            );
+            return;
+        }
+        table.rules.remove(i);
+        let after = matches!(place, Position::After(_));
+        if place_rule(table, new.unwrap_or(old), other, after).is_err() {
+            table.rules.insert(i, old);
+            not_found(
+                cx,
+                table,
+                other,
+                "check::unknown_rule",
+                format!("table `{}` has no rule `{}`", t.name.text, other.text),
+            );
+        }
+    };
     for item in &t.items {
         match item {
             TableItem::Remove(name, cite) => {
@@ -979,33 +1014,8 @@ fn merge_table<'a>(
                         "add `cite \"...\"`: why this criterion tries the rule elsewhere (e.g. the protocol section)",
                     );
                 }
-                let (Position::Before(other) | Position::After(other)) = place;
-                let after = matches!(place, Position::After(_));
                 match table.rules.iter().position(|r| r.node.id.text == name.text) {
-                    Some(_) if other.text == name.text => cx.err(
-                        fi,
-                        other.span,
-                        "check::misplaced",
-                        format!("rule `{}` is placed relative to itself", name.text),
-                        "name another rule of the table",
-                    ),
-                    // the rule, unchanged, leaves its place (and keeps it when `other` is unknown)
-                    Some(i) => {
-                        let rule = table.rules.remove(i);
-                        if let Some(rule) = place_rule(
-                            cx,
-                            &mut table,
-                            &t.items,
-                            fi,
-                            rule,
-                            other,
-                            after,
-                            &t.name.text,
-                            &suggest_rule,
-                        ) {
-                            table.rules.insert(i, rule);
-                        }
-                    }
+                    Some(i) => relocate(cx, &mut table, i, None, place),
                     None => {
                         not_found(
                             cx,
@@ -1034,36 +1044,7 @@ fn merge_table<'a>(
                         // an override with a place moves the rule there; without one it
                         // keeps the place of the rule it replaces
                         Some(i) => match &rule.position {
-                            Some(Position::Before(other)) | Some(Position::After(other)) => {
-                                if other.text == rule.id.text {
-                                    cx.err(
-                                        fi,
-                                        other.span,
-                                        "check::misplaced",
-                                        format!("rule `{}` is placed relative to itself", rule.id.text),
-                                        "name another rule of the table, or drop the place to keep the rule where it is",
-                                    );
-                                    continue;
-                                }
-                                // the rule leaves its place; it stays there when `other` is unknown
-                                let old = table.rules.remove(i);
-                                let after = matches!(rule.position, Some(Position::After(_)));
-                                if place_rule(
-                                    cx,
-                                    &mut table,
-                                    &t.items,
-                                    fi,
-                                    at,
-                                    other,
-                                    after,
-                                    &t.name.text,
-                                    &suggest_rule,
-                                )
-                                .is_some()
-                                {
-                                    table.rules.insert(i, old);
-                                }
-                            }
+                            Some(place) => relocate(cx, &mut table, i, Some(at), place),
                             None => {
                                 if let Some(slot) = table.rules.get_mut(i) {
                                     if slot.node.when.is_none() && rule.when.is_some() {
@@ -1106,10 +1087,17 @@ fn merge_table<'a>(
                     continue;
                 }
                 match &rule.position {
-                    Some(Position::Before(other)) | Some(Position::After(other)) => {
-                        let after = matches!(rule.position, Some(Position::After(_)));
-                        if place_rule(cx, &mut table, &t.items, fi, at, other, after, &t.name.text, &suggest_rule).is_none() {
-                            table.removed.retain(|(n, _, _)| *n != rule.id.text);
+                    Some(place @ (Position::Before(other) | Position::After(other))) => {
+                        let after = matches!(place, Position::After(_));
+                        match place_rule(&mut table, at, other, after) {
+                            Ok(()) => table.removed.retain(|(n, _, _)| *n != rule.id.text),
+                            Err(_) => not_found(
+                                cx,
+                                &table,
+                                other,
+                                "check::unknown_rule",
+                                format!("table `{}` has no rule `{}`", t.name.text, other.text),
+                            ),
                         }
                     }
                     None if inherited => cx.err(
@@ -1186,20 +1174,14 @@ fn merge_table<'a>(
     tables.insert(index.min(tables.len()), table);
 }
 
-/// Inserts `at` before (or `after`) rule `other` of the table; when the table has no such
-/// rule, reports it (as [`unknown_rule`] does) and gives `at` back.
-#[allow(clippy::too_many_arguments)]
+/// Inserts `at` before (or `after`) rule `other` of the table; gives `at` back when the
+/// table has no such rule.
 fn place_rule<'a>(
-    cx: &mut MergeCx<'_>,
     table: &mut MergedTable<'a>,
-    items: &[TableItem],
-    fi: u16,
     at: At<'a, ast::Rule>,
     other: &Name,
     after: bool,
-    table_name: &str,
-    suggest: &dyn Fn(&MergedTable<'_>, &str) -> String,
-) -> Option<At<'a, ast::Rule>> {
+) -> Result<(), At<'a, ast::Rule>> {
     match table
         .rules
         .iter()
@@ -1207,23 +1189,9 @@ fn place_rule<'a>(
     {
         Some(j) => {
             table.rules.insert(if after { j + 1 } else { j }, at);
-            None
+            Ok(())
         }
-        None => {
-            let suggestion = suggest(table, &other.text);
-            unknown_rule(
-                cx,
-                table,
-                items,
-                fi,
-                other.span,
-                &other.text,
-                "check::unknown_rule",
-                format!("table `{table_name}` has no rule `{}`", other.text),
-                suggestion,
-            );
-            Some(at)
-        }
+        None => Err(at),
     }
 }
 
