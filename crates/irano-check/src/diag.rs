@@ -37,6 +37,14 @@ pub struct SourceText {
     pub text: String,
 }
 
+impl SourceText {
+    /// `FILE:LINE:COLUMN` of a byte offset, as messages name a place in another file.
+    pub fn place(&self, offset: usize) -> String {
+        let (line, col) = line_col(&self.text, offset);
+        format!("{}:{line}:{col}", self.name)
+    }
+}
+
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {

@@ -300,10 +300,7 @@ pub fn load_chain(
                 continue;
             }
             if seen.contains(&oast.id.value) {
-                let here = {
-                    let (line, col) = crate::diag::line_col(&file.text, w.span.start);
-                    format!("{}:{line}:{col}", file.name)
-                };
+                let here = file.place(w.span.start);
                 let earlier = applied
                     .iter()
                     .find(|(id, f, _)| *id == oast.id.value && f.name != file.name);
@@ -376,13 +373,9 @@ impl MergeCx<'_> {
 
     /// `FILE:LINE:COLUMN` of `span` in file `file`.
     fn place(&self, file: u16, span: ast::Span) -> String {
-        match self.files.get(usize::from(file)) {
-            Some(f) => {
-                let (line, col) = crate::diag::line_col(&f.text, span.start);
-                format!("{}:{line}:{col}", f.name)
-            }
-            None => "?".into(),
-        }
+        self.files
+            .get(usize::from(file))
+            .map_or_else(|| "?".into(), |f| f.place(span.start))
     }
 
     fn err(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {

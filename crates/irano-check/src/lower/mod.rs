@@ -259,10 +259,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             .rev()
             .find(|r| r.name == name)?;
         let file = self.files.get(usize::from(r.file))?;
-        let (line, col) = crate::diag::line_col(&file.text, r.span.start);
         Some(format!(
-            "it was retired by `remove param {name}` at {}:{line}:{col}",
-            file.name
+            "it was retired by `remove param {name}` at {}",
+            file.place(r.span.start)
         ))
     }
 

@@ -196,13 +196,10 @@ impl<'a> Lowerer<'a, '_> {
             return false;
         };
         let (file, at) = (r.file, r.span);
-        let reader = match self.files.get(usize::from(self.file)) {
-            Some(f) => {
-                let (line, col) = crate::diag::line_col(&f.text, span.start);
-                format!("{}:{line}:{col}", f.name)
-            }
-            None => "?".into(),
-        };
+        let reader = self
+            .files
+            .get(usize::from(self.file))
+            .map_or_else(|| "?".into(), |f| f.place(span.start));
         let (msg, help) = match self.let_stack.last() {
             Some(reader_let) => (
                 format!("`remove param {text}` retires a parameter that let `{reader_let}` still reads ({reader})"),
