@@ -418,13 +418,16 @@ fn check_inner(
         ("final_decision", Target::FinalDecision, &summary_tables),
     ];
     // where a table is declared, for a diagnostic about it
-    let table_at = |name: &str| {
+    let merged_table = |name: &str| {
         merged
             .scan
             .tables
             .iter()
             .chain(merged.summary.tables.iter())
             .find(|mt| mt.name == name)
+    };
+    let table_at = |name: &str| {
+        merged_table(name)
             .map(|mt| (mt.decl.file, mt.decl.node.name.span))
             .unwrap_or((leaf_file, leaf_ast.id.span))
     };
@@ -465,13 +468,7 @@ fn check_inner(
                 .first()
                 .map(|t| t.name.clone())
                 .unwrap_or_default();
-            let lost = merged
-                .scan
-                .tables
-                .iter()
-                .chain(merged.summary.tables.iter())
-                .find(|mt| mt.name == t)
-                .and_then(|mt| mt.lost_otherwise.clone());
+            let lost = merged_table(&t).and_then(|mt| mt.lost_otherwise.clone());
             let d = match lost {
                 // an amendment took the parent's `otherwise` away: said at that line
                 Some((file, span, what)) => Diagnostic::error(
@@ -1553,9 +1550,13 @@ fn report_unselected_params(
         let Some(first) = readings.first() else {
             continue;
         };
-        let how: Vec<String> = first
+        // the guards of that reading the current choices fail
+        let unmet: Vec<_> = first
             .iter()
             .filter(|(q, vs)| sym(*q).is_some_and(|v| !vs.contains(&v)))
+            .collect();
+        let how: Vec<String> = unmet
+            .iter()
             .filter_map(|(q, vs)| {
                 let qp = program.params.get(*q as usize)?;
                 let crate::types::Base::Enum(id) = qp.ty.base else {
@@ -1591,9 +1592,8 @@ fn report_unselected_params(
             .find(|m| m.decl.node.name.text == p.name)
             .filter(|m| usize::from(m.last.file) == leaf && m.last.node.is_override);
         // a choice this run's `--set` made, not the file: said so, since the file is right
-        let set_here: Vec<String> = first
+        let set_here: Vec<String> = unmet
             .iter()
-            .filter(|(q, vs)| sym(*q).is_some_and(|v| !vs.contains(&v)))
             .filter_map(|(q, _)| program.params.get(*q as usize))
             .filter(|qp| qp.overridden)
             .map(|qp| format!("`--set {}`", qp.name))
