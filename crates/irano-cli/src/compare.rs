@@ -26,9 +26,9 @@ pub enum TextFormat {
     Json,
 }
 
-/// Reports a case whose evaluation failed (`eval::failed`); `eval`, `diff` and `compare`.
-/// An evaluation failure: the patient and where the case is (`file:line`), the scan, what
-/// failed and where in the rule file.
+/// Reports a case whose evaluation failed (`eval::failed`; `eval`, `diff` and `compare`):
+/// the patient and where the case is (`file:line`), the scan, what failed and where in the
+/// rule file.
 pub(crate) fn eval_failed(out: &mut Output, e: &EvalError, case_at: &irano_cases::Origin) {
     out.message(
         "eval::failed",
@@ -78,9 +78,6 @@ fn json_text<T: serde::Serialize>(v: &T) -> Option<String> {
     })
 }
 
-/// `irano-eval diff`: the cohort under the old and the new rules; what changed.
-/// Exit 0 when nothing changed, 1 when something did, 2 on bad input.
-#[allow(clippy::too_many_arguments)]
 /// A `--set` key (given to both sides) that is a parameter of one side only is reported
 /// naming that side and `--set-old`/`--set-new`; the checker alone would say "there is no
 /// parameter" of a key the other file has. Returns whether every key is known to both or
@@ -127,6 +124,9 @@ fn one_side_keys_named(
     ok
 }
 
+/// `irano-eval diff`: the cohort under the old and the new rules; what changed.
+/// Exit 0 when nothing changed, 1 when something did, 2 on bad input.
+#[allow(clippy::too_many_arguments)]
 pub fn diff(
     out: &mut Output,
     rules: &[PathBuf],

@@ -39,22 +39,25 @@ pub struct OverwriteCodes {
 
 /// Refuses, before anything is written, an output file that is one of the inputs (a case
 /// file, a rule file) or that another output also names: either would lose data without a
-/// word. Standard output and devices (`/dev/null`) are not files to protect. Returns
-/// whether the run may go on.
+/// word. Only an output that replaces a file ([`Place::Rename`]) is checked: standard
+/// output and devices (`/dev/null`) are written in place. Returns whether the run may go on.
 pub fn refuse_overwrites(
     out: &mut crate::render::Output,
     outputs: &[&Path],
     inputs: &[&Path],
     codes: &OverwriteCodes,
 ) -> bool {
-    let is_device = |p: &Path| resolved(p).starts_with("/dev");
     let outputs: Vec<(&Path, PathBuf)> = outputs
         .iter()
-        .filter(|p| !is_device(p))
+        .filter(|p| matches!(place(p), Place::Rename(_)))
         .map(|p| (*p, resolved(p)))
         .collect();
+    if outputs.is_empty() {
+        return true;
+    }
+    let inputs: Vec<(&Path, PathBuf)> = inputs.iter().map(|q| (*q, resolved(q))).collect();
     for (i, (p, r)) in outputs.iter().enumerate() {
-        if let Some(input) = inputs.iter().find(|q| resolved(q) == *r) {
+        if let Some((input, _)) = inputs.iter().find(|(_, q)| q == r) {
             out.message(
                 codes.output_is_input,
                 format!(
