@@ -353,15 +353,6 @@ pub const ROW_COLUMNS_AFTER_SHOWS: [&str; 4] = ["response", "decision", "rule", 
 /// What follows a shown value's name in the key of its exact form (JSON `values`).
 pub const EXACT_SUFFIX: &str = "_exact";
 
-/// A shown value's CSV column: its name with its unit (`burden_mm2`; `/` spelt `_per_`).
-pub fn show_column(name: &str, unit: &str) -> String {
-    if unit.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}_{}", unit.replace('/', "_per_"))
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ShowInfo {
     pub name: String,
@@ -380,9 +371,12 @@ impl ShowInfo {
         }
     }
 
-    /// Its CSV column (`burden_mm2`).
+    /// Its CSV column: the name with the unit (`burden_mm2`; `/` spelt `_per_`).
     pub fn column(&self) -> String {
-        show_column(&self.name, self.unit())
+        match self.unit() {
+            "" => self.name.clone(),
+            unit => format!("{}_{}", self.name, unit.replace('/', "_per_")),
+        }
     }
 }
 

@@ -212,7 +212,7 @@ pub fn explain(
                 criterion,
                 overrides,
                 removed_rules,
-                amended_params: amended_params.clone(),
+                amended_params,
                 scans: scan.into_iter().collect(),
                 summary: None,
             })

@@ -67,12 +67,8 @@ pub fn overrides(p: &Program) -> Vec<ParamValue> {
 pub fn units(p: &Program) -> Vec<(String, &'static str)> {
     p.shows
         .iter()
-        .filter_map(|s| match s.expr.ty.base {
-            irano_check::types::Base::Num(u) if !u.suffix().is_empty() => {
-                Some((s.name.clone(), u.suffix()))
-            }
-            _ => None,
-        })
+        .filter(|s| !s.unit().is_empty())
+        .map(|s| (s.name.clone(), s.unit()))
         .collect()
 }
 
