@@ -366,43 +366,12 @@ fn check_inner(
     refuse_clashing_show_names(&mut lw, &merged.shows, &shows);
 
     let tables = lower_tables(&mut lw, files, &merged.scan.tables, false);
-    let stop = merged.stop.and_then(|s| {
-        require_cite(
-            &mut lw,
-            files,
-            s.file,
-            s.node.span,
-            s.node.cite.as_ref(),
-            "`stop grading`",
-        );
-        let e = lw.lower_in(Ctx2::Table, s.file, &s.node.when, Some(Ty::BOOL))?;
-        if !expect_ty(
-            &mut lw,
-            files,
-            s.file,
-            s.node.when.span,
-            e.ty,
-            Ty::BOOL,
-            "`stop grading when` needs a condition",
-        ) {
-            return None;
-        }
-        Some(StopInfo {
-            when: e,
-            because: s
-                .node
-                .because
-                .as_ref()
-                .map(|b| b.value.clone())
-                .unwrap_or_else(|| "grading stopped".into()),
-            cite: s
-                .node
-                .cite
-                .as_ref()
-                .map(|c| c.value.clone())
-                .unwrap_or_default(),
-        })
-    });
+    let stop = merged
+        .stop
+        .and_then(|s| lower_grading(&mut lw, files, &s, "stop", "grading stopped"));
+    let skip = merged
+        .skip
+        .and_then(|s| lower_grading(&mut lw, files, &s, "skip", "skipped"));
 
     let (summary_lets, summary_let_order) = lw.finish_lets(Ctx2::Summary);
     let summary_tables = lower_tables(&mut lw, files, &merged.summary.tables, true);
@@ -654,6 +623,7 @@ fn check_inner(
         states: lw.states.clone(),
         tables,
         stop,
+        skip,
         summary_lets,
         summary_let_order,
         summary_tables,
@@ -721,6 +691,7 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
             Item::Baseline(b) => ("baseline", String::new(), b.span, b.is_override),
             Item::Targets(t) => ("targets", String::new(), t.span, t.is_override),
             Item::StopGrading(x) => ("stop grading", String::new(), x.span, x.is_override),
+            Item::SkipGrading(x) => ("skip grading", String::new(), x.span, x.is_override),
             Item::Table(t) => {
                 for ti in &t.items {
                     match ti {
@@ -1005,6 +976,52 @@ fn report_inert_params(
             );
         }
     }
+}
+
+/// `stop grading when ...` or `skip grading when ...` (`word`): its condition, reason and
+/// citation; `None` when the condition is not one (reported).
+fn lower_grading(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    s: &merge::At<'_, ast::StopDecl>,
+    word: &str,
+    default_because: &str,
+) -> Option<StopInfo> {
+    require_cite(
+        lw,
+        files,
+        s.file,
+        s.node.span,
+        s.node.cite.as_ref(),
+        &format!("`{word} grading`"),
+    );
+    let e = lw.lower_in(Ctx2::Table, s.file, &s.node.when, Some(Ty::BOOL))?;
+    if !expect_ty(
+        lw,
+        files,
+        s.file,
+        s.node.when.span,
+        e.ty,
+        Ty::BOOL,
+        &format!("`{word} grading when` needs a condition"),
+    ) {
+        return None;
+    }
+    Some(StopInfo {
+        when: e,
+        because: s
+            .node
+            .because
+            .as_ref()
+            .map(|b| b.value.clone())
+            .unwrap_or_else(|| default_because.into()),
+        cite: s
+            .node
+            .cite
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+    })
 }
 
 fn expect_ty(

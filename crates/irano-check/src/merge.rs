@@ -155,6 +155,7 @@ pub struct Merged<'a> {
     pub targets: Option<At<'a, ast::TargetsDecl>>,
     pub shows: Vec<At<'a, ast::ShowDecl>>,
     pub stop: Option<At<'a, ast::StopDecl>>,
+    pub skip: Option<At<'a, ast::StopDecl>>,
     /// Lets whose name starts with `lesion.`.
     pub lesion_lets: Vec<At<'a, ast::LetDecl>>,
     pub scan: Section<'a>,
@@ -601,6 +602,15 @@ fn merge_items<'a>(
                 s.is_override,
                 s.span,
                 "stop grading",
+                cx,
+            ),
+            Item::SkipGrading(s) => merge_single(
+                &mut m.skip,
+                s,
+                fi,
+                s.is_override,
+                s.span,
+                "skip grading",
                 cx,
             ),
             Item::Show(s) => merge_named(&mut m.shows, s, fi, s.is_override, &s.name, "show", cx),

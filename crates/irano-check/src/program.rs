@@ -462,6 +462,9 @@ pub struct Program {
     pub states: Vec<StateInfo>,
     pub tables: Vec<Table>,
     pub stop: Option<StopInfo>,
+    /// `skip grading when`: tested on each scan after the baseline before its tables; a
+    /// scan it holds for is reported not graded and is in no scan set but `scans`.
+    pub skip: Option<StopInfo>,
     pub summary_lets: Vec<LetInfo>,
     pub summary_let_order: Vec<u32>,
     pub summary_tables: Vec<Table>,
@@ -908,6 +911,7 @@ impl Program {
             }
         }
         v.extend(self.stop.as_ref().map(|s| &s.when));
+        v.extend(self.skip.as_ref().map(|s| &s.when));
         v
     }
 

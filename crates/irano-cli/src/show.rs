@@ -157,6 +157,7 @@ pub fn map_json(p: &Program) -> Json {
         "shows": p.shows.iter().map(|s| json!({"name": s.name, "expr": expr_text(p, &s.expr)})).collect::<Vec<_>>(),
         "tables": tables_json(p, &p.tables),
         "stop_grading": p.stop.as_ref().map(|s| json!({"when": expr_text(p, &s.when), "because": s.because, "cite": s.cite})),
+        "skip_grading": p.skip.as_ref().map(|s| json!({"when": expr_text(p, &s.when), "because": s.because, "cite": s.cite})),
         "summary": {
             "lets": ordered(&p.summary_let_order, &p.summary_lets),
             "tables": tables_json(p, &p.summary_tables),
@@ -335,6 +336,14 @@ pub fn map_text(p: &Program) -> String {
         out,
         "\nTABLES (run on every follow-up scan in this order; in each, the first rule that holds fires)"
     );
+    if let Some(s) = &p.skip {
+        let _ = writeln!(
+            out,
+            "\nSKIP GRADING when {} (tested before the tables; a skipped scan is not graded)",
+            expr_text(p, &s.when)
+        );
+        let _ = writeln!(out, "  because: {}\n  source: {}", s.because, s.cite);
+    }
     write_tables(&mut out, p, &p.tables);
     if let Some(s) = &p.stop {
         let _ = writeln!(out, "\nSTOP GRADING when {}", expr_text(p, &s.when));

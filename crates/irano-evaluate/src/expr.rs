@@ -85,7 +85,14 @@ impl Evaluator<'_> {
             ExprKind::Baseline => Value::Scan(cx.base as u32),
             ExprKind::Previous => {
                 if cx.cur > cx.base && !cx.in_summary {
-                    Value::Scan((cx.cur - 1) as u32)
+                    // the latest earlier scan not skipped by `skip grading when` (the
+                    // baseline never is)
+                    let skipped = |j: usize| self.skipped.get(j).copied().unwrap_or(false);
+                    let mut j = cx.cur - 1;
+                    while self.any_skipped && j > cx.base && skipped(j) {
+                        j -= 1;
+                    }
+                    Value::Scan(j as u32)
                 } else {
                     Value::Null
                 }
@@ -352,23 +359,23 @@ impl Evaluator<'_> {
             SetExpr::Scans => SetIter::Scans {
                 lo: 0,
                 hi: n,
-                graded_only: false,
+                only: ScanFilter::Every,
             },
             SetExpr::Prior => SetIter::Scans {
                 lo: cx.base,
                 hi: cx.cur.min(n),
-                graded_only: false,
+                only: ScanFilter::NotSkipped,
             },
             SetExpr::Graded => SetIter::Scans {
                 lo: cx.base,
                 hi: n,
-                graded_only: true,
+                only: ScanFilter::Graded,
             },
             SetExpr::After(s) => match self.leaf_or_eval(cx, s)? {
                 Value::Scan(i) => SetIter::Scans {
                     lo: i as usize + 1,
                     hi: limit,
-                    graded_only: false,
+                    only: ScanFilter::NotSkipped,
                 },
                 _ => SetIter::Empty,
             },
@@ -377,7 +384,7 @@ impl Evaluator<'_> {
                     (Value::Scan(i), Value::Scan(j)) => SetIter::Scans {
                         lo: i as usize + 1,
                         hi: (j as usize).min(n),
-                        graded_only: false,
+                        only: ScanFilter::NotSkipped,
                     },
                     _ => SetIter::Empty,
                 }
@@ -431,14 +438,17 @@ impl Evaluator<'_> {
     pub(crate) fn set_item(&self, cx: &Cx<'_>, it: &SetIter, k: usize) -> Option<Value> {
         match it {
             SetIter::Empty => None,
-            SetIter::Scans {
-                lo, graded_only, ..
-            } => {
+            SetIter::Scans { lo, only, .. } => {
                 let i = lo + k;
-                if *graded_only && !self.graded.get(i).copied().unwrap_or(false) {
-                    return None;
-                }
-                Some(Value::Scan(i as u32))
+                let keep = match only {
+                    ScanFilter::Every => true,
+                    ScanFilter::Graded => self.graded.get(i).copied().unwrap_or(false),
+                    // a scan skipped by `skip grading when` is in `scans` only
+                    ScanFilter::NotSkipped => {
+                        !self.any_skipped || !self.skipped.get(i).copied().unwrap_or(false)
+                    }
+                };
+                keep.then_some(Value::Scan(i as u32))
             }
             SetIter::Lesions { scan, which } => {
                 let lesion = match which {
@@ -628,12 +638,23 @@ pub(crate) enum SetIter {
     Scans {
         lo: usize,
         hi: usize,
-        graded_only: bool,
+        only: ScanFilter,
     },
     Lesions {
         scan: u32,
         which: LesionList,
     },
+}
+
+/// Which scans of a range a scan set holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScanFilter {
+    /// `scans`: every assessment.
+    Every,
+    /// `graded`: those that received a response.
+    Graded,
+    /// `prior`, `after(s)`, `between(a, b)`: all but those `skip grading when` skipped.
+    NotSkipped,
 }
 
 pub(crate) fn sym(v: Value) -> Option<u16> {

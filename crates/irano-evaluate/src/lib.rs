@@ -91,6 +91,10 @@ pub struct Evaluator<'p> {
     state: Vec<Value>,
     outputs: Vec<(Option<u16>, Option<u16>)>,
     graded: Vec<bool>,
+    /// Per scan: skipped by `skip grading when` (in no scan set but `scans`).
+    skipped: Vec<bool>,
+    /// Whether any scan of the case was skipped (sets test `skipped` only then).
+    any_skipped: bool,
     summary_lets: Vec<Value>,
     targets: Vec<u32>,
     non_targets: Vec<u32>,
@@ -285,6 +289,8 @@ impl<'p> Evaluator<'p> {
             state: Vec::new(),
             outputs: Vec::new(),
             graded: Vec::new(),
+            skipped: Vec::new(),
+            any_skipped: false,
             summary_lets: Vec::new(),
             targets: Vec::new(),
             non_targets: Vec::new(),
@@ -374,6 +380,9 @@ impl<'p> Evaluator<'p> {
         self.outputs.resize(n, (None, None));
         self.graded.clear();
         self.graded.resize(n, false);
+        self.skipped.clear();
+        self.skipped.resize(n, false);
+        self.any_skipped = false;
         self.targets.clear();
         self.non_targets.clear();
         self.state.clear();
@@ -453,6 +462,21 @@ impl<'p> Evaluator<'p> {
                 self.close_scan_lets(&mut cx).map_err(|f| wrap(f, date))?;
                 self.out.scans.push(so);
                 continue;
+            }
+            // `skip grading when`: tested before the tables; a skipped scan is reported
+            // not graded, with its shown values, and is in no scan set but `scans`
+            if let Some(skip) = &p.skip {
+                if self.eval(&mut cx, &skip.when).map_err(|f| wrap(f, date))? == Value::Bool(true) {
+                    if let Some(s) = self.skipped.get_mut(i) {
+                        *s = true;
+                    }
+                    self.any_skipped = true;
+                    self.shows(&mut cx, i).map_err(|f| wrap(f, date))?;
+                    so.role = ScanRole::NotGraded;
+                    self.lazy_scan = None;
+                    self.out.scans.push(so);
+                    continue;
+                }
             }
             // Shown values are those the response is decided on: computed just before
             // the first table that can assign `response`. Every table sees the state as
@@ -713,6 +737,16 @@ impl<'p> Evaluator<'p> {
                     )),
                     ScanRole::Baseline => {
                         Some(reason(&["baseline scan (", &p.baseline_cite], None, ")"))
+                    }
+                    ScanRole::NotGraded if self.skipped.get(i).copied().unwrap_or(false) => {
+                        Some(reason(
+                            &[
+                                "not graded: ",
+                                p.skip.as_ref().map(|s| s.because.as_str()).unwrap_or(""),
+                            ],
+                            None,
+                            "",
+                        ))
                     }
                     ScanRole::NotGraded => Some(reason(
                         &[

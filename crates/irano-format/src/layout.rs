@@ -109,6 +109,8 @@ impl ItemKind {
             Some("override") => second,
             // `move rule ID before OTHER cite "..."`: shaped as `remove rule`
             Some("move") if second == Some("rule") => return ItemKind::RemoveRule,
+            // `skip grading when ...`: shaped as `stop grading`
+            Some("skip") if second == Some("grading") => return ItemKind::Stop,
             Some("remove") => {
                 return match second {
                     Some("param") => ItemKind::RemoveParam,
@@ -125,7 +127,7 @@ impl ItemKind {
             Some("def") => ItemKind::Def,
             Some("baseline") => ItemKind::Baseline,
             Some("targets") => ItemKind::Targets,
-            Some("stop") => ItemKind::Stop,
+            Some("stop" | "skip") => ItemKind::Stop,
             Some("rule") => ItemKind::Rule,
             Some("table") => ItemKind::Table,
             Some("summary") => ItemKind::Summary,
@@ -422,6 +424,8 @@ impl<'a> Parser<'_, 'a> {
                     || (t.text == "native" && next.is_some_and(|n| n.text == "labels"))
                     // nor is `move`: an item only before `rule`
                     || (t.text == "move" && next.is_some_and(|n| n.text == "rule"))
+                    // nor is `skip`: an item only before `grading`
+                    || (t.text == "skip" && next.is_some_and(|n| n.text == "grading"))
             }
         }
     }

@@ -98,6 +98,8 @@ pub enum Item {
     Targets(TargetsDecl),
     Show(ShowDecl),
     StopGrading(StopDecl),
+    /// `skip grading when EXPR because "..." cite "..."`
+    SkipGrading(StopDecl),
     Table(TableDecl),
     Summary(SummaryDecl),
 }
@@ -234,7 +236,7 @@ pub enum ShowUnit {
     },
 }
 
-/// `stop grading when EXPR because "..." cite "..."`
+/// `stop grading when EXPR because "..." cite "..."`, or `skip grading when ...` (same parts)
 #[derive(Debug, Clone, PartialEq)]
 pub struct StopDecl {
     pub is_override: bool,

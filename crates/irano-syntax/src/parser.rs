@@ -876,25 +876,35 @@ impl Lowerer {
                 },
                 span,
             }),
-            Rule::stop_item => {
+            Rule::stop_item | Rule::skip_item => {
+                let owner = if rule == Rule::skip_item {
+                    "skip"
+                } else {
+                    "stop"
+                };
                 let mut because = None;
                 let mut cite = None;
                 let mut when = None;
                 for p in &children {
                     match p.as_rule() {
                         Rule::expr => when = Some(self.expr(p.clone(), 0)?),
-                        Rule::because_clause => self.clause(&mut because, p, "stop"),
-                        Rule::cite_clause => self.clause(&mut cite, p, "stop"),
+                        Rule::because_clause => self.clause(&mut because, p, owner),
+                        Rule::cite_clause => self.clause(&mut cite, p, owner),
                         _ => {}
                     }
                 }
-                Item::StopGrading(StopDecl {
+                let decl = StopDecl {
                     is_override,
                     when: need(when, span)?,
                     because,
                     cite,
                     span,
-                })
+                };
+                if rule == Rule::skip_item {
+                    Item::SkipGrading(decl)
+                } else {
+                    Item::StopGrading(decl)
+                }
             }
             Rule::table_item => {
                 let mut position = None;
@@ -1057,6 +1067,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_targets | R::targets_item => (0, "`targets`"),
         R::kw_show | R::show_item => (0, "`show`"),
         R::kw_stop | R::stop_item => (0, "`stop`"),
+        R::kw_skip | R::skip_item => (0, "`skip`"),
         R::kw_grading => (0, "`grading`"),
         R::kw_table | R::table_item => (0, "`table`"),
         R::kw_summary | R::summary_item => (0, "`summary`"),
@@ -1168,6 +1179,7 @@ pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`targets`",
     "`show`",
     "`stop`",
+    "`skip`",
     "`table`",
     "`summary`",
     "`override`",

@@ -330,8 +330,18 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
             }
             out.push(')');
         }
-        Item::StopGrading(s) => {
-            let _ = write!(out, "({}stop-grading {}", ov(s.is_override), expr(&s.when));
+        Item::StopGrading(s) | Item::SkipGrading(s) => {
+            let word = if matches!(item, Item::SkipGrading(_)) {
+                "skip"
+            } else {
+                "stop"
+            };
+            let _ = write!(
+                out,
+                "({}{word}-grading {}",
+                ov(s.is_override),
+                expr(&s.when)
+            );
             opt_str(out, "because", &s.because);
             opt_str(out, "cite", &s.cite);
             out.push(')');
@@ -592,6 +602,11 @@ pub fn check_spans(src: &str, f: &File) {
                 }
                 Item::StopGrading(s) => {
                     trimmed(s.span, "stop");
+                    check_expr(&s.when);
+                    s.because.iter().chain(s.cite.iter()).for_each(string);
+                }
+                Item::SkipGrading(s) => {
+                    trimmed(s.span, "skip");
                     check_expr(&s.when);
                     s.because.iter().chain(s.cite.iter()).for_each(string);
                 }
