@@ -385,6 +385,13 @@ impl MergeCx<'_> {
                 .push(Diagnostic::error(code, msg).at(f, span).help(help));
         }
     }
+
+    fn warn(&mut self, file: u16, span: ast::Span, code: &'static str, msg: String, help: &str) {
+        if let Some(f) = self.files.get(usize::from(file)) {
+            self.diags
+                .push(Diagnostic::warning(code, msg).at(f, span).help(help));
+        }
+    }
 }
 
 /// Merges a chain, root first, into one criterion.
@@ -964,6 +971,7 @@ fn merge_table<'a>(
         }
         table.rules.remove(i);
         let after = matches!(place, Position::After(_));
+        let moved = new.is_none();
         if place_rule(table, new.unwrap_or(old), other, after).is_err() {
             table.rules.insert(i, old);
             not_found(
@@ -973,6 +981,24 @@ fn merge_table<'a>(
                 "check::unknown_rule",
                 format!("table `{}` has no rule `{}`", t.name.text, other.text),
             );
+        } else if table.rules.get(i).is_some_and(|r| r.node.id.text == *id) {
+            // the rule is back at its own place: the author meant another one
+            let word = if after { "after" } else { "before" };
+            let (msg, help) = if moved {
+                (
+                    format!(
+                        "rule `{id}` is already {word} `{}`: the move changes nothing",
+                        other.text
+                    ),
+                    "remove the `move`, or name the rule it should be tried before or after",
+                )
+            } else {
+                (
+                    format!("rule `{id}` is already {word} `{}`: the place changes nothing", other.text),
+                    "remove the place (an override keeps the rule where it is), or name the rule it should be tried before or after",
+                )
+            };
+            cx.warn(fi, other.span, "check::place_changes_nothing", msg, help);
         }
     };
     for item in &t.items {
