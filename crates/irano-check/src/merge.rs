@@ -676,6 +676,9 @@ fn merge_named<'a, T: Named>(
 ) {
     let existing = list.iter().position(|p| p.node.name() == name.text);
     match (existing, is_override) {
+        (Some(i), true) if list.get(i).is_some_and(|p| p.file == fi) => {
+            twice_in_file(cx, fi, name.span, &format!("{what} `{}`", name.text));
+        }
         (Some(i), true) => {
             if let Some(slot) = list.get_mut(i) {
                 *slot = At { node, file: fi };
@@ -727,6 +730,9 @@ fn merge_single<'a, T>(
     cx: &mut MergeCx<'_>,
 ) {
     match (slot.is_some(), is_override) {
+        (true, true) if slot.as_ref().is_some_and(|s| s.file == fi) => {
+            twice_in_file(cx, fi, span, &format!("`{what}`"));
+        }
         (true, false) => cx.err(
             fi,
             span,
@@ -743,6 +749,19 @@ fn merge_single<'a, T>(
         ),
         _ => *slot = Some(At { node, file: fi }),
     }
+}
+
+/// An `override` of something this same file already declared or overrode: the later one
+/// would replace the earlier without a word (two `override skip grading` lines, one per
+/// reason, kept only the last).
+fn twice_in_file(cx: &mut MergeCx<'_>, fi: u16, span: ast::Span, what: &str) {
+    cx.err(
+        fi,
+        span,
+        "check::overridden_twice",
+        format!("{what} is already declared or overridden in this file; this override would replace it"),
+        "state the change once: combine both into one declaration (conditions joined with `or`, say)",
+    );
 }
 
 fn remove_param(m: &mut Merged<'_>, r: &ast::RemoveParamDecl, fi: u16, cx: &mut MergeCx<'_>) {
@@ -795,6 +814,13 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
         .iter()
         .position(|q| q.decl.node.name.text == p.name.text);
     match (existing, p.is_override) {
+        (Some(i), true)
+            if m.params
+                .get(i)
+                .is_some_and(|q| q.last.file == fi || q.decl.file == fi) =>
+        {
+            twice_in_file(cx, fi, p.name.span, &format!("parameter `{}`", p.name.text));
+        }
         (Some(i), true) => {
             if p.ty.is_some() {
                 cx.err(
