@@ -1010,21 +1010,20 @@ fn merge_table<'a>(
         } else if table.rules.get(i).is_some_and(|r| r.node.id.text == *id) {
             // the rule is back at its own place: the author meant another one
             let word = if after { "after" } else { "before" };
-            let (msg, help) = if moved {
-                (
-                    format!(
-                        "rule `{id}` is already {word} `{}`: the move changes nothing",
-                        other.text
-                    ),
-                    "remove the `move`, or name the rule it should be tried before or after",
-                )
+            let (what, fix) = if moved {
+                ("move", "remove the `move`")
             } else {
                 (
-                    format!("rule `{id}` is already {word} `{}`: the place changes nothing", other.text),
-                    "remove the place (an override keeps the rule where it is), or name the rule it should be tried before or after",
+                    "place",
+                    "remove the place (an override keeps the rule where it is)",
                 )
             };
-            cx.warn(fi, other.span, "check::place_changes_nothing", msg, help);
+            let msg = format!(
+                "rule `{id}` is already {word} `{}`: the {what} changes nothing",
+                other.text
+            );
+            let help = format!("{fix}, or name the rule it should be tried before or after");
+            cx.warn(fi, other.span, "check::place_changes_nothing", msg, &help);
         }
     };
     for item in &t.items {
