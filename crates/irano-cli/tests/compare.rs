@@ -500,14 +500,14 @@ fn explain_names_the_parameters_an_amendment_changed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains(
-            "parameter irano.confirm_days = 56 days (set by the amendment, examples/amendment/trial-xyz-irano.rano:13)"
+            "parameter irano.confirm_days = 56 days (overridden at examples/amendment/trial-xyz-irano.rano:13)"
         ),
         "{}",
         r.stdout
     );
     assert!(
         r.stdout
-            .contains("parameter irano.confirm_interval = fixed_days (set by the amendment"),
+            .contains("parameter irano.confirm_interval = fixed_days (overridden at "),
         "{}",
         r.stdout
     );

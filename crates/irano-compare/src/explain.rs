@@ -251,7 +251,7 @@ impl Explained {
         for a in &self.amended_params {
             let _ = writeln!(
                 s,
-                "parameter {} = {} (set by the amendment, {})",
+                "parameter {} = {} (overridden at {})",
                 a.name, a.value, a.at
             );
         }
@@ -396,6 +396,17 @@ fn table_text(s: &mut String, t: &TableDerivation, depth: usize) {
                 let _ = writeln!(s, "when: otherwise");
             }
             Some(c) => step_text(s, "when: ", c, depth + 2, &t.definitions, &mut printed),
+        }
+        for a in &r.assignments {
+            let prefix = format!("set {} from: ", a.target);
+            step_text(
+                s,
+                &prefix,
+                &a.derivation,
+                depth + 2,
+                &t.definitions,
+                &mut printed,
+            );
         }
     }
 }

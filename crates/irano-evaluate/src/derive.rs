@@ -100,6 +100,18 @@ pub struct RuleTrial {
     /// For the rule that fired: what it assigned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub set: Vec<String>,
+    /// For the rule that fired: how each assigned value that is not a constant was
+    /// derived (a back-dated progression date, say), before anything was assigned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<Assignment>,
+}
+
+/// One value a rule assigned, with its derivation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    /// The output or state assigned (`pd_date`, `response`).
+    pub target: String,
+    pub derivation: Step,
 }
 
 /// A definition read by the conditions of a table, with its derivation.
@@ -451,6 +463,7 @@ impl Evaluator<'_> {
                 condition: None,
                 explain: None,
                 set: Vec::new(),
+                assignments: Vec::new(),
             };
             if fired.is_some() {
                 td.rules.push(trial);
@@ -479,6 +492,14 @@ impl Evaluator<'_> {
                     s
                 }
             };
+            // derived before anything is assigned, as `apply` evaluates them
+            for a in rule.assigns.iter().filter(|a| !trivial(&a.value)) {
+                trial.assignments.push(Assignment {
+                    target: crate::target_name(p, a.target).to_string(),
+                    derivation: self.step(cx, &a.value, &mut pending)?,
+                });
+            }
+            self.define(cx, &mut pending, &mut seen, &mut td.definitions)?;
             let set = self.apply(cx, rule, true)?;
             trial.outcome = Outcome::Fired;
             trial.explain = Some(explain.clone());

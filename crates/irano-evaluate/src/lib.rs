@@ -23,8 +23,8 @@ use explain::{location, show_param, shown_value};
 use expr::{compare_values, sym, values_equal};
 
 pub use derive::{
-    explain_case, explain_scan, CaseDerivation, Definition, Outcome, RuleTrial, ScanDerivation,
-    Step, SummaryDerivation, TableDerivation, TargetChoice,
+    explain_case, explain_scan, Assignment, CaseDerivation, Definition, Outcome, RuleTrial,
+    ScanDerivation, Step, SummaryDerivation, TableDerivation, TargetChoice,
 };
 pub use result::*;
 
@@ -1067,23 +1067,9 @@ impl<'p> Evaluator<'p> {
         }
         let mut set = Vec::new();
         for (a, &v) in rule.assigns.iter().zip(values.iter()) {
-            let name = match a.target {
-                Target::Response | Target::BestOverallResponse => {
-                    cx.cur_out.0 = sym(v);
-                    if a.target == Target::Response {
-                        "response"
-                    } else {
-                        "best_overall_response"
-                    }
-                }
-                Target::Decision | Target::FinalDecision => {
-                    cx.cur_out.1 = sym(v);
-                    if a.target == Target::Decision {
-                        "decision"
-                    } else {
-                        "final_decision"
-                    }
-                }
+            match a.target {
+                Target::Response | Target::BestOverallResponse => cx.cur_out.0 = sym(v),
+                Target::Decision | Target::FinalDecision => cx.cur_out.1 = sym(v),
                 Target::State(i) => {
                     if let Some(s) = self.state.get_mut(i as usize) {
                         if *s != v {
@@ -1091,16 +1077,11 @@ impl<'p> Evaluator<'p> {
                         }
                         *s = v;
                     }
-                    self.p
-                        .states
-                        .get(i as usize)
-                        .map(|s| s.name.as_str())
-                        .unwrap_or("?")
                 }
-            };
+            }
             if record {
                 let shown = self.show(cx, v, a.value.ty);
-                set.push(format!("{name} = {shown}"));
+                set.push(format!("{} = {shown}", target_name(self.p, a.target)));
             }
         }
         self.assign_buf = values;
@@ -1108,6 +1089,21 @@ impl<'p> Evaluator<'p> {
     }
 
     // ------------------------------------------------------------- expressions
+}
+
+/// The name an assignment writes to: an output of the result contract or a state.
+pub(crate) fn target_name(p: &Program, target: Target) -> &str {
+    match target {
+        Target::Response => "response",
+        Target::BestOverallResponse => "best_overall_response",
+        Target::Decision => "decision",
+        Target::FinalDecision => "final_decision",
+        Target::State(i) => p
+            .states
+            .get(i as usize)
+            .map(|s| s.name.as_str())
+            .unwrap_or("?"),
+    }
 }
 
 /// The order of two target candidates by the `rank:` keys evaluated on them (each key
