@@ -106,6 +106,9 @@ pub struct MergedParam<'a> {
     pub last: At<'a, ast::ParamDecl>,
     /// The last declaration that gave a `range`.
     pub range: Option<At<'a, ast::ParamDecl>>,
+    /// The last declaration that gave a `doc`: an override without one keeps the doc of
+    /// the criterion it overrides, not the first declaration's.
+    pub doc: Option<At<'a, ast::ParamDecl>>,
 }
 
 /// A parameter an amendment retired with `remove param`.
@@ -548,6 +551,9 @@ fn merge_items<'a>(
             Item::Param(p) => merge_param(m, p, fi, cx),
             Item::RemoveParam(r) => remove_param(m, r, fi, cx),
             Item::Let(l) => {
+                if l.is_override && l.cite.is_none() {
+                    override_without_cite(cx, fi, &l.name, "let");
+                }
                 if l.name.text.starts_with("lesion.") {
                     let list = &mut m.lesion_lets;
                     merge_named(list, l, fi, l.is_override, &l.name, "let", cx);
@@ -561,6 +567,9 @@ fn merge_items<'a>(
                 }
             }
             Item::Def(d) => {
+                if d.is_override && d.cite.is_none() {
+                    override_without_cite(cx, fi, &d.name, "def");
+                }
                 let sec = if in_summary {
                     &mut m.summary
                 } else {
@@ -663,6 +672,18 @@ impl Named for ast::ShowDecl {
     fn name(&self) -> &str {
         &self.name.text
     }
+}
+
+/// An `override let` or `override def` changes what the criterion computes: like every
+/// other change of an amendment, it should say where the change comes from.
+fn override_without_cite(cx: &mut MergeCx<'_>, fi: u16, name: &Name, what: &str) {
+    cx.warn(
+        fi,
+        name.span,
+        "check::override_without_cite",
+        format!("`override {what} {}` does not cite its source", name.text),
+        "add `cite \"protocol §...\"` after the expression: the source of the change, shown by `show` and `explain`",
+    );
 }
 
 fn merge_named<'a, T: Named>(
@@ -851,6 +872,9 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 if p.range.is_some() {
                     mp.range = Some(At { node: p, file: fi });
                 }
+                if p.doc.is_some() {
+                    mp.doc = Some(At { node: p, file: fi });
+                }
             }
         }
         (Some(_), false) => cx.err(
@@ -910,6 +934,7 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 decl: at,
                 last: at,
                 range: p.range.as_ref().map(|_| at),
+                doc: p.doc.as_ref().map(|_| at),
             });
         }
     }

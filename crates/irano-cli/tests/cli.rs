@@ -311,6 +311,23 @@ fn params_lists_types_defaults_and_sources() {
 }
 
 #[test]
+fn an_override_without_a_doc_keeps_the_doc_of_the_criterion_it_overrides() {
+    let out = run(&[
+        "params",
+        "--include",
+        "rules",
+        "tests/cli/override-param-without-doc.rano",
+    ]);
+    let doc = out
+        .lines()
+        .skip_while(|l| !l.starts_with("pd_increase "))
+        .nth(1)
+        .unwrap_or("");
+    assert!(doc.contains("sum of longest diameters"), "{out}");
+    assert!(out.contains("pd_increase : percent = 25%"), "{out}");
+}
+
+#[test]
 fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     let out = run(&[
         "eval",

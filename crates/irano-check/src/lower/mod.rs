@@ -488,10 +488,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 default: value,
                 overridden: false,
                 cite: cite.map(|c| c.value.clone()).unwrap_or_default(),
-                doc: last
+                doc: mp
                     .doc
-                    .as_ref()
-                    .or(decl.doc.as_ref())
+                    .and_then(|d| d.node.doc.as_ref())
                     .map(|d| d.value.clone())
                     .unwrap_or_default(),
                 declared_in,
