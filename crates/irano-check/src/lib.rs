@@ -100,6 +100,24 @@ pub fn check_source(
             .map(|l| (l.file.name != name, l.file.name.clone(), l.span.start))
             .unwrap_or_default()
     });
+    // a def is checked where it is inlined: a mistake in its body, called twice, is one
+    // mistake (the sort is stable, so the first report of each stays)
+    let mut seen: Vec<String> = Vec::new();
+    diags.retain(|d| {
+        let key = match &d.location {
+            Some(l) => format!(
+                "{}\0{}\0{}:{}-{}",
+                d.code, d.message, l.file.name, l.span.start, l.span.end
+            ),
+            None => format!("{}\0{}", d.code, d.message),
+        };
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
     Checked {
         program: if has_errors { None } else { program },
         diagnostics: diags,

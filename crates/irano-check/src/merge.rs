@@ -104,6 +104,8 @@ pub struct MergedParam<'a> {
     pub decl: At<'a, ast::ParamDecl>,
     /// The last `override param` (default, cite), if any.
     pub last: At<'a, ast::ParamDecl>,
+    /// The declaration `last` overrode (its value before the last override), if any.
+    pub before_last: Option<At<'a, ast::ParamDecl>>,
     /// The last declaration that gave a `range`.
     pub range: Option<At<'a, ast::ParamDecl>>,
     /// The last declaration that gave a `doc`: an override without one keeps the doc of
@@ -868,6 +870,7 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 );
             }
             if let Some(mp) = m.params.get_mut(i) {
+                mp.before_last = Some(mp.last);
                 mp.last = At { node: p, file: fi };
                 if p.range.is_some() {
                     mp.range = Some(At { node: p, file: fi });
@@ -933,6 +936,7 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
             m.params.push(MergedParam {
                 decl: at,
                 last: at,
+                before_last: None,
                 range: p.range.as_ref().map(|_| at),
                 doc: p.doc.as_ref().map(|_| at),
             });

@@ -800,7 +800,20 @@ impl<'a> Lowerer<'a, '_> {
                 .iter()
                 .chain(m.summary.defs.iter())
                 .any(|d| d.node.name.text == name.text);
-            let help = if later {
+            // the def being inlined: an override keeps the place of the def it replaces
+            let caller = self.def_stack.last().and_then(|c| {
+                m.scan
+                    .defs
+                    .iter()
+                    .chain(m.summary.defs.iter())
+                    .find(|d| &d.node.name.text == c && d.node.is_override)
+            });
+            let help = if let (true, Some(c)) = (later, caller) {
+                format!(
+                    "a def can call only defs declared before it (no recursion), and `override def {}` keeps the place of the def it replaces, in the parent, before `{}`: write the condition in the override itself, or make it a lesion or scan let (`let lesion.NAME = ... cite \"...\"`, read as `l.NAME`), which any def can read",
+                    c.node.name.text, name.text
+                )
+            } else if later {
                 "a def can call only defs declared before it (no recursion); move it up".to_string()
             } else {
                 let mut names: Vec<&str> =

@@ -465,6 +465,35 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     v.unwrap_or(Value::Null)
                 }
             };
+            // an override that sets the value the parent already gives changes nothing:
+            // likely a protocol change the parent already makes, or the wrong parameter
+            // (an override that gives a doc restates the value to document it anew)
+            if let (Some(prev), None) = (mp.before_last, last.doc.as_ref()) {
+                let before = self.diags.len();
+                self.file = prev.file;
+                let old = self.param_value(&prev.node.default, decl, ty, &type_text, range);
+                self.diags.truncate(before);
+                self.file = mp.last.file;
+                if old == Some(value) {
+                    let parent = chain_ids
+                        .get(usize::from(prev.file))
+                        .cloned()
+                        .unwrap_or_default();
+                    self.warn(
+                        last.name.span,
+                        "check::override_changes_nothing",
+                        format!(
+                            "`override param {} = {}` sets the value it already has from `{parent}`",
+                            decl.name.text,
+                            self.files
+                                .get(usize::from(mp.last.file))
+                                .and_then(|f| f.text.get(last.default.span.start..last.default.span.end))
+                                .unwrap_or("...")
+                        ),
+                        "remove the override (the parent already does what it says), or check that you meant this parameter and value; `irano-eval params` lists the inherited values",
+                    );
+                }
+            }
             let cite = last.cite.as_ref().or(decl.cite.as_ref());
             if cite.is_none() {
                 self.err(
