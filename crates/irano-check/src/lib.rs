@@ -71,15 +71,38 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     };
     match std::fs::read_to_string(path) {
         Ok(text) => check_source(&name, text, &loader, overrides),
-        Err(e) => Checked {
-            overlay: None,
-            program: None,
-            diagnostics: vec![
-                Diagnostic::error("check::io", format!("cannot read `{name}`: {e}"))
-                    .help("give the path of a rule file, e.g. `rules/<criterion>.rano`"),
-            ],
-        },
+        Err(e) => {
+            Checked {
+                overlay: None,
+                program: None,
+                diagnostics: vec![Diagnostic::error(
+                    "check::io",
+                    format!("cannot read `{name}`: {e}"),
+                )
+                .help(match nearby_rule_file(path) {
+                    Some(p) => format!("did you mean `{p}`?"),
+                    None => "give the path of a rule file, e.g. `rules/<criterion>.rano`".into(),
+                })],
+            }
+        }
     }
+}
+
+/// For a rule file that is not there: the rule file of its folder with the closest name.
+fn nearby_rule_file(path: &Path) -> Option<String> {
+    let wanted = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".rano"))
+        .collect();
+    names.sort();
+    let best = diag::closest(wanted, names.iter().map(String::as_str))?;
+    Some(path.with_file_name(best).display().to_string())
 }
 
 /// Checks rule-file text; parents are found through `loader`.

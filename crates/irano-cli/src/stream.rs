@@ -197,11 +197,12 @@ pub(crate) fn write_failed(out: &mut Output, e: &WriteFailure) -> u8 {
     match e {
         WriteFailure::ClosedPipe => crate::output::CLOSED_PIPE,
         WriteFailure::Io(msg) => {
-            out.message(
-                "io::write",
-                msg.clone(),
-                "check that the destination is writable and the disk is not full",
-            );
+            let help = if msg.contains("no such file or directory") {
+                "the output's folder does not exist: create it first (`mkdir -p FOLDER`), or write elsewhere"
+            } else {
+                "check that the destination is writable and the disk is not full"
+            };
+            out.message("io::write", msg.clone(), help);
             1
         }
     }

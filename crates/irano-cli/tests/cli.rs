@@ -328,6 +328,35 @@ fn an_override_without_a_doc_keeps_the_doc_of_the_criterion_it_overrides() {
 }
 
 #[test]
+fn a_mistyped_rule_file_suggests_the_one_beside_it() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-201.rano",
+        "examples/rano-hgg-partial-response.yaml",
+    ]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        out.contains("did you mean `rules/rano-hgg-2010.rano`?"),
+        "{out}"
+    );
+}
+
+#[test]
+fn output_into_a_missing_folder_says_the_folder_is_missing() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "examples/rano-hgg-partial-response.yaml",
+        "-o",
+        "target/no-such-folder-for-irano-tests/out.txt",
+    ]);
+    assert!(out.contains("exit: 1"), "{out}");
+    assert!(out.contains("the output's folder does not exist"), "{out}");
+}
+
+#[test]
 fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     let out = run(&[
         "eval",
