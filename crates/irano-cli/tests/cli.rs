@@ -196,7 +196,7 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         "--set",
         "pd_increase=0.25",
         "--set",
-        "irano.steroid_window_days=-3",
+        "irano.steroid_window_days=-3 days",
         "--set",
         "irano.confirm_months=8 weeks",
         "examples/irano-worked-example.yaml",
@@ -231,7 +231,7 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         "--rules",
         "rules/irecist-2017.rano",
         "--set",
-        "irecist.confirm_window_min_days=60",
+        "irecist.confirm_window_min_days=60 days",
         "examples/irano-worked-example.yaml",
     ]);
     assert!(window.contains("exit: 2"), "{window}");
@@ -256,7 +256,7 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         "--rules",
         "rules/rano-lgg-2011.rano",
         "--set",
-        "pseudoprogression_window_days=90",
+        "pseudoprogression_window_days=90 days",
         "examples/irano-worked-example.yaml",
     ]);
     assert!(removed.contains("exit: 2"));
@@ -271,7 +271,7 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
         "--include",
         "rules",
         "--set",
-        "irano.confirm_months=4",
+        "irano.confirm_months=4 months",
         "examples/irano-worked-example.yaml",
     ]);
     assert!(inert.contains("exit: 2"));
@@ -885,7 +885,7 @@ fn set_of_a_parameter_the_current_choices_do_not_read_is_refused() {
         "--rules",
         "rules/irano-2015.rano",
         "--set",
-        "irano.confirm_days=56",
+        "irano.confirm_days=56 days",
         "examples/irano-worked-example.yaml",
     ]);
     assert!(out.contains("exit: 2"), "{out}");
@@ -901,7 +901,7 @@ fn set_of_a_parameter_the_current_choices_do_not_read_is_refused() {
         "--set",
         "irano.confirm_interval=fixed_days",
         "--set",
-        "irano.confirm_days=56",
+        "irano.confirm_days=56 days",
         "examples/irano-worked-example.yaml",
     ]);
     assert!(both.contains("exit: 0"), "{both}");

@@ -467,7 +467,7 @@ fn diff_set_of_a_key_one_side_lacks_names_the_side_and_the_flag() {
         "--rules",
         "rules/irecist-2017.rano",
         "--set",
-        "irecist.confirm_window_max_days=70",
+        "irecist.confirm_window_max_days=70 days",
         "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);

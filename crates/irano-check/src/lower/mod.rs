@@ -128,6 +128,10 @@ pub struct Lowerer<'a, 'd> {
     let_stack: Vec<String>,
     /// The defs being inlined (to name recursion).
     def_stack: Vec<String>,
+    /// Parameters whose written value did not check (they keep the value before it): a
+    /// range that compares with one of them would report that stale value, a second
+    /// diagnostic for one mistake.
+    unwritten_params: Vec<String>,
     /// Reads of a let that failed to check (and said why, where it is declared).
     explained_failures: usize,
 }
@@ -175,6 +179,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             nodes: 0,
             let_stack: Vec::new(),
             def_stack: Vec::new(),
+            unwritten_params: Vec::new(),
             explained_failures: 0,
         }
     }
@@ -447,7 +452,11 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             });
             let last = mp.last.node;
             self.file = mp.last.file;
-            let value = match self.param_value(&last.default, decl, ty, &type_text, range) {
+            let written = self.param_value(&last.default, decl, ty, &type_text, range);
+            if written.is_none() {
+                self.unwritten_params.push(decl.name.text.clone());
+            }
+            let value = match written {
                 Some(v) => v,
                 None => {
                     // One mistake, one diagnostic: the parameter is still declared, with
@@ -468,7 +477,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             // an override that sets the value the parent already gives changes nothing:
             // likely a protocol change the parent already makes, or the wrong parameter
             // (an override that gives a doc restates the value to document it anew)
-            if let (Some(prev), None) = (mp.before_last, last.doc.as_ref()) {
+            if let (Some(prev), None, Some(_)) = (mp.before_last, last.doc.as_ref(), written) {
                 let before = self.diags.len();
                 self.file = prev.file;
                 let old = self.param_value(&prev.node.default, decl, ty, &type_text, range);
@@ -569,6 +578,15 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 _ => None,
             };
             let Some((why, b)) = broken else { continue };
+            let unwritten =
+                |i: Option<&ParamInfo>| i.is_some_and(|q| self.unwritten_params.contains(&q.name));
+            let bound_param = match b {
+                Bound::Param(j) => self.params.get(j as usize),
+                Bound::Value(_) => None,
+            };
+            if unwritten(Some(p)) || unwritten(bound_param) {
+                continue;
+            }
             // where the disagreement was made: a `--set` of either parameter, else the later
             // of their last declarations (an amendment's `override param`)
             let other = match b {

@@ -55,6 +55,16 @@ pub fn parse_override(
                         format!("a percent is written with `%`: `{num}%`, or `{as_pct}%` if {num} is a fraction")
                     });
                 }
+                // a quantity needs its unit, as in a rule file: `8` for a days parameter
+                // meant as weeks would silently be 8 days
+                "" if u != Unit::One && type_text != "weeks" => {
+                    let unit = u.name();
+                    return Err(if u == Unit::Days {
+                        format!("give the unit: `{num} days`, or `{num} weeks` if that is what you meant")
+                    } else {
+                        format!("give the unit: `{num} {unit}`")
+                    });
+                }
                 "" => {}
                 "%" if percent || u == Unit::One => {
                     r = r
@@ -71,13 +81,13 @@ pub fn parse_override(
                     || (u == Unit::Months && s == "month") => {}
                 "weeks" | "week" | "days" | "day" if u == Unit::Months => {
                     return Err(
-                        "this parameter counts calendar months, which have no fixed number of days: give whole months (e.g. `3`)"
+                        "this parameter counts calendar months, which have no fixed number of days: give whole months (e.g. `3 months`)"
                             .into(),
                     )
                 }
                 "months" | "month" if u == Unit::Days => {
                     return Err(
-                        "this parameter counts days: give days or weeks (e.g. `84` or `12 weeks`); a calendar month has no fixed number of days"
+                        "this parameter counts days: give days or weeks (e.g. `84 days` or `12 weeks`); a calendar month has no fixed number of days"
                             .into(),
                     )
                 }
@@ -88,7 +98,7 @@ pub fn parse_override(
                         .map(|x| x.to_decimal_string(4))
                         .unwrap_or_else(|_| format!("{num} x 10"));
                     return Err(format!(
-                        "this parameter is in mm: {num} cm is `{mm} mm` (or `{mm}`)"
+                        "this parameter is in mm: {num} cm is `{mm} mm`"
                     ));
                 }
                 s => {
@@ -97,9 +107,9 @@ pub fn parse_override(
                     } else {
                         let unit = u.name();
                         if u == Unit::Days {
-                            format!("`{s}` is not a unit of days: write `{num} days` (or `{num}`) or `{num} weeks`")
+                            format!("`{s}` is not a unit of days: write `{num} days` or `{num} weeks`")
                         } else {
-                            format!("`{s}` is not a unit of {unit}: write `{num} {unit}` or `{num}`")
+                            format!("`{s}` is not a unit of {unit}: write `{num} {unit}`")
                         }
                     });
                 }
@@ -167,7 +177,8 @@ mod tests {
     #[test]
     fn set_values_are_read_in_the_parameter_unit() {
         let days = Ty::num(Unit::Days);
-        assert_eq!(num("28", days, "days"), Ok(r("28")));
+        // a quantity without its unit is refused, as in a rule file (`8` meant as weeks)
+        assert!(num("28", days, "days").unwrap_err().contains("`28 weeks`"));
         assert_eq!(num("28 days", days, "days"), Ok(r("28")));
         assert_eq!(num("4 weeks", days, "days"), Ok(r("28")));
         assert_eq!(num("8", days, "weeks"), Ok(r("56")));
@@ -179,17 +190,21 @@ mod tests {
         assert_eq!(num("30%", pct, "percent"), Ok(r("0.3")));
         assert!(num("2 weeks", Ty::num(Unit::Months), "months").is_err());
         assert!(num("1 month", days, "days").is_err());
-        assert_eq!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day"), Ok(r("4.5")));
+        assert!(num("4.5", Ty::num(Unit::MgPerDay), "mg/day").is_err());
+        assert_eq!(
+            num("4.5 mg/day", Ty::num(Unit::MgPerDay), "mg/day"),
+            Ok(r("4.5"))
+        );
         // a wrong unit is answered with the right way to write the value
         assert_eq!(
             num("1.5mg", Ty::num(Unit::MgPerDay), "mg/day"),
-            Err("`mg` is not a unit of mg/day: write `1.5 mg/day` or `1.5`".into())
+            Err("`mg` is not a unit of mg/day: write `1.5 mg/day`".into())
         );
         assert!(num("4 mm", days, "days").is_err());
         // an abbreviation of weeks is answered with both readings
         assert_eq!(
             num("8w", days, "days"),
-            Err("`w` is not a unit of days: write `8 days` (or `8`) or `8 weeks`".into())
+            Err("`w` is not a unit of days: write `8 days` or `8 weeks`".into())
         );
         // a number above 1 is not a fraction: one suggestion
         assert_eq!(
@@ -199,7 +214,9 @@ mod tests {
         assert!(num("six", Ty::num(Unit::Months), "months").is_err());
         assert!(num("2.5", pct, "count").is_err());
         // a date moves by whole days and months
-        assert!(num("28.5", days, "days").unwrap_err().contains("whole"));
+        assert!(num("28.5 days", days, "days")
+            .unwrap_err()
+            .contains("whole"));
         assert!(num("4.5 weeks", days, "days").unwrap_err().contains("31.5"));
         assert_eq!(
             num("4.5 weeks", days, "weeks"),
