@@ -158,7 +158,8 @@ enum Command {
     /// with its snapshot (`snapshots/NAME.snap` beside the case). Exit 0 when all hold and
     /// match, 1 when one fails, is new or changed, 2 on bad input.
     Test {
-        /// The criterion of the cases that do not name one with `x-rules: FILE`.
+        /// The criterion to test the cases against; it replaces the one a case names with
+        /// `x-rules: FILE` (said in a warning). Without it, each case's `x-rules`.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
         /// Write the new and changed snapshots of the cases whose expectations hold.

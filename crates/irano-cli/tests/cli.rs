@@ -357,6 +357,32 @@ fn output_into_a_missing_folder_says_the_folder_is_missing() {
 }
 
 #[test]
+fn test_with_rules_replaces_the_cases_x_rules_and_says_so() {
+    let out = run(&[
+        "test",
+        "--include",
+        "rules",
+        "--rules",
+        "examples/amendment/trial-xyz-irano.rano",
+        "examples/amendment",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("test::x_rules_replaced"), "{out}");
+    assert!(out.contains("5 cases"), "{out}");
+    // a different criterion on the command line is what the cases are tested against
+    let out = run(&[
+        "test",
+        "--include",
+        "rules",
+        "--rules",
+        "rules/irano-2015.rano",
+        "examples/amendment",
+    ]);
+    assert!(!out.contains("exit: 0"), "{out}");
+    assert!(out.contains("not a rule of `irano-2015`"), "{out}");
+}
+
+#[test]
 fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     let out = run(&[
         "eval",

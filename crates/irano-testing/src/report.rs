@@ -281,11 +281,28 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
     }
 
     let mut runner = Runner::new(options.include.clone());
+    runner.rules_replace_x_rules = options.rules.is_some();
     let loaded: Vec<_> = files
         .iter()
         .filter_map(|f| runner.load(f, options.rules.as_deref()))
         .collect();
     report.problems.append(&mut runner.problems);
+    if let (Some(first), Some(rules)) = (runner.x_rules_replaced.first(), &options.rules) {
+        let n = runner.x_rules_replaced.len();
+        report.problems.push(Problem::Diagnostic(
+            Diagnostic::warning(
+                "test::x_rules_replaced",
+                format!(
+                    "`--rules {}` replaces the rule file named by `x-rules` in {n} case{} (`{}`{})",
+                    rules.display(),
+                    if n == 1 { "" } else { "s" },
+                    first.display(),
+                    if n > 1 { ", ..." } else { "" }
+                ),
+            )
+            .help("the cases are tested against the command line's criterion; leave out `--rules` to test each against the file it names"),
+        ));
+    }
 
     // read every stored snapshot before writing any
     let mut stored = Vec::new();

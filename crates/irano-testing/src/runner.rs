@@ -134,6 +134,12 @@ pub struct Runner {
     programs: HashMap<String, Option<Arc<Program>>>,
     /// Every problem found so far, in the order found.
     pub problems: Vec<Problem>,
+    /// The criterion given on the command line (`--rules`) replaces the one a case names
+    /// with `x-rules`, as `--set` replaces a default: a variant of an amendment is tested
+    /// against the cases written for it.
+    pub rules_replace_x_rules: bool,
+    /// The cases whose `x-rules` was replaced, to say so.
+    pub x_rules_replaced: Vec<PathBuf>,
 }
 
 /// One case file's name and text, for locating diagnostics in it.
@@ -221,6 +227,8 @@ impl Runner {
             include,
             programs: HashMap::new(),
             problems: Vec::new(),
+            rules_replace_x_rules: false,
+            x_rules_replaced: Vec::new(),
         }
     }
 
@@ -229,7 +237,8 @@ impl Runner {
     }
 
     /// Reads the case at `path` and its annotations and checks its criterion: the rule
-    /// file its `x-rules` names (relative to the case file), else `default_rules`.
+    /// file its `x-rules` names (relative to the case file), else `default_rules` (which
+    /// wins when [`Runner::rules_replace_x_rules`] is set).
     /// `None` when something is wrong; the problems are added to [`Runner::problems`].
     pub fn load(&mut self, path: &Path, default_rules: Option<&Path>) -> Option<Loaded> {
         let name = path.display().to_string();
@@ -425,6 +434,10 @@ impl Runner {
 
         // the criterion
         let rules = match (&notes.rules, default_rules) {
+            (Some(_), Some(r)) if self.rules_replace_x_rules => {
+                self.x_rules_replaced.push(path.to_path_buf());
+                r.to_path_buf()
+            }
             (Some(rel), _) => tidy(&path.parent().unwrap_or_else(|| Path::new("")).join(rel)),
             (None, Some(r)) => r.to_path_buf(),
             (None, None) => {
