@@ -302,9 +302,16 @@ impl<'a> JsonParser<'a> {
                         ));
                     }
                 }
+                // the word as written, up to a delimiter: `fal` from a truncated line
+                let rest = self.bytes.get(self.pos..).unwrap_or_default();
+                let len = rest
+                    .iter()
+                    .take(16)
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                let word = String::from_utf8_lossy(rest.get(..len).unwrap_or_default());
                 Err(self.err(format!(
-                    "expected a json value, found {}",
-                    self.describe_here()
+                    "`{word}` is not a json value: expected `true`, `false` or `null` (a truncated line?)"
                 )))
             }
             None => Err(self.err("expected a json value, found the end of the input")),
