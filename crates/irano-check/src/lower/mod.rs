@@ -589,10 +589,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             }
             // where the disagreement was made: a `--set` of either parameter, else the later
             // of their last declarations (an amendment's `override param`)
-            let other = match b {
-                Bound::Param(j) => self.params.get(j as usize),
-                Bound::Value(_) => None,
-            };
+            let other = bound_param;
             let overridden = p.overridden || other.is_some_and(|o| o.overridden);
             // name what was set: the bound's parameter, when the run set it and not this one
             let why = match other {
