@@ -125,7 +125,7 @@ pub fn check_source(
     });
     // a def is checked where it is inlined: a mistake in its body, called twice, is one
     // mistake (the sort is stable, so the first report of each stays)
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     diags.retain(|d| {
         let key = match &d.location {
             Some(l) => format!(
@@ -134,12 +134,7 @@ pub fn check_source(
             ),
             None => format!("{}\0{}", d.code, d.message),
         };
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
+        seen.insert(key)
     });
     Checked {
         program: if has_errors { None } else { program },

@@ -521,8 +521,8 @@ fn run() -> ExitCode {
     {
         return match WriteFailure::from_io("to standard output", &e) {
             WriteFailure::ClosedPipe => ExitCode::from(irano_cli::output::CLOSED_PIPE),
-            WriteFailure::Io(msg) => {
-                let _ = writeln!(stderr, "irano-eval: {msg}");
+            WriteFailure::Io { message, .. } => {
+                let _ = writeln!(stderr, "irano-eval: {message}");
                 ExitCode::from(1)
             }
         };

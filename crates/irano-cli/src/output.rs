@@ -95,8 +95,8 @@ const SPOOL_IN_MEMORY: usize = 8 << 20;
 pub enum WriteFailure {
     /// The reader went away: end quietly.
     ClosedPipe,
-    /// A message for standard error.
-    Io(String),
+    /// A message for standard error, and what to do about it.
+    Io { message: String, help: &'static str },
 }
 
 impl WriteFailure {
@@ -104,7 +104,15 @@ impl WriteFailure {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return WriteFailure::ClosedPipe;
         }
-        WriteFailure::Io(format!("cannot write {what}: {}", lower(&e.to_string())))
+        let help = if e.kind() == std::io::ErrorKind::NotFound {
+            "the output's folder does not exist: create it first (`mkdir -p FOLDER`), or write elsewhere"
+        } else {
+            "check that the destination is writable and the disk is not full"
+        };
+        WriteFailure::Io {
+            message: format!("cannot write {what}: {}", lower(&e.to_string())),
+            help,
+        }
     }
 }
 

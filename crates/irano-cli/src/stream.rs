@@ -196,13 +196,8 @@ pub fn eval(
 pub(crate) fn write_failed(out: &mut Output, e: &WriteFailure) -> u8 {
     match e {
         WriteFailure::ClosedPipe => crate::output::CLOSED_PIPE,
-        WriteFailure::Io(msg) => {
-            let help = if msg.contains("no such file or directory") {
-                "the output's folder does not exist: create it first (`mkdir -p FOLDER`), or write elsewhere"
-            } else {
-                "check that the destination is writable and the disk is not full"
-            };
-            out.message("io::write", msg.clone(), help);
+        WriteFailure::Io { message, help } => {
+            out.message("io::write", message.clone(), help);
             1
         }
     }
