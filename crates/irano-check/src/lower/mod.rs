@@ -1165,7 +1165,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     decl.node.name.span,
                     "check::cycle",
                     format!("`{name}` depends on itself: {}", path.join(" -> ")),
-                    "a let is computed from others on the same scan, so the chain must end; read an earlier scan's value instead (`previous.NAME`) or split the computation".into(),
+                    "a let is computed from others, so the chain must end, even through another scan (`previous.NAME` of a let in the chain is a cycle too); split the computation: a let of what the scan itself records, and one that reads that let on earlier scans (`last(s in prior where given(s.NAME)).NAME`)".into(),
                 );
                 if let Some(s) = self.lets_mut(w).status.get_mut(i) {
                     *s = LetStatus::Failed;
