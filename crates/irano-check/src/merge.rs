@@ -553,8 +553,12 @@ fn merge_items<'a>(
             Item::Param(p) => merge_param(m, p, fi, cx),
             Item::RemoveParam(r) => remove_param(m, r, fi, cx),
             Item::Let(l) => {
-                if l.is_override && l.cite.is_none() {
-                    override_without_cite(cx, fi, &l.name, "let");
+                if l.cite.is_none() {
+                    if l.is_override {
+                        override_without_cite(cx, fi, &l.name, "let");
+                    } else {
+                        let_without_cite(cx, fi, &l.name);
+                    }
                 }
                 if l.name.text.starts_with("lesion.") {
                     let list = &mut m.lesion_lets;
@@ -685,6 +689,17 @@ fn override_without_cite(cx: &mut MergeCx<'_>, fi: u16, name: &Name, what: &str)
         "check::override_without_cite",
         format!("`override {what} {}` does not cite its source", name.text),
         "add `cite \"protocol §...\"` after the expression: the source of the change, shown by `show` and `explain`",
+    );
+}
+
+/// A new `let` is a value rules read: like a rule, it should say where it comes from.
+fn let_without_cite(cx: &mut MergeCx<'_>, fi: u16, name: &Name) {
+    cx.warn(
+        fi,
+        name.span,
+        "check::let_without_cite",
+        format!("`let {}` does not cite its source", name.text),
+        "add `cite \"protocol §...\"` after the expression: the source of the value (a protocol section, a paper's table), shown by `show` and `explain`",
     );
 }
 
