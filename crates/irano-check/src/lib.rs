@@ -28,11 +28,14 @@ pub use program::Program;
 use program::*;
 use types::{Base, Ty};
 
-/// A `--set KEY=VALUE` override, as written on the command line.
+/// A `--set KEY=VALUE` override, as written on the command line (or in a test case's
+/// `x-set`).
 #[derive(Debug, Clone)]
 pub struct Override {
     pub key: String,
     pub value: String,
+    /// Where it was written, as diagnostics name it: `--set`, or `x-set` for a case's.
+    pub origin: &'static str,
 }
 
 impl Override {
@@ -42,6 +45,7 @@ impl Override {
             Some((k, v)) if !k.trim().is_empty() => Ok(Override {
                 key: k.trim().to_string(),
                 value: v.trim().to_string(),
+                origin: "--set",
             }),
             _ => Err(Diagnostic::error(
                 "check::bad_override",
@@ -49,6 +53,12 @@ impl Override {
             )
             .help("write `--set KEY=VALUE`; `irano-eval params RULES` lists the keys")),
         }
+    }
+
+    /// The same override, as a test case's `x-set` gives it (for its diagnostics).
+    pub fn from_case(mut self) -> Override {
+        self.origin = "x-set";
+        self
     }
 }
 
@@ -893,7 +903,10 @@ fn report_inert_params(
             diags.push(
                 Diagnostic::error(
                     "check::inert_parameter",
-                    format!("`--set {}={}` would change nothing: {why}", o.key, o.value),
+                    format!(
+                        "`{} {}={}` would change nothing: {why}",
+                        o.origin, o.key, o.value
+                    ),
                 )
                 .help("`irano-eval params RULES` lists the parameters this criterion reads"),
             );
@@ -1438,23 +1451,54 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
                 lw.push(
                     Diagnostic::error(
                         "check::removed_param",
-                        format!("`--set {}`: this criterion does not use `{}`", o.key, o.key),
+                        format!(
+                            "`{} {}`: this criterion does not use `{}`",
+                            o.origin, o.key, o.key
+                        ),
                     )
                     .help(why),
                 );
                 continue;
             }
             let names: Vec<&str> = lw.params.iter().map(|p| p.name.as_str()).collect();
-            let help = match diag::closest(&o.key, names.iter().copied()) {
+            // the same name in another case, or the only name that contains what was
+            // written (`max_dex` for `trial.max_dex_for_response`), before spelling distance
+            let key = o.key.to_lowercase();
+            let containing: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| key.len() >= 3 && n.to_lowercase().contains(&key))
+                .collect();
+            let guess = names
+                .iter()
+                .copied()
+                .find(|n| n.to_lowercase() == key)
+                .or(match containing.as_slice() {
+                    [only] => Some(*only),
+                    _ => None,
+                })
+                .or_else(|| diag::closest(&o.key, names.iter().copied()));
+            let help = match guess {
                 Some(c) => {
                     format!("did you mean `{c}`? `irano-eval params RULES` lists the parameters")
                 }
+                None if (2..=4).contains(&containing.len()) => format!(
+                    "did you mean one of {}? `irano-eval params RULES` lists the parameters",
+                    containing
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None => "`irano-eval params RULES` lists the parameters of a criterion".into(),
             };
             lw.push(
                 Diagnostic::error(
                     "check::unknown_param",
-                    format!("`--set {}`: there is no parameter `{}`", o.key, o.key),
+                    format!(
+                        "`{} {}`: there is no parameter `{}`",
+                        o.origin, o.key, o.key
+                    ),
                 )
                 .help(help),
             );
@@ -1491,8 +1535,8 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
                     Diagnostic::error(
                         "check::bad_param_value",
                         format!(
-                            "`--set {}={}`: `{}` is not a valid value for `{}` ({type_text})",
-                            o.key, o.value, o.value, o.key
+                            "`{} {}={}`: `{}` is not a valid value for `{}` ({type_text})",
+                            o.origin, o.key, o.value, o.value, o.key
                         ),
                     )
                     .help(why),
@@ -1632,8 +1676,8 @@ fn report_unselected_params(
                 Diagnostic::error(
                     "check::unselected_parameter",
                     format!(
-                        "`--set {}={}` would change nothing under the criterion's current choices",
-                        o.key, o.value
+                        "`{} {}={}` would change nothing under the criterion's current choices",
+                        o.origin, o.key, o.value
                     ),
                 )
                 .help(help.clone()),

@@ -207,6 +207,14 @@ fn tidy(path: &Path) -> PathBuf {
     out
 }
 
+/// Whether two paths name the same file (compared as written when one cannot be resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => tidy(a) == tidy(b),
+    }
+}
+
 impl Runner {
     /// The `irano-eval show` command for `rules`, with the `--include` folders of this run
     /// (without them a parent criterion may not be found).
@@ -434,8 +442,12 @@ impl Runner {
 
         // the criterion
         let rules = match (&notes.rules, default_rules) {
-            (Some(_), Some(r)) if self.rules_replace_x_rules => {
-                self.x_rules_replaced.push(path.to_path_buf());
+            (Some(rel), Some(r)) if self.rules_replace_x_rules => {
+                // warned only when the case named another file than `--rules`
+                let named = tidy(&path.parent().unwrap_or_else(|| Path::new("")).join(rel));
+                if !same_file(&named, r) {
+                    self.x_rules_replaced.push(path.to_path_buf());
+                }
                 r.to_path_buf()
             }
             (Some(rel), _) => tidy(&path.parent().unwrap_or_else(|| Path::new("")).join(rel)),
@@ -455,7 +467,7 @@ impl Runner {
         let mut overrides = Vec::new();
         for s in &notes.set {
             match Override::parse(s) {
-                Ok(o) => overrides.push(o),
+                Ok(o) => overrides.push(o.from_case()),
                 Err(d) => {
                     let d = src.at(d, span_of("x-set"));
                     self.problem(d);
