@@ -990,7 +990,20 @@ fn merge_table<'a>(
     let inherited = existing.is_some();
     // for a table that is new here, the tables it may have been meant to change
     let others: Vec<String> = tables.iter().map(|x| x.name.clone()).collect();
+    // the table that does have a rule of that name, when it is another one
+    let rule_elsewhere = |name: &str| {
+        tables
+            .iter()
+            .find(|x| x.rules.iter().any(|r| r.node.id.text == name))
+            .map(|x| x.name.clone())
+    };
     let suggest_rule = |table: &MergedTable<'_>, name: &str| {
+        if let Some(home) = rule_elsewhere(name) {
+            return format!(
+                "`{name}` is a rule of table `{home}`, not of `{}`: write this inside `table {home} {{ ... }}`",
+                table.name
+            );
+        }
         if inherited || !table.rules.is_empty() {
             return suggest_rule(table, name);
         }

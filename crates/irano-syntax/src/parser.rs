@@ -1338,6 +1338,9 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         "check that every `{` is closed by a `}`".to_string()
     } else if at_eof && has("`)`") {
         "check that every `(` is closed by a `)`".to_string()
+    } else if found == "`=`" && has("an operator") {
+        "a comparison is written `==` (a single `=` assigns, after `then`): `when x == 1 then ...`"
+            .to_string()
     } else if has("`then`") {
         "write `then` after a condition: `when CONDITION then ...` or `if C then A else B`"
             .to_string()

@@ -865,7 +865,7 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                     format!("state `{}` has a dot in its name", st.node.name.text),
                     "only parameters may have dotted names; write `_` instead",
                 );
-                continue;
+                // declared all the same, so that its uses and assignments add no errors
             }
             let Some((ty, _)) = self.lower_type(&st.node.ty, &st.node.name.text) else {
                 continue;

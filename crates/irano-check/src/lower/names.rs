@@ -60,6 +60,16 @@ impl<'a> Lowerer<'a, '_> {
                 )));
             }
         }
+        // likewise a state declared with a dotted name
+        if bound.is_none()
+            && text.contains('.')
+            && matches!(self.ctx, Ctx::Scan | Ctx::Table | Ctx::Summary)
+        {
+            if let Some(&ix) = self.state_ix.get(text) {
+                let ty = self.states.get(ix as usize).map(|s| s.ty)?;
+                return Some(Resolved::Value(self.mk(ExprKind::State(ix), ty, span)));
+            }
+        }
         let base: Option<Resolved> = match bound {
             Some(Ok((slot, ty))) => Some(Resolved::Value(self.mk(ExprKind::Var(slot), ty, span))),
             Some(Err(mut expr)) => {
