@@ -486,7 +486,8 @@ fn diff_set_of_a_key_one_side_lacks_names_the_side_and_the_flag() {
 }
 
 /// `explain` under an amendment names the parameters it changed, with their value and the
-/// line that set them: an explanation shows only the value under the parameter's name.
+/// line that set them (an explanation shows only the value under the parameter's name), and
+/// what it adds.
 #[test]
 fn explain_names_the_parameters_an_amendment_changed() {
     let r = exec(&[
@@ -511,4 +512,27 @@ fn explain_names_the_parameters_an_amendment_changed() {
         "{}",
         r.stdout
     );
+    // and what it adds: its own parameter, with its value, and its rules
+    assert!(
+        r.stdout.contains(
+            "parameter xyz.max_evaluable_dex_mg = 4 mg/day (added at examples/amendment/trial-xyz-irano.rano:"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("rule xyz.ne.dexamethasone (added at "),
+        "{}",
+        r.stdout
+    );
+    // a shipped criterion's own file adds nothing worth listing here
+    let r = exec(&[
+        "explain",
+        "--include",
+        "rules",
+        "--rules",
+        "rules/irano-2015.rano",
+        "examples/amendment/cases/001-progression-confirmed-8-weeks-later.yaml",
+    ]);
+    assert!(!r.stdout.contains("(added at "), "{}", r.stdout);
 }

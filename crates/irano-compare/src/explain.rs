@@ -27,6 +27,10 @@ pub struct Explained {
     /// where: an explanation shows the value under the name, not who set it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub amended_params: Vec<AmendedParam>,
+    /// What the criterion's own file (the last of the chain, given to `--rules`) adds or
+    /// overrides, other than parameter values: new parameters, lets, defs, rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amendment: Vec<AmendmentItem>,
     pub scans: Vec<ScanDerivation>,
     /// The summary, when every scan is explained.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +50,18 @@ pub struct AmendedParam {
     pub name: String,
     pub value: String,
     pub at: String,
+}
+
+/// A declaration the amendment adds or overrides: `kind` (`param`, `let`, `def`, `rule`,
+/// ...), its name, `added` or `overridden`, where, and for a new parameter its value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmendmentItem {
+    pub kind: String,
+    pub name: String,
+    pub action: &'static str,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// Why a patient or a scan cannot be explained.
@@ -156,6 +172,40 @@ pub fn select<'c>(cases: &'c [Case], patient: Option<&str>) -> Result<&'c Case, 
     }
 }
 
+/// The declarations the last file of the chain adds or overrides (parameter values are
+/// `amended_params`; removals are `removed_rules`). Empty for a criterion without parent.
+fn amendment_items(program: &Program) -> Vec<AmendmentItem> {
+    use irano_check::program::ChangeKind;
+    // the criterion's own file is the last of the chain, root first
+    let Some(last) = program.sources.len().checked_sub(1).filter(|&i| i > 0) else {
+        return Vec::new();
+    };
+    let last = u16::try_from(last).unwrap_or(u16::MAX);
+    program
+        .changes
+        .iter()
+        .filter(|c| c.src.file == last)
+        .filter_map(|c| {
+            let action = match c.action {
+                ChangeKind::Added => "added",
+                ChangeKind::Overridden if c.kind != "param" => "overridden",
+                _ => return None,
+            };
+            let value = (c.kind == "param")
+                .then(|| program.params.iter().find(|q| q.name == c.name))
+                .flatten()
+                .map(|q| program.param_text(q, q.default));
+            Some(AmendmentItem {
+                kind: c.kind.clone(),
+                name: c.name.clone(),
+                action,
+                at: program.place(c.src),
+                value,
+            })
+        })
+        .collect()
+}
+
 /// Explains the scan of `date` of a case, or every scan and the summary.
 pub fn explain(
     program: &Program,
@@ -196,6 +246,7 @@ pub fn explain(
             None => amended_params.push(a),
         }
     }
+    let amendment = amendment_items(program);
     match date {
         Some(d) => {
             let Some(index) = case.assessments.iter().position(|a| a.date == d) else {
@@ -213,6 +264,7 @@ pub fn explain(
                 overrides,
                 removed_rules,
                 amended_params,
+                amendment,
                 scans: scan.into_iter().collect(),
                 summary: None,
             })
@@ -225,6 +277,7 @@ pub fn explain(
                 overrides,
                 removed_rules,
                 amended_params,
+                amendment,
                 scans: all.scans,
                 summary: Some(all.summary),
             })
@@ -254,6 +307,21 @@ impl Explained {
                 "parameter {} = {} (overridden at {})",
                 a.name, a.value, a.at
             );
+        }
+        for a in &self.amendment {
+            let kind = if a.kind == "param" {
+                "parameter"
+            } else {
+                &a.kind
+            };
+            match &a.value {
+                Some(v) => {
+                    let _ = writeln!(s, "{kind} {} = {} ({} at {})", a.name, v, a.action, a.at);
+                }
+                None => {
+                    let _ = writeln!(s, "{kind} {} ({} at {})", a.name, a.action, a.at);
+                }
+            }
         }
         for r in &self.removed_rules {
             let _ = writeln!(s, "rule {} removed ({}): tried nowhere", r.rule, r.at);
