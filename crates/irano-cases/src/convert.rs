@@ -821,6 +821,7 @@ impl<'s> Reader<'s> {
         let mut out = Vec::new();
         let mut ok = true;
         let mut prev: Option<(NaiveDate, usize)> = None;
+        let before = self.errors.len();
         for (index, item) in items.iter().enumerate() {
             let a = self.assessment(item, index, &mut reg, &mut baseline, &mut new, &mut prev);
             match a {
@@ -829,6 +830,17 @@ impl<'s> Reader<'s> {
             }
         }
         if !ok {
+            // lesions are identified in the order the scans are listed: with the scans out
+            // of date order, an unknown lesion is a consequence, and only the order is said
+            let new_errors = self.errors.get(before..).unwrap_or_default();
+            if new_errors.iter().any(|e| e.code() == "case::date_order") {
+                let mut i = 0;
+                self.errors.retain(|e| {
+                    let keep = i < before || e.code() != "case::unknown_lesion";
+                    i += 1;
+                    keep
+                });
+            }
             return None;
         }
         // New lesions come after the baseline lesions in `Case::lesions`.
