@@ -1484,11 +1484,7 @@ fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {
                 }
                 None if (2..=4).contains(&containing.len()) => format!(
                     "did you mean one of {}? `irano-eval params RULES` lists the parameters",
-                    containing
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    diag::backticked(&containing, ", ")
                 ),
                 None => "`irano-eval params RULES` lists the parameters of a criterion".into(),
             };
