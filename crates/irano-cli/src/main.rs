@@ -159,7 +159,8 @@ enum Command {
     /// match, 1 when one fails, is new or changed, 2 on bad input.
     Test {
         /// The criterion to test the cases against; it replaces the one a case names with
-        /// `x-rules: FILE` (said in a warning). Without it, each case's `x-rules`.
+        /// `x-rules: FILE` (a warning says so when that is another file). Without it, each
+        /// case's `x-rules`.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
         /// Write the new and changed snapshots of the cases whose expectations hold.
