@@ -337,15 +337,17 @@ fn items_and_blocks_get_their_own_lines() {
 
 #[test]
 fn strings_are_untouched() {
-    let text = "criterion \"c\" {\n  title   \"a  b # not a comment \\\" (x , y )\"\n  cite \"two\n   lines  \n end\"   doc\n}\n";
+    let text = "criterion \"c\" {\n  title   \"a  b # not a comment \\\" (x , y )\"\n  cite \"two  lines\"   doc\n}\n";
     let out = format_source(text);
-    // `doc` is not an item: this does not parse; a string spanning lines does.
+    // `doc` is not an item: this does not parse
     assert!(out.is_err());
-    let text = "criterion \"c\" {\n  title   \"a  b # not a comment \\\" (x , y )\"\n  cite \"two\n   lines  \n end\"  \n}\n";
+    let text = "criterion \"c\" {\n  title   \"a  b # not a comment \\\" (x , y )\"\n  cite \"two  lines ,( \"  \n}\n";
     assert_eq!(
         fmt(text),
-        "criterion \"c\" {\n  title \"a  b # not a comment \\\" (x , y )\"\n  cite \"two\n   lines  \n end\"\n}\n"
+        "criterion \"c\" {\n  title \"a  b # not a comment \\\" (x , y )\"\n  cite \"two  lines ,( \"\n}\n"
     );
+    // a string ends on its line
+    assert!(format_source("criterion \"c\" {\n  cite \"two\n lines\"\n}\n").is_err());
 }
 
 #[test]

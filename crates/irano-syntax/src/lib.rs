@@ -24,7 +24,23 @@ pub use error::{SyntaxError, SyntaxErrorKind};
 /// exhaust the stack. On error, every error found is returned (at least one), in
 /// source order; the errors do not hold the source text.
 pub fn parse(source: &str) -> Result<ast::File, Vec<SyntaxError>> {
-    prescan::prescan(source).map_err(|e| vec![e])?;
+    if let Err(mut errors) = prescan::prescan(source) {
+        // strings left open: the rest of the file is still read, each string closed at
+        // the end of its line (offsets kept), so that one run reports every mistake
+        let unclosed: Vec<usize> = errors
+            .iter()
+            .filter(|e| e.kind() == SyntaxErrorKind::BadString)
+            .map(|e| e.span().start)
+            .collect();
+        let too_deep = errors.len() > unclosed.len();
+        if let (false, Some(closed)) = (too_deep, prescan::close_strings(source, &unclosed)) {
+            if let Err(more) = parser::parse_file(&closed) {
+                errors.extend(recover(&closed, more));
+            }
+            errors.sort_by_key(|e| e.span().start);
+        }
+        return Err(errors);
+    }
     parser::parse_file(source).map_err(|errors| recover(source, errors))
 }
 

@@ -1261,6 +1261,19 @@ fn found_at(src: &str, pos: usize) -> (Span, String, Option<&str>) {
     (Span::new(pos, pos + len), format!("`{text}`"), word)
 }
 
+/// The word around the `/` at `pos` (`mg/d`), when a word ends right before it.
+fn slashed_word(src: &str, pos: usize) -> Option<(Span, &str)> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = src.get(..pos)?;
+    let start = before.trim_end_matches(is_word).len();
+    let after = src.get(pos + 1..)?;
+    let end = pos + 1 + (after.len() - after.trim_start_matches(is_word).len());
+    if start == pos {
+        return None;
+    }
+    Some((Span::new(start, end), src.get(start..end)?))
+}
+
 fn join_words(words: &[&str]) -> String {
     match words {
         [] => String::new(),
@@ -1317,6 +1330,23 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     wants.dedup();
     let words: Vec<&str> = wants.iter().map(|(_, w)| *w).collect();
     let has = |w: &str| words.contains(&w);
+    // `mg/d` where a type is written (only a type is followed by `?`): the whole word
+    if found == "`/`" && has("`?`") {
+        if let Some((span, word)) = slashed_word(src, pos) {
+            let help = if crate::edit_distance(word, "mg/day") <= 3 {
+                "did you mean `mg/day`? a dose is typed `mg/day` (docs/language.md, Types and units)"
+            } else {
+                "a type is a name such as `number`, `mm` or `mg/day`, or a choice `{a, b}` (docs/language.md, Types and units)"
+            };
+            return SyntaxError::new(
+                SyntaxErrorKind::Unexpected,
+                span,
+                format!("unknown type `{word}`"),
+                format!("found `{word}`"),
+                help,
+            );
+        }
+    }
     // a rule written at the top level of a criterion (a table's rule outside its table)
     let rule_outside_table = found == "`rule`" && (has("a declaration") || has("`param`"));
     let message = if rule_outside_table {

@@ -11,8 +11,8 @@
 //!   until the end of the expression that holds it, which is at latest the next `,`,
 //!   `:`, single `=`, closing bracket or item/clause keyword at the same bracket level.
 //!
-//! It also reports unterminated strings, which pest would only see at the end of the
-//! file.
+//! It also reports strings not closed on their own line (every one of them), which pest
+//! would only see at the next quote, lines later, or at the end of the file.
 
 use crate::ast::Span;
 use crate::error::{SyntaxError, SyntaxErrorKind};
@@ -57,8 +57,10 @@ fn is_ident_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
+pub(crate) fn prescan(src: &str) -> Result<(), Vec<SyntaxError>> {
     let bytes = src.as_bytes();
+    // strings left open, in source order
+    let mut strings: Vec<SyntaxError> = Vec::new();
     // One counter of open `if`/`match` levels per bracket level; the first entry is
     // the text outside every bracket.
     let mut frames: Vec<usize> = vec![0];
@@ -78,28 +80,26 @@ pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
                 continue;
             }
             b'"' => {
+                // a string ends on its own line: one left open is reported at its quote,
+                // not at the next quote of the file, and the scan goes on from the end
+                // of the line so that every such string is reported
                 let start = i;
                 i += 1;
                 let mut closed = false;
                 while let Some(&c) = bytes.get(i) {
                     match c {
-                        b'\\' => i += 2,
+                        b'\\' if bytes.get(i + 1) != Some(&b'\n') => i += 2,
                         b'"' => {
                             i += 1;
                             closed = true;
                             break;
                         }
+                        b'\n' => break,
                         _ => i += 1,
                     }
                 }
                 if !closed {
-                    return Err(SyntaxError::new(
-                        SyntaxErrorKind::BadString,
-                        Span::new(start, start + 1),
-                        "unterminated string",
-                        "this string is never closed",
-                        "add the closing `\"`; write `\\\"` for a quote inside a string",
-                    ));
+                    strings.push(unclosed_string(start, bytes.get(i).is_some()));
                 }
                 prev_word_is_else = false;
                 continue;
@@ -109,10 +109,11 @@ pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     let bracket = char::from(b);
-                    return Err(too_deep(
+                    strings.push(too_deep(
                         Span::new(i, i + 1),
                         format!("this `{bracket}` is nested too deeply"),
                     ));
+                    return Err(strings);
                 }
             }
             // A closing bracket with nothing open is left for pest to report.
@@ -140,10 +141,11 @@ pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
                         }
                         depth += 1;
                         if depth > MAX_NESTING {
-                            return Err(too_deep(
+                            strings.push(too_deep(
                                 Span::new(start, i),
                                 format!("this `{word}` is nested too deeply"),
                             ));
+                            return Err(strings);
                         }
                     } else if EXPRESSION_ENDS.contains(&word) {
                         end_expression(&mut frames, &mut depth);
@@ -159,7 +161,51 @@ pub(crate) fn prescan(src: &str) -> Result<(), SyntaxError> {
         }
         i += 1;
     }
-    Ok(())
+    if strings.is_empty() {
+        Ok(())
+    } else {
+        Err(strings)
+    }
+}
+
+/// The source with every string of `unclosed` (their opening quotes) closed at the end of
+/// its line, its text blanked and the line break turned into the closing quote, so that
+/// the parser can report the file's other mistakes at their own offsets.
+pub(crate) fn close_strings(src: &str, unclosed: &[usize]) -> Option<String> {
+    let mut text = src.as_bytes().to_vec();
+    for &start in unclosed {
+        let mut i = start + 1;
+        loop {
+            match text.get_mut(i) {
+                Some(b) if *b == b'\n' => {
+                    *b = b'"';
+                    break;
+                }
+                Some(b) => *b = b' ',
+                None => {
+                    text.push(b'"');
+                    break;
+                }
+            }
+            i += 1;
+        }
+    }
+    String::from_utf8(text).ok()
+}
+
+/// A string whose line (or file) ends before its closing quote.
+fn unclosed_string(start: usize, line_ends: bool) -> SyntaxError {
+    SyntaxError::new(
+        SyntaxErrorKind::BadString,
+        Span::new(start, start + 1),
+        "unterminated string",
+        if line_ends {
+            "this string is not closed on its line"
+        } else {
+            "this string is never closed"
+        },
+        "add the closing `\"` on the same line (a string cannot span lines); write `\\\"` for a quote inside a string",
+    )
 }
 
 /// The expression at the current bracket level has ended: its `if`/`match` levels
