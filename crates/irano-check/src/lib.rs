@@ -680,8 +680,12 @@ fn check_inner(
         changes: chain_changes(&chain),
     };
     program.cross_scan_let_order = program::lets_read_on_other_scans(&program);
+    let defs_called = std::mem::take(&mut lw.defs_called);
     // only on an otherwise clean criterion: an error elsewhere can leave things unread
     let diags = lw.diags_mut();
+    if !diags.iter().any(Diagnostic::is_error) {
+        report_unused(&program, &merged, &defs_called, files, leaf_file, diags);
+    }
     if !diags.iter().any(Diagnostic::is_error) {
         report_inert_params(&program, &chain, &merged, overrides, diags);
     }
@@ -689,6 +693,76 @@ fn check_inner(
         report_unselected_params(&program, &chain, &merged, overrides, diags);
     }
     Some(program)
+}
+
+/// Lets and defs the checked file declares that nothing evaluated reads: an addition that
+/// changes nothing, most often written in the wrong place (a def of the summary declared
+/// outside `summary { }`) or under a name nothing reads. (An `override` that nothing reads
+/// is how a criterion retires an inherited let that read a removed parameter.)
+fn report_unused(
+    program: &Program,
+    merged: &merge::Merged<'_>,
+    defs_called: &[Vec<bool>; 2],
+    files: &[Arc<diag::SourceText>],
+    leaf: u16,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(file) = files.get(usize::from(leaf)) else {
+        return;
+    };
+    let reached = program.lets_reached();
+    let lists = [&program.lets, &program.lesion_lets, &program.summary_lets];
+    let overridden = |name: &str| {
+        merged
+            .scan
+            .lets
+            .iter()
+            .chain(&merged.lesion_lets)
+            .chain(&merged.summary.lets)
+            .any(|l| l.node.name.text == name && l.node.is_override)
+    };
+    for (list, reached) in lists.iter().zip(&reached) {
+        for (l, r) in list.iter().zip(reached) {
+            if *r || l.src.file != leaf || overridden(&l.name) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "check::unused_let",
+                    format!("let `{}` is not read by any rule, let or show: it changes nothing", l.name),
+                )
+                .at(file, l.src.span)
+                .help("read it where it should count (a rule's `when`, a let, a def), or show it with `show NAME = ...`"),
+            );
+        }
+    }
+    let sections = [
+        (&merged.scan.defs, &merged.summary.defs, "outside", "inside"),
+        (&merged.summary.defs, &merged.scan.defs, "inside", "outside"),
+    ];
+    for ((defs, other, here, there), called) in sections.iter().zip(defs_called) {
+        for (d, c) in defs.iter().zip(called) {
+            if *c || d.file != leaf || d.node.is_override {
+                continue;
+            }
+            let name = &d.node.name.text;
+            let help = if other.iter().any(|o| &o.node.name.text == name) {
+                format!("this def is declared {here} `summary {{ }}`; the calls of `{name}` {there} it read the def declared {there} it: to replace that one, write `override def {name}` {there} `summary {{ ... }}`")
+            } else {
+                "call it where it should count (a rule's `when`, a let or another def), or remove it".to_string()
+            };
+            diags.push(
+                Diagnostic::warning(
+                    "check::unused_def",
+                    format!(
+                        "def `{name}` is not called by any rule, let or def: it changes nothing"
+                    ),
+                )
+                .at(file, d.node.name.span)
+                .help(help),
+            );
+        }
+    }
 }
 
 /// A declaration an amendment can replace or remove, as written in one file.

@@ -564,24 +564,40 @@ fn merge_items<'a>(
                     let list = &mut m.lesion_lets;
                     merge_named(list, l, fi, l.is_override, &l.name, "let", cx);
                 } else {
-                    let sec = if in_summary {
-                        &mut m.summary
+                    let (sec, other) = if in_summary {
+                        (&mut m.summary, &m.scan)
                     } else {
-                        &mut m.scan
+                        (&mut m.scan, &m.summary)
                     };
-                    merge_named(&mut sec.lets, l, fi, l.is_override, &l.name, "let", cx);
+                    let elsewhere = other.lets.iter().any(|o| o.node.name.text == l.name.text);
+                    if !(l.is_override
+                        && elsewhere
+                        && !sec.lets.iter().any(|o| o.node.name.text == l.name.text))
+                    {
+                        merge_named(&mut sec.lets, l, fi, l.is_override, &l.name, "let", cx);
+                    } else {
+                        override_in_other_section(cx, fi, &l.name, "let", in_summary);
+                    }
                 }
             }
             Item::Def(d) => {
                 if d.is_override && d.cite.is_none() {
                     override_without_cite(cx, fi, &d.name, "def");
                 }
-                let sec = if in_summary {
-                    &mut m.summary
+                let (sec, other) = if in_summary {
+                    (&mut m.summary, &m.scan)
                 } else {
-                    &mut m.scan
+                    (&mut m.scan, &m.summary)
                 };
-                merge_named(&mut sec.defs, d, fi, d.is_override, &d.name, "def", cx);
+                let elsewhere = other.defs.iter().any(|o| o.node.name.text == d.name.text);
+                if !(d.is_override
+                    && elsewhere
+                    && !sec.defs.iter().any(|o| o.node.name.text == d.name.text))
+                {
+                    merge_named(&mut sec.defs, d, fi, d.is_override, &d.name, "def", cx);
+                } else {
+                    override_in_other_section(cx, fi, &d.name, "def", in_summary);
+                }
             }
             Item::State(s) => {
                 if m.states.iter().any(|p| p.node.name.text == s.name.text) {
@@ -689,6 +705,32 @@ fn override_without_cite(cx: &mut MergeCx<'_>, fi: u16, name: &Name, what: &str)
         "check::override_without_cite",
         format!("`override {what} {}` does not cite its source", name.text),
         "add `cite \"protocol §...\"` after the expression: the source of the change, shown by `show` and `explain`",
+    );
+}
+
+/// `override let|def NAME` on the wrong side of `summary { }`: the parent declares NAME on
+/// the other side, where the override must be written to replace it.
+fn override_in_other_section(
+    cx: &mut MergeCx<'_>,
+    fi: u16,
+    name: &Name,
+    what: &str,
+    in_summary: bool,
+) {
+    let (here, there) = if in_summary {
+        ("inside", "outside")
+    } else {
+        ("outside", "inside")
+    };
+    cx.err(
+        fi,
+        name.span,
+        "check::nothing_to_override",
+        format!("there is no `{}` {here} `summary {{ }}` to override", name.text),
+        &format!(
+            "the parent declares {what} `{}` {there} `summary {{ ... }}`: write this `override {what}` {there} it",
+            name.text
+        ),
     );
 }
 

@@ -3,6 +3,7 @@
 //! - `tests/rules/ok/*.rano` must check with no diagnostic at all;
 //! - `tests/rules/err/*.rano` each hold one mistake; the diagnostics are snapshotted as a
 //!   user sees them (code and `file:line:col` first, then miette's rendering);
+//! - `tests/rules/warn/*.rano` each check with warnings only, snapshotted the same way;
 //! - every criterion shipped in `rules/` checks with no diagnostic at all.
 //!
 //! Parents are looked up next to the file, then in `tests/rules/base/` (a frozen copy of
@@ -121,6 +122,29 @@ fn err_files_report() {
         n >= 24,
         "expected at least 24 files in tests/rules/err, found {n}"
     );
+}
+
+/// `tests/rules/warn/*.rano` each check (a program comes out) with at least one warning;
+/// the diagnostics are snapshotted.
+#[test]
+fn warn_files_check_with_a_warning() {
+    let include = at_repo_root();
+    let mut n = 0;
+    insta::glob!("../../../tests/rules", "warn/*.rano", |path| {
+        let path = relative(path);
+        let checked = check_path(&path, &include, &[]);
+        assert!(
+            checked.program.is_some()
+                && !checked.diagnostics.is_empty()
+                && !checked.diagnostics.iter().any(Diagnostic::is_error),
+            "{} should check with warnings only, got:\n{}",
+            path.display(),
+            render_all(&checked)
+        );
+        insta::assert_snapshot!(render_all(&checked));
+        n += 1;
+    });
+    assert!(n >= 1, "expected files in tests/rules/warn, found {n}");
 }
 
 #[test]

@@ -887,6 +887,9 @@ impl<'a> Lowerer<'a, '_> {
                 expr: x,
             });
         }
+        if let Some(called) = self.defs_called.get_mut(sec).and_then(|c| c.get_mut(di)) {
+            *called = true;
+        }
         let saved_scope = std::mem::replace(&mut self.scope, bindings);
         let saved = (self.file, self.def_limit);
         self.file = def.file;

@@ -128,6 +128,8 @@ pub struct Lowerer<'a, 'd> {
     let_stack: Vec<String>,
     /// The defs being inlined (to name recursion).
     def_stack: Vec<String>,
+    /// Which defs some expression calls: `[scan defs, summary defs]`, by index.
+    pub defs_called: [Vec<bool>; 2],
     /// Parameters whose written value did not check (they keep the value before it): a
     /// range that compares with one of them would report that stale value, a second
     /// diagnostic for one mistake.
@@ -179,6 +181,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             nodes: 0,
             let_stack: Vec::new(),
             def_stack: Vec::new(),
+            defs_called: [
+                vec![false; m.scan.defs.len()],
+                vec![false; m.summary.defs.len()],
+            ],
             unwritten_params: Vec::new(),
             explained_failures: 0,
         }
