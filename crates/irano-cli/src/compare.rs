@@ -149,6 +149,14 @@ pub fn diff(
                 return 2;
             }
         };
+    if rules.len() == 1 && set_old.is_empty() && set_new.is_empty() {
+        out.message(
+            "cli::diff_rules",
+            "nothing to compare: one `--rules` and no `--set-old` or `--set-new`".to_string(),
+            "give `--rules OLD --rules NEW`, or one `--rules` with `--set-old KEY=VALUE` and/or `--set-new KEY=VALUE` (`--set` applies to both sides)",
+        );
+        return 2;
+    }
     let (common, ok_common) = overrides(out, set);
     if old_file != new_file && !one_side_keys_named(out, old_file, new_file, &common) {
         return 2;

@@ -35,6 +35,7 @@ fn spool_name() -> String {
 pub struct OverwriteCodes {
     pub output_is_input: &'static str,
     pub same_output: &'static str,
+    pub output_is_folder: &'static str,
 }
 
 /// Refuses, before anything is written, an output file that is one of the inputs (a case
@@ -47,6 +48,14 @@ pub fn refuse_overwrites(
     inputs: &[&Path],
     codes: &OverwriteCodes,
 ) -> bool {
+    if let Some(dir) = outputs.iter().find(|p| p.is_dir()) {
+        out.message(
+            codes.output_is_folder,
+            format!("the output `{}` is a folder", dir.display()),
+            "name a file (e.g. `FOLDER/results.jsonl`); it is written whole or not at all",
+        );
+        return false;
+    }
     let outputs: Vec<(&Path, PathBuf)> = outputs
         .iter()
         .filter(|p| matches!(place(p), Place::Rename(_)))

@@ -125,6 +125,7 @@ pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Pa
     let codes = crate::output::OverwriteCodes {
         output_is_input: "sdtm::output_is_input",
         same_output: "sdtm::same_output",
+        output_is_folder: "sdtm::output_is_folder",
     };
     if !crate::output::refuse_overwrites(out, &outputs, inputs, &codes) {
         return 2;

@@ -152,6 +152,7 @@ pub fn eval(
     let codes = crate::output::OverwriteCodes {
         output_is_input: "eval::output_is_input",
         same_output: "eval::same_output",
+        output_is_folder: "eval::output_is_folder",
     };
     if !crate::output::refuse_overwrites(out, &outputs, &inputs, &codes) {
         return 2;

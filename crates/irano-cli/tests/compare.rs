@@ -217,6 +217,19 @@ fn diff_with_a_bad_override_or_three_rule_files_is_exit_2() {
     ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cli::diff_rules"), "{}", r.stderr);
+    // one rule file and nothing set on either side: nothing to compare, said so
+    let r = exec(&["diff", "--rules", HGG, "--set", "max_targets=3", HGG_CASES]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("nothing to compare"), "{}", r.stderr);
+    // standard input is for `eval`: the message says what to do
+    let r = exec(&["diff", "--rules", HGG, "--set-new", "max_targets=3", "-"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("save the cases to a file"),
+        "{}",
+        r.stderr
+    );
 }
 
 // --------------------------------------------------------------------------- explain

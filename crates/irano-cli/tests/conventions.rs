@@ -758,6 +758,19 @@ fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
             ],
             "eval::same_output",
         ),
+        (
+            vec![
+                "eval",
+                "--rules",
+                r,
+                "--format",
+                "jsonl",
+                "-o",
+                d.to_str().unwrap(),
+                c,
+            ],
+            "eval::output_is_folder",
+        ),
     ] {
         let out = run(&args);
         assert_eq!(
