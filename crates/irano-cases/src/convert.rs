@@ -86,6 +86,7 @@ const DECLINE_CAUSES: &[(&str, DeclineCause)] = &[
     ("tumour", DeclineCause::Tumour),
     ("comorbid", DeclineCause::Comorbid),
     ("medication", DeclineCause::Medication),
+    ("treatment_effect", DeclineCause::TreatmentEffect),
 ];
 const PATHOLOGIES: &[(&str, Pathology)] = &[
     ("tumour_predominant", Pathology::TumourPredominant),

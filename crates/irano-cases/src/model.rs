@@ -107,6 +107,8 @@ pub enum DeclineCause {
     Tumour,
     Comorbid,
     Medication,
+    /// Attributed to an effect of treatment (radiation necrosis, pseudoprogression).
+    TreatmentEffect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

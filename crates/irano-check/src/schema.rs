@@ -30,7 +30,10 @@ pub const CASE_ENUMS: &[(&str, &[&str])] = &[
     ),
     ("trend", &["stable", "improved", "worse"]),
     ("enhancement", &["none", "stable", "new_or_increased"]),
-    ("decline_cause", &["tumour", "comorbid", "medication"]),
+    (
+        "decline_cause",
+        &["tumour", "comorbid", "medication", "treatment_effect"],
+    ),
     (
         "pathology",
         &["tumour_predominant", "treatment_effect", "mixed"],

@@ -58,6 +58,7 @@ pub(crate) fn scan_field(a: &cases::Assessment, f: ScanField, index: u32) -> Val
             DeclineCause::Tumour => 0,
             DeclineCause::Comorbid => 1,
             DeclineCause::Medication => 2,
+            DeclineCause::TreatmentEffect => 3,
         }),
         ScanField::IraeGrade => a
             .irae_grade
