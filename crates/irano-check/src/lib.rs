@@ -685,6 +685,7 @@ fn check_inner(
     let diags = lw.diags_mut();
     if !diags.iter().any(Diagnostic::is_error) {
         report_unused(&program, &merged, &defs_called, files, leaf_file, diags);
+        report_relabel_after_progression(&program, files, leaf_file, diags);
     }
     if !diags.iter().any(Diagnostic::is_error) {
         report_inert_params(&program, &chain, &merged, overrides, diags);
@@ -760,6 +761,53 @@ fn report_unused(
                 )
                 .at(file, d.node.name.span)
                 .help(help),
+            );
+        }
+    }
+}
+
+/// A rule of the checked file that sets `response` in a table after the one that labels a
+/// scan PD and sets `pd_date` in the same rule: on such a scan, its label would replace
+/// the progression's while the progression date stays (an NE over a PD, with `pd_date` on
+/// that very scan).
+fn report_relabel_after_progression(
+    program: &Program,
+    files: &[Arc<diag::SourceText>],
+    leaf: u16,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let (Some(pd), Some(file)) = (program.pd_date_state, files.get(usize::from(leaf))) else {
+        return;
+    };
+    let sets = |r: &program::RuleInfo, t: &Target| r.assigns.iter().any(|a| &a.target == t);
+    let Some(first) = program.tables.iter().position(|t| {
+        t.rules
+            .iter()
+            .any(|r| sets(r, &Target::Response) && sets(r, &Target::State(pd)))
+    }) else {
+        return;
+    };
+    let labelling = program
+        .tables
+        .get(first)
+        .map(|t| t.name.as_str())
+        .unwrap_or("");
+    for t in program.tables.iter().skip(first + 1) {
+        for r in t.rules.iter().filter(|r| {
+            r.src.file == leaf && sets(r, &Target::Response) && !sets(r, &Target::State(pd))
+        }) {
+            diags.push(
+                Diagnostic::warning(
+                    "check::response_after_progression",
+                    format!(
+                        "rule `{}` sets `response` in table `{}`, after table `{labelling}`, whose rules label a scan PD and set `pd_date`: on such a scan this label replaces PD while the progression date stays",
+                        r.id, t.name
+                    ),
+                )
+                .at(file, r.src.span)
+                .help(format!(
+                    "write the rule inside `table {labelling} {{ ... }}`, placed before the rules it must decide ahead of (`rule ID before OTHER when ...`), or set `pd_date` in this rule too"
+                )),
             );
         }
     }
