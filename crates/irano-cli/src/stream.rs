@@ -631,6 +631,18 @@ fn one(
             return;
         }
     };
+    if let Some((marked, max)) = ev.marked_targets_over_max() {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::more_targets_than_max",
+                format!(
+                    "{}:{}: patient `{}`: {marked} lesions are marked `role: target`, more than this criterion's {max} (its targets `max`); all {marked} are followed as targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("mark at most that many `role: target` and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
+        );
+    }
     let never = ev.measurements_never_found();
     if !never.is_empty() {
         let given = irano_evaluate::measurements_given(case);

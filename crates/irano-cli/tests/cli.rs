@@ -553,6 +553,37 @@ fn lengths_that_look_like_cm_are_graded_with_a_warning() {
     assert!(!mm.contains("lengths_look_like_cm"), "{mm}");
 }
 
+/// More lesions marked `role: target` than the criterion's targets `max`: all are followed,
+/// as marked, with a warning that says so (a lesion list a criterion would cut is data to
+/// query, not to cut silently).
+#[test]
+fn more_lesions_marked_target_than_the_limit_are_warned() {
+    let args = [
+        "eval",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "--set",
+        "lgg.max_targets=3",
+        "tests/cli/four-targets-marked.yaml",
+    ];
+    let out = run(&args);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("eval::more_targets_than_max"), "{out}");
+    assert!(
+        out.contains("4 lesions are marked") && out.contains("more than this criterion's 3"),
+        "{out}"
+    );
+    assert!(out.contains("targets: A, B, C, D"), "{out}");
+    // within the limit: nothing said
+    let ok = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "tests/cli/four-targets-marked.yaml",
+    ]);
+    assert!(!ok.contains("more_targets_than_max"), "{ok}");
+}
+
 /// `fmt --check` reports a rule file out of layout (exit 1) and changes nothing; `fmt`
 /// rewrites it (comments kept, still checks) and is then idempotent; a file that does not
 /// parse is exit 2 and untouched.

@@ -122,6 +122,9 @@ pub struct Evaluator<'p> {
     /// of [`MEASUREMENTS`], and whether any read found a value.
     measurements_read: u8,
     measurement_found: bool,
+    /// The last case's lesions marked `role: target` (and followed) when there are more of
+    /// them than the targets block's `max`: `(marked, max)`.
+    marked_targets_over_max: Option<(usize, i128)>,
 }
 
 /// The lesion measurements a case may give and a rule may read, by field name; bit `i` of
@@ -305,7 +308,14 @@ impl<'p> Evaluator<'p> {
             out: Evaluated::default(),
             measurements_read: 0,
             measurement_found: false,
+            marked_targets_over_max: None,
         }
+    }
+
+    /// After a case: how many lesions it marks `role: target`, and the criterion's limit,
+    /// when it marks more than the limit (all of them are followed as targets, as marked).
+    pub fn marked_targets_over_max(&self) -> Option<(usize, i128)> {
+        self.marked_targets_over_max
     }
 
     /// After a case: the lesion measurements its rules read when not one read found a value
@@ -370,6 +380,7 @@ impl<'p> Evaluator<'p> {
         let full = self.trace == Trace::Full;
         self.measurements_read = 0;
         self.measurement_found = false;
+        self.marked_targets_over_max = None;
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
@@ -952,6 +963,9 @@ impl<'p> Evaluator<'p> {
             }
         }
         let mut count = self.targets.len() as i128;
+        if count > max {
+            self.marked_targets_over_max = Some((self.targets.len(), max));
+        }
         for (li, _) in candidates {
             let mut fits = count < max;
             let mut keys = Vec::with_capacity(p.targets.max_per.len());
