@@ -564,40 +564,34 @@ fn merge_items<'a>(
                     let list = &mut m.lesion_lets;
                     merge_named(list, l, fi, l.is_override, &l.name, "let", cx);
                 } else {
-                    let (sec, other) = if in_summary {
-                        (&mut m.summary, &m.scan)
-                    } else {
-                        (&mut m.scan, &m.summary)
-                    };
-                    let elsewhere = other.lets.iter().any(|o| o.node.name.text == l.name.text);
-                    if !(l.is_override
-                        && elsewhere
-                        && !sec.lets.iter().any(|o| o.node.name.text == l.name.text))
-                    {
-                        merge_named(&mut sec.lets, l, fi, l.is_override, &l.name, "let", cx);
-                    } else {
-                        override_in_other_section(cx, fi, &l.name, "let", in_summary);
-                    }
+                    let (sec, other) = sides(m, in_summary);
+                    let at = Placed::new("let", fi, in_summary);
+                    merge_in_section(
+                        &mut sec.lets,
+                        &other.lets,
+                        l,
+                        l.is_override,
+                        &l.name,
+                        at,
+                        cx,
+                    );
                 }
             }
             Item::Def(d) => {
                 if d.is_override && d.cite.is_none() {
                     override_without_cite(cx, fi, &d.name, "def");
                 }
-                let (sec, other) = if in_summary {
-                    (&mut m.summary, &m.scan)
-                } else {
-                    (&mut m.scan, &m.summary)
-                };
-                let elsewhere = other.defs.iter().any(|o| o.node.name.text == d.name.text);
-                if !(d.is_override
-                    && elsewhere
-                    && !sec.defs.iter().any(|o| o.node.name.text == d.name.text))
-                {
-                    merge_named(&mut sec.defs, d, fi, d.is_override, &d.name, "def", cx);
-                } else {
-                    override_in_other_section(cx, fi, &d.name, "def", in_summary);
-                }
+                let (sec, other) = sides(m, in_summary);
+                let at = Placed::new("def", fi, in_summary);
+                merge_in_section(
+                    &mut sec.defs,
+                    &other.defs,
+                    d,
+                    d.is_override,
+                    &d.name,
+                    at,
+                    cx,
+                );
             }
             Item::State(s) => {
                 if m.states.iter().any(|p| p.node.name.text == s.name.text) {
@@ -706,6 +700,56 @@ fn override_without_cite(cx: &mut MergeCx<'_>, fi: u16, name: &Name, what: &str)
         format!("`override {what} {}` does not cite its source", name.text),
         "add `cite \"protocol §...\"` after the expression: the source of the change, shown by `show` and `explain`",
     );
+}
+
+/// A let or def as written: its kind (`let`, `def`), its file, and whether inside
+/// `summary { }`.
+#[derive(Clone, Copy)]
+struct Placed {
+    what: &'static str,
+    fi: u16,
+    in_summary: bool,
+}
+
+impl Placed {
+    fn new(what: &'static str, fi: u16, in_summary: bool) -> Self {
+        Placed {
+            what,
+            fi,
+            in_summary,
+        }
+    }
+}
+
+/// The section a declaration is written in (inside `summary { }` or not), and the other.
+fn sides<'m, 'a>(
+    m: &'m mut Merged<'a>,
+    in_summary: bool,
+) -> (&'m mut Section<'a>, &'m Section<'a>) {
+    if in_summary {
+        (&mut m.summary, &m.scan)
+    } else {
+        (&mut m.scan, &m.summary)
+    }
+}
+
+/// A let or def merged into its side of `summary { }` (`here`); an `override` of a name
+/// declared only on the other side (`other`) is reported as written on the wrong side.
+fn merge_in_section<'a, T: Named>(
+    here: &mut Vec<At<'a, T>>,
+    other: &[At<'a, T>],
+    node: &'a T,
+    is_override: bool,
+    name: &Name,
+    at: Placed,
+    cx: &mut MergeCx<'_>,
+) {
+    let declared = |list: &[At<'a, T>]| list.iter().any(|o| o.node.name() == name.text);
+    if is_override && declared(other) && !declared(here) {
+        override_in_other_section(cx, at.fi, name, at.what, at.in_summary);
+    } else {
+        merge_named(here, node, at.fi, is_override, name, at.what, cx);
+    }
 }
 
 /// `override let|def NAME` on the wrong side of `summary { }`: the parent declares NAME on
