@@ -382,6 +382,9 @@ fn run(
     let (done_tx, done_rx) = sync_channel::<Done>(jobs * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let stop = AtomicBool::new(false);
+    // set at the first input error: later cases are still read and checked (every input
+    // error is reported) but no longer evaluated, since nothing will be written
+    let input_failed = AtomicBool::new(false);
     let read_bytes = AtomicU64::new(0);
     let mut writer = Writer::new(program, opts);
     let mut read_errors: Vec<CaseError> = Vec::new();
@@ -392,7 +395,8 @@ fn run(
         for _ in 0..jobs {
             let rx = Arc::clone(&batch_rx);
             let tx = done_tx.clone();
-            scope.spawn(move || work(program, opts, &rx, &tx));
+            let input_failed = &input_failed;
+            scope.spawn(move || work(program, opts, &rx, &tx, input_failed));
         }
         drop(done_tx);
         // the writer: batches back in input order
@@ -405,6 +409,9 @@ fn run(
                 if let Err(e) = writer.take(out, d, dest, summary.as_deref_mut()) {
                     writer.write_error = Some(e);
                     stop.store(true, Ordering::Relaxed);
+                }
+                if writer.input_failed() {
+                    input_failed.store(true, Ordering::Relaxed);
                 }
                 progress.set(read_bytes.load(Ordering::Relaxed));
             }
@@ -519,7 +526,13 @@ fn chunks(v: Vec<Case>, n: usize) -> Vec<Vec<Case>> {
 }
 
 /// A worker: parses, evaluates and renders batches until the input ends.
-fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: &SyncSender<Done>) {
+fn work(
+    program: &Program,
+    opts: &EvalOptions,
+    rx: &Mutex<Receiver<Batch>>,
+    tx: &SyncSender<Done>,
+    input_failed: &AtomicBool,
+) {
     let mut ev = Evaluator::new(program).with_trace(opts.trace);
     loop {
         let batch = match rx.lock() {
@@ -547,7 +560,7 @@ fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: 
                     match irano_cases::read_json_line(line, &name, line_no) {
                         Ok(Some(lc)) => {
                             let range = start..start + line.len();
-                            one(&mut ev, opts, &lc.case, &mut done, |c, bor, end| Seen {
+                            let seen = |c: &Case, bor, end| Seen {
                                 patient: c.patient.clone(),
                                 file: Arc::clone(&name),
                                 line: line_no,
@@ -555,10 +568,19 @@ fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: 
                                 patient_span: lc.patient_span,
                                 bor,
                                 end,
-                            });
+                            };
+                            if input_failed.load(Ordering::Relaxed) {
+                                // kept for the duplicate-patient check only
+                                done.cases.push(seen(&lc.case, None, done.out.len()));
+                            } else {
+                                one(&mut ev, opts, &lc.case, &mut done, seen);
+                            }
                         }
                         Ok(None) => {}
-                        Err(e) => done.errors.extend(e),
+                        Err(e) => {
+                            input_failed.store(true, Ordering::Relaxed);
+                            done.errors.extend(e);
+                        }
                     }
                     start = end;
                 }
@@ -567,7 +589,7 @@ fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: 
             Work::Cases(cases) => {
                 for c in &cases {
                     let file: Arc<str> = Arc::from(c.origin.file.as_str());
-                    one(&mut ev, opts, c, &mut done, |c, bor, end| Seen {
+                    let seen = |c: &Case, bor, end| Seen {
                         patient: c.patient.clone(),
                         file,
                         line: c.origin.line,
@@ -575,7 +597,12 @@ fn work(program: &Program, opts: &EvalOptions, rx: &Mutex<Receiver<Batch>>, tx: 
                         patient_span: 0..0,
                         bor,
                         end,
-                    });
+                    };
+                    if input_failed.load(Ordering::Relaxed) {
+                        done.cases.push(seen(c, None, done.out.len()));
+                    } else {
+                        one(&mut ev, opts, c, &mut done, seen);
+                    }
                 }
             }
         }
@@ -811,8 +838,14 @@ impl<'p> Writer<'p> {
         }
     }
 
+    /// An input error (a line that does not read, a duplicate patient): once there is one,
+    /// cases are no longer evaluated, and only the input errors are reported.
+    fn input_failed(&self) -> bool {
+        !self.errors.is_empty() || self.more_errors > 0
+    }
+
     fn failed(&self) -> bool {
-        !self.errors.is_empty() || self.more_errors > 0 || !self.failures.is_empty()
+        self.input_failed() || !self.failures.is_empty()
     }
 
     fn warning(&mut self, w: Diagnostic) {
@@ -959,6 +992,14 @@ impl<'p> Writer<'p> {
         dest: &mut Destination,
         summary: Option<&mut Destination>,
     ) -> u8 {
+        if self.input_failed() {
+            // which cases were evaluated before the first input error was seen depends on
+            // the threads: their warnings and failures are not reported, so that the report
+            // is the same on every run
+            self.warnings.clear();
+            self.more_warnings.clear();
+            self.failures.clear();
+        }
         for w in std::mem::take(&mut self.warnings) {
             out.diagnostic(&w);
         }

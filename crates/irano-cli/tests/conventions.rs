@@ -75,6 +75,40 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// After an input error, later cases are read and checked but not evaluated (nothing will
+/// be written): the report holds the input errors only, the same whatever the threads.
+#[test]
+fn an_input_error_stops_evaluation_and_reports_the_same_at_any_thread_count() {
+    let d = temp_dir("fail-fast");
+    let cases = d.join("cohort.jsonl");
+    // every case would warn (a follow-up before therapy start, no baseline)
+    let good = one_scan_cases("FAST", 4000, "2025-01-01", "followup");
+    let mut cohort = String::new();
+    for (i, line) in good.lines().enumerate() {
+        cohort.push_str(line);
+        cohort.push('\n');
+        if i == 0 || i == 2500 {
+            cohort.push_str("{\"patient\": \"BROKEN\", \"setting\": \n");
+        }
+    }
+    std::fs::write(&cases, &cohort).unwrap();
+    let c = cases.to_str().unwrap();
+    let one = run(&["eval", "--rules", HGG, "--format", "jsonl", "-j", "1", c]);
+    let two = run(&["eval", "--rules", HGG, "--format", "jsonl", "-j", "2", c]);
+    for out in [&one, &two] {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        let err = text(&out.stderr);
+        assert!(err.contains("cohort.jsonl:2:"), "{err}");
+        assert!(err.contains("cohort.jsonl:2503:"), "{err}");
+        assert!(
+            !err.contains("eval::"),
+            "no warning of evaluated cases: {err}"
+        );
+    }
+    assert_eq!(text(&one.stderr), text(&two.stderr));
+}
+
 #[test]
 fn dash_reads_cases_from_standard_input() {
     let from_file = run(&["eval", "--rules", IRANO, EXAMPLE]);
