@@ -77,7 +77,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TraceArg::Full)]
         trace: TraceArg,
         /// Write the output to FILE (a temporary file beside it, renamed when the whole
-        /// run succeeded) instead of standard output.
+        /// run succeeded) instead of standard output (`-o -` is standard output).
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Also write one CSV row per patient (best overall response, progression dates,
@@ -384,6 +384,18 @@ fn run() -> ExitCode {
                     .help("name case files .yaml, .json or .jsonl, or pipe the cases in with `-`"),
                 );
             }
+            // `-o -` is standard output, as `-` is standard input for cases
+            let output = output.filter(|o| o.as_os_str() != "-");
+            let summary_to_stdout = summary.as_deref().is_some_and(|s| s.as_os_str() == "-");
+            if summary_to_stdout {
+                out.diagnostic(
+                    &irano_check::Diagnostic::error(
+                        "cli::summary_to_stdout",
+                        "`--summary -`: the summary is written to a file",
+                    )
+                    .help("name a file for the summary (`--summary summary.csv`); standard output carries the main output"),
+                );
+            }
             let opts = irano_cli::stream::EvalOptions {
                 format: format.into(),
                 trace: match trace {
@@ -411,7 +423,11 @@ fn run() -> ExitCode {
                     max_errors
                 },
             };
-            irano_cli::stream::eval(&mut out, &rules, &set, &cases, &opts)
+            if summary_to_stdout {
+                2
+            } else {
+                irano_cli::stream::eval(&mut out, &rules, &set, &cases, &opts)
+            }
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -65,6 +65,25 @@ pub fn refuse_overwrites(
         return true;
     }
     let inputs: Vec<(&Path, PathBuf)> = inputs.iter().map(|q| (*q, resolved(q))).collect();
+    for (p, r) in &outputs {
+        // a case file written into a folder of cases would be read as cases by the next run
+        let case_file = irano_cases::Format::from_path(p).is_some();
+        if let Some((dir, _)) = inputs
+            .iter()
+            .find(|(q, rq)| case_file && q.is_dir() && r.starts_with(rq))
+        {
+            out.message(
+                codes.output_is_input,
+                format!(
+                    "the output `{}` is inside the input folder `{}`: the next run would read it as cases",
+                    p.display(),
+                    dir.display()
+                ),
+                "write the output outside the folder of cases",
+            );
+            return false;
+        }
+    }
     for (i, (p, r)) in outputs.iter().enumerate() {
         if let Some((input, _)) = inputs.iter().find(|(_, q)| q == r) {
             out.message(

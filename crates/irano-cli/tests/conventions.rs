@@ -109,6 +109,32 @@ fn an_input_error_stops_evaluation_and_reports_the_same_at_any_thread_count() {
     assert_eq!(text(&one.stderr), text(&two.stderr));
 }
 
+/// `-o -` is standard output (no file named `-`); `--summary -` is refused with a message.
+#[test]
+fn dash_as_output_is_standard_output_and_a_summary_needs_a_file() {
+    let d = temp_dir("dash-out");
+    let (rules, example) = (repo().join(HGG), repo().join(EXAMPLE));
+    let (rules, example) = (rules.to_str().unwrap(), example.to_str().unwrap());
+    let plain = run(&["eval", "--rules", HGG, "--format", "jsonl", EXAMPLE]);
+    let dash = cmd(&[
+        "eval", "--rules", rules, "--format", "jsonl", "-o", "-", example,
+    ])
+    .current_dir(&d)
+    .output()
+    .unwrap();
+    assert!(dash.status.success(), "{}", text(&dash.stderr));
+    assert_eq!(text(&dash.stdout), text(&plain.stdout));
+    assert!(!d.join("-").exists());
+    let summary = cmd(&["eval", "--rules", rules, "--summary", "-", example])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(summary.status.code(), Some(2));
+    assert!(summary.stdout.is_empty());
+    assert!(text(&summary.stderr).contains("cli::summary_to_stdout"));
+    assert!(!d.join("-").exists());
+}
+
 #[test]
 fn dash_reads_cases_from_standard_input() {
     let from_file = run(&["eval", "--rules", IRANO, EXAMPLE]);
@@ -746,6 +772,8 @@ fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
     let spelt_otherwise = format!("{}/./cohort.jsonl", d.display());
     let out_csv = d.join("out.csv");
     let o = out_csv.to_str().unwrap();
+    // a case file written into the folder of cases would be read by the next run
+    let in_folder = format!("{}/results.jsonl", d.display());
     let o2 = format!(
         "{}/../{}/out.csv",
         d.display(),
@@ -804,6 +832,19 @@ fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
                 c,
             ],
             "eval::output_is_folder",
+        ),
+        (
+            vec![
+                "eval",
+                "--rules",
+                r,
+                "--format",
+                "jsonl",
+                "-o",
+                &in_folder,
+                d.to_str().unwrap(),
+            ],
+            "eval::output_is_input",
         ),
     ] {
         let out = run(&args);
