@@ -72,6 +72,12 @@ impl SyntaxError {
     pub fn kind(&self) -> SyntaxErrorKind {
         self.kind
     }
+    /// The same error with its span cut to the first `len` bytes (an error found in a text
+    /// longer than the source, past its end, points at the end of the source).
+    pub(crate) fn within(mut self, len: usize) -> Self {
+        self.span = Span::new(self.span.start.min(len), self.span.end.min(len));
+        self
+    }
     /// The stable diagnostic code, e.g. `syntax::unexpected`.
     pub fn code(&self) -> &'static str {
         self.kind.code()

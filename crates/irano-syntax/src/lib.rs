@@ -35,7 +35,12 @@ pub fn parse(source: &str) -> Result<ast::File, Vec<SyntaxError>> {
         let too_deep = errors.len() > unclosed.len();
         if let (false, Some(closed)) = (too_deep, prescan::close_strings(source, &unclosed)) {
             if let Err(more) = parser::parse_file(&closed) {
-                errors.extend(recover(&closed, more));
+                // a string open at the very end was closed by one more byte
+                errors.extend(
+                    recover(&closed, more)
+                        .into_iter()
+                        .map(|e| e.within(source.len())),
+                );
             }
             errors.sort_by_key(|e| e.span().start);
         }
