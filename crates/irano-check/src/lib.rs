@@ -82,12 +82,19 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     match std::fs::read_to_string(path) {
         Ok(text) => check_source(&name, text, &loader, overrides),
         Err(e) => {
+            // the system's reason in lower case, as the case reader words it
+            let e = e.to_string();
+            let mut c = e.chars();
+            let reason: String = match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => e,
+            };
             Checked {
                 overlay: None,
                 program: None,
                 diagnostics: vec![Diagnostic::error(
                     "check::io",
-                    format!("cannot read `{name}`: {e}"),
+                    format!("cannot read `{name}`: {reason}"),
                 )
                 .help(match nearby_rule_file(path) {
                     Some(p) => format!("did you mean `{p}`?"),
@@ -1092,10 +1099,15 @@ fn report_inert_params(
                 format!(
                     "parameter {list} is not read by any rule: setting it would change nothing"
                 ),
-                format!(
-                    "read it in a rule, or retire it with `remove param {} cite \"...\"`",
-                    names.join(" ")
-                ),
+                if usize::from(file) + 1 == chain.asts.len() {
+                    // declared in the file being checked: deleting it is what is meant
+                    "read it in a rule, or delete its declaration (`remove param` is for a parameter a parent criterion declares)".to_string()
+                } else {
+                    format!(
+                        "read it in a rule, or retire it with `remove param {} cite \"...\"`",
+                        names.join(" ")
+                    )
+                },
             )
         } else {
             if names.len() == 1 {
@@ -1508,7 +1520,14 @@ fn lower_assign(
                         format!("there is no state variable `{name}`"),
                     )
                     .at(f, a.target.span)
-                    .help(format!("declare it: `state {name}: TYPE = INITIAL`")),
+                    .help(
+                        match diag::closest(name, lw.states.iter().map(|s| s.name.as_str())) {
+                            Some(c) => format!(
+                                "did you mean `{c}`? a new state is declared with `state {name}: TYPE = INITIAL`"
+                            ),
+                            None => format!("declare it: `state {name}: TYPE = INITIAL`"),
+                        },
+                    ),
                 );
                 return None;
             }

@@ -119,6 +119,8 @@ pub struct RemovedParam {
     pub name: String,
     pub file: u16,
     pub span: ast::Span,
+    /// The reason the `remove param` cites (often names what replaces the parameter).
+    pub cite: Option<String>,
 }
 
 #[derive(Debug)]
@@ -909,6 +911,7 @@ fn remove_param(m: &mut Merged<'_>, r: &ast::RemoveParamDecl, fi: u16, cx: &mut 
                 name: r.name.text.clone(),
                 file: fi,
                 span: r.span,
+                cite: r.cite.as_ref().map(|c| c.value.clone()),
             });
         }
         None => {

@@ -65,7 +65,6 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// Case files or directories (YAML, JSON, JSON Lines); `-` reads standard input.
-        #[arg(required = true)]
         cases: Vec<PathBuf>,
         /// Output format: `table`, `json` (an array for several cases), `jsonl` (one
         /// result per line; cases are read as a stream, the output is written once the run
@@ -423,7 +422,19 @@ fn run() -> ExitCode {
                     max_errors
                 },
             };
-            if summary_to_stdout {
+            if cases.is_empty() {
+                // not a clap error: cases piped in without `-` are the usual slip, and clap's
+                // usage line would not say how to read them
+                let help = if std::io::stdin().is_terminal() {
+                    "name case files or folders (`irano-eval eval --rules RULES cases/`), or `-` to read standard input"
+                } else {
+                    "to read the cases piped in, give `-`: `... | irano-eval eval --rules RULES -`"
+                };
+                out.diagnostic(
+                    &irano_check::Diagnostic::error("cli::no_cases", "no cases given").help(help),
+                );
+                2
+            } else if summary_to_stdout {
                 2
             } else {
                 irano_cli::stream::eval(&mut out, &rules, &set, &cases, &opts)

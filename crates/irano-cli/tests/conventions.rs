@@ -169,6 +169,36 @@ fn dash_reads_cases_from_standard_input() {
         "{err}"
     );
     assert!(bad.stdout.is_empty());
+    // cases piped in without `-`: the message says to give `-`
+    let yaml = std::fs::read(repo().join(EXAMPLE)).unwrap();
+    let no_dash = run_with_stdin(&["eval", "--rules", IRANO], &yaml);
+    assert_eq!(no_dash.status.code(), Some(2));
+    let err = text(&no_dash.stderr);
+    assert!(
+        err.contains("cli::no_cases") && err.contains("give `-`"),
+        "{err}"
+    );
+    assert!(no_dash.stdout.is_empty());
+}
+
+/// `--set` of a parameter the criterion retired names the `remove param` and quotes its
+/// reason, which names the replacement.
+#[test]
+fn set_of_a_retired_parameter_names_its_replacement() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "--set",
+        "max_targets=3",
+        EXAMPLE,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("check::removed_param") && err.contains("lgg.max_targets"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1261,6 +1261,51 @@ fn found_at(src: &str, pos: usize) -> (Span, String, Option<&str>) {
     (Span::new(pos, pos + len), format!("`{text}`"), word)
 }
 
+/// The `{` that opened the criterion and the `}` that closed it, the last such pair before
+/// `pos` (strings and comments skipped): where a file's content goes on after its criterion
+/// has ended, that `}` is most often one whose own opening line was deleted.
+fn criterion_braces(src: &str, pos: usize) -> Option<(usize, usize)> {
+    let bytes = src.as_bytes().get(..pos)?;
+    let mut open: Vec<usize> = Vec::new();
+    let mut pair = None;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'#' => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                    // `\"` inside a string
+                    i += if c == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                if let Some(o) = open.pop() {
+                    if open.is_empty() {
+                        pair = Some((o, i));
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    pair
+}
+
+/// The 1-based line of byte offset `pos`.
+fn line_of(src: &str, pos: usize) -> usize {
+    src.get(..pos).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
 /// The word around the `/` at `pos` (`mg/d`), when a word ends right before it.
 fn slashed_word(src: &str, pos: usize) -> Option<(Span, &str)> {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -1386,7 +1431,14 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if has("a match arm") {
         "a match arm reads `a | b => VALUE` or `_ => VALUE`".to_string()
     } else if has("the end of the file") {
-        "a file holds exactly one `criterion \"id\" { ... }`".to_string()
+        match criterion_braces(src, pos) {
+            Some((open, close)) => format!(
+                "the criterion's `{{` (line {}) is closed by the `}}` on line {}: if that `}}` closes a block whose opening line is missing (`table NAME {{`, `summary {{`, `targets {{`), restore it; a file holds exactly one `criterion \"id\" {{ ... }}`",
+                line_of(src, open),
+                line_of(src, close)
+            ),
+            None => "a file holds exactly one `criterion \"id\" { ... }`".to_string(),
+        }
     } else if rule_outside_table {
         "a rule belongs to a table: write it inside the table it is part of, e.g. `table response { override rule ID when ... then ... cite \"...\" }` (`irano-eval show` lists every table and its rules)"
             .to_string()

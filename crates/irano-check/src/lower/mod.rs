@@ -270,10 +270,13 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             .rev()
             .find(|r| r.name == name)?;
         let file = self.files.get(usize::from(r.file))?;
-        Some(format!(
-            "it was retired by `remove param {name}` at {}",
-            file.place(r.span.start)
-        ))
+        let place = file.place(r.span.start);
+        Some(match &r.cite {
+            Some(why) if !why.is_empty() => {
+                format!("it was retired by `remove param {name}` at {place}: \"{why}\"")
+            }
+            _ => format!("it was retired by `remove param {name}` at {place}"),
+        })
     }
 
     pub fn diags_mut(&mut self) -> &mut Vec<Diagnostic> {
