@@ -15,6 +15,7 @@ const CASE_FIELDS: &[&str] = &[
     "setting",
     "therapy_start",
     "chemoradiation_end",
+    "reirradiation_end",
     "assessments",
 ];
 const ASSESSMENT_FIELDS: &[&str] = &[
@@ -743,6 +744,9 @@ impl<'s> Reader<'s> {
         let chemoradiation_end = f
             .opt("chemoradiation_end")
             .and_then(|n| self.date(n, "chemoradiation_end"));
+        let reirradiation_end = f
+            .opt("reirradiation_end")
+            .and_then(|n| self.date(n, "reirradiation_end"));
         let (lesions, assessments) = match self.req(&f, "assessments") {
             Some(n) => self.assessments(n)?,
             None => return None,
@@ -761,6 +765,7 @@ impl<'s> Reader<'s> {
                 setting,
                 therapy_start,
                 chemoradiation_end,
+                reirradiation_end,
                 lesions,
                 assessments,
                 origin: Origin {

@@ -23,6 +23,9 @@ pub struct Case {
     /// Day 0 for every day count.
     pub therapy_start: NaiveDate,
     pub chemoradiation_end: Option<NaiveDate>,
+    /// Last day of radiotherapy given for the recurrence (re-irradiation), recurrent
+    /// disease; no shipped criterion reads it (an amendment may open a window after it).
+    pub reirradiation_end: Option<NaiveDate>,
     /// Every lesion of the timeline, baseline lesions first (in order of first appearance),
     /// then new lesions (in order of first appearance). Observations refer to it by index.
     pub lesions: Vec<LesionInfo>,

@@ -65,6 +65,7 @@ pub enum CaseField {
     Setting,
     TherapyStart,
     ChemoradiationEnd,
+    ReirradiationEnd,
 }
 
 /// Fields of an assessment (case-format.md).
@@ -917,6 +918,26 @@ impl Program {
 
     /// Which parameters evaluation can read (by index): those read by an expression it
     /// starts from or by a let it reaches ([`Program::lets_reached`]).
+    /// Whether any reachable rule, let or def reads the case field `field` (a case that
+    /// gives a field its criterion never reads is told so).
+    pub fn reads_case_field(&self, field: CaseField) -> bool {
+        let reached = self.lets_reached();
+        let [scan, lesion, summary] = &reached;
+        let lets = self
+            .lets
+            .iter()
+            .zip(scan)
+            .chain(self.lesion_lets.iter().zip(lesion))
+            .chain(self.summary_lets.iter().zip(summary))
+            .filter(|(_, r)| **r)
+            .map(|(l, _)| &l.expr);
+        let mut found = false;
+        for e in self.roots().into_iter().chain(lets) {
+            found |= e.any(&mut |x| matches!(x.kind, ExprKind::CaseField(f) if f == field));
+        }
+        found
+    }
+
     pub fn params_read(&self) -> Vec<bool> {
         let mut read = vec![false; self.params.len()];
         let reached = self.lets_reached();

@@ -74,11 +74,17 @@ pub fn case_field(name: &str) -> Option<(CaseField, Ty)> {
         "setting" => (CaseField::Setting, Ty::enumeration(SETTING)),
         "therapy_start" => (CaseField::TherapyStart, Ty::DATE),
         "chemoradiation_end" => (CaseField::ChemoradiationEnd, Ty::DATE.optional()),
+        "reirradiation_end" => (CaseField::ReirradiationEnd, Ty::DATE.optional()),
         _ => return None,
     })
 }
 
-pub const CASE_FIELDS: &[&str] = &["setting", "therapy_start", "chemoradiation_end"];
+pub const CASE_FIELDS: &[&str] = &[
+    "setting",
+    "therapy_start",
+    "chemoradiation_end",
+    "reirradiation_end",
+];
 
 pub fn scan_field(name: &str) -> Option<(ScanField, Ty)> {
     use ScanField as F;

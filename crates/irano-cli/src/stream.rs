@@ -658,6 +658,30 @@ fn one(
             return;
         }
     };
+    for field in ev.case_fields_not_read(case) {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::case_field_not_read",
+                format!(
+                    "{}:{}: patient `{}` gives `{field}`, which {} never reads: it changes nothing",
+                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                ),
+            )
+            .help("leave it out, or amend the criterion to read it (docs/amending.md: \"A window after re-irradiation\"); `irano-eval show RULES` prints what the criterion reads"),
+        );
+    }
+    if case.setting == irano_cases::Setting::Recurrent && case.chemoradiation_end.is_some() {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::chemoradiation_end_in_recurrent_disease",
+                format!(
+                    "{}:{}: patient `{}` is `setting: recurrent` and gives `chemoradiation_end`, which the case format defines for newly diagnosed disease",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
+        );
+    }
     if let Some((marked, max)) = ev.marked_targets_over_max() {
         done.warnings.push(
             Diagnostic::warning(

@@ -584,6 +584,62 @@ fn more_lesions_marked_target_than_the_limit_are_warned() {
     assert!(!ok.contains("more_targets_than_max"), "{ok}");
 }
 
+/// A case field the criterion never reads changes nothing, and is said to: `reirradiation_end`
+/// under RANO 2.0 (read only once an amendment opens a window after it), and
+/// `chemoradiation_end` in recurrent disease.
+#[test]
+fn case_fields_the_criterion_does_not_read_are_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "tests/cli/reirradiation.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::case_field_not_read")
+            && out.contains("gives `reirradiation_end`, which")
+            && out.contains("never reads"),
+        "{out}"
+    );
+    // the progression is immediate: no window opened
+    assert!(out.contains("pd.size_increase"), "{out}");
+    let recurrent = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "tests/cli/chemoradiation-in-recurrent.yaml",
+    ]);
+    assert!(
+        recurrent.contains("eval::chemoradiation_end_in_recurrent_disease"),
+        "{recurrent}"
+    );
+    assert!(!recurrent.contains("case_field_not_read"), "{recurrent}");
+    // a criterion that never reads chemoradiation_end says so as well
+    let lgg = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-lgg-2011.rano",
+        "tests/cli/chemoradiation-in-recurrent.yaml",
+    ]);
+    assert!(
+        lgg.contains("eval::case_field_not_read")
+            && lgg.contains("gives `chemoradiation_end`, which"),
+        "{lgg}"
+    );
+    // a case without either field says nothing
+    let none = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "examples/rano-hgg-partial-response.yaml",
+    ]);
+    assert!(
+        !none.contains("case_field_not_read") && !none.contains("recurrent_disease"),
+        "{none}"
+    );
+}
+
 /// `fmt --check` reports a rule file out of layout (exit 1) and changes nothing; `fmt`
 /// rewrites it (comments kept, still checks) and is then idempotent; a file that does not
 /// parse is exit 2 and untouched.

@@ -108,6 +108,11 @@ impl Evaluator<'_> {
                     .chemoradiation_end
                     .map(Value::Date)
                     .unwrap_or(Value::Null),
+                CaseField::ReirradiationEnd => cx
+                    .case
+                    .reirradiation_end
+                    .map(Value::Date)
+                    .unwrap_or(Value::Null),
             },
             ExprKind::ScanField(f, s) => match self.leaf_or_eval(cx, s)? {
                 Value::Scan(i) => match cx.case.assessments.get(i as usize) {

@@ -125,6 +125,9 @@ pub struct Evaluator<'p> {
     /// The last case's lesions marked `role: target` (and followed) when there are more of
     /// them than the targets block's `max`: `(marked, max)`.
     marked_targets_over_max: Option<(usize, i128)>,
+    /// Whether the program reads `case.chemoradiation_end` and `case.reirradiation_end`
+    /// anywhere (decided once, from the program).
+    reads_optional_case_fields: [bool; 2],
 }
 
 /// The lesion measurements a case may give and a rule may read, by field name; bit `i` of
@@ -309,6 +312,10 @@ impl<'p> Evaluator<'p> {
             measurements_read: 0,
             measurement_found: false,
             marked_targets_over_max: None,
+            reads_optional_case_fields: [
+                p.reads_case_field(CaseField::ChemoradiationEnd),
+                p.reads_case_field(CaseField::ReirradiationEnd),
+            ],
         }
     }
 
@@ -329,6 +336,21 @@ impl<'p> Evaluator<'p> {
             .enumerate()
             .filter(|(i, _)| self.measurements_read & (1 << i) != 0)
             .map(|(_, n)| *n)
+            .collect()
+    }
+
+    /// The optional case-level fields `case` gives that no rule, let or def of this
+    /// criterion ever reads (they change nothing), by field name.
+    pub fn case_fields_not_read(&self, case: &Case) -> Vec<&'static str> {
+        let given = [
+            ("chemoradiation_end", case.chemoradiation_end.is_some()),
+            ("reirradiation_end", case.reirradiation_end.is_some()),
+        ];
+        given
+            .iter()
+            .zip(self.reads_optional_case_fields)
+            .filter(|((_, given), read)| *given && !*read)
+            .map(|((name, _), _)| *name)
             .collect()
     }
 
