@@ -694,6 +694,53 @@ fn one(
             .help("mark at most that many `role: target` and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
         );
     }
+    if let Some((marked, limit, group)) = ev.marked_targets_over_group_limit() {
+        let group = if group.is_empty() {
+            String::new()
+        } else {
+            format!(" (`{group}`)")
+        };
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::more_targets_than_max_per",
+                format!(
+                    "{}:{}: patient `{}`: {marked} lesions marked `role: target` share one group{group}, more than this criterion's {limit} per group (its targets `max_per`); all are followed as targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("mark at most that many targets per group and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
+        );
+    }
+    if let [(first, fields), rest @ ..] = ev.grouped_without_field() {
+        let fields = fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (who, left_out) = if rest.is_empty() {
+            (format!("lesion `{first}` gives"), format!("`{first}` was"))
+        } else {
+            let ids: Vec<String> = ev
+                .grouped_without_field()
+                .iter()
+                .map(|(id, _)| format!("`{id}`"))
+                .collect();
+            (
+                format!("lesions {} give", ids.join(", ")),
+                "they were".to_string(),
+            )
+        };
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::targets_grouped_without_field",
+                format!(
+                    "{}:{}: patient `{}`: {who} no {fields}, which this criterion's per-group target limit (`max_per`) groups by: lesions without it count as one group, and {left_out} left out of the targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("give each baseline lesion its field (e.g. `organ: liver`), or mark the targets with `role: target`"),
+        );
+    }
     let never = ev.measurements_never_found();
     if !never.is_empty() {
         let given = irano_evaluate::measurements_given(case);

@@ -584,6 +584,54 @@ fn more_lesions_marked_target_than_the_limit_are_warned() {
     assert!(!ok.contains("more_targets_than_max"), "{ok}");
 }
 
+/// A per-group target limit (RECIST 1.1: 2 per organ) is not applied silently where it
+/// matters: lesions without the field the group is keyed by count as one group, and lesions
+/// marked `role: target` beyond the limit are followed as marked; both are said.
+#[test]
+fn per_organ_target_limits_are_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/targets-without-organ.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::targets_grouped_without_field")
+            && out.contains("lesion `C`")
+            && out.contains("no `organ`"),
+        "{out}"
+    );
+    assert!(out.contains("targets: A, B"), "{out}");
+    let marked = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/targets-marked-in-one-organ.yaml",
+    ]);
+    assert!(
+        marked.contains("eval::more_targets_than_max_per")
+            && marked.contains("3 lesions")
+            && marked.contains("(`liver`)"),
+        "{marked}"
+    );
+    assert!(marked.contains("targets: A, B, C"), "{marked}");
+    assert!(
+        !marked.contains("targets_grouped_without_field"),
+        "{marked}"
+    );
+    // organs given and within the limits: nothing said
+    let fine = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--set",
+        "max_targets_per_organ=3",
+        "tests/cli/targets-marked-in-one-organ.yaml",
+    ]);
+    assert!(!fine.contains("max_per"), "{fine}");
+}
+
 /// A case field the criterion never reads changes nothing, and is said to: `reirradiation_end`
 /// under RANO 2.0 (read only once an amendment opens a window after it), and
 /// `chemoradiation_end` in recurrent disease.

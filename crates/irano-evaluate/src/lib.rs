@@ -125,6 +125,14 @@ pub struct Evaluator<'p> {
     /// The last case's lesions marked `role: target` (and followed) when there are more of
     /// them than the targets block's `max`: `(marked, max)`.
     marked_targets_over_max: Option<(usize, i128)>,
+    /// After a case: lesions marked `role: target` that share one group of a `max_per`
+    /// limit beyond it: `(marked in the group, limit, the group's key as text)`.
+    marked_targets_over_group_limit: Option<(usize, i128, String)>,
+    /// After a case: lesions a `max_per` limit left out of the targets while the group key
+    /// read a lesion field the lesion does not give: `(lesion id, field names)`.
+    grouped_without_field: Vec<(String, Vec<&'static str>)>,
+    /// The lesion fields each `max_per` group key reads (decided once, from the program).
+    group_key_fields: Vec<Vec<&'static str>>,
     /// Whether the program reads `case.chemoradiation_end` and `case.reirradiation_end`
     /// anywhere (decided once, from the program).
     reads_optional_case_fields: [bool; 2],
@@ -312,6 +320,14 @@ impl<'p> Evaluator<'p> {
             measurements_read: 0,
             measurement_found: false,
             marked_targets_over_max: None,
+            marked_targets_over_group_limit: None,
+            grouped_without_field: Vec::new(),
+            group_key_fields: p
+                .targets
+                .max_per
+                .iter()
+                .map(|(key, _)| lesion_fields_read(key))
+                .collect(),
             reads_optional_case_fields: [
                 p.reads_case_field(CaseField::ChemoradiationEnd),
                 p.reads_case_field(CaseField::ReirradiationEnd),
@@ -337,6 +353,19 @@ impl<'p> Evaluator<'p> {
             .filter(|(i, _)| self.measurements_read & (1 << i) != 0)
             .map(|(_, n)| *n)
             .collect()
+    }
+
+    /// After a case: lesions marked `role: target` in one group of a `max_per` limit beyond
+    /// it (all are followed, as marked): `(marked in the group, limit, group key)`.
+    pub fn marked_targets_over_group_limit(&self) -> Option<&(usize, i128, String)> {
+        self.marked_targets_over_group_limit.as_ref()
+    }
+
+    /// After a case: lesions left out of the targets by a `max_per` limit whose group key
+    /// read a lesion field they do not give (so they were grouped under the key's
+    /// fallback), with those fields' names.
+    pub fn grouped_without_field(&self) -> &[(String, Vec<&'static str>)] {
+        &self.grouped_without_field
     }
 
     /// The optional case-level fields `case` gives that no rule, let or def of this
@@ -403,6 +432,8 @@ impl<'p> Evaluator<'p> {
         self.measurements_read = 0;
         self.measurement_found = false;
         self.marked_targets_over_max = None;
+        self.marked_targets_over_group_limit = None;
+        self.grouped_without_field.clear();
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
@@ -988,8 +1019,36 @@ impl<'p> Evaluator<'p> {
         if count > max {
             self.marked_targets_over_max = Some((self.targets.len(), max));
         }
+        // marked targets beyond a per-group limit: followed as marked, and said
+        for (g, (_, limit)) in p.targets.max_per.iter().enumerate() {
+            let Some(keys) = chosen_groups.get(g) else {
+                continue;
+            };
+            for (ti, k) in keys.iter().enumerate() {
+                let in_group = keys
+                    .iter()
+                    .filter(|x| values_equal(cx, Some(x), Some(k)))
+                    .count();
+                let Some(&t) = self.targets.get(ti) else {
+                    continue;
+                };
+                cx.cur_lesion = Some(Value::Lesion {
+                    lesion: t,
+                    scan: base,
+                });
+                let limit = lesion_count(self.eval(cx, limit)?, limit.src, "the `max_per` limit")?;
+                if in_group as i128 > limit && self.marked_targets_over_group_limit.is_none() {
+                    let group = match k {
+                        Value::Text(t) => access::text_of(p, case, *t).to_string(),
+                        _ => String::new(),
+                    };
+                    self.marked_targets_over_group_limit = Some((in_group, limit, group));
+                }
+            }
+        }
         for (li, _) in candidates {
             let mut fits = count < max;
+            let mut left_out_by: Option<usize> = None;
             let mut keys = Vec::with_capacity(p.targets.max_per.len());
             if fits {
                 cx.cur_lesion = Some(Value::Lesion {
@@ -1011,6 +1070,7 @@ impl<'p> Evaluator<'p> {
                         .unwrap_or(0) as i128;
                     if used >= limit {
                         fits = false;
+                        left_out_by.get_or_insert(g);
                     }
                     keys.push(k);
                 }
@@ -1024,6 +1084,25 @@ impl<'p> Evaluator<'p> {
                 self.targets.push(li);
                 count += 1;
             } else {
+                if let Some(g) = left_out_by {
+                    // grouped under the key's fallback because the lesion lacks a field?
+                    let missing: Vec<&'static str> = self
+                        .group_key_fields
+                        .get(g)
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|name| {
+                            irano_check::schema::lesion_field(name).is_some_and(|(f, _)| {
+                                access::lesion_field(case, li, base, f) == Value::Null
+                            })
+                        })
+                        .collect();
+                    if !missing.is_empty() {
+                        self.grouped_without_field
+                            .push((lesion_id(case, li).to_string(), missing));
+                    }
+                }
                 self.non_targets.push(li);
             }
         }
@@ -1215,4 +1294,23 @@ fn lesion_count(v: Value, src: Src, what: &str) -> R<i128> {
             "give the limit a value for every case, e.g. with `??`",
         ),
     }
+}
+
+/// The names of the lesion fields an expression reads (a `max_per` group key).
+fn lesion_fields_read(e: &Expr) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    e.any(&mut |x| {
+        if let ExprKind::LesionField(f, _) = &x.kind {
+            if let Some(name) = irano_check::schema::LESION_FIELDS
+                .iter()
+                .find(|n| irano_check::schema::lesion_field(n).is_some_and(|(g, _)| g == *f))
+            {
+                if !out.contains(name) {
+                    out.push(name);
+                }
+            }
+        }
+        false
+    });
+    out
 }
