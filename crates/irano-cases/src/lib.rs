@@ -493,8 +493,9 @@ fn read_root(reader: &mut Reader<'_>, doc: &Node, cases: &mut Vec<ReadCase>) {
 /// unit, not of any criterion (no criterion decides anything on it).
 pub const LENGTH_SANITY_MM: i64 = 5;
 
-/// The largest lesion length of the case (diameters and longest diameters, mm) when every
-/// one given is below [`LENGTH_SANITY_MM`]; `None` when one reaches it or none is given.
+/// The largest lesion length of the case (diameters, longest diameters and short axes, mm)
+/// when every one given is below [`LENGTH_SANITY_MM`]; `None` when one reaches it or none is
+/// given.
 pub fn lengths_look_like_cm(case: &Case) -> Option<Rational> {
     let limit = Rational::from_int(LENGTH_SANITY_MM);
     let mut largest: Option<Rational> = None;
@@ -503,7 +504,7 @@ pub fn lengths_look_like_cm(case: &Case) -> Option<Rational> {
         .iter()
         .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
     {
-        for v in o.d.iter().flatten().chain(o.ld.iter()) {
+        for v in o.d.iter().flatten().chain(o.ld.iter()).chain(o.sa.iter()) {
             if *v >= limit {
                 return None;
             }

@@ -881,12 +881,33 @@ fn merge_single<'a, T>(
 /// would replace the earlier without a word (two `override skip grading` lines, one per
 /// reason, kept only the last).
 fn twice_in_file(cx: &mut MergeCx<'_>, fi: u16, span: ast::Span, what: &str) {
+    twice_in_file_at(cx, fi, span, what, None);
+}
+
+/// [`twice_in_file`] where the earlier declaration is known (its span in the same file):
+/// the help names its line.
+fn twice_in_file_at(
+    cx: &mut MergeCx<'_>,
+    fi: u16,
+    span: ast::Span,
+    what: &str,
+    earlier: Option<ast::Span>,
+) {
+    let help = match earlier {
+        Some(e) => format!(
+            "state the change once: keep one of the two (the other is on line {}); a parameter has one value",
+            cx.line_of(fi, e)
+        ),
+        None => "state the change once: combine both into one declaration (conditions joined with `or`, say)".to_string(),
+    };
     cx.err(
         fi,
         span,
         "check::overridden_twice",
-        format!("{what} is already declared or overridden in this file; this override would replace it"),
-        "state the change once: combine both into one declaration (conditions joined with `or`, say)",
+        format!(
+            "{what} is already declared or overridden in this file; this override would replace it"
+        ),
+        &help,
     );
 }
 
@@ -946,7 +967,20 @@ fn merge_param<'a>(m: &mut Merged<'a>, p: &'a ast::ParamDecl, fi: u16, cx: &mut 
                 .get(i)
                 .is_some_and(|q| q.last.file == fi || q.decl.file == fi) =>
         {
-            twice_in_file(cx, fi, p.name.span, &format!("parameter `{}`", p.name.text));
+            let earlier = m.params.get(i).map(|q| {
+                if q.last.file == fi {
+                    q.last.node.name.span
+                } else {
+                    q.decl.node.name.span
+                }
+            });
+            twice_in_file_at(
+                cx,
+                fi,
+                p.name.span,
+                &format!("parameter `{}`", p.name.text),
+                earlier,
+            );
         }
         (Some(i), true) => {
             if p.ty.is_some() {

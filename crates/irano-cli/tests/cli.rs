@@ -551,6 +551,15 @@ fn lengths_that_look_like_cm_are_graded_with_a_warning() {
         "examples/rano-hgg-partial-response.yaml",
     ]);
     assert!(!mm.contains("lengths_look_like_cm"), "{mm}");
+    // nor does one whose lengths of 5 mm and more are short axes of nodes
+    let nodes = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/nodes-only-in-mm.yaml",
+    ]);
+    assert!(nodes.contains("exit: 0"), "{nodes}");
+    assert!(!nodes.contains("lengths_look_like_cm"), "{nodes}");
 }
 
 /// More lesions marked `role: target` than the criterion's targets `max`: all are followed,
