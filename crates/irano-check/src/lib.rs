@@ -638,6 +638,10 @@ fn check_inner(
             file: d.file,
             span: d.node.name.span,
         },
+        body_src: Src {
+            file: d.file,
+            span: d.node.body.span,
+        },
     };
     let defs: Vec<DefInfo> = merged
         .scan

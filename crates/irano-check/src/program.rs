@@ -491,6 +491,9 @@ pub struct DefInfo {
     /// The source cited for it (empty when none).
     pub cite: String,
     pub src: Src,
+    /// Its body: every call inlines an expression with this source (an explanation names
+    /// the def where it meets one).
+    pub body_src: Src,
 }
 
 /// How a file of the chain changed the criterion it builds on.

@@ -509,8 +509,14 @@ fn step_text<'t>(
         _ => None,
     };
     let Some(def) = def else {
-        if let Some(name) = &st.definition {
-            let _ = write!(line, "  [{name}]");
+        match (&st.definition, &st.source) {
+            (Some(name), Some(source)) => {
+                let _ = write!(line, "  [{name}, {source}]");
+            }
+            (Some(name), None) => {
+                let _ = write!(line, "  [{name}]");
+            }
+            _ => {}
         }
         let _ = writeln!(s, "{line}");
         for p in &st.parts {

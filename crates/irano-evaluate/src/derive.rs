@@ -136,13 +136,18 @@ pub struct Step {
     /// Its value, with its unit; absent when evaluation did not need it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// The definition this expression reads: `NAME` for a scan definition read on the
+    /// The definition this expression reads (or, `def NAME`, the def whose inlined body it
+    /// is): `NAME` for a scan definition read on the
     /// current scan or a summary definition (derived once, in the table's
     /// `definitions`), `lesion.NAME` for a lesion definition (derived in `parts`, for
     /// that lesion). A scan definition read on another scan is not derived again: the
     /// note names the scan, whose own derivation explains it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
+    /// For a lesion definition: where it is declared and its citation, `FILE:LINE:COL:
+    /// CITE` (a scan or summary definition carries them in the table's `definitions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Why there is no value, which branch was taken, which scan a value was computed on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -598,6 +603,7 @@ impl Evaluator<'_> {
             },
             value: Some(value),
             definition: None,
+            source: None,
             note: None,
             parts: Vec::new(),
         })
@@ -606,6 +612,18 @@ impl Evaluator<'_> {
     /// An expression's derivation. Mirrors `eval`: it evaluates exactly what evaluation
     /// evaluates, in the same order, so it fails only where evaluation fails.
     fn step(&mut self, cx: &mut Cx<'_>, e: &Expr, pending: &mut VecDeque<DefKey>) -> R<Step> {
+        let mut s = self.step_of(cx, e, pending)?;
+        // the body of a def, inlined where it is called: name the def and its source
+        if s.definition.is_none() {
+            if let Some(d) = self.p.defs.iter().find(|d| d.body_src == e.src) {
+                s.definition = Some(format!("def {}", d.name));
+                s.source = Some(source_of(self.p, d.src, &d.cite));
+            }
+        }
+        Ok(s)
+    }
+
+    fn step_of(&mut self, cx: &mut Cx<'_>, e: &Expr, pending: &mut VecDeque<DefKey>) -> R<Step> {
         let p = self.p;
         let mut s = self.leaf(cx, e)?;
         match &e.kind {
@@ -705,10 +723,10 @@ impl Evaluator<'_> {
                 pending.push_back(DefKey::Summary(*i));
             }
             ExprKind::LesionLet(i, l) => {
-                s.definition = p
-                    .lesion_lets
-                    .get(*i as usize)
-                    .map(|l| format!("lesion.{}", l.name));
+                if let Some(info) = p.lesion_lets.get(*i as usize) {
+                    s.definition = Some(format!("lesion.{}", info.name));
+                    s.source = Some(source_of(p, info.src, &info.cite));
+                }
                 let lv = self.eval(cx, l)?;
                 if !trivial(l) {
                     s.parts.push(self.step(cx, l, pending)?);
@@ -776,6 +794,7 @@ impl Evaluator<'_> {
                 text: format!("{var} = {}", self.show(cx, elem, elem_ty(elem))),
                 value: None,
                 definition: None,
+                source: None,
                 note: None,
                 parts: Vec::new(),
             };
@@ -831,11 +850,21 @@ fn flatten<'e>(e: &'e Expr, op: BinKind, out: &mut Vec<&'e Expr>) {
     }
 }
 
+/// `FILE:LINE:COL: CITE` of a definition (the place alone when it cites nothing).
+fn source_of(p: &Program, src: Src, cite: &str) -> String {
+    if cite.is_empty() {
+        location(p, src)
+    } else {
+        format!("{}: {cite}", location(p, src))
+    }
+}
+
 fn not_evaluated(p: &Program, e: &Expr, why: &str) -> Step {
     Step {
         text: squash(p.text_of(e.src)),
         value: None,
         definition: None,
+        source: None,
         note: Some(why.into()),
         parts: Vec::new(),
     }
