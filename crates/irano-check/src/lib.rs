@@ -210,12 +210,105 @@ fn check_inner(
         }
     }
     let merged = merge::merge(&chain, diags);
+    let program = lower_merged(name, &chain, &merged, overrides, diags);
+    relocate_override_type_errors(&chain, &merged, diags);
+    program
+}
+
+/// A type error in a parent file where the parent reads a let that a later file overrides
+/// with a value of another type: the author of the override did not write the line the
+/// error points at. The error is moved to the override (the parent's reader is named in
+/// the help); several readers of one override make one error.
+fn relocate_override_type_errors(
+    chain: &merge::Chain,
+    merged: &merge::Merged<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let files = &chain.files;
+    let file_index = |loc: &diag::Location| files.iter().position(|f| Arc::ptr_eq(f, &loc.file));
+    let mut moved: Vec<(u16, ast::Span)> = Vec::new();
+    let mut out = Vec::with_capacity(diags.len());
+    for d in diags.drain(..) {
+        let relocated = (|| {
+            if d.code != "check::type_mismatch" {
+                return None;
+            }
+            let loc = d.location.as_ref()?;
+            let at = file_index(loc)?;
+            let text = loc.file.text.get(loc.span.start..loc.span.end)?;
+            // `name`, `l.name`, `lesion.name`, `s.name`: the let read
+            let name = text.rsplit('.').next()?;
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return None;
+            }
+            // lesion lets are named `lesion.NAME` in their declaration
+            let over = merged
+                .scan
+                .lets
+                .iter()
+                .chain(&merged.summary.lets)
+                .chain(&merged.lesion_lets)
+                .find(|l| {
+                    let declared = l.node.name.text.as_str();
+                    (declared == name || declared.strip_prefix("lesion.") == Some(name))
+                        && l.node.is_override
+                })?;
+            if usize::from(over.file) <= at {
+                return None;
+            }
+            let file = files.get(usize::from(over.file))?;
+            let reader = loc.file.place(loc.span.start);
+            Some((
+                over.file,
+                over.node.name.span,
+                file.clone(),
+                reader,
+                name.to_string(),
+            ))
+        })();
+        match relocated {
+            Some((fi, span, file, reader, name)) => {
+                if moved.contains(&(fi, span)) {
+                    continue;
+                }
+                moved.push((fi, span));
+                out.push(
+                    Diagnostic::error(
+                        "check::type_mismatch",
+                        format!(
+                            "`override let {name}` changes its type: the parent reads it where {}",
+                            d.message.strip_prefix("expected ").map_or_else(
+                                || d.message.clone(),
+                                |m| format!("it expects {m}")
+                            )
+                        ),
+                    )
+                    .at(&file, span)
+                    .help(format!(
+                        "an override keeps the type the parent's readers expect (one reads it at {reader}); to change what the value means, override those readers too, or declare a new let under another name"
+                    )),
+                );
+            }
+            None => out.push(d),
+        }
+    }
+    *diags = out;
+}
+
+/// Lowers a merged chain to the checked program, reporting what is wrong with it.
+fn lower_merged(
+    name: &str,
+    chain: &merge::Chain,
+    merged: &merge::Merged<'_>,
+    overrides: &[Override],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Program> {
     let ids: Vec<String> = chain.asts.iter().map(|a| a.id.value.clone()).collect();
     let files = &chain.files;
     let leaf_file = u16::try_from(files.len().saturating_sub(1)).unwrap_or(0);
     let leaf_ast = chain.asts.last()?;
 
-    let mut lw = Lowerer::new(&merged, files, diags);
+    let mut lw = Lowerer::new(merged, files, diags);
     id_matches_file_name(&mut lw, name, leaf_ast, files.get(usize::from(leaf_file)));
     lw.declare_enums();
     lw.declare_params(&ids);
@@ -688,21 +781,21 @@ fn check_inner(
         pd_confirmed_state: state_conf,
         slots: lw.max_slot,
         defs,
-        changes: chain_changes(&chain),
+        changes: chain_changes(chain),
     };
     program.cross_scan_let_order = program::lets_read_on_other_scans(&program);
     let defs_called = std::mem::take(&mut lw.defs_called);
     // only on an otherwise clean criterion: an error elsewhere can leave things unread
     let diags = lw.diags_mut();
     if !diags.iter().any(Diagnostic::is_error) {
-        report_unused(&program, &merged, &defs_called, files, leaf_file, diags);
+        report_unused(&program, merged, &defs_called, files, leaf_file, diags);
         report_relabel_after_progression(&program, files, leaf_file, diags);
     }
     if !diags.iter().any(Diagnostic::is_error) {
-        report_inert_params(&program, &chain, &merged, overrides, diags);
+        report_inert_params(&program, chain, merged, overrides, diags);
     }
     if !diags.iter().any(Diagnostic::is_error) {
-        report_unselected_params(&program, &chain, &merged, overrides, diags);
+        report_unselected_params(&program, chain, merged, overrides, diags);
     }
     Some(program)
 }
