@@ -121,6 +121,26 @@ pub(crate) fn load(
 /// anything is written. Returns the exit code (0, 1 when a file cannot be written, 2 when
 /// the paths clash).
 pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Path]) -> u8 {
+    // `-` is standard output, as for `eval -o -`: at most one output can be
+    let is_stdout = |p: &Path| p.as_os_str() == "-";
+    let stdout: Vec<&str> = files
+        .iter()
+        .filter(|(p, _)| is_stdout(p))
+        .map(|(_, t)| *t)
+        .collect();
+    if stdout.len() > 1 {
+        out.message(
+            "sdtm::same_output",
+            "two outputs are standard output (`-`)".into(),
+            "name a file for all outputs but one",
+        );
+        return 2;
+    }
+    let files: Vec<(&Path, &str)> = files
+        .iter()
+        .filter(|(p, _)| !is_stdout(p))
+        .copied()
+        .collect();
     let outputs: Vec<&Path> = files.iter().map(|(p, _)| *p).collect();
     let codes = crate::output::OverwriteCodes {
         output_is_input: "sdtm::output_is_input",
@@ -131,7 +151,7 @@ pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Pa
         return 2;
     }
     let mut opened = Vec::new();
-    for (p, text) in files {
+    for (p, text) in &files {
         let written = crate::output::Destination::open(Some(p)).and_then(|mut d| {
             d.write(text.as_bytes())?;
             Ok(d)
@@ -145,7 +165,13 @@ pub(crate) fn write_all(out: &mut Output, files: &[(&Path, &str)], inputs: &[&Pa
         }
     }
     match crate::output::commit_all(opened) {
-        Ok(()) => 0,
+        Ok(()) => {
+            // standard output only once every file is in place (nothing half-written)
+            if let Some(text) = stdout.first() {
+                out.out.push_str(text);
+            }
+            0
+        }
         Err(e) => crate::stream::write_failed(out, &e),
     }
 }
@@ -180,7 +206,11 @@ pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
     out.err.push_str(&format!(
         "imported {} case(s), {scans} scan(s), into {}{}\n",
         imported.cases.len(),
-        output.display(),
+        if output.as_os_str() == "-" {
+            "standard output".to_string()
+        } else {
+            output.display().to_string()
+        },
         if imported.warnings.is_empty() {
             String::new()
         } else {

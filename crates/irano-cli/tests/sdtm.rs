@@ -141,6 +141,15 @@ fn lenient_import_writes_one_case_per_subject_and_evaluator() {
     // a lymph node keeps both diameters exactly, with its organ
     assert!(text.contains(r#"{"id": "T02", "role": "target", "organ": "node", "d": [33.28, 32]}"#));
     let _ = std::fs::remove_file(&out);
+    // `--output -` is standard output, byte for byte the file (it wrote a file named `-`)
+    let mut args = vec!["import", "sdtm", "--lenient"];
+    args.extend(inp.iter().map(String::as_str));
+    args.extend(["--output", "-"]);
+    let (code, stdout, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(stdout, text);
+    assert!(err.contains("into standard output"), "{err}");
+    assert!(!repo().join("-").exists());
 }
 
 #[test]
