@@ -514,5 +514,70 @@ pub fn lengths_look_like_cm(case: &Case) -> Option<Rational> {
     largest.filter(|m| !m.is_zero())
 }
 
+/// The scans on which every lesion length given is below [`LENGTH_SANITY_MM`] while a lesion
+/// of that scan measured at least twice that, and seven times the scan's largest, on the last
+/// scan that measured it: one scan keyed in cm in a
+/// case measured in mm (its lengths read ten times too small, and the next scan's as a
+/// tenfold growth). `(scan index, its largest length, the earlier length)`, in scan order.
+pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
+    let limit = Rational::from_int(LENGTH_SANITY_MM);
+    let earlier_limit = Rational::from_int(2 * LENGTH_SANITY_MM);
+    let lengths = |o: &Observation| -> Vec<Rational> {
+        o.d.iter()
+            .flatten()
+            .chain(o.ld.iter())
+            .chain(o.sa.iter())
+            .copied()
+            .filter(|v| !v.is_zero())
+            .collect()
+    };
+    // each lesion's largest length on the last scan that measured it
+    let mut last: Vec<Option<Rational>> = vec![None; case.lesions.len()];
+    let mut out = Vec::new();
+    for (i, a) in case.assessments.iter().enumerate() {
+        let obs: Vec<&Observation> = a.lesions.iter().chain(&a.new_lesions).collect();
+        let mut scan_max: Option<Rational> = None;
+        let mut before: Option<Rational> = None;
+        for o in &obs {
+            let vals = lengths(o);
+            if vals.is_empty() {
+                continue;
+            }
+            for v in vals {
+                scan_max = Some(scan_max.map_or(v, |m| m.max(v)));
+            }
+            // only lesions measured on this scan compare with their last measurement
+            if let Some(Some(b)) = last.get(o.lesion) {
+                before = Some(before.map_or(*b, |m: Rational| m.max(*b)));
+            }
+        }
+        if let (Some(m), Some(b)) = (scan_max, before) {
+            // at least seven times smaller than before (a length in cm is ten times smaller):
+            // a deep response measures 0 (gone) or is flagged too small, and a node that
+            // returns to normal size shrinks less, rarely as much across every lesion
+            let sevenfold = m.checked_mul(Rational::from_int(7)).is_ok_and(|x| x <= b);
+            if m < limit && b >= earlier_limit && sevenfold {
+                out.push((i, m, b));
+            }
+        }
+        for o in &obs {
+            let Some(slot) = last.get_mut(o.lesion) else {
+                continue;
+            };
+            match lengths(o).into_iter().max() {
+                Some(v) => *slot = Some(v),
+                // gone: what reappears later is not compared with its size before
+                None if o.status == Some(MeasureStatus::Absent)
+                    || o.d.is_some_and(|d| d.iter().all(Rational::is_zero)) =>
+                {
+                    *slot = None;
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

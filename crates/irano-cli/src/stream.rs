@@ -639,6 +639,23 @@ fn one(
             .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
         );
     }
+    if irano_cases::lengths_look_like_cm(case).is_none() {
+        for (i, largest, before) in irano_cases::scans_look_like_cm(case) {
+            let Some(a) = case.assessments.get(i) else {
+                continue;
+            };
+            done.warnings.push(
+                Diagnostic::warning(
+                    "eval::scan_lengths_look_like_cm",
+                    format!(
+                        "{}:{}: patient `{}`: every lesion length of the scan of {} is below {} mm (the largest is {largest} mm), though its lesions measured up to {before} mm before; lengths are read in mm",
+                        case.origin.file, a.line, case.patient, a.date, irano_cases::LENGTH_SANITY_MM
+                    ),
+                )
+                .help("if that scan was measured in cm, multiply its lengths by 10 (1.4 cm is 14); read as given, it is a deep response and the next scan a tenfold growth"),
+            );
+        }
+    }
     if let Some(largest) = irano_cases::lengths_look_like_cm(case) {
         done.warnings.push(
             Diagnostic::warning(
@@ -767,6 +784,35 @@ fn one(
                 .help("give the measurements this criterion reads (`irano-eval params RULES`: a parameter may choose between them, e.g. bidimensional or volumetric), or choose the criterion's setting that matches the data"),
             );
         }
+    }
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // (a case that never gives what the criterion reads has its own warning, below)
+    let whole_case_unmeasured = !ev.measurements_never_found().is_empty();
+    for (id, read, given) in ev
+        .lesions_measured_otherwise(case)
+        .into_iter()
+        .filter(|_| !whole_case_unmeasured)
+    {
+        done.warnings.push(
+            Diagnostic::warning(
+                "eval::lesion_measured_otherwise",
+                format!(
+                    "{}:{}: patient `{}`: lesion `{id}` is given {}, and {} reads {} for it: it has no measurement on any scan",
+                    case.origin.file,
+                    case.origin.line,
+                    case.patient,
+                    list(&given),
+                    r.criterion.id,
+                    list(&read)
+                ),
+            )
+            .help("give the lesion the measurement the criterion reads (`irano-eval show RULES` prints how it measures a lesion, e.g. a lymph node by its short axis `sa`)"),
+        );
     }
     if !r
         .assessments

@@ -560,6 +560,23 @@ fn lengths_that_look_like_cm_are_graded_with_a_warning() {
     ]);
     assert!(nodes.contains("exit: 0"), "{nodes}");
     assert!(!nodes.contains("lengths_look_like_cm"), "{nodes}");
+    // one scan keyed in cm among scans in mm: that scan is named
+    let once = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/one-scan-in-cm.yaml",
+    ]);
+    assert!(once.contains("exit: 0"), "{once}");
+    assert!(
+        once.contains("eval::scan_lengths_look_like_cm")
+            && once.contains("one-scan-in-cm.yaml:11")
+            && once.contains("largest is 1.4 mm"),
+        "{once}"
+    );
+    assert_eq!(once.matches("look_like_cm").count(), 1, "{once}");
+    // a response that shrinks the tumour in steps, or makes it vanish, says nothing
+    assert!(!mm.contains("scan_lengths_look_like_cm"), "{mm}");
 }
 
 /// More lesions marked `role: target` than the criterion's targets `max`: all are followed,
@@ -639,6 +656,34 @@ fn per_organ_target_limits_are_warned() {
         "tests/cli/targets-marked-in-one-organ.yaml",
     ]);
     assert!(!fine.contains("max_per"), "{fine}");
+}
+
+/// A lesion given a measurement the criterion does not read for it (a lymph node given
+/// `ld`, where RECIST 1.1 reads its short axis): every scan is NE, and eval names the lesion
+/// and the fields.
+#[test]
+fn a_lesion_measured_otherwise_than_the_criterion_reads_is_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/node-given-ld.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::lesion_measured_otherwise")
+            && out.contains("lesion `T2` is given `ld`")
+            && out.contains("`sa`"),
+        "{out}"
+    );
+    // measured as the criterion reads it: nothing said
+    let fine = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/nodes-only-in-mm.yaml",
+    ]);
+    assert!(!fine.contains("lesion_measured_otherwise"), "{fine}");
 }
 
 /// A case field the criterion never reads changes nothing, and is said to: `reirradiation_end`

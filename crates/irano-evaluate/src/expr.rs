@@ -52,8 +52,12 @@ impl Evaluator<'_> {
                     let v = lesion_field(cx.case, lesion, scan, *f);
                     let bit = crate::measurement_bit(*f);
                     if bit != 0 {
+                        let found = matches!(v, Value::Num(_));
                         self.measurements_read |= bit;
-                        self.measurement_found |= matches!(v, Value::Num(_));
+                        self.measurement_found |= found;
+                        if let Some(m) = self.lesion_reads.get_mut(lesion as usize) {
+                            *m |= bit | if found { crate::READ_FOUND } else { 0 };
+                        }
                     }
                     Ok(v)
                 }

@@ -122,6 +122,9 @@ pub struct Evaluator<'p> {
     /// of [`MEASUREMENTS`], and whether any read found a value.
     measurements_read: u8,
     measurement_found: bool,
+    /// Per lesion of the last case: the measurement bits its rules read for it, and
+    /// [`READ_FOUND`] once one of those reads found a value.
+    lesion_reads: Vec<u8>,
     /// The last case's lesions marked `role: target` (and followed) when there are more of
     /// them than the targets block's `max`: `(marked, max)`.
     marked_targets_over_max: Option<(usize, i128)>,
@@ -137,6 +140,9 @@ pub struct Evaluator<'p> {
     /// anywhere (decided once, from the program).
     reads_optional_case_fields: [bool; 2],
 }
+
+/// In [`Evaluator::lesion_reads`]: a read of one of the lesion's measurements found a value.
+pub(crate) const READ_FOUND: u8 = 16;
 
 /// The lesion measurements a case may give and a rule may read, by field name; bit `i` of
 /// `measurements_read` stands for `MEASUREMENTS[i]`.
@@ -319,6 +325,7 @@ impl<'p> Evaluator<'p> {
             out: Evaluated::default(),
             measurements_read: 0,
             measurement_found: false,
+            lesion_reads: Vec::new(),
             marked_targets_over_max: None,
             marked_targets_over_group_limit: None,
             grouped_without_field: Vec::new(),
@@ -383,6 +390,50 @@ impl<'p> Evaluator<'p> {
             .collect()
     }
 
+    /// After a case: the lesions whose measurements the rules read without ever finding a
+    /// value while the case gives the lesion another measurement (a node given `ld` where
+    /// the criterion reads `sa`): `(lesion id, fields read, fields given)`.
+    pub fn lesions_measured_otherwise(
+        &self,
+        case: &Case,
+    ) -> Vec<(String, Vec<&'static str>, Vec<&'static str>)> {
+        let mut out = Vec::new();
+        for (li, &read) in self.lesion_reads.iter().enumerate() {
+            if read & READ_FOUND != 0 || read == 0 {
+                continue;
+            }
+            let mut given = 0u8;
+            for o in case
+                .assessments
+                .iter()
+                .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
+                .filter(|o| o.lesion == li)
+            {
+                given |= u8::from(o.d.is_some())
+                    | u8::from(o.ld.is_some()) << 1
+                    | u8::from(o.sa.is_some()) << 2
+                    | u8::from(o.vol_ml.is_some()) << 3;
+            }
+            if given & !read == 0 {
+                continue;
+            }
+            let names = |mask: u8| -> Vec<&'static str> {
+                MEASUREMENTS
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, n)| *n)
+                    .collect()
+            };
+            out.push((
+                lesion_id(case, li as u32).to_string(),
+                names(read),
+                names(given),
+            ));
+        }
+        out
+    }
+
     /// The program this evaluator runs.
     pub fn program(&self) -> &'p Program {
         self.p
@@ -431,6 +482,8 @@ impl<'p> Evaluator<'p> {
         let full = self.trace == Trace::Full;
         self.measurements_read = 0;
         self.measurement_found = false;
+        self.lesion_reads.clear();
+        self.lesion_reads.resize(case.lesions.len(), 0);
         self.marked_targets_over_max = None;
         self.marked_targets_over_group_limit = None;
         self.grouped_without_field.clear();
