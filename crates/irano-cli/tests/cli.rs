@@ -686,6 +686,32 @@ fn a_lesion_measured_otherwise_than_the_criterion_reads_is_warned() {
     assert!(!fine.contains("lesion_measured_otherwise"), "{fine}");
 }
 
+/// `test` shows the warnings `eval` gives on a case (here: one scan keyed in cm), so that a
+/// worked case built on a slip in the input is not accepted without a word.
+#[test]
+fn test_shows_the_warnings_eval_gives() {
+    let dir = std::env::temp_dir().join(format!("irano-test-warnings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = std::fs::read_to_string(repo().join("tests/cli/one-scan-in-cm.yaml")).unwrap();
+    std::fs::write(
+        dir.join("cm.yaml"),
+        format!("x-expect:\n  responses: [null, PR, PD]\n{case}"),
+    )
+    .unwrap();
+    let d = dir.display().to_string();
+    let out = run(&[
+        "test",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--accept",
+        &d,
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("eval::scan_lengths_look_like_cm"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A case field the criterion never reads changes nothing, and is said to: `reirradiation_end`
 /// under RANO 2.0 (read only once an amendment opens a window after it), and
 /// `chemoradiation_end` in recurrent disease.

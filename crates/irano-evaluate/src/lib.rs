@@ -27,6 +27,7 @@ pub use derive::{
     ScanDerivation, Step, SummaryDerivation, TableDerivation, TargetChoice,
 };
 pub use result::*;
+pub mod warnings;
 
 /// Evaluation failed for one case: a rule computed something impossible (overflow, a
 /// division by zero, a date out of range). The rule file needs a fix or a guard.

@@ -328,6 +328,9 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
 
     for (l, old) in loaded.iter().zip(stored) {
         let outcome = l.run(render);
+        report
+            .problems
+            .extend(outcome.warnings.iter().cloned().map(Problem::Diagnostic));
         let snapshot_path = snapshot::path_for(&l.path);
         let new = snapshot::normalize(&outcome.snapshot);
         let shown = snapshot_path

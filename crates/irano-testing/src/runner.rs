@@ -82,6 +82,9 @@ pub struct Outcome {
     pub mismatches: Vec<Mismatch>,
     /// The title and the table: what the snapshot holds. Empty when evaluation failed.
     pub snapshot: String,
+    /// What `eval` warns of on this case (fields the criterion never read, lengths that look
+    /// like cm, ...), the same warnings.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Outcome {
@@ -94,8 +97,13 @@ impl Outcome {
 impl Loaded {
     /// Evaluates the case and checks its expectations.
     pub fn run(&self, render: Render) -> Outcome {
-        match irano_evaluate::evaluate(&self.program, &self.case) {
+        let mut ev = irano_evaluate::Evaluator::new(&self.program);
+        let mut warnings = irano_evaluate::warnings::input(&self.case);
+        match ev.evaluate(&self.case) {
             Ok(result) => {
+                warnings.extend(irano_evaluate::warnings::after_evaluation(
+                    &ev, &self.case, &result,
+                ));
                 let mismatches = expect::check(&self.expect, &result);
                 let mut table = String::new();
                 render(&mut table, &result);
@@ -108,6 +116,7 @@ impl Loaded {
                     error: None,
                     mismatches,
                     snapshot,
+                    warnings,
                 }
             }
             Err(e) => Outcome {
@@ -122,6 +131,7 @@ impl Loaded {
                 )),
                 mismatches: Vec::new(),
                 snapshot: String::new(),
+                warnings,
             },
         }
     }

@@ -1,0 +1,221 @@
+//! Warnings about a case, the same wherever it is evaluated (`eval`, `test`): slips in the
+//! input (a follow-up dated before therapy, lengths that look like cm) and what evaluation
+//! showed the criterion did with it (fields it never read, targets it followed as marked,
+//! measurements it could not find). None changes a result; each says what was read.
+
+use irano_cases::Case;
+use irano_check::Diagnostic;
+
+use crate::{CaseResult, Evaluator};
+
+/// Warnings about the case as written, before it is evaluated.
+pub fn input(case: &Case) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for a in case
+        .assessments
+        .iter()
+        .filter(|a| a.scan == irano_cases::ScanKind::Followup && a.date < case.therapy_start)
+    {
+        out.push(
+            Diagnostic::warning(
+                "eval::followup_before_therapy",
+                format!(
+                    "{}:{}: patient `{}`: the follow-up scan of {} is dated before therapy_start ({}); it is graded as a follow-up",
+                    case.origin.file, a.line, case.patient, a.date, case.therapy_start
+                ),
+            )
+            .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
+        );
+    }
+    if irano_cases::lengths_look_like_cm(case).is_none() {
+        for (i, largest, before) in irano_cases::scans_look_like_cm(case) {
+            let Some(a) = case.assessments.get(i) else {
+                continue;
+            };
+            out.push(
+                Diagnostic::warning(
+                    "eval::scan_lengths_look_like_cm",
+                    format!(
+                        "{}:{}: patient `{}`: every lesion length of the scan of {} is below {} mm (the largest is {largest} mm), though its lesions measured up to {before} mm before; lengths are read in mm",
+                        case.origin.file, a.line, case.patient, a.date, irano_cases::LENGTH_SANITY_MM
+                    ),
+                )
+                .help("if that scan was measured in cm, multiply its lengths by 10 (1.4 cm is 14); read as given, it is a deep response and the next scan a tenfold growth"),
+            );
+        }
+    }
+    if let Some(largest) = irano_cases::lengths_look_like_cm(case) {
+        out.push(
+            Diagnostic::warning(
+                "eval::lengths_look_like_cm",
+                format!(
+                    "{}:{}: patient `{}`: every lesion length is below {} mm (the largest is {largest} mm); lengths are read in mm",
+                    case.origin.file, case.origin.line, case.patient, irano_cases::LENGTH_SANITY_MM
+                ),
+            )
+            .help("if they were measured in cm, multiply them by 10 (1.5 cm is 15); a case may give lengths in mm only"),
+        );
+    }
+    out
+}
+
+/// Warnings about what the evaluation of `case` (by `ev`, which gave `r`) read and did not.
+pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for field in ev.case_fields_not_read(case) {
+        out.push(
+            Diagnostic::warning(
+                "eval::case_field_not_read",
+                format!(
+                    "{}:{}: patient `{}` gives `{field}`, which {} never reads: it changes nothing",
+                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                ),
+            )
+            .help("leave it out, or amend the criterion to read it (docs/amending.md: \"A window after re-irradiation\"); `irano-eval show RULES` prints what the criterion reads"),
+        );
+    }
+    if case.setting == irano_cases::Setting::Recurrent && case.chemoradiation_end.is_some() {
+        out.push(
+            Diagnostic::warning(
+                "eval::chemoradiation_end_in_recurrent_disease",
+                format!(
+                    "{}:{}: patient `{}` is `setting: recurrent` and gives `chemoradiation_end`, which the case format defines for newly diagnosed disease",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
+        );
+    }
+    if let Some((marked, max)) = ev.marked_targets_over_max() {
+        out.push(
+            Diagnostic::warning(
+                "eval::more_targets_than_max",
+                format!(
+                    "{}:{}: patient `{}`: {marked} lesions are marked `role: target`, more than this criterion's {max} (its targets `max`); all {marked} are followed as targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("mark at most that many `role: target` and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
+        );
+    }
+    if let Some((marked, limit, group)) = ev.marked_targets_over_group_limit() {
+        let group = if group.is_empty() {
+            String::new()
+        } else {
+            format!(" (`{group}`)")
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::more_targets_than_max_per",
+                format!(
+                    "{}:{}: patient `{}`: {marked} lesions marked `role: target` share one group{group}, more than this criterion's {limit} per group (its targets `max_per`); all are followed as targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("mark at most that many targets per group and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
+        );
+    }
+    if let [(first, fields), rest @ ..] = ev.grouped_without_field() {
+        let fields = fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (who, left_out) = if rest.is_empty() {
+            (format!("lesion `{first}` gives"), format!("`{first}` was"))
+        } else {
+            let ids: Vec<String> = ev
+                .grouped_without_field()
+                .iter()
+                .map(|(id, _)| format!("`{id}`"))
+                .collect();
+            (
+                format!("lesions {} give", ids.join(", ")),
+                "they were".to_string(),
+            )
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::targets_grouped_without_field",
+                format!(
+                    "{}:{}: patient `{}`: {who} no {fields}, which this criterion's per-group target limit (`max_per`) groups by: lesions without it count as one group, and {left_out} left out of the targets",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("give each baseline lesion its field (e.g. `organ: liver`), or mark the targets with `role: target`"),
+        );
+    }
+    let never = ev.measurements_never_found();
+    if !never.is_empty() {
+        let given = crate::measurements_given(case);
+        if !given.is_empty() {
+            let list = |v: &[&str]| {
+                v.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push(
+                Diagnostic::warning(
+                    "eval::measurement_not_given",
+                    format!(
+                        "{}:{}: patient `{}`: {} reads lesion {} and this case gives none (it gives {}): every such measurement was absent",
+                        case.origin.file,
+                        case.origin.line,
+                        case.patient,
+                        r.criterion.id,
+                        list(&never),
+                        list(&given)
+                    ),
+                )
+                .help("give the measurements this criterion reads (`irano-eval params RULES`: a parameter may choose between them, e.g. bidimensional or volumetric), or choose the criterion's setting that matches the data"),
+            );
+        }
+    }
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // (a case that never gives what the criterion reads has its own warning, below)
+    let whole_case_unmeasured = !ev.measurements_never_found().is_empty();
+    for (id, read, given) in ev
+        .lesions_measured_otherwise(case)
+        .into_iter()
+        .filter(|_| !whole_case_unmeasured)
+    {
+        out.push(
+            Diagnostic::warning(
+                "eval::lesion_measured_otherwise",
+                format!(
+                    "{}:{}: patient `{}`: lesion `{id}` is given {}, and {} reads {} for it: it has no measurement on any scan",
+                    case.origin.file,
+                    case.origin.line,
+                    case.patient,
+                    list(&given),
+                    r.criterion.id,
+                    list(&read)
+                ),
+            )
+            .help("give the lesion the measurement the criterion reads (`irano-eval show RULES` prints how it measures a lesion, e.g. a lymph node by its short axis `sa`)"),
+        );
+    }
+    if !r
+        .assessments
+        .iter()
+        .any(|a| a.role == crate::ScanRole::Baseline)
+    {
+        out.push(
+            Diagnostic::warning(
+                "eval::no_baseline",
+                format!(
+                    "{}:{}: patient `{}`: no scan qualifies as the baseline of {}; every scan is reported not graded and there is no best overall response",
+                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                ),
+            )
+            .help("`irano-eval show RULES` prints how the criterion chooses its baseline; check the scan kinds (`pretreatment`, `postop`, `post_rt`) and dates"),
+        );
+    }
+    out
+}
