@@ -675,11 +675,20 @@ impl<'s> Reader<'s> {
         let value = match text.parse::<Rational>() {
             Ok(v) => v,
             Err(_) => {
+                // well-formed (`-12.5`, `1e400`): a number, just too long or too large
+                let numeric = well_formed_number(text);
                 self.error(
                     node.span.clone(),
                     "case::bad_number",
-                    format!("`{}` is not a decimal number", shorten(text)),
-                    "not a number",
+                    if numeric {
+                        format!(
+                            "`{}` has too many digits or is too large to hold exactly",
+                            shorten(text)
+                        )
+                    } else {
+                        format!("`{}` is not a decimal number", shorten(text))
+                    },
+                    if numeric { "too large" } else { "not a number" },
                     unit_help(text, field).unwrap_or_else(|| {
                         format!(
                             "give `{field}` as a decimal with at most 30 digits, e.g. `12.5` or `1.25e1`"
@@ -1334,6 +1343,26 @@ fn unit_help(text: &str, field: &str) -> Option<String> {
             "write the number alone, without quotes or unit, in the unit case-format.md gives `{field}` (e.g. `{number}` if it is already in that unit)"
         ),
     })
+}
+
+/// `[+-]DIGITS[.DIGITS][(e|E)[+-]DIGITS]` (a point may also start or end the mantissa).
+fn well_formed_number(text: &str) -> bool {
+    let unsigned = |t: &str| t.strip_prefix(['+', '-']).unwrap_or(t).to_string();
+    let t = unsigned(text);
+    let (mantissa, exponent) = match t.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_string(), Some(unsigned(e))),
+        None => (t, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((a, b)) => {
+            (a.is_empty() || digits(a))
+                && (b.is_empty() || digits(b))
+                && !(a.is_empty() && b.is_empty())
+        }
+        None => digits(&mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| digits(&e))
 }
 
 #[cfg(test)]

@@ -351,6 +351,8 @@ fn tree_error(src: &SourceFile, e: &TreeError, what: &str) -> CaseError {
             "here",
             if let Some(h) = e.help {
                 h
+            } else if e.message.contains("tab") {
+                "indent with spaces: YAML does not allow a tab in indentation (replace each tab by spaces)"
             } else if what == "json" {
                 "check for a missing or extra `,`, `:`, quote or bracket at this point"
             } else {

@@ -915,7 +915,12 @@ impl<'p> Evaluator<'p> {
                         cite: r.cite.clone(),
                         because: r.because.clone(),
                         explain: String::new(),
-                        set: Vec::new(),
+                        // what it assigned, by name (the values are the result's own)
+                        set: r
+                            .assigns
+                            .iter()
+                            .map(|a| target_name(p, a.target).to_string())
+                            .collect(),
                     })
                 })
                 .collect();
