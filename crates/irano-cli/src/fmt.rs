@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::render::Output;
 
 /// The `.rano` files named, and those under the folders named (sorted, recursively).
-fn rule_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), String> {
+pub(crate) fn rule_files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), String> {
     for p in paths {
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)

@@ -46,7 +46,7 @@ enum Command {
     /// Check rule files: names, types, units, citations, reachability. Exit 0 when clean, 2 on errors.
     #[command(after_help = EXAMPLES)]
     Check {
-        /// Rule files to check.
+        /// Rule files to check (a folder: every `.rano` file under it).
         #[arg(required = true)]
         rules: Vec<PathBuf>,
         /// Parameter overrides to check as well, `KEY=VALUE`.

@@ -200,7 +200,21 @@ pub(crate) fn load(out: &mut Output, rules: &Path, set: &[Override]) -> Option<P
 pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
     let (set, set_ok) = overrides(out, set);
     let mut failed = usize::from(!set_ok);
-    for r in rules {
+    // a folder stands for the `.rano` files under it, as for `fmt`
+    let mut files = Vec::new();
+    if let Err(e) = crate::fmt::rule_files(rules, &mut files) {
+        let _ = writeln!(out.err, "error: cannot read {e}");
+        return 2;
+    }
+    if files.is_empty() {
+        out.message(
+            "check::io",
+            "no `.rano` rule file under the folders named".into(),
+            "name rule files, or a folder that holds some",
+        );
+        return 2;
+    }
+    for r in &files {
         let checked = irano_check::check_path(r, &out.include, &set);
         for d in &checked.diagnostics {
             out.diagnostic(d);

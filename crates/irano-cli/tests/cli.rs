@@ -629,6 +629,17 @@ fn per_organ_target_limits_are_warned() {
         "{out}"
     );
     assert!(out.contains("targets: A, B"), "{out}");
+    // explain names the full group, not the overall limit
+    let why = run(&[
+        "explain",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/targets-without-organ.yaml",
+    ]);
+    assert!(
+        why.contains("not chosen, its `max_per` group `unspecified` already had its 2 target(s)"),
+        "{why}"
+    );
     let marked = run(&[
         "eval",
         "--rules",
@@ -710,6 +721,22 @@ fn test_shows_the_warnings_eval_gives() {
     assert!(out.contains("exit: 0"), "{out}");
     assert!(out.contains("eval::scan_lengths_look_like_cm"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check` takes a folder as `fmt` does: every `.rano` file under it.
+#[test]
+fn check_takes_a_folder() {
+    let out = run(&["check", "rules"]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("ok   rules/recist-1.1.rano") && out.contains("ok   rules/rano-hgg-2010.rano"),
+        "{out}"
+    );
+    let empty = run(&["check", "docs/criteria"]);
+    assert!(
+        empty.contains("exit: 2") && empty.contains("no `.rano` rule file"),
+        "{empty}"
+    );
 }
 
 /// A case field the criterion never reads changes nothing, and is said to: `reirradiation_end`

@@ -415,8 +415,12 @@ impl Evaluator<'_> {
         }
         cx.cur_lesion = None;
         keyed.sort_by(|a, b| crate::by_rank(cx, &p.targets.rank, &a.1, &b.1));
-        let max = self.eval(cx, &p.targets.max)?;
-        let max = self.show(cx, max, p.targets.max.ty);
+        let max_value = self.eval(cx, &p.targets.max)?;
+        let max = self.show(cx, max_value, p.targets.max.ty);
+        let max_reached = match max_value {
+            Value::Num(m) => self.targets.len() as i128 >= m.floor(),
+            _ => false,
+        };
         let n = keyed.len();
         let mut names = case.lesions.iter().enumerate().filter(|(_, l)| !l.is_new);
         for c in out.iter_mut() {
@@ -431,7 +435,21 @@ impl Evaluator<'_> {
                 c.why = if chosen {
                     format!("`role: auto`, a candidate ranked {} of {n}: chosen (at most {max} targets)", k + 1)
                 } else {
-                    format!("`role: auto`, a candidate ranked {} of {n}: not chosen, the limit of {max} targets (or of a `max per` group) was reached before it", k + 1)
+                    let group = if max_reached {
+                        None
+                    } else {
+                        self.group_full(cx, case, li, base)?
+                    };
+                    match group {
+                        Some((group, limit)) => format!(
+                            "`role: auto`, a candidate ranked {} of {n}: not chosen, its `max_per` group{group} already had its {limit} target(s)",
+                            k + 1
+                        ),
+                        None => format!(
+                            "`role: auto`, a candidate ranked {} of {n}: not chosen, the limit of {max} targets was reached before it",
+                            k + 1
+                        ),
+                    }
                 };
             }
         }
@@ -439,6 +457,48 @@ impl Evaluator<'_> {
             d.targets = out;
         }
         Ok(())
+    }
+
+    /// For a candidate left out of the targets: the `max_per` group that was full when its
+    /// turn came (its key as text, ` `KEY`` or empty, and the group's limit), if one was.
+    fn group_full(
+        &mut self,
+        cx: &mut Cx<'_>,
+        case: &Case,
+        li: u32,
+        base: u32,
+    ) -> R<Option<(String, String)>> {
+        let p = self.p;
+        for (key, limit) in &p.targets.max_per {
+            let at = |l: u32| Value::Lesion {
+                lesion: l,
+                scan: base,
+            };
+            cx.cur_lesion = Some(at(li));
+            let k = self.eval(cx, key)?;
+            let lim = self.eval(cx, limit)?;
+            let mut used = 0usize;
+            for &t in self.targets.clone().iter().filter(|&&t| t != li) {
+                cx.cur_lesion = Some(at(t));
+                let tk = self.eval(cx, key)?;
+                if crate::expr::values_equal(cx, Some(&tk), Some(&k)) {
+                    used += 1;
+                }
+            }
+            cx.cur_lesion = None;
+            let full = match lim {
+                Value::Num(n) => used as i128 >= n.floor(),
+                _ => false,
+            };
+            if full {
+                let group = match k {
+                    Value::Text(t) => format!(" `{}`", crate::access::text_of(p, case, t)),
+                    _ => String::new(),
+                };
+                return Ok(Some((group, self.show(cx, lim, limit.ty))));
+            }
+        }
+        Ok(None)
     }
 
     /// Runs a table as `run_table` does — first matching rule, same evaluation — and

@@ -1265,7 +1265,15 @@ fn found_at(src: &str, pos: usize) -> (Span, String, Option<&str>) {
 /// `pos` (strings and comments skipped): where a file's content goes on after its criterion
 /// has ended, that `}` is most often one whose own opening line was deleted.
 fn criterion_braces(src: &str, pos: usize) -> Option<(usize, usize)> {
-    let bytes = src.as_bytes().get(..pos)?;
+    braces_before(src, pos).1
+}
+
+/// The `{` still open at `pos` (outermost first) and the last pair that closed the
+/// criterion (the outermost), strings and comments skipped.
+fn braces_before(src: &str, pos: usize) -> (Vec<usize>, Option<(usize, usize)>) {
+    let Some(bytes) = src.as_bytes().get(..pos) else {
+        return (Vec::new(), None);
+    };
     let mut open: Vec<usize> = Vec::new();
     let mut pair = None;
     let mut i = 0;
@@ -1298,7 +1306,7 @@ fn criterion_braces(src: &str, pos: usize) -> Option<(usize, usize)> {
         }
         i += 1;
     }
-    pair
+    (open, pair)
 }
 
 /// The 1-based line of byte offset `pos`.
@@ -1403,7 +1411,30 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     };
     let label = format!("found {found}");
     let at_eof = pos >= src.len();
-    let help = if let (Some(k), true) = (keyword, has("an expression")) {
+    // a declaration where a block's contents were expected: that block's `}` is missing
+    let unclosed_block = match keyword {
+        // (only where the block could have ended: `}` is one of the words expected)
+        Some(k) if DECLARATION_WORDS.contains(&format!("`{k}`").as_str()) && has("`}`") => {
+            let (open, _) = braces_before(src, pos);
+            match open.as_slice() {
+                [_, .., inner] => {
+                    let line_start = src
+                        .get(..*inner)
+                        .map_or(0, |t| t.rfind('\n').map_or(0, |n| n + 1));
+                    let opener = src.get(line_start..*inner).unwrap_or("").trim();
+                    Some(format!(
+                        "`{opener} {{` (line {}) is not closed: add its `}}` before this line",
+                        line_of(src, *inner)
+                    ))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let help = if let Some(h) = unclosed_block {
+        h
+    } else if let (Some(k), true) = (keyword, has("an expression")) {
         format!("an expression is missing before `{k}` (a keyword cannot be a name)")
     } else if let (Some(k), true) = (keyword, has("a name")) {
         format!("`{k}` is a keyword and cannot be used as a name")
