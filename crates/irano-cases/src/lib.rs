@@ -524,30 +524,43 @@ pub fn lengths_look_like_cm(case: &Case) -> Option<Rational> {
 pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
     let limit = Rational::from_int(LENGTH_SANITY_MM);
     let earlier_limit = Rational::from_int(2 * LENGTH_SANITY_MM);
-    let lengths = |o: &Observation| -> Vec<Rational> {
-        o.d.iter()
-            .flatten()
-            .chain(o.ld.iter())
-            .chain(o.sa.iter())
-            .copied()
-            .filter(|v| !v.is_zero())
-            .collect()
+    // the largest non-zero length an observation gives (no allocation: run on every case)
+    let largest = |o: &Observation| -> Option<Rational> {
+        let mut m: Option<Rational> = None;
+        for v in o.d.iter().flatten().chain(o.ld.iter()).chain(o.sa.iter()) {
+            if !v.is_zero() && m.is_none_or(|x| *v > x) {
+                m = Some(*v);
+            }
+        }
+        m
     };
+    // most cases have a length of 5 mm or more on every scan that measures anything
+    let suspicious = case.assessments.iter().any(|a| {
+        let mut measured = false;
+        for o in a.lesions.iter().chain(&a.new_lesions) {
+            if let Some(m) = largest(o) {
+                if m >= limit {
+                    return false;
+                }
+                measured = true;
+            }
+        }
+        measured
+    });
+    if !suspicious {
+        return Vec::new();
+    }
     // each lesion's largest length on the last scan that measured it
     let mut last: Vec<Option<Rational>> = vec![None; case.lesions.len()];
     let mut out = Vec::new();
     for (i, a) in case.assessments.iter().enumerate() {
-        let obs: Vec<&Observation> = a.lesions.iter().chain(&a.new_lesions).collect();
         let mut scan_max: Option<Rational> = None;
         let mut before: Option<Rational> = None;
-        for o in &obs {
-            let vals = lengths(o);
-            if vals.is_empty() {
+        for o in a.lesions.iter().chain(&a.new_lesions) {
+            let Some(v) = largest(o) else {
                 continue;
-            }
-            for v in vals {
-                scan_max = Some(scan_max.map_or(v, |m| m.max(v)));
-            }
+            };
+            scan_max = Some(scan_max.map_or(v, |m| m.max(v)));
             // only lesions measured on this scan compare with their last measurement
             if let Some(Some(b)) = last.get(o.lesion) {
                 before = Some(before.map_or(*b, |m: Rational| m.max(*b)));
@@ -562,11 +575,11 @@ pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
                 out.push((i, m, b));
             }
         }
-        for o in &obs {
+        for o in a.lesions.iter().chain(&a.new_lesions) {
             let Some(slot) = last.get_mut(o.lesion) else {
                 continue;
             };
-            match lengths(o).into_iter().max() {
+            match largest(o) {
                 Some(v) => *slot = Some(v),
                 // gone: what reappears later is not compared with its size before
                 None if o.status == Some(MeasureStatus::Absent)
