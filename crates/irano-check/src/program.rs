@@ -919,41 +919,35 @@ impl Program {
         v
     }
 
-    /// Which parameters evaluation can read (by index): those read by an expression it
-    /// starts from or by a let it reaches ([`Program::lets_reached`]).
+    /// Every expression evaluation can start from or reach: the roots (rules, baseline,
+    /// targets, shows, ...) and the lets they reach ([`Program::lets_reached`]).
+    fn reachable_exprs(&self) -> Vec<&Expr> {
+        let reached = self.lets_reached();
+        let [scan, lesion, summary] = &reached;
+        let lets = self
+            .lets
+            .iter()
+            .zip(scan)
+            .chain(self.lesion_lets.iter().zip(lesion))
+            .chain(self.summary_lets.iter().zip(summary))
+            .filter(|(_, r)| **r)
+            .map(|(l, _)| &l.expr);
+        self.roots().into_iter().chain(lets).collect()
+    }
+
     /// Whether any reachable rule, let or def reads the case field `field` (a case that
     /// gives a field its criterion never reads is told so).
     pub fn reads_case_field(&self, field: CaseField) -> bool {
-        let reached = self.lets_reached();
-        let [scan, lesion, summary] = &reached;
-        let lets = self
-            .lets
-            .iter()
-            .zip(scan)
-            .chain(self.lesion_lets.iter().zip(lesion))
-            .chain(self.summary_lets.iter().zip(summary))
-            .filter(|(_, r)| **r)
-            .map(|(l, _)| &l.expr);
-        let mut found = false;
-        for e in self.roots().into_iter().chain(lets) {
-            found |= e.any(&mut |x| matches!(x.kind, ExprKind::CaseField(f) if f == field));
-        }
-        found
+        self.reachable_exprs()
+            .into_iter()
+            .any(|e| e.any(&mut |x| matches!(x.kind, ExprKind::CaseField(f) if f == field)))
     }
 
+    /// Which parameters evaluation can read (by index): those read by an expression it
+    /// starts from or by a let it reaches ([`Program::lets_reached`]).
     pub fn params_read(&self) -> Vec<bool> {
         let mut read = vec![false; self.params.len()];
-        let reached = self.lets_reached();
-        let [scan, lesion, summary] = &reached;
-        let lets = self
-            .lets
-            .iter()
-            .zip(scan)
-            .chain(self.lesion_lets.iter().zip(lesion))
-            .chain(self.summary_lets.iter().zip(summary))
-            .filter(|(_, r)| **r)
-            .map(|(l, _)| &l.expr);
-        for e in self.roots().into_iter().chain(lets) {
+        for e in self.reachable_exprs() {
             e.any(&mut |x| {
                 if let ExprKind::Param(i) = x.kind {
                     if let Some(r) = read.get_mut(i as usize) {
