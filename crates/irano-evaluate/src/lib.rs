@@ -135,8 +135,9 @@ pub struct Evaluator<'p> {
     /// After a case: lesions a `max_per` limit left out of the targets while the group key
     /// read a lesion field the lesion does not give: `(lesion id, field names)`.
     grouped_without_field: Vec<(String, Vec<&'static str>)>,
-    /// The lesion fields each `max_per` group key reads (decided once, from the program).
-    group_key_fields: Vec<Vec<&'static str>>,
+    /// The lesion fields each `max_per` group key reads, with their names (decided once,
+    /// from the program).
+    group_key_fields: Vec<Vec<(LesionField, &'static str)>>,
     /// Whether the program reads `case.chemoradiation_end` and `case.reirradiation_end`
     /// anywhere (decided once, from the program).
     reads_optional_case_fields: [bool; 2],
@@ -164,22 +165,29 @@ pub(crate) fn measurement_bit(f: LesionField) -> u8 {
 
 /// The lesion measurements a case gives somewhere, named as in [`MEASUREMENTS`].
 pub fn measurements_given(case: &Case) -> Vec<&'static str> {
-    let mut has = [false; 4];
-    for o in case
+    let given = case
         .assessments
         .iter()
         .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
-    {
-        has[0] |= o.d.is_some();
-        has[1] |= o.ld.is_some();
-        has[2] |= o.sa.is_some();
-        has[3] |= o.vol_ml.is_some();
-    }
+        .fold(0, |m, o| m | measurement_mask(o));
+    measurement_names(given)
+}
+
+/// The measurements an observation gives, as bits of [`MEASUREMENTS`].
+fn measurement_mask(o: &cases::Observation) -> u8 {
+    u8::from(o.d.is_some())
+        | u8::from(o.ld.is_some()) << 1
+        | u8::from(o.sa.is_some()) << 2
+        | u8::from(o.vol_ml.is_some()) << 3
+}
+
+/// The names of the measurements whose bits are set in `mask`.
+fn measurement_names(mask: u8) -> Vec<&'static str> {
     MEASUREMENTS
-        .into_iter()
-        .zip(has)
-        .filter(|(_, h)| *h)
-        .map(|(n, _)| n)
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, n)| *n)
         .collect()
 }
 
@@ -355,12 +363,7 @@ impl<'p> Evaluator<'p> {
         if self.measurement_found {
             return Vec::new();
         }
-        MEASUREMENTS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.measurements_read & (1 << i) != 0)
-            .map(|(_, n)| *n)
-            .collect()
+        measurement_names(self.measurements_read)
     }
 
     /// After a case: lesions marked `role: target` in one group of a `max_per` limit beyond
@@ -403,33 +406,19 @@ impl<'p> Evaluator<'p> {
             if read & READ_FOUND != 0 || read == 0 {
                 continue;
             }
-            let mut given = 0u8;
-            for o in case
+            let given = case
                 .assessments
                 .iter()
                 .flat_map(|a| a.lesions.iter().chain(&a.new_lesions))
                 .filter(|o| o.lesion == li)
-            {
-                given |= u8::from(o.d.is_some())
-                    | u8::from(o.ld.is_some()) << 1
-                    | u8::from(o.sa.is_some()) << 2
-                    | u8::from(o.vol_ml.is_some()) << 3;
-            }
+                .fold(0, |m, o| m | measurement_mask(o));
             if given & !read == 0 {
                 continue;
             }
-            let names = |mask: u8| -> Vec<&'static str> {
-                MEASUREMENTS
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, n)| *n)
-                    .collect()
-            };
             out.push((
                 lesion_id(case, li as u32).to_string(),
-                names(read),
-                names(given),
+                measurement_names(read),
+                measurement_names(given),
             ));
         }
         out
@@ -1150,12 +1139,8 @@ impl<'p> Evaluator<'p> {
                         .get(g)
                         .into_iter()
                         .flatten()
-                        .copied()
-                        .filter(|name| {
-                            irano_check::schema::lesion_field(name).is_some_and(|(f, _)| {
-                                access::lesion_field(case, li, base, f) == Value::Null
-                            })
-                        })
+                        .filter(|(f, _)| access::lesion_field(case, li, base, *f) == Value::Null)
+                        .map(|(_, name)| *name)
                         .collect();
                     if !missing.is_empty() {
                         self.grouped_without_field
@@ -1355,17 +1340,17 @@ fn lesion_count(v: Value, src: Src, what: &str) -> R<i128> {
     }
 }
 
-/// The names of the lesion fields an expression reads (a `max_per` group key).
-fn lesion_fields_read(e: &Expr) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
+/// The lesion fields an expression reads (a `max_per` group key), with their names.
+fn lesion_fields_read(e: &Expr) -> Vec<(LesionField, &'static str)> {
+    let mut out: Vec<(LesionField, &'static str)> = Vec::new();
     e.any(&mut |x| {
         if let ExprKind::LesionField(f, _) = &x.kind {
-            if let Some(name) = irano_check::schema::LESION_FIELDS
+            let name = irano_check::schema::LESION_FIELDS
                 .iter()
-                .find(|n| irano_check::schema::lesion_field(n).is_some_and(|(g, _)| g == *f))
-            {
-                if !out.contains(name) {
-                    out.push(name);
+                .find(|n| irano_check::schema::lesion_field(n).is_some_and(|(g, _)| g == *f));
+            if let Some(name) = name {
+                if !out.iter().any(|(g, _)| g == f) {
+                    out.push((*f, name));
                 }
             }
         }

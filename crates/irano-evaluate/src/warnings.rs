@@ -27,25 +27,9 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
             .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
         );
     }
-    if irano_cases::lengths_look_like_cm(case).is_none() {
-        for (i, largest, before) in irano_cases::scans_look_like_cm(case) {
-            let Some(a) = case.assessments.get(i) else {
-                continue;
-            };
-            out.push(
-                Diagnostic::warning(
-                    "eval::scan_lengths_look_like_cm",
-                    format!(
-                        "{}:{}: patient `{}`: every lesion length of the scan of {} is below {} mm (the largest is {largest} mm), though its lesions measured up to {before} mm before; lengths are read in mm",
-                        case.origin.file, a.line, case.patient, a.date, irano_cases::LENGTH_SANITY_MM
-                    ),
-                )
-                .help("if that scan was measured in cm, multiply its lengths by 10 (1.4 cm is 14); read as given, it is a deep response and the next scan a tenfold growth"),
-            );
-        }
-    }
-    if let Some(largest) = irano_cases::lengths_look_like_cm(case) {
-        out.push(
+    // the whole case in cm, else one scan of it
+    match irano_cases::lengths_look_like_cm(case) {
+        Some(largest) => out.push(
             Diagnostic::warning(
                 "eval::lengths_look_like_cm",
                 format!(
@@ -54,7 +38,24 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
                 ),
             )
             .help("if they were measured in cm, multiply them by 10 (1.5 cm is 15); a case may give lengths in mm only"),
-        );
+        ),
+        None => {
+            for (i, largest, before) in irano_cases::scans_look_like_cm(case) {
+                let Some(a) = case.assessments.get(i) else {
+                    continue;
+                };
+                out.push(
+                    Diagnostic::warning(
+                        "eval::scan_lengths_look_like_cm",
+                        format!(
+                            "{}:{}: patient `{}`: every lesion length of the scan of {} is below {} mm (the largest is {largest} mm), though its lesions measured up to {before} mm before; lengths are read in mm",
+                            case.origin.file, a.line, case.patient, a.date, irano_cases::LENGTH_SANITY_MM
+                        ),
+                    )
+                    .help("if that scan was measured in cm, multiply its lengths by 10 (1.4 cm is 14); read as given, it is a deep response and the next scan a tenfold growth"),
+                );
+            }
+        }
     }
     out
 }
