@@ -124,18 +124,32 @@ fn one_side_keys_named(
     ok
 }
 
+/// What `irano-eval diff` was asked.
+pub struct DiffRequest<'a> {
+    /// The old rule file, then the new one; or one file with `set_old` / `set_new`.
+    pub rules: &'a [PathBuf],
+    /// Overrides of both sides, of the old side, of the new side.
+    pub set: &'a [String],
+    pub set_old: &'a [String],
+    pub set_new: &'a [String],
+    pub cases: &'a [PathBuf],
+    pub format: TableFormat,
+    /// Also report outputs with the same value decided by another rule.
+    pub rule_changes: bool,
+}
+
 /// `irano-eval diff`: the cohort under the old and the new rules; what changed.
 /// Exit 0 when nothing changed, 1 when something did, 2 on bad input.
-#[allow(clippy::too_many_arguments)]
-pub fn diff(
-    out: &mut Output,
-    rules: &[PathBuf],
-    set: &[String],
-    set_old: &[String],
-    set_new: &[String],
-    cases: &[PathBuf],
-    format: TableFormat,
-) -> u8 {
+pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
+    let &DiffRequest {
+        rules,
+        set,
+        set_old,
+        set_new,
+        cases,
+        format,
+        rule_changes,
+    } = req;
     let (old_file, new_file) =
         match rules {
             [one] => (one, one),
@@ -179,7 +193,9 @@ pub fn diff(
     // Cases are read one input at a time and each evaluated under both programs at once;
     // only the differences are kept. Nothing is written unless every input read and
     // evaluated: a bad input anywhere means exit 2 and no report.
-    let mut differ = programs.as_ref().map(|(o, n)| Differ::new(o, n));
+    let mut differ = programs
+        .as_ref()
+        .map(|(o, n)| Differ::new(o, n).with_rule_changes(rule_changes));
     let mut x_set = XSetIgnored::default();
     let mut bad = programs.is_none();
     let mut seen = HashSet::new();

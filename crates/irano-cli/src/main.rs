@@ -118,6 +118,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = irano_cli::compare::TableFormat::Table)]
         format: irano_cli::compare::TableFormat,
+        /// Also list every output whose value is the same but was decided by another rule
+        /// (a change of reason); it counts as a change.
+        #[arg(long)]
+        rule_changes: bool,
     },
     /// One patient's full derivation: every rule each table tried on a scan (or on every
     /// scan, then the summary), why it fired or not, every definition it read.
@@ -463,7 +467,19 @@ fn run() -> ExitCode {
             set_new,
             cases,
             format,
-        } => irano_cli::compare::diff(&mut out, &rules, &set, &set_old, &set_new, &cases, format),
+            rule_changes,
+        } => irano_cli::compare::diff(
+            &mut out,
+            &irano_cli::compare::DiffRequest {
+                rules: &rules,
+                set: &set,
+                set_old: &set_old,
+                set_new: &set_new,
+                cases: &cases,
+                format,
+                rule_changes,
+            },
+        ),
         Command::Explain {
             rules,
             set,

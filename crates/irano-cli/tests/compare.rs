@@ -98,6 +98,62 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
     insta::assert_snapshot!(run(&args));
 }
 
+/// An amendment that keeps every label but gives some scans another deciding rule: `diff`
+/// says there is no difference and how many scans changed their reason; `--rule-changes`
+/// lists them (exit 1), in the JSON too.
+#[test]
+fn diff_rule_changes_lists_a_change_of_reason_with_the_same_label() {
+    let base = [
+        "diff",
+        "--rules",
+        HGG,
+        "--rules",
+        "tests/cli/amendment-sd-reason.rano",
+        "--include",
+        "rules",
+        HGG_CASES,
+    ];
+    let quiet = exec(&base);
+    assert_eq!(quiet.code, 0, "no label changed: exit 0\n{}", quiet.stderr);
+    assert!(quiet.stdout.contains("no differences\n(19 scans keep their response under another deciding rule; `--rule-changes` lists them)"), "{}", quiet.stdout);
+
+    let mut args = base.to_vec();
+    args.push("--rule-changes");
+    let r = exec(&args);
+    assert_eq!(
+        r.code, 1,
+        "a change of reason is a change: exit 1\n{}",
+        r.stderr
+    );
+    assert!(r
+        .stdout
+        .contains("of which 19 keep their value and were decided by another rule"));
+    assert!(!r.stdout.contains("`--rule-changes` lists them"));
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("sd.on_replacement_steroids"))
+        .collect();
+    assert_eq!(rows.len(), 19, "{}", r.stdout);
+    assert!(
+        rows.iter()
+            .all(|l| l.split_whitespace().collect::<Vec<_>>()[2..6]
+                == ["response", "SD", "SD", "sd"]),
+        "{rows:#?}"
+    );
+
+    args.extend(["--format", "json"]);
+    let j = exec(&args);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).expect("JSON");
+    assert_eq!(v["summary"]["rule_only_changes"], 19);
+    assert_eq!(v["changes"].as_array().map(Vec::len), Some(19));
+    assert!(v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["old"] == c["new"] && c["old_rule"] == "sd"));
+}
+
 #[test]
 fn diff_json_has_the_documented_shape() {
     let r = exec(&[

@@ -81,6 +81,9 @@ pub struct Change {
 pub struct DiffSummary {
     /// Number of changes per field (every field listed, zeros included).
     pub changes_by_field: BTreeMap<&'static str, usize>,
+    /// Of those, the changes whose value is the same and whose deciding rule differs
+    /// (listed only with [`Differ::with_rule_changes`]; otherwise 0).
+    pub rule_only_changes: usize,
     /// Best overall response, old -> new, for every patient (unchanged ones included),
     /// most frequent first.
     pub best_overall_response: Vec<Transition>,
@@ -134,6 +137,10 @@ pub struct DiffReport {
     /// order of the transition matrix.
     #[serde(skip)]
     pub labels: Vec<String>,
+    /// Without [`Differ::with_rule_changes`]: scans whose response is the same but was
+    /// decided by another rule (not listed; the text report says how many).
+    #[serde(skip)]
+    pub unlisted_rule_changes: usize,
 }
 
 /// A program's response labels, in the order it declares them (best first).
@@ -176,6 +183,8 @@ pub struct Differ<'p> {
     shifts: BTreeMap<i64, usize>,
     pd: PdShifts,
     labels: Vec<String>,
+    rule_changes: bool,
+    unlisted_rule_changes: usize,
 }
 
 /// How a program's results name the rules that set the progression dates.
@@ -215,7 +224,16 @@ impl<'p> Differ<'p> {
                 }
                 l
             },
+            rule_changes: false,
+            unlisted_rule_changes: 0,
         }
+    }
+
+    /// Also keep an output whose value is the same under both programs but was decided by
+    /// another rule (a change of reason an amendment's reviewer wants to see).
+    pub fn with_rule_changes(mut self, on: bool) -> Self {
+        self.rule_changes = on;
+        self
     }
 
     /// Evaluates one case under both programs; returns whether any output differs.
@@ -229,7 +247,16 @@ impl<'p> Differ<'p> {
     pub fn add_results(&mut self, old: &CaseResult, new: &CaseResult) -> bool {
         self.patients += 1;
         let before = self.changes.len();
-        diff_results(old, new, &self.old_keys, &self.new_keys, &mut self.changes);
+        let sides = (&self.old_keys, &self.new_keys);
+        diff_results(old, new, sides, self.rule_changes, &mut self.changes);
+        if !self.rule_changes {
+            self.unlisted_rule_changes += old
+                .assessments
+                .iter()
+                .zip(&new.assessments)
+                .filter(|(a, b)| a.response == b.response && a.rule != b.rule)
+                .count();
+        }
         *self
             .bor
             .entry((
@@ -255,8 +282,10 @@ impl<'p> Differ<'p> {
     pub fn finish(self) -> DiffReport {
         let mut changes_by_field: BTreeMap<&'static str, usize> =
             Field::ALL.iter().map(|f| (f.name(), 0)).collect();
+        let mut rule_only_changes = 0;
         for c in &self.changes {
             *changes_by_field.entry(c.field.name()).or_insert(0) += 1;
+            rule_only_changes += usize::from(c.old == c.new);
         }
         let mut best_overall_response: Vec<Transition> = self
             .bor
@@ -297,10 +326,12 @@ impl<'p> Differ<'p> {
             changes: self.changes,
             summary: DiffSummary {
                 changes_by_field,
+                rule_only_changes,
                 best_overall_response,
                 pd_date: pd,
             },
             labels: self.labels,
+            unlisted_rule_changes: self.unlisted_rule_changes,
         }
     }
 }
@@ -328,7 +359,22 @@ fn summary_rule(r: &CaseResult, prefix: &str) -> Option<String> {
         .map(|f| f.rule.clone())
 }
 
-fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &mut Vec<Change>) {
+/// Appends the differences of one case's two results to `out`: every output whose value
+/// differs, and with `rules_too` also every output decided by another rule.
+fn diff_results(
+    old: &CaseResult,
+    new: &CaseResult,
+    (ok, nk): (&Keys, &Keys),
+    rules_too: bool,
+    out: &mut Vec<Change>,
+) {
+    // A change is looked at (its rules found) only when its value differs, or when rule
+    // changes are wanted; it is kept when the value or the rule differs.
+    let mut keep = |c: Change| {
+        if c.old != c.new || c.old_rule != c.new_rule {
+            out.push(c);
+        }
+    };
     let change = |field: Field,
                   date: Option<NaiveDate>,
                   old_v: Option<String>,
@@ -358,8 +404,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
     };
     // The same case: the same scans, in the same order.
     for (a, b) in old.assessments.iter().zip(&new.assessments) {
-        if a.response != b.response {
-            out.push(native(
+        if rules_too || a.response != b.response {
+            keep(native(
                 change(
                     Field::Response,
                     Some(b.date),
@@ -372,8 +418,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
                 b.response_native.as_ref(),
             ));
         }
-        if a.decision != b.decision {
-            out.push(change(
+        if rules_too || a.decision != b.decision {
+            keep(change(
                 Field::Decision,
                 Some(b.date),
                 a.decision.clone(),
@@ -383,8 +429,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
             ));
         }
     }
-    if old.best_overall_response != new.best_overall_response {
-        out.push(native(
+    if rules_too || old.best_overall_response != new.best_overall_response {
+        keep(native(
             change(
                 Field::BestOverallResponse,
                 None,
@@ -414,8 +460,9 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
         ),
     ];
     for (field, a, b, ka, kb) in dates {
-        if a != b {
-            out.push(change(
+        // no date on either side: no rule set it
+        if a != b || (rules_too && a.is_some()) {
+            keep(change(
                 field,
                 None,
                 a.map(|d| d.to_string()),
@@ -425,8 +472,8 @@ fn diff_results(old: &CaseResult, new: &CaseResult, ok: &Keys, nk: &Keys, out: &
             ));
         }
     }
-    if old.final_decision != new.final_decision {
-        out.push(change(
+    if rules_too || old.final_decision != new.final_decision {
+        keep(change(
             Field::FinalDecision,
             None,
             old.final_decision.clone(),
@@ -452,6 +499,7 @@ impl DiffReport {
         s.push('\n');
         if self.changes.is_empty() {
             let _ = writeln!(s, "no differences");
+            self.unlisted_text(&mut s);
         } else {
             let mut rows = vec![vec![
                 "patient".to_string(),
@@ -475,10 +523,27 @@ impl DiffReport {
                 ]);
             }
             write_rows(&mut s, &rows, &[], &[]);
+            self.unlisted_text(&mut s);
         }
         s.push('\n');
         self.summary_text(&mut s);
         s
+    }
+
+    /// How many same responses by another rule are not listed, and how to list them.
+    fn unlisted_text(&self, s: &mut String) {
+        let n = self.unlisted_rule_changes;
+        if n > 0 {
+            let scans = if n == 1 {
+                "scan keeps its"
+            } else {
+                "scans keep their"
+            };
+            let _ = writeln!(
+                s,
+                "({n} {scans} response under another deciding rule; `--rule-changes` lists them)"
+            );
+        }
     }
 
     fn summary_text(&self, s: &mut String) {
@@ -502,6 +567,13 @@ impl DiffReport {
             })
             .collect();
         let _ = writeln!(s, "changes by field: {}", by_field.join(", "));
+        let same = self.summary.rule_only_changes;
+        if same > 0 {
+            let _ = writeln!(
+                s,
+                "of which {same} keep their value and were decided by another rule"
+            );
+        }
 
         // best overall response
         let t = &self.summary.best_overall_response;
