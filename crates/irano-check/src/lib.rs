@@ -8,6 +8,7 @@
 //! line; the checker never stops at the first one. A [`Program`] is produced only when
 //! there are no errors, and it is the only thing the evaluator accepts.
 
+mod dead_rules;
 pub mod diag;
 mod lower;
 pub mod merge;
@@ -790,6 +791,7 @@ fn lower_merged(
     if !diags.iter().any(Diagnostic::is_error) {
         report_unused(&program, merged, &defs_called, files, leaf_file, diags);
         report_relabel_after_progression(&program, files, leaf_file, diags);
+        dead_rules::report(&program, files, leaf_file, diags);
     }
     if !diags.iter().any(Diagnostic::is_error) {
         report_inert_params(&program, chain, merged, overrides, diags);
