@@ -610,6 +610,44 @@ fn more_lesions_marked_target_than_the_limit_are_warned() {
     assert!(!ok.contains("more_targets_than_max"), "{ok}");
 }
 
+/// Lesions the targets' `candidate` turns down because they lack a field it reads (RANO-BM
+/// reads `component`) are said: without it, a whole case reads as non-target disease.
+#[test]
+fn lesions_turned_down_as_targets_for_a_missing_field_are_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "tests/cli/lesions-without-component.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::not_a_target_without_field")
+            && out.contains("lesions `T1`, `T2`")
+            && out.contains("no `component`")
+            && out.contains("component: enhancing"),
+        "{out}"
+    );
+    assert!(out.contains("targets: none"), "{out}");
+    // given: the lesions are targets and nothing is said
+    let text = std::fs::read_to_string(repo().join("tests/cli/lesions-without-component.yaml"))
+        .unwrap()
+        .replace("role: auto,", "role: auto, component: enhancing,");
+    let dir = std::env::temp_dir().join(format!("irano-test-component-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixed = dir.join("with-component.yaml");
+    std::fs::write(&fixed, text).unwrap();
+    let fine = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        fixed.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!fine.contains("not_a_target_without_field"), "{fine}");
+    assert!(fine.contains("targets: T1, T2"), "{fine}");
+}
+
 /// A per-group target limit (RECIST 1.1: 2 per organ) is not applied silently where it
 /// matters: lesions without the field the group is keyed by count as one group, and lesions
 /// marked `role: target` beyond the limit are followed as marked; both are said.

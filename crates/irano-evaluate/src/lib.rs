@@ -138,6 +138,13 @@ pub struct Evaluator<'p> {
     /// The lesion fields each `max_per` group key reads, with their names (decided once,
     /// from the program).
     group_key_fields: Vec<Vec<(LesionField, &'static str)>>,
+    /// After a case: `role: auto` lesions the targets' `candidate` turned down while it
+    /// read a lesion field (not a measurement) the lesion does not give: `(lesion id,
+    /// field names)`.
+    not_candidate_without_field: Vec<(String, Vec<&'static str>)>,
+    /// The lesion fields other than measurements the `candidate` condition reads, with
+    /// their names (decided once, from the program).
+    candidate_fields: Vec<(LesionField, &'static str)>,
     /// Whether the program reads `case.chemoradiation_end` and `case.reirradiation_end`
     /// anywhere (decided once, from the program).
     reads_optional_case_fields: [bool; 2],
@@ -344,6 +351,11 @@ impl<'p> Evaluator<'p> {
                 .iter()
                 .map(|(key, _)| lesion_fields_read(key))
                 .collect(),
+            not_candidate_without_field: Vec::new(),
+            candidate_fields: lesion_fields_read(&p.targets.candidate)
+                .into_iter()
+                .filter(|(f, _)| measurement_bit(*f) == 0)
+                .collect(),
             reads_optional_case_fields: [
                 p.reads_case_field(CaseField::ChemoradiationEnd),
                 p.reads_case_field(CaseField::ReirradiationEnd),
@@ -377,6 +389,13 @@ impl<'p> Evaluator<'p> {
     /// fallback), with those fields' names.
     pub fn grouped_without_field(&self) -> &[(String, Vec<&'static str>)] {
         &self.grouped_without_field
+    }
+
+    /// After a case: the `role: auto` lesions the targets' `candidate` condition turned
+    /// down while it read a lesion field they do not give (a BM lesion without
+    /// `component`), with those fields' names.
+    pub fn not_candidate_without_field(&self) -> &[(String, Vec<&'static str>)] {
+        &self.not_candidate_without_field
     }
 
     /// The optional case-level fields `case` gives that no rule, let or def of this
@@ -477,6 +496,7 @@ impl<'p> Evaluator<'p> {
         self.marked_targets_over_max = None;
         self.marked_targets_over_group_limit = None;
         self.grouped_without_field.clear();
+        self.not_candidate_without_field.clear();
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
@@ -1038,6 +1058,18 @@ impl<'p> Evaluator<'p> {
                         }
                         candidates.push((li, keys));
                     } else {
+                        let missing: Vec<&'static str> = self
+                            .candidate_fields
+                            .iter()
+                            .filter(|(f, _)| {
+                                access::lesion_field(case, li, base, *f) == Value::Null
+                            })
+                            .map(|(_, name)| *name)
+                            .collect();
+                        if !missing.is_empty() {
+                            self.not_candidate_without_field
+                                .push((lesion_id(case, li).to_string(), missing));
+                        }
                         self.non_targets.push(li);
                     }
                 }

@@ -116,25 +116,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("mark at most that many targets per group and the others `role: non_target`, or give `role: auto` and let the criterion choose"),
         );
     }
-    if let [(first, fields), rest @ ..] = ev.grouped_without_field() {
-        let fields = fields
-            .iter()
-            .map(|f| format!("`{f}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let (who, left_out) = if rest.is_empty() {
-            (format!("lesion `{first}` gives"), format!("`{first}` was"))
-        } else {
-            let ids: Vec<String> = ev
-                .grouped_without_field()
-                .iter()
-                .map(|(id, _)| format!("`{id}`"))
-                .collect();
-            (
-                format!("lesions {} give", ids.join(", ")),
-                "they were".to_string(),
-            )
-        };
+    if let Some((who, fields, left_out)) = lesions_without_fields(ev.grouped_without_field()) {
         out.push(
             Diagnostic::warning(
                 "eval::targets_grouped_without_field",
@@ -144,6 +126,24 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                 ),
             )
             .help("give each baseline lesion its field (e.g. `organ: liver`), or mark the targets with `role: target`"),
+        );
+    }
+    if let Some((who, fields, left_out)) = lesions_without_fields(ev.not_candidate_without_field())
+    {
+        let (targets, is) = if left_out.ends_with("were") {
+            ("targets", "are followed as non-targets")
+        } else {
+            ("a target", "is followed as a non-target")
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::not_a_target_without_field",
+                format!(
+                    "{}:{}: patient `{}`: {who} no {fields}, which this criterion's choice of targets (`candidate`) reads: {left_out} not made {targets} and {is}",
+                    case.origin.file, case.origin.line, case.patient
+                ),
+            )
+            .help("give each baseline lesion the field (e.g. `component: enhancing`), or mark the targets with `role: target`; `irano-eval show RULES` prints how the criterion chooses its targets"),
         );
     }
     let never = ev.measurements_never_found();
@@ -219,4 +219,33 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
         );
     }
     out
+}
+
+/// `(who gives, the fields, who was)` for a list of lesions that lack fields, as the
+/// warnings word it: "lesion `T1` gives" / "lesions `T1`, `T2` give".
+fn lesions_without_fields(
+    lesions: &[(String, Vec<&'static str>)],
+) -> Option<(String, String, String)> {
+    let [(first, fields), rest @ ..] = lesions else {
+        return None;
+    };
+    let fields = fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(if rest.is_empty() {
+        (
+            format!("lesion `{first}` gives"),
+            fields,
+            format!("`{first}` was"),
+        )
+    } else {
+        let ids: Vec<String> = lesions.iter().map(|(id, _)| format!("`{id}`")).collect();
+        (
+            format!("lesions {} give", ids.join(", ")),
+            fields,
+            "they were".to_string(),
+        )
+    })
 }
