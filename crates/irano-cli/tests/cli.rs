@@ -646,6 +646,26 @@ fn lesions_turned_down_as_targets_for_a_missing_field_are_warned() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(!fine.contains("not_a_target_without_field"), "{fine}");
     assert!(fine.contains("targets: T1, T2"), "{fine}");
+    // a longest diameter without the perpendicular one RANO-BM's measurability reads
+    let ld = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "tests/cli/longest-diameter-only.yaml",
+    ]);
+    assert!(
+        ld.contains("eval::not_a_target_without_field") && ld.contains("perpendicular diameter"),
+        "{ld}"
+    );
+    // RECIST 1.1 measures it by that diameter: a target, nothing said
+    let recist = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/longest-diameter-only.yaml",
+    ]);
+    assert!(!recist.contains("not_a_target_without_field"), "{recist}");
+    assert!(recist.contains("targets: T1"), "{recist}");
 }
 
 /// A per-group target limit (RECIST 1.1: 2 per organ) is not applied silently where it

@@ -352,10 +352,7 @@ impl<'p> Evaluator<'p> {
                 .map(|(key, _)| lesion_fields_read(key))
                 .collect(),
             not_candidate_without_field: Vec::new(),
-            candidate_fields: lesion_fields_read(&p.targets.candidate)
-                .into_iter()
-                .filter(|(f, _)| measurement_bit(*f) == 0)
-                .collect(),
+            candidate_fields: candidate_fields(p),
             reads_optional_case_fields: [
                 p.reads_case_field(CaseField::ChemoradiationEnd),
                 p.reads_case_field(CaseField::ReirradiationEnd),
@@ -1050,7 +1047,14 @@ impl<'p> Evaluator<'p> {
                         lesion: li,
                         scan: base,
                     });
+                    // which measurements the choice read for this lesion
+                    let before =
+                        std::mem::take(self.lesion_reads.get_mut(li as usize).unwrap_or(&mut 0));
                     let ok = self.eval(cx, &p.targets.candidate)? == Value::Bool(true);
+                    let read = self.lesion_reads.get(li as usize).copied().unwrap_or(0);
+                    if let Some(r) = self.lesion_reads.get_mut(li as usize) {
+                        *r |= before;
+                    }
                     if ok {
                         let mut keys = Vec::with_capacity(p.targets.rank.len());
                         for (k, _) in &p.targets.rank {
@@ -1058,11 +1062,19 @@ impl<'p> Evaluator<'p> {
                         }
                         candidates.push((li, keys));
                     } else {
+                        let absent =
+                            |f: LesionField| access::lesion_field(case, li, base, f) == Value::Null;
                         let missing: Vec<&'static str> = self
                             .candidate_fields
                             .iter()
-                            .filter(|(f, _)| {
-                                access::lesion_field(case, li, base, *f) == Value::Null
+                            .filter(|(f, _)| match f {
+                                // a perpendicular diameter the longest one lacks
+                                LesionField::D2 => {
+                                    read & measurement_bit(LesionField::D2) != 0
+                                        && absent(LesionField::D2)
+                                        && !(absent(LesionField::Ld) && absent(LesionField::D1))
+                                }
+                                _ => absent(*f),
                             })
                             .map(|(_, name)| *name)
                             .collect();
@@ -1373,6 +1385,34 @@ fn lesion_count(v: Value, src: Src, what: &str) -> R<i128> {
 }
 
 /// The lesion fields an expression reads (a `max_per` group key), with their names.
+/// The lesion fields the targets' `candidate` condition reads, directly or through lesion
+/// lets, that a case may leave out by mistake: fields other than measurements, and the
+/// perpendicular diameter `d2` (a lesion given by its longest diameter alone).
+fn candidate_fields(p: &Program) -> Vec<(LesionField, &'static str)> {
+    let mut seen = vec![false; p.lesion_lets.len()];
+    let mut work = vec![&p.targets.candidate];
+    let mut out: Vec<(LesionField, &'static str)> = Vec::new();
+    while let Some(e) = work.pop() {
+        for f in lesion_fields_read(e) {
+            if !out.contains(&f) && (measurement_bit(f.0) == 0 || f.0 == LesionField::D2) {
+                out.push(f);
+            }
+        }
+        e.any(&mut |x| {
+            if let ExprKind::LesionLet(i, _) = x.kind {
+                if let Some(s) = seen.get_mut(i as usize).filter(|s| !**s) {
+                    *s = true;
+                    if let Some(l) = p.lesion_lets.get(i as usize) {
+                        work.push(&l.expr);
+                    }
+                }
+            }
+            false
+        });
+    }
+    out
+}
+
 fn lesion_fields_read(e: &Expr) -> Vec<(LesionField, &'static str)> {
     let mut out: Vec<(LesionField, &'static str)> = Vec::new();
     e.any(&mut |x| {

@@ -143,7 +143,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                     case.origin.file, case.origin.line, case.patient
                 ),
             )
-            .help("give each baseline lesion the field (e.g. `component: enhancing`), or mark the targets with `role: target`; `irano-eval show RULES` prints how the criterion chooses its targets"),
+            .help("give each baseline lesion the field (e.g. `component: enhancing`, or both diameters `d: [longest, perpendicular]` where the criterion requires a perpendicular one), or mark the targets with `role: target`; `irano-eval show RULES` prints how the criterion chooses its targets"),
         );
     }
     let never = ev.measurements_never_found();
@@ -231,7 +231,11 @@ fn lesions_without_fields(
     };
     let fields = fields
         .iter()
-        .map(|f| format!("`{f}`"))
+        .map(|f| match *f {
+            // `l.d2` is the second of the case's `d: [longest, perpendicular]`
+            "d2" => "perpendicular diameter (`d: [longest, perpendicular]`)".to_string(),
+            f => format!("`{f}`"),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     Some(if rest.is_empty() {
