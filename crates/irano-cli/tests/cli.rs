@@ -668,6 +668,32 @@ fn lesions_turned_down_as_targets_for_a_missing_field_are_warned() {
     assert!(recist.contains("targets: T1"), "{recist}");
 }
 
+/// `d` is `[longest, perpendicular]`: a case that gives them the other way round is said
+/// where the criterion reads the first as the longest diameter, and only there.
+#[test]
+fn diameters_given_shorter_first_are_warned_where_the_order_matters() {
+    let bm = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "tests/cli/diameters-swapped.yaml",
+    ]);
+    assert!(bm.contains("exit: 0"), "{bm}");
+    assert!(
+        bm.contains("eval::diameters_out_of_order")
+            && bm.contains("`d: [8, 14]`")
+            && bm.contains("(and 1 other measurement)"),
+        "{bm}"
+    );
+    let hgg = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/diameters-swapped.yaml",
+    ]);
+    assert!(!hgg.contains("diameters_out_of_order"), "{hgg}");
+}
+
 /// A per-group target limit (RECIST 1.1: 2 per organ) is not applied silently where it
 /// matters: lesions without the field the group is keyed by count as one group, and lesions
 /// marked `role: target` beyond the limit are followed as marked; both are said.

@@ -375,6 +375,14 @@ impl<'p> Evaluator<'p> {
         measurement_names(self.measurements_read)
     }
 
+    /// After a case: whether the rules read both a longest diameter `ld` and the diameters
+    /// of `d`, as criteria do that take the first of `d` for the longest diameter (RANO-BM,
+    /// RECIST 1.1): the order of `d` then matters.
+    pub fn read_d_as_longest_first(&self) -> bool {
+        self.measurements_read & measurement_bit(LesionField::Ld) != 0
+            && self.measurements_read & measurement_bit(LesionField::D1) != 0
+    }
+
     /// After a case: lesions marked `role: target` in one group of a `max_per` limit beyond
     /// it (all are followed, as marked): `(marked in the group, limit, group key)`.
     pub fn marked_targets_over_group_limit(&self) -> Option<&(usize, i128, String)> {

@@ -202,6 +202,39 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("give the lesion the measurement the criterion reads (`irano-eval show RULES` prints how it measures a lesion, e.g. a lymph node by its short axis `sa`)"),
         );
     }
+    if ev.read_d_as_longest_first() {
+        let swapped: Vec<(&irano_cases::Assessment, &irano_cases::Observation, &[_; 2])> = case
+            .assessments
+            .iter()
+            .flat_map(|a| a.lesions.iter().chain(&a.new_lesions).map(move |o| (a, o)))
+            .filter_map(|(a, o)| o.d.as_ref().filter(|[l, p]| l < p).map(|d| (a, o, d)))
+            .collect();
+        if let Some((a, o, [l, p])) = swapped.first() {
+            let id = case
+                .lesions
+                .get(o.lesion)
+                .map(|x| x.id.as_str())
+                .unwrap_or("?");
+            let more = match swapped.len() {
+                1 => String::new(),
+                n => format!(
+                    " (and {} other measurement{})",
+                    n - 1,
+                    if n == 2 { "" } else { "s" }
+                ),
+            };
+            out.push(
+                Diagnostic::warning(
+                    "eval::diameters_out_of_order",
+                    format!(
+                        "{}:{}: patient `{}`: lesion `{id}` on the scan of {} is given `d: [{l}, {p}]`{more}, a first diameter shorter than the second; {} reads the first as the longest diameter ({l} mm) and the second as the perpendicular ({p} mm)",
+                        case.origin.file, a.line, case.patient, a.date, r.criterion.id
+                    ),
+                )
+                .help("write `d: [longest, perpendicular]`: the longest diameter first (docs/case-format.md)"),
+            );
+        }
+    }
     if !r
         .assessments
         .iter()
