@@ -174,6 +174,17 @@ fn diff_json_has_the_documented_shape() {
     let cases = std::fs::read_dir(repo().join(HGG_CASES)).unwrap().count() as u64;
     assert_eq!(patients, cases, "every case compared");
     assert!(changed > 0 && changed < patients);
+    // a response change carries the values the rules compared, on both sides
+    let first = changes
+        .iter()
+        .find(|c| c["field"] == "response")
+        .expect("a response change");
+    assert_eq!(first["old_values"]["change_vs_nadir_pct"], 24.98, "{first}");
+    assert!(first["new_values"]["burden"].is_number(), "{first}");
+    assert!(changes
+        .iter()
+        .filter(|c| c["field"] != "response")
+        .all(|c| c.get("old_values").is_none()));
     let mut who: Vec<&str> = Vec::new();
     for c in changes {
         let o = c.as_object().unwrap();
@@ -189,7 +200,8 @@ fn diff_json_has_the_documented_shape() {
                 "best_overall_response",
                 "pd_date",
                 "pd_confirmed_on",
-                "final_decision"
+                "final_decision",
+                "targets"
             ]
             .contains(&field),
             "{field}"
@@ -458,6 +470,48 @@ fn compare_json_has_a_result_per_scan_and_criterion() {
     assert_eq!(bor, ["PD", "SD", "PR"]);
     assert_eq!(p["scans"][1]["results"][0]["response"], "PD");
     assert_eq!(p["scans"][1]["results"][0]["rule"], "pd.new_lesion");
+}
+
+/// A change of the target lesions chosen at baseline is a change of its own (the burden
+/// itself changes), listed by lesion id.
+#[test]
+fn diff_lists_a_change_of_targets() {
+    let r = exec(&[
+        "diff",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--set-new",
+        "max_targets=2",
+        "tests/worked/recist-1.1",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("RECIST-016"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        [
+            "RECIST-016",
+            "-",
+            "targets",
+            "L1,",
+            "L2,",
+            "P1,",
+            "P2,",
+            "N1",
+            "L1,",
+            "L2",
+            "-",
+            "-"
+        ]
+    );
+    assert!(
+        r.stdout.contains("final_decision 0, targets 2"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// `diff` and `compare` JSON carry canonical labels, as the result contract's `response`

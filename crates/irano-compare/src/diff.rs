@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use irano_cases::Case;
 use irano_check::Program;
-use irano_evaluate::{CaseResult, EvalError, Evaluator};
+use irano_evaluate::{CaseResult, EvalError, Evaluator, ShownValue};
 use serde::Serialize;
 
 use crate::table::write_rows;
@@ -24,16 +24,19 @@ pub enum Field {
     PdDate,
     PdConfirmedOn,
     FinalDecision,
+    /// The target lesions chosen at baseline (a patient's choice of targets changed).
+    Targets,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    pub const ALL: [Field; 7] = [
         Field::Response,
         Field::Decision,
         Field::BestOverallResponse,
         Field::PdDate,
         Field::PdConfirmedOn,
         Field::FinalDecision,
+        Field::Targets,
     ];
 
     /// The field's name in results and in JSON.
@@ -45,6 +48,7 @@ impl Field {
             Field::PdDate => "pd_date",
             Field::PdConfirmedOn => "pd_confirmed_on",
             Field::FinalDecision => "final_decision",
+            Field::Targets => "targets",
         }
     }
 
@@ -55,7 +59,7 @@ impl Field {
 }
 
 /// One output that differs between the old and the new program.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub patient: String,
     pub field: Field,
@@ -74,6 +78,18 @@ pub struct Change {
     /// variable).
     pub old_rule: Option<String>,
     pub new_rule: Option<String>,
+    /// For a change of a scan's response: the values the criterion shows on that scan
+    /// (burden, nadir, change ...) under the old and the new program.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "irano_evaluate::values_as_map"
+    )]
+    pub old_values: Vec<ShownValue>,
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "irano_evaluate::values_as_map"
+    )]
+    pub new_values: Vec<ShownValue>,
 }
 
 /// How the cohort's outputs moved.
@@ -390,6 +406,8 @@ fn diff_results(
         new_native: None,
         old_rule,
         new_rule,
+        old_values: Vec::new(),
+        new_values: Vec::new(),
     };
     let native = |mut c: Change, o: Option<&String>, n: Option<&String>| {
         c.old_native = o.cloned();
@@ -402,10 +420,23 @@ fn diff_results(
             .find(|f| f.set.iter().any(|s| s.starts_with("decision =")))
             .map(|f| f.rule.clone())
     };
+    let targets = |r: &CaseResult| r.lesions.as_ref().map(|l| l.targets.join(", "));
+    let (old_targets, new_targets) = (targets(old), targets(new));
+    if old_targets != new_targets {
+        // chosen by the targets block, not by a rule
+        keep(change(
+            Field::Targets,
+            None,
+            old_targets,
+            new_targets,
+            None,
+            None,
+        ));
+    }
     // The same case: the same scans, in the same order.
     for (a, b) in old.assessments.iter().zip(&new.assessments) {
         if rules_too || a.response != b.response {
-            keep(native(
+            let mut c = native(
                 change(
                     Field::Response,
                     Some(b.date),
@@ -416,7 +447,10 @@ fn diff_results(
                 ),
                 a.response_native.as_ref(),
                 b.response_native.as_ref(),
-            ));
+            );
+            c.old_values = a.values.clone();
+            c.new_values = b.values.clone();
+            keep(c);
         }
         if rules_too || a.decision != b.decision {
             keep(change(
@@ -524,10 +558,68 @@ impl DiffReport {
             }
             write_rows(&mut s, &rows, &[], &[]);
             self.unlisted_text(&mut s);
+            self.values_text(&mut s);
         }
         s.push('\n');
         self.summary_text(&mut s);
         s
+    }
+
+    /// The values the criterion shows on each scan whose response changed, old and new:
+    /// what the deciding rules compared.
+    fn values_text(&self, s: &mut String) {
+        let changed: Vec<&Change> = self
+            .changes
+            .iter()
+            .filter(|c| {
+                c.field == Field::Response && !(c.old_values.is_empty() && c.new_values.is_empty())
+            })
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let rounded = changed
+            .iter()
+            .flat_map(|c| c.old_values.iter().chain(&c.new_values))
+            .any(|v| v.value.as_deref().is_some_and(|t| t.starts_with('~')));
+        let _ = writeln!(
+            s,
+            "\nvalues on the scans whose response changed (old -> new; one value when unchanged{}):",
+            if rounded { "; ~ rounded to 2 places" } else { "" }
+        );
+        let mut rows = Vec::new();
+        for c in changed {
+            let text = |v: Option<&ShownValue>| {
+                v.and_then(|v| v.value.clone())
+                    .unwrap_or_else(|| "-".into())
+            };
+            let mut names: Vec<&str> = c.old_values.iter().map(|v| v.name.as_str()).collect();
+            for v in &c.new_values {
+                if !names.contains(&v.name.as_str()) {
+                    names.push(&v.name);
+                }
+            }
+            let values: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    let (a, b) = (
+                        text(c.old_values.iter().find(|v| v.name == *n)),
+                        text(c.new_values.iter().find(|v| v.name == *n)),
+                    );
+                    if a == b {
+                        format!("{n} {a}")
+                    } else {
+                        format!("{n} {a} -> {b}")
+                    }
+                })
+                .collect();
+            rows.push(vec![
+                format!("  {}", c.patient),
+                c.date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                values.join("  ·  "),
+            ]);
+        }
+        write_rows(s, &rows, &[], &[]);
     }
 
     /// How many same responses by another rule are not listed, and how to list them.
