@@ -232,6 +232,41 @@ pub fn read_json_line(
     }
 }
 
+/// When a text read as JSON Lines (`text` holds lines from `first_line_no` on) starts with a
+/// line of YAML (`patient: P1`, `- date: ...`, `---`, a `#` comment), the one error to report
+/// for the file, instead of one syntax error per line.
+pub fn yaml_read_as_json_lines(
+    text: &str,
+    file_name: &str,
+    first_line_no: usize,
+) -> Option<CaseError> {
+    let (i, raw) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty())?;
+    let line = raw.strip_suffix('\r').unwrap_or(raw);
+    let t = line.trim_start();
+    let key = t.split_once(':').is_some_and(|(k, rest)| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && (rest.is_empty() || rest.starts_with(' '))
+    });
+    let yaml = key || t.starts_with("- ") || t == "-" || t.starts_with("---") || t.starts_with('#');
+    if !yaml || tree::parse_json(line, 0).is_ok() {
+        return None;
+    }
+    let src = SourceFile::line(file_name, line, first_line_no + i);
+    Some(CaseError::at(
+        &src,
+        0..line.len(),
+        "case::yaml_read_as_json",
+        format!("`{file_name}` is read as JSON Lines, but it holds YAML"),
+        "YAML, not JSON",
+        "rename the file `.yaml` (its `.jsonl` name says how it is read), or give standard input `--input-format yaml`",
+    ))
+}
+
 /// The error for a second case of a patient, read from line `line_no` of a JSON Lines
 /// file (`text` is that line); the first case is in `first_file` at `first_line`.
 pub fn duplicate_patient(
@@ -399,6 +434,27 @@ fn read_source(
             }
             Err(e) => reader.errors.push(tree_error(src, &e, "yaml")),
         },
+        Format::Json | Format::JsonLines if yaml_not_json(&src.text) => {
+            // one error, not one per line: the file is YAML read as JSON
+            let first = src.text.len() - src.text.trim_start().len();
+            let end = src.text[first..]
+                .find('\n')
+                .map_or(src.text.len(), |i| first + i);
+            let (kind, ext) = if format == Format::Json {
+                ("JSON", ".json")
+            } else {
+                ("JSON Lines", ".jsonl")
+            };
+            reader.errors.push(CaseError::at(
+                src,
+                first..end,
+                "case::yaml_read_as_json",
+                format!("`{}` is read as {kind}, but it holds YAML", src.name),
+                "YAML, not JSON",
+                format!("rename the file `.yaml` (a `{ext}` name, or `--input-format` for standard input, says how it is read), or give standard input `--input-format yaml`"),
+            ));
+            any_document = true;
+        }
         Format::Json => {
             any_document = true;
             match tree::parse_json(&src.text, 0) {
@@ -455,6 +511,18 @@ fn read_source(
         errors.sort_by_key(CaseError::offset);
         Err(errors)
     }
+}
+
+/// Whether `text`, to be read as JSON, is YAML: its first character cannot start a JSON
+/// object or list, and it parses as a YAML mapping or list.
+fn yaml_not_json(text: &str) -> bool {
+    let t = text.trim_start();
+    !t.is_empty()
+        && !t.starts_with(['{', '['])
+        && tree::parse_yaml(text).is_ok_and(|docs| {
+            docs.iter()
+                .any(|d| matches!(d.kind, NodeKind::Map(_) | NodeKind::Seq(_)))
+        })
 }
 
 /// A document: one case (a mapping) or a list of cases.

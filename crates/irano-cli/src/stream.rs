@@ -309,6 +309,13 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
                 }
             }
             let text = line.strip_suffix('\n').unwrap_or(&line);
+            if !any {
+                if let Some(e) = irano_cases::yaml_read_as_json_lines(text, &name, line_no) {
+                    out.case_error(&e);
+                    any = true;
+                    break;
+                }
+            }
             any = any || !text.trim().is_empty();
             if let Err(errors) = irano_cases::read_json_line(text, &name, line_no) {
                 for e in &errors {
@@ -482,6 +489,14 @@ fn read_all(
                         }
                     }
                     read_bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+                    if !any {
+                        // YAML in a JSON Lines input: one error, not one per line
+                        let first = line_no + 1 - lines.len();
+                        if let Some(e) = irano_cases::yaml_read_as_json_lines(&text, &name, first) {
+                            errors.push(e);
+                            break;
+                        }
+                    }
                     if !lines.is_empty() {
                         any = any || !text.trim().is_empty();
                         let batch = Batch {

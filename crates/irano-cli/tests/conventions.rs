@@ -183,6 +183,46 @@ fn dash_reads_cases_from_standard_input() {
 
 /// `--set` of a parameter the criterion retired names the `remove param` and quotes its
 /// reason, which names the replacement.
+/// A YAML case file named `.jsonl` (or YAML piped as `--input-format jsonl`) is one error
+/// that says so, not one JSON syntax error per line.
+#[test]
+fn yaml_read_as_json_lines_is_one_error_that_says_so() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--include",
+        "rules",
+        "tests/cli/yaml-named-jsonl.jsonl",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.matches("case::").count(), 1, "{err}");
+    assert!(
+        err.contains("case::yaml_read_as_json") && err.contains("holds YAML"),
+        "{err}"
+    );
+    let yaml = std::fs::read(repo().join("tests/cli/yaml-named-jsonl.jsonl")).unwrap();
+    let piped = run_with_stdin(
+        &[
+            "eval",
+            "--rules",
+            "rules/irano-2015.rano",
+            "--include",
+            "rules",
+            "--input-format",
+            "jsonl",
+            "-",
+        ],
+        &yaml,
+    );
+    let err = text(&piped.stderr);
+    assert_eq!(piped.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("case::").count(), 1, "{err}");
+    assert!(err.contains("case::yaml_read_as_json"), "{err}");
+}
+
 #[test]
 fn set_of_a_retired_parameter_names_its_replacement() {
     let out = run(&[
