@@ -10,7 +10,7 @@ use irano_check::Program;
 use irano_evaluate::{CaseResult, Data, ScanRole};
 
 pub const SUMMARY_HEADER: &str =
-    "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision\n";
+    "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision,best_overall_response_native,criterion,version,overrides\n";
 
 pub fn assessment_header(p: &Program) -> String {
     let mut s = ROW_COLUMNS_BEFORE_SHOWS.join(",");
@@ -57,6 +57,12 @@ pub fn assessment_rows(s: &mut String, p: &Program, r: &CaseResult) {
         field(s, a.rule.as_deref().unwrap_or(""));
         s.push(',');
         field(s, a.because.as_deref().unwrap_or(""));
+        s.push(',');
+        field(s, a.response_native.as_deref().unwrap_or(""));
+        s.push(',');
+        field(s, &r.criterion.id);
+        s.push(',');
+        field(s, &r.criterion.version);
         s.push('\n');
     }
 }
@@ -75,6 +81,20 @@ pub fn summary_row(s: &mut String, r: &CaseResult) {
     }
     s.push(',');
     field(s, r.final_decision.as_deref().unwrap_or(""));
+    s.push(',');
+    field(s, r.best_overall_response_native.as_deref().unwrap_or(""));
+    s.push(',');
+    field(s, &r.criterion.id);
+    s.push(',');
+    field(s, &r.criterion.version);
+    s.push(',');
+    // the parameters changed for the run, `name=value` joined by `;`
+    let overrides: Vec<String> = r
+        .overrides
+        .iter()
+        .map(|o| format!("{}={}", o.name, o.value))
+        .collect();
+    field(s, &overrides.join(";"));
     s.push('\n');
 }
 

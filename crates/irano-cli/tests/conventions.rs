@@ -749,6 +749,40 @@ fn trace_levels() {
     assert!(table.contains("irano.upd.initial") && !table.contains("irano.upd.initial:"));
 }
 
+/// CSV rows carry the criterion's own label names and which rule file and parameters
+/// decided them, so that rows of several runs can be pooled.
+#[test]
+fn csv_rows_name_the_criterion_native_labels_and_overrides() {
+    let dir = temp_dir("csv-provenance");
+    let summary = dir.join("patients.csv");
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_max_days=84days",
+        "--format",
+        "csv",
+        "--summary",
+        summary.to_str().unwrap(),
+        "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",UPD,") && l.ends_with(",iUPD,irecist-2017,2017.1")),
+        "{csv}"
+    );
+    let rows = std::fs::read_to_string(&summary).unwrap();
+    let row = rows.lines().nth(1).unwrap();
+    assert!(
+        row.ends_with(",iSD,irecist-2017,2017.1,irecist.confirm_window_max_days=84 days"),
+        "{row}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn csv_rows_summary_file_and_the_cohort_table_summary() {
     let dir = temp_dir("csvout");
@@ -769,21 +803,21 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule,because"
+        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule,because,response_native,criterion,version"
     );
     assert_eq!(
         lines.nth(2).unwrap(),
-        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional"
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.1"
     );
     let rows = std::fs::read_to_string(&summary).unwrap();
     let rows: Vec<&str> = rows.lines().collect();
     assert_eq!(
         rows[0],
-        "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision"
+        "patient,best_overall_response,pd_date,pd_confirmed_on,final_decision,best_overall_response_native,criterion,version,overrides"
     );
     assert_eq!(
         rows[1],
-        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE"
+        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE,,irano-2015,2015.1,"
     );
     assert_eq!(rows.len(), 3);
     // a cohort's table ends with a summary; a single case's does not
