@@ -60,8 +60,28 @@ impl Evaluator<'_> {
             ExprKind::If(c, t, f) if e.ty == Ty::BOOL => {
                 // the condition, then the branch it chose
                 let taken = self.eval(cx, c)? == Value::Bool(true);
-                self.explain(cx, c, out, depth)?;
-                out.push_str(if taken { ", so: " } else { ", otherwise: " });
+                // a false comparison would read as a claim (`80 >= 100`): it is said false
+                // (a named condition already shows its value, `x = false`)
+                let comparison = matches!(
+                    c.kind,
+                    ExprKind::Binary(
+                        BinKind::Eq
+                            | BinKind::Ne
+                            | BinKind::Lt
+                            | BinKind::Le
+                            | BinKind::Gt
+                            | BinKind::Ge,
+                        ..
+                    ) | ExprKind::InSet(..)
+                );
+                if taken || !comparison {
+                    self.explain(cx, c, out, depth)?;
+                    out.push_str(if taken { ", so: " } else { ", otherwise: " });
+                } else {
+                    out.push('(');
+                    self.explain(cx, c, out, depth)?;
+                    out.push_str(") = false, otherwise: ");
+                }
                 self.explain(cx, if taken { t } else { f }, out, depth)?;
             }
             ExprKind::Match {
