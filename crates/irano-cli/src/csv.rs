@@ -57,12 +57,7 @@ pub fn assessment_rows(s: &mut String, p: &Program, r: &CaseResult) {
         field(s, a.rule.as_deref().unwrap_or(""));
         s.push(',');
         field(s, a.because.as_deref().unwrap_or(""));
-        s.push(',');
-        field(s, a.response_native.as_deref().unwrap_or(""));
-        s.push(',');
-        field(s, &r.criterion.id);
-        s.push(',');
-        field(s, &r.criterion.version);
+        native_and_criterion(s, a.response_native.as_deref(), r);
         s.push('\n');
     }
 }
@@ -81,12 +76,7 @@ pub fn summary_row(s: &mut String, r: &CaseResult) {
     }
     s.push(',');
     field(s, r.final_decision.as_deref().unwrap_or(""));
-    s.push(',');
-    field(s, r.best_overall_response_native.as_deref().unwrap_or(""));
-    s.push(',');
-    field(s, &r.criterion.id);
-    s.push(',');
-    field(s, &r.criterion.version);
+    native_and_criterion(s, r.best_overall_response_native.as_deref(), r);
     s.push(',');
     // the parameters changed for the run, `name=value` joined by `;`
     let overrides: Vec<String> = r
@@ -96,6 +86,15 @@ pub fn summary_row(s: &mut String, r: &CaseResult) {
         .collect();
     field(s, &overrides.join(";"));
     s.push('\n');
+}
+
+/// `,native,criterion,version`: the criterion's own label name (empty when it declares
+/// none) and which rule file decided the row.
+fn native_and_criterion(s: &mut String, native: Option<&str>, r: &CaseResult) {
+    for v in [native.unwrap_or(""), &r.criterion.id, &r.criterion.version] {
+        s.push(',');
+        field(s, v);
+    }
 }
 
 /// One field, quoted when it holds a comma, a quote or a line break.
