@@ -666,6 +666,15 @@ fn lesions_turned_down_as_targets_for_a_missing_field_are_warned() {
     ]);
     assert!(!recist.contains("not_a_target_without_field"), "{recist}");
     assert!(recist.contains("targets: T1"), "{recist}");
+    // turned down by its size, not for the organ it lacks: nothing said
+    let small = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/small-lesion-without-organ.yaml",
+    ]);
+    assert!(small.contains("targets: A  ·  non-targets: B"), "{small}");
+    assert!(!small.contains("not_a_target_without_field"), "{small}");
 }
 
 /// `d` is `[longest, perpendicular]`: a case that gives them the other way round is said

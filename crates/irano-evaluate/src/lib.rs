@@ -142,8 +142,8 @@ pub struct Evaluator<'p> {
     /// read a lesion field (not a measurement) the lesion does not give: `(lesion id,
     /// field names)`.
     not_candidate_without_field: Vec<(String, Vec<&'static str>)>,
-    /// The lesion fields other than measurements the `candidate` condition reads, with
-    /// their names (decided once, from the program).
+    /// The lesion fields the `candidate` condition reads that a case may leave out by
+    /// mistake, with their names (decided once, from the program: [`candidate_fields`]).
     candidate_fields: Vec<(LesionField, &'static str)>,
     /// Whether the program reads `case.chemoradiation_end` and `case.reirradiation_end`
     /// anywhere (decided once, from the program).
@@ -1392,17 +1392,22 @@ fn lesion_count(v: Value, src: Src, what: &str) -> R<i128> {
     }
 }
 
-/// The lesion fields an expression reads (a `max_per` group key), with their names.
-/// The lesion fields the targets' `candidate` condition reads, directly or through lesion
-/// lets, that a case may leave out by mistake: fields other than measurements, and the
-/// perpendicular diameter `d2` (a lesion given by its longest diameter alone).
+/// The lesion fields the targets' `candidate` condition reads that a case may leave out by
+/// mistake: fields other than measurements that it reads itself (`lesion.component ==
+/// enhancing`: one a lesion lacks fails the condition; one a lesion let reads, such as
+/// RECIST's organ for lymph nodes, may not matter), and the perpendicular diameter `d2`,
+/// also through lesion lets (a lesion given by its longest diameter alone; said only when
+/// the condition read it for that lesion).
 fn candidate_fields(p: &Program) -> Vec<(LesionField, &'static str)> {
+    let mut out: Vec<(LesionField, &'static str)> = lesion_fields_read(&p.targets.candidate)
+        .into_iter()
+        .filter(|f| measurement_bit(f.0) == 0)
+        .collect();
     let mut seen = vec![false; p.lesion_lets.len()];
     let mut work = vec![&p.targets.candidate];
-    let mut out: Vec<(LesionField, &'static str)> = Vec::new();
     while let Some(e) = work.pop() {
         for f in lesion_fields_read(e) {
-            if !out.contains(&f) && (measurement_bit(f.0) == 0 || f.0 == LesionField::D2) {
+            if !out.contains(&f) && f.0 == LesionField::D2 {
                 out.push(f);
             }
         }
@@ -1421,6 +1426,7 @@ fn candidate_fields(p: &Program) -> Vec<(LesionField, &'static str)> {
     out
 }
 
+/// The lesion fields an expression reads (a `max_per` group key), with their names.
 fn lesion_fields_read(e: &Expr) -> Vec<(LesionField, &'static str)> {
     let mut out: Vec<(LesionField, &'static str)> = Vec::new();
     e.any(&mut |x| {

@@ -128,8 +128,13 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("give each baseline lesion its field (e.g. `organ: liver`), or mark the targets with `role: target`"),
         );
     }
-    if let Some((who, fields, left_out)) = lesions_without_fields(ev.not_candidate_without_field())
-    {
+    // (a case that never gives the measurement the criterion reads has its own warning)
+    let candidates = if ev.measurements_never_found().is_empty() {
+        ev.not_candidate_without_field()
+    } else {
+        &[]
+    };
+    if let Some((who, fields, left_out)) = lesions_without_fields(candidates) {
         let (targets, is) = if left_out.ends_with("were") {
             ("targets", "are followed as non-targets")
         } else {
