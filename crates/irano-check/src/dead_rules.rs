@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use crate::diag::{self, Diagnostic};
-use crate::program::Expr;
-use crate::program::{BinKind, ExprKind, LetInfo, Program, UnKind, Value};
+use crate::program::{BinKind, Expr, ExprKind, LetInfo, Program, UnKind, Value};
 
 /// Which list of lets a let is in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,16 +60,21 @@ impl Folder<'_> {
                 _ => None,
             },
             ExprKind::Binary(op @ (BinKind::And | BinKind::Or), a, b) => {
-                // `false and x` is false whatever x is (and `true or x` true)
+                // `false and x` is false whatever x is (and `true or x` true): only the
+                // side that decides keeps its constant lets, which the warning names
                 let short = Value::Bool(*op == BinKind::Or);
-                let (fa, fb) = (self.fold(a), self.fold(b));
-                if fa == Some(short) || fb == Some(short) {
-                    Some(short)
-                } else if fa.is_some() && fb.is_some() {
-                    Some(Value::Bool(*op != BinKind::Or))
-                } else {
-                    None
+                let start = self.constant.len();
+                let fa = self.fold(a);
+                if fa == Some(short) {
+                    return fa;
                 }
+                let mid = self.constant.len();
+                let fb = self.fold(b);
+                if fb == Some(short) {
+                    self.constant.drain(start..mid);
+                    return fb;
+                }
+                fa.and(fb).map(|_| Value::Bool(*op != BinKind::Or))
             }
             ExprKind::If(c, t, f) => match self.fold(c)? {
                 Value::Bool(true) => self.fold(t),

@@ -243,17 +243,11 @@ fn relocate_override_type_errors(
                 return None;
             }
             // lesion lets are named `lesion.NAME` in their declaration
-            let over = merged
-                .scan
-                .lets
-                .iter()
-                .chain(&merged.summary.lets)
-                .chain(&merged.lesion_lets)
-                .find(|l| {
-                    let declared = l.node.name.text.as_str();
-                    (declared == name || declared.strip_prefix("lesion.") == Some(name))
-                        && l.node.is_override
-                })?;
+            let over = merged.all_lets().find(|l| {
+                let declared = l.node.name.text.as_str();
+                (declared == name || declared.strip_prefix("lesion.") == Some(name))
+                    && l.node.is_override
+            })?;
             if usize::from(over.file) <= at {
                 return None;
             }
@@ -821,11 +815,7 @@ fn report_unused(
     let lists = [&program.lets, &program.lesion_lets, &program.summary_lets];
     let overridden = |name: &str| {
         merged
-            .scan
-            .lets
-            .iter()
-            .chain(&merged.lesion_lets)
-            .chain(&merged.summary.lets)
+            .all_lets()
             .any(|l| l.node.name.text == name && l.node.is_override)
     };
     for (list, reached) in lists.iter().zip(&reached) {

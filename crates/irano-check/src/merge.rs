@@ -169,6 +169,17 @@ pub struct Merged<'a> {
     pub summary: Section<'a>,
 }
 
+impl<'a> Merged<'a> {
+    /// Every let of the criterion: the scan's, the summary's and the lesion lets.
+    pub fn all_lets(&self) -> impl Iterator<Item = &At<'a, ast::LetDecl>> {
+        self.scan
+            .lets
+            .iter()
+            .chain(&self.summary.lets)
+            .chain(&self.lesion_lets)
+    }
+}
+
 /// The files of an `extends` chain, root first, parsed.
 pub struct Chain {
     pub files: Vec<Arc<SourceText>>,
@@ -432,13 +443,7 @@ fn unreadable_names(m: &Merged<'_>, cx: &mut MergeCx<'_>) {
     let param = |name: &str| m.params.iter().find(|p| p.decl.node.name.text == name);
     let is_state = |name: &str| m.states.iter().any(|s| s.node.name.text == name);
     // (the name, where it is declared, "let" or "state variable")
-    let lets = m
-        .scan
-        .lets
-        .iter()
-        .chain(&m.summary.lets)
-        .chain(&m.lesion_lets)
-        .map(|l| (&l.node.name, l.file, "let"));
+    let lets = m.all_lets().map(|l| (&l.node.name, l.file, "let"));
     let states = m
         .states
         .iter()
