@@ -194,6 +194,23 @@ fn inputs(args: &SdtmArgs) -> Vec<&Path> {
 
 /// `irano-eval import sdtm`.
 pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
+    // The cases are written as JSON Lines; a `.yaml` or `.json` name would promise a
+    // format the file does not hold (a YAML reader fails on its second line).
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(ext @ ("yaml" | "yml" | "json")) = ext.as_deref() {
+        out.message(
+            "sdtm::output_not_jsonl",
+            format!(
+                "`{}`: import writes JSON Lines (one case per line), not `.{ext}`",
+                output.display()
+            ),
+            "name the output `.jsonl` (`eval` reads it as it reads a YAML case file)",
+        );
+        return 2;
+    }
     let Some((imported, _, _)) = load(out, args, None) else {
         return 2;
     };

@@ -777,3 +777,21 @@ fn exported_responses_reconcile_back_and_an_evaluator_without_responses_is_named
     );
     assert!(err.contains("`INVESTIGATOR`"), "{err}");
 }
+
+/// `import` writes JSON Lines: an output named `.yaml` or `.json` is refused before anything
+/// is read or written, with the name to use.
+#[test]
+fn import_refuses_an_output_named_as_yaml_or_json() {
+    for name in ["cases.yaml", "cases.YML", "cases.json"] {
+        let out = tmp(name);
+        let o = out.display().to_string();
+        let (tu, tr, dm) = (irano_fx("tu.csv"), irano_fx("tr.csv"), irano_fx("dm.csv"));
+        let (code, _, err) = run(&[
+            "import", "sdtm", "--tu", &tu, "--tr", &tr, "--dm", &dm, "--output", &o,
+        ]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("sdtm::output_not_jsonl"), "{name}: {err}");
+        assert!(err.contains("`.jsonl`"), "{name}: {err}");
+        assert!(!out.exists(), "{name} was written");
+    }
+}
