@@ -45,6 +45,47 @@ pub(crate) fn report(out: &mut Output, d: &SdtmDiagnostic) {
     out.report(d, file.as_deref(), line, None);
 }
 
+/// At most this many diagnostics of one code and severity are shown; the rest are counted
+/// (a study with one slip repeated on every record would otherwise bury the others).
+const MAX_SHOWN_PER_CODE: usize = 10;
+
+/// Reports diagnostics in order, the first [`MAX_SHOWN_PER_CODE`] of each code and severity
+/// in full, then one line per code saying how many more there were.
+pub(crate) fn report_all(out: &mut Output, diags: &[SdtmDiagnostic]) {
+    let mut counts: Vec<(&'static str, bool, usize)> = Vec::new();
+    for d in diags {
+        let key = (d.code, d.is_error());
+        let n = match counts.iter_mut().find(|c| (c.0, c.1) == key) {
+            Some(c) => {
+                c.2 += 1;
+                c.2
+            }
+            None => {
+                counts.push((key.0, key.1, 1));
+                1
+            }
+        };
+        if n <= MAX_SHOWN_PER_CODE {
+            report(out, d);
+        }
+    }
+    for (code, is_error, n) in counts {
+        if n > MAX_SHOWN_PER_CODE {
+            let more = n - MAX_SHOWN_PER_CODE;
+            let kind = if is_error { "error" } else { "warning" };
+            let d = SdtmDiagnostic::error(
+                code,
+                format!("{more} more `{code}` {kind}s, not shown ({n} in all)"),
+                format!(
+                    "the first {MAX_SHOWN_PER_CODE} are shown above; the rest are of the same kind"
+                ),
+            )
+            .lenient(!is_error);
+            report(out, &d);
+        }
+    }
+}
+
 /// Reads the datasets and imports the cases; reports every diagnostic.
 pub(crate) fn load(
     out: &mut Output,
@@ -73,9 +114,7 @@ pub(crate) fn load(
         }
     };
     let failed = !diags.is_empty();
-    for d in &diags {
-        report(out, d);
-    }
+    report_all(out, &diags);
     if failed {
         return None;
     }
@@ -95,16 +134,12 @@ pub(crate) fn load(
     };
     match irano_sdtm::import(&sources, &map, &opts) {
         Ok(imported) => {
-            for w in &imported.warnings {
-                report(out, w);
-            }
+            report_all(out, &imported.warnings);
             Some((imported, map, rs.flatten()))
         }
         Err(diags) => {
             let errors = diags.iter().filter(|d| d.is_error()).count();
-            for d in &diags {
-                report(out, d);
-            }
+            report_all(out, &diags);
             out.message(
                 "sdtm::not_imported",
                 format!("{errors} error(s) in the SDTM input: nothing was written"),
@@ -307,9 +342,7 @@ pub fn reconcile(
         args.lenient,
     ) {
         Ok((report, warnings)) => {
-            for w in &warnings {
-                crate::sdtm::report(out, w);
-            }
+            report_all(out, &warnings);
             if json {
                 match serde_json::to_string_pretty(&report) {
                     Ok(t) => {
@@ -327,9 +360,7 @@ pub fn reconcile(
             0
         }
         Err(diags) => {
-            for d in &diags {
-                crate::sdtm::report(out, d);
-            }
+            report_all(out, &diags);
             2
         }
     }

@@ -795,3 +795,50 @@ fn import_refuses_an_output_named_as_yaml_or_json() {
         assert!(!out.exists(), "{name} was written");
     }
 }
+
+/// One slip repeated on many records is shown ten times and then counted, so that it does
+/// not bury the others: a TR with every record written twice gives 10 `sdtm::duplicate`
+/// warnings in full and one line for the rest, and the import still succeeds.
+#[test]
+fn repeated_diagnostics_of_one_code_are_capped_and_counted() {
+    let tr_text = std::fs::read_to_string(irano_fx("tr.csv")).unwrap();
+    let mut lines = tr_text.lines();
+    let header = lines.next().unwrap();
+    let records: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        records.len() > 12,
+        "the fixture has {} records",
+        records.len()
+    );
+    let mut doubled = format!("{header}\n");
+    for r in &records {
+        doubled.push_str(&format!("{r}\n{r}\n"));
+    }
+    let tr = tmp("doubled-tr.csv");
+    std::fs::write(&tr, doubled).unwrap();
+    let out = tmp("doubled.jsonl");
+    let (tu, dm, t, o) = (
+        irano_fx("tu.csv"),
+        irano_fx("dm.csv"),
+        tr.display().to_string(),
+        out.display().to_string(),
+    );
+    let (code, _, err) = run(&[
+        "import", "sdtm", "--tu", &tu, "--tr", &t, "--dm", &dm, "--output", &o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let shown = err.matches("repeats the record at").count();
+    assert_eq!(shown, 10, "{err}");
+    let more = records.len() - 10;
+    assert!(
+        err.contains(&format!(
+            "{more} more `sdtm::duplicate` warnings, not shown ({} in all)",
+            records.len()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("({} warning(s))", records.len())),
+        "{err}"
+    );
+}
