@@ -1155,6 +1155,44 @@ fn describe(rule: Rule) -> (u8, &'static str) {
 const EXPRESSION_STARTS: &[&str] = &["`if`", "`match`", "a string", "`(`", "`{`"];
 
 /// Whether a number ends right before `pos` on the same line (`10 cm`).
+/// For a number followed by a unit the language does not have (`0.5 cm`), the same
+/// quantity in one it has (`write 5 mm`), converted exactly by moving the decimal point.
+fn unit_conversion(src: &str, pos: usize, unit: &str) -> Option<String> {
+    let (shift, to) = match unit {
+        "cm" => (1, "mm"),
+        "cm2" => (2, "mm2"),
+        "cm3" | "cc" | "mL" | "ML" => (0, "ml"),
+        "mg" => return Some("a dose is a daily dose, written `mg/day`".to_string()),
+        "d" => return Some("days are written `day` or `days`".to_string()),
+        "w" | "wk" | "wks" => return Some("weeks are written `week` or `weeks`".to_string()),
+        _ => return None,
+    };
+    let before = src.get(..pos)?.trim_end_matches([' ', '\t']);
+    let start = before
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+        .len();
+    let number = before.get(start..)?;
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    // move the decimal point `shift` places to the right
+    let mut digits = format!("{int}{frac}");
+    let point = int.len() + shift;
+    while digits.len() < point {
+        digits.push('0');
+    }
+    let (i, f) = digits.split_at(point);
+    let (i, f) = (i.trim_start_matches('0'), f.trim_end_matches('0'));
+    let converted = match (i.is_empty(), f.is_empty()) {
+        (true, true) => "0".to_string(),
+        (true, false) => format!("0.{f}"),
+        (false, true) => i.to_string(),
+        (false, false) => format!("{i}.{f}"),
+    };
+    Some(format!("write `{number} {unit}` as `{converted} {to}`"))
+}
+
 fn number_before(src: &str, pos: usize) -> bool {
     let before = src.get(..pos).unwrap_or("");
     let before = before.trim_end_matches([' ', '\t']);
@@ -1432,6 +1470,10 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         }
         _ => None,
     };
+    // `0.5 cm`: the same quantity in a unit the language has, instead of a near word
+    let conversion = has("a unit")
+        .then(|| unit_conversion(src, pos, found.trim_matches('`')))
+        .flatten();
     let help = if let Some(h) = unclosed_block {
         h
     } else if let (Some(k), true) = (keyword, has("an expression")) {
@@ -1457,8 +1499,12 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if has("`=`") && found == "`==`" {
         "an assignment is written with a single `=`".to_string()
     } else if has("a unit") {
-        "the units are `mm`, `mm2`, `ml`, `mg/day`, `day(s)`, `week(s)`, `month(s)` and `%`"
-            .to_string()
+        const UNITS: &str =
+            "the units are `mm`, `mm2`, `ml`, `mg/day`, `day(s)`, `week(s)`, `month(s)` and `%`";
+        match &conversion {
+            Some(hint) => format!("{hint}; {UNITS}"),
+            None => UNITS.to_string(),
+        }
     } else if has("a match arm") {
         "a match arm reads `a | b => VALUE` or `_ => VALUE`".to_string()
     } else if has("the end of the file") {
@@ -1492,8 +1538,8 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         "see the grammar in docs/language.md".to_string()
     };
     let help = match suggestion(&found, &words) {
-        Some(s) => format!("did you mean `{s}`? {help}"),
-        None => help,
+        Some(s) if conversion.is_none() => format!("did you mean `{s}`? {help}"),
+        _ => help,
     };
     SyntaxError::new(SyntaxErrorKind::Unexpected, span, message, label, help)
 }
