@@ -42,6 +42,11 @@ impl Output {
         }
     }
 
+    /// `--error-format json`: diagnostics are for a program, which counts them itself.
+    pub(crate) fn json_errors(&self) -> bool {
+        self.json_errors
+    }
+
     pub(crate) fn report(
         &mut self,
         d: &dyn miette::Diagnostic,

@@ -50,8 +50,15 @@ pub(crate) fn report(out: &mut Output, d: &SdtmDiagnostic) {
 const MAX_SHOWN_PER_CODE: usize = 10;
 
 /// Reports diagnostics in order, the first [`MAX_SHOWN_PER_CODE`] of each code and severity
-/// in full, then one line per code saying how many more there were.
+/// in full, then one line per code saying how many more there were (all of them with
+/// `--error-format json`, whose reader is a program).
 pub(crate) fn report_all(out: &mut Output, diags: &[SdtmDiagnostic]) {
+    if out.json_errors() {
+        for d in diags {
+            report(out, d);
+        }
+        return;
+    }
     let mut counts: Vec<(&'static str, bool, usize)> = Vec::new();
     for d in diags {
         let key = (d.code, d.is_error());

@@ -323,6 +323,12 @@ fn export_matches_adrs_onco(extra: &[&str]) {
             want["USUBJID"], want["PARAMCD"]
         );
     }
+    // every row names the rule file that derived it
+    assert!(
+        ours.iter()
+            .all(|o| o["PARCAT2"] == "recist-1.1" && !o["PARCAT3"].is_empty()),
+        "{ours:?}"
+    );
     let rs = read(&rs_out);
     assert!(rs.iter().all(|r| r["RSCAT"] == "RECIST 1.1"
         && r["RSEVAL"] == "COMPUTER ALGORITHM"

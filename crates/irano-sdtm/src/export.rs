@@ -82,7 +82,8 @@ pub fn rs_rows(
 
 /// The ADaM-style dataset: per case, `OVR` per graded visit, `CBOR` (the rule file's
 /// best overall response as configured), `BOR` (from `unconfirmed`, when given) and
-/// `PD` (Y/N with the progression date).
+/// `PD` (Y/N with the progression date). `PARCAT2` and `PARCAT3` are the id and version
+/// of the rule file that derived the row (an amendment's own, not its base's).
 pub fn adam_rows(
     imported: &Imported,
     results: &[CaseResult],
@@ -92,7 +93,7 @@ pub fn adam_rows(
 ) -> Result<String, String> {
     let header = [
         "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT", "VISIT",
-        "VISITNUM", "RULE",
+        "VISITNUM", "RULE", "PARCAT2", "PARCAT3",
     ];
     let mut rows = Vec::new();
     for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
@@ -109,6 +110,8 @@ pub fn adam_rows(
                 visit.0.to_string(),
                 visit.1.to_string(),
                 rule,
+                result.criterion.id.clone(),
+                result.criterion.version.clone(),
             ]
         };
         for (visit, a) in case.visits.iter().zip(&result.assessments) {
