@@ -847,4 +847,25 @@ fn repeated_diagnostics_of_one_code_are_capped_and_counted() {
         err.contains(&format!("({} warning(s))", records.len())),
         "{err}"
     );
+    // a program reading `--error-format json` gets every one
+    let (code, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &t,
+        "--dm",
+        &dm,
+        "--output",
+        &o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("\"sdtm::duplicate\"").count(),
+        records.len(),
+        "{err}"
+    );
 }
