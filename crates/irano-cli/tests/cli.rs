@@ -1507,3 +1507,36 @@ fn an_unknown_set_key_suggests_the_parameter_meant() {
         "{out}"
     );
 }
+
+/// After the cases, `test` names the rules the amendment writes that no case made fire,
+/// with their lines: without case 005, the amendment's confirmation rule is untested. It
+/// does not change the exit status.
+#[test]
+fn trial_test_names_the_amendment_rules_no_case_made_fire() {
+    let dir = trial_copy("reach");
+    let cases = dir.join("cases");
+    std::fs::remove_file(
+        cases.join("005-confirmation-scan-on-6-mg-neither-confirms-nor-clears.yaml"),
+    )
+    .unwrap();
+    let path = dir.to_str().unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("1 of the 2 rules written in TRIAL/trial-xyz-irano.rano fired in no case"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 23   xyz.confirmation.not_evaluable  (table confirmation)"),
+        "{out}"
+    );
+    // with every case, every rule it writes fired
+    let all = run(&["test", "--include", "rules", "examples/amendment"]);
+    assert!(
+        all.contains(
+            "every rule written in examples/amendment/trial-xyz-irano.rano (2) fired in at least one case"
+        ),
+        "{all}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

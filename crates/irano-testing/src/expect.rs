@@ -19,11 +19,16 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: expected {}, got {}",
-            self.what, self.expected, self.got
-        )?;
+        if self.got.is_empty() {
+            // a statement of its own (`x-exercises`), not a value against a value
+            write!(f, "{}: {}", self.what, self.expected)?;
+        } else {
+            write!(
+                f,
+                "{}: expected {}, got {}",
+                self.what, self.expected, self.got
+            )?;
+        }
         if let Some(d) = &self.decided_by {
             write!(f, "  ({d})")?;
         }
@@ -184,4 +189,29 @@ pub fn check(e: &Expect, r: &CaseResult) -> Vec<Mismatch> {
         }
     }
     out
+}
+
+/// The rules `x-exercises` names that fired on no scan and in no summary table of `r`: a
+/// case that claims to exercise a rule the criterion never reached tests something else.
+pub fn not_exercised(exercises: &[String], r: &CaseResult) -> Vec<Mismatch> {
+    let fired = |id: &str| {
+        r.assessments
+            .iter()
+            .flat_map(|a| a.fired.iter())
+            .chain(r.summary.iter())
+            .any(|f| f.rule == id)
+            || r.lesions.as_ref().is_some_and(|l| l.rule == id)
+    };
+    exercises
+        .iter()
+        .filter(|id| !fired(id))
+        .map(|id| Mismatch {
+            what: "x-exercises".to_string(),
+            expected: format!(
+                "rule {id} fired on no scan and in no summary table; name only rules the case makes fire"
+            ),
+            got: String::new(),
+            decided_by: None,
+        })
+        .collect()
 }

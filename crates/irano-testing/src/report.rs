@@ -1,6 +1,6 @@
 //! `irano-eval test`: find the cases, run them, compare their snapshots, report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -66,12 +66,27 @@ pub struct CaseReport {
     pub stored: bool,
 }
 
+/// What the cases of one rule file reached: the rules written in that file (the
+/// amendment's own, added or overridden; every rule of a criterion without a parent) and
+/// which of them no case made fire.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// The rule file, as shown to users.
+    pub file: String,
+    /// How many rules the file writes.
+    pub written: usize,
+    /// `(line, table, rule id)` of each written rule no case made fire, in file order.
+    pub not_fired: Vec<(usize, String, String)>,
+}
+
 /// Everything `irano-eval test` found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Bad input. When any is an error, no case was run and nothing was written.
     pub problems: Vec<Problem>,
     pub cases: Vec<CaseReport>,
+    /// Per rule file tested, in the order first met.
+    pub reach: Vec<Reach>,
 }
 
 impl Report {
@@ -134,7 +149,13 @@ impl Report {
                 let _ = writeln!(out, "  {}", paint("31", e));
             }
             for m in &c.mismatches {
-                let _ = writeln!(out, "  {}", paint("31", &format!("x-expect {m}")));
+                // an expectation of `x-expect`, or an annotation of its own (`x-exercises`)
+                let line = if m.what.starts_with("x-") {
+                    m.to_string()
+                } else {
+                    format!("x-expect {m}")
+                };
+                let _ = writeln!(out, "  {}", paint("31", &line));
             }
             if let Some(e) = &c.write_error {
                 let _ = writeln!(out, "  {}", paint("31", e));
@@ -164,6 +185,30 @@ impl Report {
                     };
                     let _ = writeln!(out, "  {line}");
                 }
+            }
+        }
+        for r in self.reach.iter().filter(|r| r.written > 0) {
+            if r.not_fired.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nevery rule written in {} ({}) fired in at least one case",
+                    r.file, r.written
+                );
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "\n{} of the {} rules written in {} fired in no case (a case for each, or a reason it cannot fire):",
+                r.not_fired.len(),
+                r.written,
+                r.file
+            );
+            for (line, table, rule) in &r.not_fired {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    paint("33", &format!("line {line:<4} {rule}  (table {table})"))
+                );
             }
         }
         let count = |s: Status| self.cases.iter().filter(|c| c.status == s).count();
@@ -326,8 +371,24 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
         return report;
     }
 
+    // the rules each rule file writes, and those a case made fire
+    let mut reach: Vec<(&Path, &irano_check::Program, BTreeSet<String>)> = Vec::new();
     for (l, old) in loaded.iter().zip(stored) {
         let outcome = l.run(render);
+        let fired = match reach.iter_mut().find(|r| r.0 == l.rules.as_path()) {
+            Some(r) => &mut r.2,
+            None => {
+                reach.push((l.rules.as_path(), l.program.as_ref(), BTreeSet::new()));
+                match reach.last_mut() {
+                    Some(r) => &mut r.2,
+                    None => continue,
+                }
+            }
+        };
+        if let Some(result) = &outcome.result {
+            let scans = result.assessments.iter().flat_map(|a| a.fired.iter());
+            fired.extend(scans.chain(result.summary.iter()).map(|f| f.rule.clone()));
+        }
         report
             .problems
             .extend(outcome.warnings.iter().cloned().map(Problem::Diagnostic));
@@ -382,5 +443,33 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
             stored: old.is_some(),
         });
     }
+    report.reach = reach
+        .into_iter()
+        .map(|(path, program, fired)| rules_reached(path, program, &fired))
+        .collect();
     report
+}
+
+/// The rules `program`'s own file writes (its last source: the amendment, not its
+/// parents) and which of them are not in `fired`.
+fn rules_reached(path: &Path, program: &irano_check::Program, fired: &BTreeSet<String>) -> Reach {
+    let own = program.sources.len().saturating_sub(1);
+    let text = program.sources.last().map_or("", |f| f.text.as_str());
+    let mut written = 0;
+    let mut not_fired = Vec::new();
+    for t in program.tables.iter().chain(program.summary_tables.iter()) {
+        for r in t.rules.iter().filter(|r| usize::from(r.src.file) == own) {
+            written += 1;
+            if !fired.contains(&r.id) {
+                let line = irano_check::diag::line_col(text, r.src.span.start).0;
+                not_fired.push((line, t.name.clone(), r.id.clone()));
+            }
+        }
+    }
+    not_fired.sort();
+    Reach {
+        file: path.display().to_string(),
+        written,
+        not_fired,
+    }
 }

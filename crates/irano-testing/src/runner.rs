@@ -104,7 +104,8 @@ impl Loaded {
                 warnings.extend(irano_evaluate::warnings::after_evaluation(
                     &ev, &self.case, &result,
                 ));
-                let mismatches = expect::check(&self.expect, &result);
+                let mut mismatches = expect::check(&self.expect, &result);
+                mismatches.extend(expect::not_exercised(&self.annotations.exercises, &result));
                 let mut table = String::new();
                 render(&mut table, &result);
                 let snapshot = match &self.annotations.title {
