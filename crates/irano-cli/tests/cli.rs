@@ -610,6 +610,43 @@ fn more_lesions_marked_target_than_the_limit_are_warned() {
     assert!(!ok.contains("more_targets_than_max"), "{ok}");
 }
 
+/// A lesion marked `role: target` that the criterion would not choose (a 12 mm node under
+/// RECIST 1.1) is followed as marked and said; the same lesion at 15 mm is not.
+#[test]
+fn a_marked_target_the_criterion_would_not_choose_is_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/node-marked-target-below-15mm.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::marked_target_not_candidate")
+            && out.contains("lesion `L1` is marked")
+            && out.contains("would not choose it"),
+        "{out}"
+    );
+    assert!(out.contains("targets: T1, L1"), "{out}");
+    let at_15 =
+        std::fs::read_to_string(repo().join("tests/cli/node-marked-target-below-15mm.yaml"))
+            .unwrap()
+            .replace("sa: 12}", "sa: 15}");
+    let dir = std::env::temp_dir().join(format!("irano-node15-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("node-15.yaml");
+    std::fs::write(&f, at_15).unwrap();
+    let ok = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        f.to_str().unwrap(),
+    ]);
+    assert!(ok.contains("exit: 0"), "{ok}");
+    assert!(!ok.contains("marked_target_not_candidate"), "{ok}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Lesions the targets' `candidate` turns down because they lack a field it reads (RANO-BM
 /// reads `component`) are said: without it, a whole case reads as non-target disease.
 #[test]

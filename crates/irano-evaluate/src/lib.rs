@@ -138,6 +138,10 @@ pub struct Evaluator<'p> {
     /// The lesion fields each `max_per` group key reads, with their names (decided once,
     /// from the program).
     group_key_fields: Vec<Vec<(LesionField, &'static str)>>,
+    /// After a case: the ids of lesions marked `role: target` (and followed as targets)
+    /// that the targets' `candidate` condition turns down (below the criterion's
+    /// measurable size, say).
+    marked_targets_not_candidates: Vec<String>,
     /// After a case: `role: auto` lesions the targets' `candidate` turned down while it
     /// read a lesion field (not a measurement) the lesion does not give: `(lesion id,
     /// field names)`.
@@ -352,12 +356,19 @@ impl<'p> Evaluator<'p> {
                 .map(|(key, _)| lesion_fields_read(key))
                 .collect(),
             not_candidate_without_field: Vec::new(),
+            marked_targets_not_candidates: Vec::new(),
             candidate_fields: candidate_fields(p),
             reads_optional_case_fields: [
                 p.reads_case_field(CaseField::ChemoradiationEnd),
                 p.reads_case_field(CaseField::ReirradiationEnd),
             ],
         }
+    }
+
+    /// After a case: the lesions it marks `role: target` that the criterion's `candidate`
+    /// condition would not take (they are followed as targets, as marked).
+    pub fn marked_targets_not_candidates(&self) -> &[String] {
+        &self.marked_targets_not_candidates
     }
 
     /// After a case: how many lesions it marks `role: target`, and the criterion's limit,
@@ -502,6 +513,7 @@ impl<'p> Evaluator<'p> {
         self.marked_targets_over_group_limit = None;
         self.grouped_without_field.clear();
         self.not_candidate_without_field.clear();
+        self.marked_targets_not_candidates.clear();
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
@@ -1048,7 +1060,30 @@ impl<'p> Evaluator<'p> {
                 }
             }
             match info.role {
-                Some(cases::Role::Target) => self.targets.push(li),
+                Some(cases::Role::Target) => {
+                    // followed as marked; said when the criterion would not take it
+                    cx.cur_lesion = Some(Value::Lesion {
+                        lesion: li,
+                        scan: base,
+                    });
+                    // (what this test reads is not what the rules read: put back)
+                    let reads = (
+                        self.lesion_reads.get(li as usize).copied(),
+                        self.measurements_read,
+                        self.measurement_found,
+                    );
+                    if let Ok(Value::Bool(false)) = self.eval(cx, &p.targets.candidate) {
+                        self.marked_targets_not_candidates
+                            .push(lesion_id(case, li).to_string());
+                    }
+                    if let (Some(r), Some(before)) =
+                        (self.lesion_reads.get_mut(li as usize), reads.0)
+                    {
+                        *r = before;
+                    }
+                    (self.measurements_read, self.measurement_found) = (reads.1, reads.2);
+                    self.targets.push(li);
+                }
                 Some(cases::Role::NonTarget) | None => self.non_targets.push(li),
                 Some(cases::Role::Auto) => {
                     cx.cur_lesion = Some(Value::Lesion {

@@ -87,6 +87,33 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
+    if let Some(first) = ev.marked_targets_not_candidates().first() {
+        let all = ev.marked_targets_not_candidates();
+        let who = match all.len() {
+            1 => format!("lesion `{first}` is"),
+            n => format!(
+                "{n} lesions ({}) are",
+                all.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::marked_target_not_candidate",
+                format!(
+                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} would not choose {} as a target (its targets `candidate` condition is false: below its measurable size, say); followed as a target, as marked",
+                    case.origin.file,
+                    case.origin.line,
+                    case.patient,
+                    r.criterion.id,
+                    if all.len() == 1 { "it" } else { "them" }
+                ),
+            )
+            .help("if the targets were chosen under another criterion (or another protocol), give `role: auto` and let this one choose, or mark the lesion `role: non_target`; `irano-eval show RULES` prints the `targets` block"),
+        );
+    }
     if let Some((marked, max)) = ev.marked_targets_over_max() {
         out.push(
             Diagnostic::warning(
