@@ -895,7 +895,7 @@ impl<'s> Reader<'s> {
                 Some((p, pline)) if d < p => self.error(
                     dn.span.clone(),
                     "case::date_order",
-                    format!("assessment on `{d}` comes after the assessment on `{p}`"),
+                    format!("assessment on `{d}` is listed after the later assessment on `{p}`"),
                     "earlier than the previous assessment",
                     format!("list assessments in increasing date order (the previous one is on line {pline})"),
                 ),
