@@ -99,7 +99,7 @@ fn let_json(p: &Program, l: &LetInfo) -> Json {
         "cite": l.cite,
         "reads_state": l.reads_state,
         "at": p.place(l.src),
-        "change": change_json(p, p.change_of("let", &l.name)),
+        "change": change_json(p, let_change(p, l)),
     })
 }
 
@@ -168,6 +168,15 @@ pub fn map_json(p: &Program) -> Json {
     })
 }
 
+/// The change a later file made to the let `l`; a lesion let is declared `lesion.NAME`.
+fn let_change<'p>(p: &'p Program, l: &LetInfo) -> Option<&'p Change> {
+    if p.lesion_lets.iter().any(|x| std::ptr::eq(x, l)) {
+        p.change_of("let", &format!("lesion.{}", l.name))
+    } else {
+        p.change_of("let", &l.name)
+    }
+}
+
 fn write_let(out: &mut String, p: &Program, l: &LetInfo) {
     let _ = writeln!(
         out,
@@ -175,7 +184,7 @@ fn write_let(out: &mut String, p: &Program, l: &LetInfo) {
         l.name,
         p.type_name(l.expr.ty),
         p.place(l.src),
-        mark(p, p.change_of("let", &l.name))
+        mark(p, let_change(p, l))
     );
     if !l.doc.is_empty() {
         let _ = writeln!(out, "      {}", l.doc);
