@@ -978,6 +978,15 @@ fn show_maps_the_criterion_and_marks_amendments() {
     assert!(out.contains("exit: 0"), "{out}");
     insta::assert_snapshot!(out);
 
+    // a lesion let (declared `lesion.NAME`) an amendment overrides is marked too
+    let mrano = run(&["show", "--include", "rules", "rules/mrano-2017.rano"]);
+    assert!(
+        mrano
+            .lines()
+            .any(|l| l.starts_with("  measurable : bool") && l.contains("[~ mrano-2017 at")),
+        "{mrano}"
+    );
+
     let amended = run(&[
         "show",
         "--include",
