@@ -237,6 +237,19 @@ impl CaseError {
     }
 
     /// An error about a whole file that could not be read (no source text to show).
+    /// An error about a whole file, with no place in it: `code` says what kind.
+    pub fn about_file(
+        code: &'static str,
+        file: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        CaseError {
+            code,
+            ..CaseError::io(file, message, help)
+        }
+    }
+
     pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {
             code: "case::io",

@@ -516,7 +516,8 @@ fn read_source(
 /// Whether `text`, to be read as JSON, is YAML: its first character cannot start a JSON
 /// object or list, and it parses as a YAML mapping or list.
 fn yaml_not_json(text: &str) -> bool {
-    let t = text.trim_start();
+    // a byte-order mark (Windows tools write one) starts neither
+    let t = text.trim_start_matches('\u{feff}').trim_start();
     !t.is_empty()
         && !t.starts_with(['{', '['])
         && tree::parse_yaml(text).is_ok_and(|docs| {

@@ -131,3 +131,19 @@ fn unreadable_paths_are_errors() {
     assert_eq!(errors[0].code(), "case::io");
     assert!(errors[0].message().starts_with("cannot read"));
 }
+
+/// A `.json` case file that starts with a UTF-8 byte-order mark (Windows tools write one)
+/// reads as JSON, as it does in `.yaml` and `.jsonl` files; it was refused as "YAML".
+#[test]
+fn json_with_a_byte_order_mark_reads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases-ok");
+    let text = std::fs::read_to_string(dir.join("single.json")).unwrap();
+    let tmp = std::env::temp_dir().join(format!("irano-bom-{}.json", std::process::id()));
+    std::fs::write(&tmp, format!("\u{feff}{text}")).unwrap();
+    let got = read(&tmp);
+    let _ = std::fs::remove_file(&tmp);
+    match got {
+        Ok(cases) => assert_eq!(cases.len(), 1),
+        Err(errors) => panic!("{}", render(&errors)),
+    }
+}

@@ -839,7 +839,8 @@ impl<'p> Writer<'p> {
                         &file,
                         line,
                     ),
-                    None => irano_cases::CaseError::io(
+                    None => irano_cases::CaseError::about_file(
+                        "case::duplicate_patient",
                         &s.file,
                         format!(
                             "patient `{}` appears more than once ({}, first in `{file}` at line {line})",

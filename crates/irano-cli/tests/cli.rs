@@ -399,6 +399,28 @@ fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     assert!(!out.contains("patient `B` appears"), "{out}");
 }
 
+/// The same patient in two case files of a folder is the same error as in a stream,
+/// `case::duplicate_patient` (it was `case::io`), naming both files.
+#[test]
+fn a_patient_in_two_files_of_a_folder_is_a_duplicate_patient() {
+    let dir = std::env::temp_dir().join(format!("irano-dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = std::fs::read_to_string(repo().join("tests/cases-ok/single.yaml")).unwrap();
+    std::fs::write(dir.join("a.yaml"), &case).unwrap();
+    std::fs::write(dir.join("b.yaml"), &case).unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        dir.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("case::duplicate_patient"), "{out}");
+    assert!(out.contains("appears more than once"), "{out}");
+    assert!(!out.contains("case::io"), "{out}");
+}
+
 #[test]
 fn a_criterion_without_a_title_is_headed_by_id_and_version_alone() {
     for cmd in ["params", "show"] {
@@ -1585,4 +1607,31 @@ fn trial_test_names_the_amendment_rules_no_case_made_fire() {
         "{all}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An amendment that only sets parameters writes no rule to reach: `test` says which
+/// parameters it sets and how to find the cases that depend on them.
+#[test]
+fn test_of_a_parameter_only_amendment_names_its_parameters() {
+    let dir = std::env::temp_dir().join(format!("irano-param-only-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("cases")).unwrap();
+    std::fs::write(
+        dir.join("param-only.rano"),
+        "criterion \"param-only\" extends \"rano-hgg-2010\" {\n  version \"1\"\n  override param pd_increase = 40%\n    cite \"protocol\"\n}\n",
+    )
+    .unwrap();
+    let case =
+        std::fs::read_to_string(repo().join("examples/rano-hgg-partial-response.yaml")).unwrap();
+    std::fs::write(
+        dir.join("cases/001.yaml"),
+        format!("x-rules: ../param-only.rano\nx-expect:\n  best_overall_response: PR\n{case}"),
+    )
+    .unwrap();
+    let out = run(&["test", "--include", "rules", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        out.contains("writes no rule of its own; it sets `pd_increase`"),
+        "{out}"
+    );
 }

@@ -323,6 +323,21 @@ fn export_matches_adrs_onco(extra: &[&str]) {
             want["USUBJID"], want["PARAMCD"]
         );
     }
+    // a date read from a partial TRDTC (`2014-02`, the last day of the month) is flagged
+    let partial: Vec<_> = ours.iter().filter(|o| o["ADTF"] == "D").collect();
+    assert!(
+        partial
+            .iter()
+            .any(|o| o["USUBJID"] == "01-701-1015" && o["ADT"] == "2014-02-28"),
+        "{partial:?}"
+    );
+    assert!(
+        partial.iter().all(|o| o["ADT"].ends_with("-28")
+            || o["ADT"].ends_with("-31")
+            || o["ADT"].ends_with("-30")
+            || o["ADT"].ends_with("-29")),
+        "{partial:?}"
+    );
     // every row names the rule file that derived it
     assert!(
         ours.iter()

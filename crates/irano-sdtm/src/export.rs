@@ -92,12 +92,21 @@ pub fn adam_rows(
     spec: &ExportSpec<'_>,
 ) -> Result<String, String> {
     let header = [
-        "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT", "VISIT",
-        "VISITNUM", "RULE", "PARCAT2", "PARCAT3",
+        "STUDYID", "USUBJID", "SRCEVAL", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "ADT", "ADTF",
+        "VISIT", "VISITNUM", "RULE", "PARCAT2", "PARCAT3",
     ];
     let mut rows = Vec::new();
     for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
+        // the date imputation flag of a date read from a partial TRDTC
+        let adtf = |date: Option<chrono::NaiveDate>| {
+            case.visits
+                .iter()
+                .find(|v| Some(v.date) == date)
+                .map_or("", |v| date_imputation_flag(&v.dtc))
+                .to_string()
+        };
         let row = |kind: &str, avalc: String, adt: String, visit: (&str, &str), rule: String| {
+            let flag = adtf(adt.parse().ok());
             vec![
                 case.studyid.clone(),
                 case.usubjid.clone(),
@@ -107,6 +116,7 @@ pub fn adam_rows(
                 spec.rscat.to_string(),
                 avalc,
                 adt,
+                flag,
                 visit.0.to_string(),
                 visit.1.to_string(),
                 rule,
@@ -171,4 +181,16 @@ pub fn adam_rows(
 /// the mapping's value for the canonical label.
 fn written(map: &Mapping, label: &str, native: Option<&str>) -> String {
     native.map_or_else(|| map.response_value(label).to_string(), str::to_string)
+}
+
+/// ADaM's date imputation flag for a date read from `dtc`: `D` when TRDTC gave no day
+/// (`2014-02`, read as the last day of the month), `M` when it gave no month either
+/// (`2014`), empty for a full date.
+fn date_imputation_flag(dtc: &str) -> &'static str {
+    let date = dtc.split('T').next().unwrap_or("");
+    match date.len() {
+        7 => "D",
+        4 => "M",
+        _ => "",
+    }
 }

@@ -77,6 +77,9 @@ pub struct Reach {
     pub written: usize,
     /// `(line, table, rule id)` of each written rule no case made fire, in file order.
     pub not_fired: Vec<(usize, String, String)>,
+    /// The parameters the file declares or overrides (what an amendment without rules of
+    /// its own changes).
+    pub params: Vec<String>,
 }
 
 /// Everything `irano-eval test` found.
@@ -187,7 +190,23 @@ impl Report {
                 }
             }
         }
-        for r in self.reach.iter().filter(|r| r.written > 0) {
+        for r in &self.reach {
+            if r.written == 0 {
+                if !r.params.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff --rules PARENT --rules {} CASES` lists the cases that depend on it",
+                        r.file,
+                        r.params
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        r.file
+                    );
+                }
+                continue;
+            }
             if r.not_fired.is_empty() {
                 let _ = writeln!(
                     out,
@@ -470,9 +489,18 @@ fn rules_reached(path: &Path, program: &irano_check::Program, fired: &BTreeSet<S
         }
     }
     not_fired.sort();
+    let mut params: Vec<String> = program
+        .changes
+        .iter()
+        .filter(|c| c.kind == "param" && usize::from(c.src.file) == own)
+        .filter(|c| c.action != irano_check::program::ChangeKind::Removed)
+        .map(|c| c.name.clone())
+        .collect();
+    params.dedup();
     Reach {
         file: path.display().to_string(),
         written,
         not_fired,
+        params,
     }
 }
