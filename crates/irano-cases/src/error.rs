@@ -236,7 +236,6 @@ impl CaseError {
         }
     }
 
-    /// An error about a whole file that could not be read (no source text to show).
     /// An error about a whole file, with no place in it: `code` says what kind.
     pub fn about_file(
         code: &'static str,
@@ -250,6 +249,7 @@ impl CaseError {
         }
     }
 
+    /// An error about a whole file that could not be read (no source text to show).
     pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {
             code: "case::io",

@@ -32,6 +32,14 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// Every rule that fired, on the scans in order, then in the summary tables.
+    pub fn fired_rules(&self) -> impl Iterator<Item = &Fired> {
+        self.assessments
+            .iter()
+            .flat_map(|a| a.fired.iter())
+            .chain(self.summary.iter())
+    }
+
     /// The best overall response as a reader sees it: the native name where the
     /// criterion declares one, else the canonical label.
     pub fn best_overall_response_shown(&self) -> Option<&str> {

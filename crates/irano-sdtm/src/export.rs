@@ -97,16 +97,15 @@ pub fn adam_rows(
     ];
     let mut rows = Vec::new();
     for (i, (case, result)) in imported.cases.iter().zip(results).enumerate() {
-        // the date imputation flag of a date read from a partial TRDTC
-        let adtf = |date: Option<chrono::NaiveDate>| {
-            case.visits
-                .iter()
-                .find(|v| Some(v.date) == date)
-                .map_or("", |v| date_imputation_flag(&v.dtc))
-                .to_string()
-        };
-        let row = |kind: &str, avalc: String, adt: String, visit: (&str, &str), rule: String| {
-            let flag = adtf(adt.parse().ok());
+        // ADT, and its imputation flag when it was read from a partial TRDTC
+        let row = |kind: &str,
+                   avalc: String,
+                   adt: Option<chrono::NaiveDate>,
+                   visit: (&str, &str),
+                   rule: String| {
+            let flag = adt
+                .and_then(|d| case.visits.iter().find(|v| v.date == d))
+                .map_or("", |v| date_imputation_flag(&v.dtc));
             vec![
                 case.studyid.clone(),
                 case.usubjid.clone(),
@@ -115,8 +114,8 @@ pub fn adam_rows(
                 map.adam_param(kind).1,
                 spec.rscat.to_string(),
                 avalc,
-                adt,
-                flag,
+                adt.map(|d| d.to_string()).unwrap_or_default(),
+                flag.to_string(),
                 visit.0.to_string(),
                 visit.1.to_string(),
                 rule,
@@ -129,7 +128,7 @@ pub fn adam_rows(
                 rows.push(row(
                     "ovr",
                     written(map, label, a.response_native.as_deref()),
-                    a.date.to_string(),
+                    Some(a.date),
                     (&visit.visit, &visit.visitnum),
                     a.rule.clone().unwrap_or_default(),
                 ));
@@ -149,7 +148,7 @@ pub fn adam_rows(
                     .as_deref()
                     .map(|l| written(map, l, u.best_overall_response_native.as_deref()))
                     .unwrap_or_default(),
-                String::new(),
+                None,
                 ("", ""),
                 summary_rule(u, "best_overall_response"),
             ));
@@ -161,14 +160,14 @@ pub fn adam_rows(
                 .as_deref()
                 .map(|l| written(map, l, result.best_overall_response_native.as_deref()))
                 .unwrap_or_default(),
-            String::new(),
+            None,
             ("", ""),
             summary_rule(result, "best_overall_response"),
         ));
         rows.push(row(
             "progression",
             if result.pd_date.is_some() { "Y" } else { "N" }.into(),
-            result.pd_date.map(|d| d.to_string()).unwrap_or_default(),
+            result.pd_date,
             ("", ""),
             String::new(),
         ));

@@ -1154,7 +1154,6 @@ fn describe(rule: Rule) -> (u8, &'static str) {
 /// Where an expression may start, these are said as "an expression".
 const EXPRESSION_STARTS: &[&str] = &["`if`", "`match`", "a string", "`(`", "`{`"];
 
-/// Whether a number ends right before `pos` on the same line (`10 cm`).
 /// For a number followed by a unit the language does not have (`0.5 cm`), the same
 /// quantity in one it has (`write 5 mm`), converted exactly by moving the decimal point.
 fn unit_conversion(src: &str, pos: usize, unit: &str) -> Option<String> {
@@ -1193,6 +1192,7 @@ fn unit_conversion(src: &str, pos: usize, unit: &str) -> Option<String> {
     Some(format!("write `{number} {unit}` as `{converted} {to}`"))
 }
 
+/// Whether a number ends right before `pos` on the same line (`10 cm`).
 fn number_before(src: &str, pos: usize) -> bool {
     let before = src.get(..pos).unwrap_or("");
     let before = before.trim_end_matches([' ', '\t']);

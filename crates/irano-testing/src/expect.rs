@@ -194,17 +194,9 @@ pub fn check(e: &Expect, r: &CaseResult) -> Vec<Mismatch> {
 /// The rules `x-exercises` names that fired on no scan and in no summary table of `r`: a
 /// case that claims to exercise a rule the criterion never reached tests something else.
 pub fn not_exercised(exercises: &[String], r: &CaseResult) -> Vec<Mismatch> {
-    let fired = |id: &str| {
-        r.assessments
-            .iter()
-            .flat_map(|a| a.fired.iter())
-            .chain(r.summary.iter())
-            .any(|f| f.rule == id)
-            || r.lesions.as_ref().is_some_and(|l| l.rule == id)
-    };
     exercises
         .iter()
-        .filter(|id| !fired(id))
+        .filter(|id| !r.fired_rules().any(|f| f.rule == **id))
         .map(|id| Mismatch {
             what: "x-exercises".to_string(),
             expected: format!(

@@ -394,19 +394,15 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
     let mut reach: Vec<(&Path, &irano_check::Program, BTreeSet<String>)> = Vec::new();
     for (l, old) in loaded.iter().zip(stored) {
         let outcome = l.run(render);
-        let fired = match reach.iter_mut().find(|r| r.0 == l.rules.as_path()) {
-            Some(r) => &mut r.2,
+        let at = match reach.iter().position(|r| r.0 == l.rules.as_path()) {
+            Some(i) => i,
             None => {
                 reach.push((l.rules.as_path(), l.program.as_ref(), BTreeSet::new()));
-                match reach.last_mut() {
-                    Some(r) => &mut r.2,
-                    None => continue,
-                }
+                reach.len() - 1
             }
         };
-        if let Some(result) = &outcome.result {
-            let scans = result.assessments.iter().flat_map(|a| a.fired.iter());
-            fired.extend(scans.chain(result.summary.iter()).map(|f| f.rule.clone()));
+        if let (Some(result), Some(r)) = (&outcome.result, reach.get_mut(at)) {
+            r.2.extend(result.fired_rules().map(|f| f.rule.clone()));
         }
         report
             .problems
