@@ -87,9 +87,9 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
     ];
     let r = exec(&args);
     assert_eq!(r.code, 1, "something changed: exit 1\n{}", r.stderr);
-    // only the warning that three worked cases carry an x-set, which diff does not apply
+    // only the warning that four worked cases carry an x-set, which diff does not apply
     assert!(
-        r.stderr.contains("eval::x_set_ignored") && r.stderr.contains("(and in 2 other cases)"),
+        r.stderr.contains("eval::x_set_ignored") && r.stderr.contains("(and in 3 other cases)"),
         "{}",
         r.stderr
     );
