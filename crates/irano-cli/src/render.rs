@@ -454,9 +454,33 @@ pub fn table(s: &mut String, r: &CaseResult) {
         r.best_overall_response_shown().unwrap_or("-"),
         rule_of("best_overall_response")
     );
+    // the rule that dated the progression, on its scan, and where the date came from when
+    // it is not plainly that scan's (a back-dated progression says which date it took)
+    let dated_by = r
+        .assessments
+        .iter()
+        .rev()
+        .find_map(|a| {
+            a.fired.iter().rev().find_map(|f| {
+                let how = f
+                    .set
+                    .iter()
+                    .find(|x| x.starts_with("pd_date = ") && !x.ends_with(" (unchanged)"))?;
+                Some(if r.pd_date == Some(a.date) {
+                    format!("  ({})", f.rule)
+                } else if r.pd_confirmed_on == Some(a.date) {
+                    // the footer names that scan's date already
+                    format!("  ({}: {how})", f.rule)
+                } else {
+                    format!("  ({} on {}: {how})", f.rule, a.date)
+                })
+            })
+        })
+        .filter(|_| r.pd_date.is_some())
+        .unwrap_or_default();
     let _ = writeln!(
         s,
-        "progression date: {}  ·  confirmed on: {}",
+        "progression date: {}{dated_by}  ·  confirmed on: {}",
         dash(&r.pd_date),
         dash(&r.pd_confirmed_on)
     );

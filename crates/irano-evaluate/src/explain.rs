@@ -60,21 +60,7 @@ impl Evaluator<'_> {
             ExprKind::If(c, t, f) if e.ty == Ty::BOOL => {
                 // the condition, then the branch it chose
                 let taken = self.eval(cx, c)? == Value::Bool(true);
-                // a false comparison would read as a claim (`80 >= 100`): it is said false
-                // (a named condition already shows its value, `x = false`)
-                let comparison = matches!(
-                    c.kind,
-                    ExprKind::Binary(
-                        BinKind::Eq
-                            | BinKind::Ne
-                            | BinKind::Lt
-                            | BinKind::Le
-                            | BinKind::Gt
-                            | BinKind::Ge,
-                        ..
-                    ) | ExprKind::InSet(..)
-                );
-                if taken || !comparison {
+                if taken || !is_comparison(c) {
                     self.explain(cx, c, out, depth)?;
                     out.push_str(if taken { ", so: " } else { ", otherwise: " });
                 } else {
@@ -119,6 +105,88 @@ impl Evaluator<'_> {
         Ok(())
     }
 
+    /// Writes where an assigned value came from, for a rule's `set` in the trace: the
+    /// branch an `if` or `match` took, the side of a `??` that gave the value, and a let of
+    /// the scan opened onto its definition, down to the operands (`pd_date = imaging_pd_date =
+    /// 2024-03-04 (...)`), so that a back-dated date says which date it took and why.
+    pub(crate) fn explain_value(
+        &mut self,
+        cx: &mut Cx<'_>,
+        e: &Expr,
+        out: &mut String,
+        depth: usize,
+    ) -> R<()> {
+        let p = self.p;
+        match &e.kind {
+            ExprKind::ScanLet(li, s)
+                if depth < self.explain_depth && matches!(s.kind, ExprKind::CurScan) =>
+            {
+                let Some(l) = p.lets.get(*li as usize) else {
+                    return Ok(());
+                };
+                let v = self.eval(cx, e)?;
+                let _ = write!(out, "{} = {}", l.name, self.show(cx, v, e.ty));
+                if is_plain(&l.expr) {
+                    return Ok(());
+                }
+                out.push_str(" (");
+                self.explain_value(cx, &l.expr, out, depth + 1)?;
+                out.push(')');
+            }
+            ExprKind::If(c, t, f) => {
+                let taken = self.eval(cx, c)? == Value::Bool(true);
+                if taken || !is_comparison(c) {
+                    self.explain(cx, c, out, depth)?;
+                    out.push_str(if taken { ", so: " } else { ", otherwise: " });
+                } else {
+                    out.push('(');
+                    self.explain(cx, c, out, depth)?;
+                    out.push_str(") = false, otherwise: ");
+                }
+                self.explain_value(cx, if taken { t } else { f }, out, depth)?;
+            }
+            ExprKind::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                let v = self.eval(cx, scrutinee)?;
+                let arm = match_arm(v, arms, default.as_deref());
+                self.operand(cx, scrutinee, v, out);
+                out.push_str(": ");
+                if let Some(arm) = arm {
+                    self.explain_value(cx, arm, out, depth)?;
+                }
+            }
+            ExprKind::Call(b @ (Builtin::Min2 | Builtin::Max2), args) if args.len() == 2 => {
+                // both candidates, each with where it came from, then the one taken
+                out.push_str(if *b == Builtin::Min2 { "min(" } else { "max(" });
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str("; ");
+                    }
+                    self.explain_value(cx, a, out, depth)?;
+                }
+                let v = self.eval(cx, e)?;
+                let _ = write!(out, ") = {}", self.show(cx, v, e.ty));
+            }
+            ExprKind::Binary(BinKind::Coalesce, a, b) => {
+                let va = self.eval(cx, a)?;
+                if va == Value::Null {
+                    let _ = write!(out, "{} absent, so: ", squash(self.p.text_of(a.src)));
+                    self.explain_value(cx, b, out, depth)?;
+                } else {
+                    self.explain_value(cx, a, out, depth)?;
+                }
+            }
+            _ => {
+                let v = self.eval(cx, e)?;
+                self.operand(cx, e, v, out);
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn operand(&self, cx: &Cx<'_>, e: &Expr, v: Value, out: &mut String) {
         let text = self.p.text_of(e.src);
         let shown = match (&e.kind, v) {
@@ -143,6 +211,28 @@ impl Evaluator<'_> {
 
     pub(crate) fn show(&self, cx: &Cx<'_>, v: Value, ty: Ty) -> String {
         show_value(self.p, cx.case, v, ty)
+    }
+}
+
+/// A comparison, whose explanation reads as a claim (`80 >= 100`) and so is said false
+/// when it is (a named condition already shows its value, `x = false`).
+fn is_comparison(c: &Expr) -> bool {
+    matches!(
+        c.kind,
+        ExprKind::Binary(
+            BinKind::Eq | BinKind::Ne | BinKind::Lt | BinKind::Le | BinKind::Gt | BinKind::Ge,
+            ..
+        ) | ExprKind::InSet(..)
+    )
+}
+
+/// An expression whose value needs no account of where it came from: a constant or the
+/// current scan, or a field read off it.
+pub(crate) fn is_plain(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(_) | ExprKind::CurScan | ExprKind::Param(_) => true,
+        ExprKind::ScanField(_, s) => matches!(s.kind, ExprKind::CurScan),
+        _ => false,
     }
 }
 

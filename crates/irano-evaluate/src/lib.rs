@@ -1298,20 +1298,49 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Evaluates every assignment of a fired rule, then assigns them all; with `record`,
-    /// returns what was assigned as text (`name = value`).
+    /// returns what was assigned as text: `name = value` for a plain value, `name =` and
+    /// the value's explanation for a computed one, `name = value (unchanged)` for a state
+    /// that keeps its value.
     fn apply(&mut self, cx: &mut Cx<'_>, rule: &RuleInfo, record: bool) -> R<Vec<String>> {
         let mut values = std::mem::take(&mut self.assign_buf);
         values.clear();
+        // with `record`, what each assignment is, read before any is assigned (an
+        // assignment may read a state another one changes)
+        let mut set = Vec::new();
         for a in &rule.assigns {
-            match self.eval(cx, &a.value) {
-                Ok(v) => values.push(v),
+            let v = match self.eval(cx, &a.value) {
+                Ok(v) => v,
                 Err(e) => {
                     self.assign_buf = values;
                     return Err(e);
                 }
+            };
+            values.push(v);
+            if record {
+                let mut text = format!("{} = ", target_name(self.p, a.target));
+                let unchanged = match a.target {
+                    Target::State(i) => self.state.get(i as usize) == Some(&v),
+                    _ => false,
+                };
+                let explained = if unchanged {
+                    // a state kept as it was: where its value came from is told where
+                    // it was set
+                    text.push_str(&self.show(cx, v, a.value.ty));
+                    text.push_str(" (unchanged)");
+                    Ok(())
+                } else if explain::is_plain(&a.value) {
+                    text.push_str(&self.show(cx, v, a.value.ty));
+                    Ok(())
+                } else {
+                    self.explain_value(cx, &a.value, &mut text, 0)
+                };
+                if let Err(e) = explained {
+                    self.assign_buf = values;
+                    return Err(e);
+                }
+                set.push(text);
             }
         }
-        let mut set = Vec::new();
         for (a, &v) in rule.assigns.iter().zip(values.iter()) {
             match a.target {
                 Target::Response | Target::BestOverallResponse => cx.cur_out.0 = sym(v),
@@ -1324,10 +1353,6 @@ impl<'p> Evaluator<'p> {
                         *s = v;
                     }
                 }
-            }
-            if record {
-                let shown = self.show(cx, v, a.value.ty);
-                set.push(format!("{} = {shown}", target_name(self.p, a.target)));
             }
         }
         self.assign_buf = values;
