@@ -10,7 +10,7 @@ use irano_compare::diff::Sides;
 use irano_compare::{CriterionColumn, Differ};
 use irano_evaluate::EvalError;
 
-use crate::render::{load, overrides, x_set_ignored, Output, XSetIgnored};
+use crate::render::{load, overrides, x_set_ignored, Output, Warnings, XSetIgnored};
 
 /// Output of `diff` and `compare`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -197,6 +197,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
         .as_ref()
         .map(|(o, n)| Differ::new(o, n).with_rule_changes(rule_changes));
     let mut x_set = XSetIgnored::default();
+    let mut warnings = Warnings::default();
     let mut bad = programs.is_none();
     let mut seen = HashSet::new();
     for path in cases {
@@ -224,10 +225,16 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
                     eval_failed(out, &e, &c.origin);
                     bad = true;
                 }
+                for w in d.take_warnings() {
+                    warnings.add(w);
+                }
             }
         }
     }
     x_set.report(out, "diff", "`--set-old`/`--set-new KEY=VALUE`");
+    if !bad {
+        warnings.report(out);
+    }
     let (Some(d), Some((o, n)), false) = (differ, programs.as_ref(), bad) else {
         return 2;
     };
@@ -282,7 +289,15 @@ pub fn explain(
         if let Some(w) = x_set_ignored(c, "explain", "`--set KEY=VALUE`") {
             out.diagnostic(&w);
         }
-        irano_compare::explain(&program, c, date)
+        let explained = irano_compare::explain(&program, c, date)?;
+        // the warnings `eval` gives about the case (the explanation has evaluated it)
+        let mut ev = irano_evaluate::Evaluator::new(&program);
+        if let Ok(r) = ev.evaluate(c) {
+            for w in irano_evaluate::warnings::for_case(c, &[(&ev, &r)]) {
+                out.diagnostic(&w);
+            }
+        }
+        Ok(explained)
     });
     let explained = match explained {
         Ok(x) => x,
@@ -350,18 +365,24 @@ pub fn compare(out: &mut Output, rules: &[PathBuf], cases: &[PathBuf], format: T
         .map(irano_evaluate::Evaluator::new)
         .collect();
     let mut compared = Vec::with_capacity(all.len());
+    let mut warnings = Warnings::default();
+    let mut case_warnings = Vec::new();
     for c in &all {
-        match irano_compare::compare_case(&mut evaluators, &columns, c) {
+        match irano_compare::compare_case(&mut evaluators, &columns, c, &mut case_warnings) {
             Ok(x) => compared.push(x),
             Err(e) => {
                 eval_failed(out, &e, &c.origin);
                 ok = false;
             }
         }
+        for w in case_warnings.drain(..) {
+            warnings.add(w);
+        }
     }
     if !ok {
         return 2;
     }
+    warnings.report(out);
     let text = match format {
         TableFormat::Table => Some(
             compared

@@ -129,6 +129,49 @@ fn x_set_warning(at: &str, others: usize, command: &str, instead: &str) -> Diagn
     ))
 }
 
+/// How many warnings of one code a run shows; the rest are counted (memory stays flat
+/// whatever the cohort's size).
+const MAX_WARNINGS_PER_CODE: usize = 10;
+
+/// The warnings of a run over many cases: the first few of each code, in order, and a
+/// count of the rest, so that a cohort's repeated slip is told, not printed a thousand
+/// times.
+#[derive(Default)]
+pub(crate) struct Warnings {
+    shown: Vec<Diagnostic>,
+    /// Warnings not shown, by code, in the order the codes first appeared.
+    more: Vec<(&'static str, usize)>,
+}
+
+impl Warnings {
+    pub(crate) fn add(&mut self, w: Diagnostic) {
+        let shown = self.shown.iter().filter(|x| x.code == w.code).count();
+        if shown < MAX_WARNINGS_PER_CODE {
+            self.shown.push(w);
+        } else if let Some(m) = self.more.iter_mut().find(|m| m.0 == w.code) {
+            m.1 += 1;
+        } else {
+            self.more.push((w.code, 1));
+        }
+    }
+
+    pub(crate) fn report(self, out: &mut Output) {
+        for w in &self.shown {
+            out.diagnostic(w);
+        }
+        for (code, n) in self.more {
+            let d = Diagnostic::warning(
+                code,
+                format!("{n} more `{code}` warnings in the cases, not shown"),
+            )
+            .help(format!(
+                "the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say"
+            ));
+            out.diagnostic(&d);
+        }
+    }
+}
+
 /// One warning for the cases of a cohort that carry an `x-set` the command does not
 /// apply: where the first is, and how many others there are.
 #[derive(Default)]

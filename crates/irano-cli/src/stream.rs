@@ -35,10 +35,6 @@ use crate::render::{self, Format, Output};
 /// Lines per batch: large enough that threads rarely wait on each other, small enough
 /// that the batches in flight stay a few megabytes.
 const BATCH_LINES: usize = 128;
-/// Warnings of one kind shown for a cohort; the others are counted (memory stays flat
-/// whatever the cohort's size).
-const MAX_WARNINGS_PER_CODE: usize = 10;
-
 /// What `eval` was asked to do besides the rules and the cases.
 pub struct EvalOptions {
     pub format: Format,
@@ -740,9 +736,7 @@ struct Writer<'p> {
     /// `--max-errors`.
     max_errors: usize,
     failures: Vec<(EvalError, irano_cases::Origin)>,
-    warnings: Vec<Diagnostic>,
-    /// Warnings not shown, by code, in the order the codes first appeared.
-    more_warnings: Vec<(&'static str, usize)>,
+    warnings: crate::render::Warnings,
     patients: usize,
     /// Best overall response counts, for the table's summary.
     bor: HashMap<Option<String>, usize>,
@@ -763,8 +757,7 @@ impl<'p> Writer<'p> {
             more_errors: 0,
             max_errors: opts.max_errors,
             failures: Vec::new(),
-            warnings: Vec::new(),
-            more_warnings: Vec::new(),
+            warnings: crate::render::Warnings::default(),
             patients: 0,
             bor: HashMap::new(),
             first_json: None,
@@ -781,17 +774,6 @@ impl<'p> Writer<'p> {
 
     fn failed(&self) -> bool {
         self.input_failed() || !self.failures.is_empty()
-    }
-
-    fn warning(&mut self, w: Diagnostic) {
-        let shown = self.warnings.iter().filter(|x| x.code == w.code).count();
-        if shown < MAX_WARNINGS_PER_CODE {
-            self.warnings.push(w);
-        } else if let Some(m) = self.more_warnings.iter_mut().find(|m| m.0 == w.code) {
-            m.1 += 1;
-        } else {
-            self.more_warnings.push((w.code, 1));
-        }
     }
 
     fn error(&mut self, e: CaseError) {
@@ -813,7 +795,7 @@ impl<'p> Writer<'p> {
             self.error(e);
         }
         for w in d.warnings {
-            self.warning(w);
+            self.warnings.add(w);
         }
         if self.failures.len() < self.max_errors {
             self.failures.extend(d.failures);
@@ -932,21 +914,10 @@ impl<'p> Writer<'p> {
             // which cases were evaluated before the first input error was seen depends on
             // the threads: their warnings and failures are not reported, so that the report
             // is the same on every run
-            self.warnings.clear();
-            self.more_warnings.clear();
+            self.warnings = crate::render::Warnings::default();
             self.failures.clear();
         }
-        for w in std::mem::take(&mut self.warnings) {
-            out.diagnostic(&w);
-        }
-        for (code, n) in std::mem::take(&mut self.more_warnings) {
-            let d = Diagnostic::warning(
-                code,
-                format!("{n} more `{code}` warnings in the cases, not shown"),
-            )
-            .help(format!("the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say"));
-            out.diagnostic(&d);
-        }
+        std::mem::take(&mut self.warnings).report(out);
         if self.failed() {
             for e in &self.errors {
                 out.case_error(e);

@@ -549,6 +549,45 @@ fn a_followup_before_therapy_start_is_graded_with_a_warning() {
     );
 }
 
+/// The commands that evaluate cases other than `eval` (`diff`, `compare`, `explain`) give
+/// the same warnings about them: a reviewer of an amendment sees the slip `eval` would show.
+#[test]
+fn diff_compare_and_explain_give_evals_case_warnings() {
+    let case = "tests/cli/followup-before-therapy.yaml";
+    let commands: [&[&str]; 3] = [
+        &[
+            "diff",
+            "--rules",
+            "rules/rano-hgg-2010.rano",
+            "--set-new",
+            "pd_increase=40%",
+            case,
+        ],
+        &[
+            "compare",
+            "--rules",
+            "rules/rano-hgg-2010.rano",
+            "--rules",
+            "rules/rano-2.0-2023.rano",
+            case,
+        ],
+        &["explain", "--rules", "rules/rano-hgg-2010.rano", case],
+    ];
+    for args in commands {
+        let out = run(args);
+        assert!(!out.contains("exit: 2"), "{out}");
+        assert_eq!(
+            out.matches("eval::followup_before_therapy").count(),
+            1,
+            "{out}"
+        );
+        assert!(
+            out.contains("patient `EDGE-3`: the follow-up scan of 2025-02-24"),
+            "{out}"
+        );
+    }
+}
+
 /// A case whose every length is below 5 mm was most likely measured in cm: it is graded,
 /// with a warning that says how to convert.
 #[test]

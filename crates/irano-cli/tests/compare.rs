@@ -87,13 +87,23 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
     ];
     let r = exec(&args);
     assert_eq!(r.code, 1, "something changed: exit 1\n{}", r.stderr);
-    // only the warning that four worked cases carry an x-set, which diff does not apply
+    // the warning that four worked cases carry an x-set, which diff does not apply, and
+    // the two that `eval` gives on these cases (targets marked that the criterion would
+    // not choose), once each although both sides evaluate them
     assert!(
         r.stderr.contains("eval::x_set_ignored") && r.stderr.contains("(and in 3 other cases)"),
         "{}",
         r.stderr
     );
-    assert_eq!(r.stderr.matches("::").count(), 1, "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .matches("eval::marked_target_not_candidate")
+            .count(),
+        2,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("::").count(), 3, "{}", r.stderr);
     assert!(r.stdout.contains("pd_increase = 20% (default 25%)"));
     insta::assert_snapshot!(run(&args));
 }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use irano_cases::Case;
 use irano_check::program::{Program, Target};
+use irano_check::Diagnostic;
 use irano_evaluate::{CaseResult, EvalError, Evaluator, ScanRole};
 use serde::Serialize;
 
@@ -104,16 +105,20 @@ fn summary_rule(r: &CaseResult, prefix: &str) -> Option<String> {
         .map(|f| f.rule.clone())
 }
 
-/// Evaluates one case with each evaluator (one per criterion, in `columns`' order).
+/// Evaluates one case with each evaluator (one per criterion, in `columns`' order); adds
+/// the warnings about the case (as `eval` gives them) to `warnings`.
 pub fn compare_case(
     evaluators: &mut [Evaluator<'_>],
     columns: &[CriterionColumn],
     case: &Case,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<Comparison, EvalError> {
     let mut results = Vec::with_capacity(evaluators.len());
     for ev in evaluators.iter_mut() {
         results.push(ev.evaluate(case)?);
     }
+    let evaluated: Vec<_> = evaluators.iter().zip(&results).collect();
+    warnings.extend(irano_evaluate::warnings::for_case(case, &evaluated));
     let label = |i: usize| columns.get(i).map(|c| c.label.clone()).unwrap_or_default();
     let scans = case
         .assessments

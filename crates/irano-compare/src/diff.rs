@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use irano_cases::Case;
-use irano_check::Program;
+use irano_check::{Diagnostic, Program};
 use irano_evaluate::{CaseResult, EvalError, Evaluator, ShownValue};
 use serde::Serialize;
 
@@ -201,6 +201,8 @@ pub struct Differ<'p> {
     labels: Vec<String>,
     rule_changes: bool,
     unlisted_rule_changes: usize,
+    /// The warnings about the cases added since [`Differ::take_warnings`] last took them.
+    warnings: Vec<Diagnostic>,
 }
 
 /// How a program's results name the rules that set the progression dates.
@@ -242,6 +244,7 @@ impl<'p> Differ<'p> {
             },
             rule_changes: false,
             unlisted_rule_changes: 0,
+            warnings: Vec::new(),
         }
     }
 
@@ -256,7 +259,17 @@ impl<'p> Differ<'p> {
     pub fn add(&mut self, case: &Case) -> Result<bool, EvalError> {
         let old = self.old.evaluate(case)?;
         let new = self.new.evaluate(case)?;
+        self.warnings.extend(irano_evaluate::warnings::for_case(
+            case,
+            &[(&self.old, &old), (&self.new, &new)],
+        ));
         Ok(self.add_results(&old, &new))
+    }
+
+    /// The warnings about the cases added so far (as `eval` gives them: slips in the input,
+    /// and what either program did not read of it), taken out of the differ.
+    pub fn take_warnings(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Compares two results of the same case (as [`Differ::add`] does after evaluating).

@@ -8,6 +8,24 @@ use irano_check::Diagnostic;
 
 use crate::{CaseResult, Evaluator};
 
+/// Every warning about one case: those of its input, then those of its evaluations (each
+/// result with the evaluator that gave it, e.g. under an old and a new criterion); a
+/// warning that two evaluations give alike is given once.
+pub fn for_case(case: &Case, evaluated: &[(&Evaluator<'_>, &CaseResult)]) -> Vec<Diagnostic> {
+    let mut all = input(case);
+    for (ev, r) in evaluated {
+        for w in after_evaluation(ev, case, r) {
+            if !all
+                .iter()
+                .any(|x| x.code == w.code && x.message == w.message)
+            {
+                all.push(w);
+            }
+        }
+    }
+    all
+}
+
 /// Warnings about the case as written, before it is evaluated.
 pub fn input(case: &Case) -> Vec<Diagnostic> {
     let mut out = Vec::new();
