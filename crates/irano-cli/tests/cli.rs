@@ -588,6 +588,47 @@ fn diff_compare_and_explain_give_evals_case_warnings() {
     }
 }
 
+/// Fields of one scan that contradict each other (a lesion gone or not assessed that gives
+/// a measurement, a steroid change dated after the scan, a decline cause without a decline)
+/// are evaluated, each with a warning that names the scan's line; a consistent case has none.
+#[test]
+fn contradictory_fields_of_a_scan_are_warned() {
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/contradictory-records.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    for (code, count) in [
+        ("eval::measured_lesion_with_status", 2),
+        ("eval::steroid_change_after_scan", 1),
+        ("eval::decline_cause_without_decline", 1),
+    ] {
+        assert_eq!(out.matches(code).count(), count, "{code}\n{out}");
+    }
+    assert!(
+        out.contains("contradictory-records.yaml:12: patient `CONTRA-1`: lesion `T1` on the scan of 2025-03-03 is `status: absent`")
+            && out.contains("contradictory-records.yaml:19: patient `CONTRA-1`: lesion `T1` on the scan of 2025-04-03 is `status: not_assessed`")
+            && out.contains("contradictory-records.yaml:6: patient `CONTRA-1`: the steroid dose of the scan of 2024-12-30 was last changed on 2025-01-02"),
+        "{out}"
+    );
+    let clean = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/followup-before-therapy.yaml",
+    ]);
+    assert!(
+        !clean.contains("measured_lesion_with_status")
+            && !clean.contains("steroid_change_after_scan")
+            && !clean.contains("decline_cause_without_decline"),
+        "{clean}"
+    );
+}
+
 /// A case whose every length is below 5 mm was most likely measured in cm: it is graded,
 /// with a warning that says how to convert.
 #[test]

@@ -45,6 +45,7 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
             .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
         );
     }
+    out.extend(contradictions(case));
     // the whole case in cm, else one scan of it
     match irano_cases::lengths_look_like_cm(case) {
         Some(largest) => out.push(
@@ -73,6 +74,72 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
                     .help("if that scan was measured in cm, multiply its lengths by 10 (1.4 cm is 14); read as given, it is a deep response and the next scan a tenfold growth"),
                 );
             }
+        }
+    }
+    out
+}
+
+/// Fields of one scan that contradict each other: which one a criterion reads is the
+/// criterion's business, so the case should say one thing.
+fn contradictions(case: &Case) -> Vec<Diagnostic> {
+    use irano_cases::{MeasureStatus, Trend};
+    let mut out = Vec::new();
+    let at = |line: usize| format!("{}:{line}: patient `{}`", case.origin.file, case.patient);
+    for a in &case.assessments {
+        for o in a.lesions.iter().chain(&a.new_lesions) {
+            let status = match o.status {
+                Some(MeasureStatus::Absent) => "absent",
+                Some(MeasureStatus::NotAssessed) => "not_assessed",
+                _ => continue,
+            };
+            let measured = o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
+                || [o.ld, o.sa, o.vol_ml]
+                    .iter()
+                    .any(|x| x.is_some_and(|v| !v.is_zero()));
+            if !measured {
+                continue;
+            }
+            let id = case.lesions.get(o.lesion).map_or("?", |l| l.id.as_str());
+            out.push(
+                Diagnostic::warning(
+                    "eval::measured_lesion_with_status",
+                    format!(
+                        "{}: lesion `{id}` on the scan of {} is `status: {status}` and gives a measurement: the two contradict each other, and a criterion may read either",
+                        at(a.line), a.date
+                    ),
+                )
+                .help(if status == "absent" {
+                    "a lesion that has gone is `status: absent` with no measurement (or `d: [0, 0]`); a lesion still seen is measured with no `status`"
+                } else {
+                    "a lesion that was not assessed has no measurement; if it was measured, drop `status: not_assessed`"
+                }),
+            );
+        }
+        if let Some(changed) = a.steroids.as_ref().and_then(|s| s.changed_on) {
+            if changed > a.date {
+                out.push(
+                    Diagnostic::warning(
+                        "eval::steroid_change_after_scan",
+                        format!(
+                            "{}: the steroid dose of the scan of {} was last changed on {changed}, after the scan",
+                            at(a.line), a.date
+                        ),
+                    )
+                    .help("`changed_on` is the date of the last change before (or on) the scan, for the dose taken at the scan; a later change belongs to the next scan's record"),
+                );
+            }
+        }
+        if a.decline_cause.is_some() && a.clinical != Some(Trend::Worse) {
+            out.push(
+                Diagnostic::warning(
+                    "eval::decline_cause_without_decline",
+                    format!(
+                        "{}: the scan of {} gives `decline_cause` but the patient is not `clinical: worse`; the cause is read only with a decline",
+                        at(a.line), a.date
+                    ),
+                )
+                .help("give `clinical: worse` if the patient declined, or drop `decline_cause`"),
+            );
         }
     }
     out
