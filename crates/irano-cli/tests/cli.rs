@@ -615,6 +615,18 @@ fn contradictory_fields_of_a_scan_are_warned() {
             && out.contains("contradictory-records.yaml:6: patient `CONTRA-1`: the steroid dose of the scan of 2024-12-30 was last changed on 2025-01-02"),
         "{out}"
     );
+    // a new lesion a later scan leaves out is read differently by the criteria: said once
+    let unlisted = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "tests/worked/irano-2015/059-unlisted-new-lesion-as-not-assessed-under-the-parameter.yaml",
+    ]);
+    assert_eq!(
+        unlisted.matches("eval::new_lesion_not_listed").count(),
+        1,
+        "{unlisted}"
+    );
     let clean = run(&[
         "eval",
         "--rules",
@@ -624,7 +636,8 @@ fn contradictory_fields_of_a_scan_are_warned() {
     assert!(
         !clean.contains("measured_lesion_with_status")
             && !clean.contains("steroid_change_after_scan")
-            && !clean.contains("decline_cause_without_decline"),
+            && !clean.contains("decline_cause_without_decline")
+            && !clean.contains("new_lesion_not_listed"),
         "{clean}"
     );
 }

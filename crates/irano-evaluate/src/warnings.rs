@@ -85,7 +85,39 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
     use irano_cases::{MeasureStatus, Trend};
     let mut out = Vec::new();
     let at = |line: usize| format!("{}:{line}: patient `{}`", case.origin.file, case.patient);
+    // per lesion: the date it was last listed not gone, until a scan leaves it out (said once)
+    let mut new_lesion_seen: Vec<Option<chrono::NaiveDate>> = vec![None; case.lesions.len()];
     for a in &case.assessments {
+        for (k, seen) in new_lesion_seen.iter_mut().enumerate() {
+            let Some(last) = *seen else { continue };
+            if a.scan == irano_cases::ScanKind::Followup
+                && !a
+                    .new_lesions
+                    .iter()
+                    .chain(&a.lesions)
+                    .any(|o| o.lesion == k)
+            {
+                let id = case.lesions.get(k).map_or("?", |l| l.id.as_str());
+                out.push(
+                    Diagnostic::warning(
+                        "eval::new_lesion_not_listed",
+                        format!(
+                            "{}: new lesion `{id}`, listed on {last} and not as gone, is not listed on the scan of {}: the case format reads it as not assessed there, and some criteria as gone (iRANO by default, irano.unlisted_new_lesion)",
+                            at(a.line), a.date
+                        ),
+                    )
+                    .help("list a new lesion on every later scan: measured, `status: absent` once gone, or `status: not_assessed`"),
+                );
+                *seen = None;
+            }
+        }
+        for o in &a.new_lesions {
+            if let Some(seen) = new_lesion_seen.get_mut(o.lesion) {
+                *seen = (o.status != Some(MeasureStatus::Absent)
+                    && !o.d.is_some_and(|d| d.iter().all(|x| x.is_zero())))
+                .then_some(a.date);
+            }
+        }
         for o in a.lesions.iter().chain(&a.new_lesions) {
             let status = match o.status {
                 Some(MeasureStatus::Absent) => "absent",
