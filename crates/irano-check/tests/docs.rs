@@ -203,3 +203,49 @@ fn criteria_page_lists_every_parameter() {
         "docs/criteria.md is behind the rule files:\n{missing}"
     );
 }
+
+/// Each criterion's own page (`docs/criteria/<id>.md`) names every parameter its rule file
+/// declares or re-defaults, and those of any overlay it applies (a file with no page of its
+/// own, e.g. `irano-2015-core` on the iRANO page): a reader of the page finds each switch.
+#[test]
+fn criterion_pages_name_their_parameters() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pages = manifest.join("../../docs/criteria");
+    let mut checked = 0;
+    let mut missing = String::new();
+    let mut ids: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+        .filter(|id| id != "README")
+        .collect();
+    ids.sort();
+    for id in &ids {
+        let rules = manifest.join(format!("../../rules/{id}.rano"));
+        if !rules.exists() {
+            continue;
+        }
+        let page = std::fs::read_to_string(pages.join(format!("{id}.md"))).unwrap();
+        let program = check_path(&rules, &[manifest.join("../../rules")], &[])
+            .program
+            .unwrap_or_else(|| panic!("{} does not check", rules.display()));
+        checked += 1;
+        for p in &program.params {
+            let own = p.declared_in == *id || !ids.contains(&p.declared_in);
+            if own && !page.contains(&format!("`{}`", p.name)) {
+                writeln!(
+                    missing,
+                    "docs/criteria/{id}.md does not name `{}` (from {})",
+                    p.name, p.declared_in
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(
+        checked >= 9,
+        "expected the criteria pages, checked {checked}"
+    );
+    assert!(missing.is_empty(), "{missing}");
+}
