@@ -249,3 +249,149 @@ fn criterion_pages_name_their_parameters() {
     );
     assert!(missing.is_empty(), "{missing}");
 }
+
+/// The `--set` groups written in a Markdown text: the overrides of one inline code span, or
+/// of one command of a fenced block (lines joined at a trailing `\`), with the 1-based line.
+/// Placeholders in capitals (`--set KEY=VALUE`) are left out.
+fn set_examples(markdown: &str) -> Vec<(usize, Vec<String>)> {
+    let mut groups = Vec::new();
+    let mut in_block = false;
+    let mut command = String::new();
+    let mut command_line = 0;
+    for (i, line) in markdown.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            if command.is_empty() {
+                command_line = i + 1;
+            }
+            match line.trim_end().strip_suffix('\\') {
+                Some(head) => command.push_str(head),
+                None => {
+                    command.push_str(line);
+                    groups.push((command_line, std::mem::take(&mut command)));
+                }
+            }
+        } else {
+            for span in line.split('`').skip(1).step_by(2) {
+                groups.push((i + 1, span.to_string()));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(line, text)| {
+            let words = shell_words(&text);
+            let sets: Vec<String> = words
+                .iter()
+                .zip(words.iter().skip(1))
+                .filter(|(flag, _)| matches!(flag.as_str(), "--set" | "--set-new" | "--set-old"))
+                .map(|(_, kv)| kv.clone())
+                .filter(|kv| !kv.starts_with(|c: char| c.is_ascii_uppercase()))
+                .collect();
+            (!sets.is_empty()).then_some((line, sets))
+        })
+        .collect()
+}
+
+/// Words of a command line, with double quotes removed.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Every `--set` the README and the docs show is accepted, as written together, by at least
+/// one shipped criterion: a reader who copies one does not meet a diagnostic. The examples
+/// shown as refused are refused.
+#[test]
+fn set_examples_in_the_docs_are_accepted() {
+    // shown in the docs as what is refused (a bare number for a quantity)
+    const REFUSED: &[&str] = &["irano.confirm_days=8"];
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.join("../..");
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
+        .collect();
+    rules.sort();
+    let mut pages = vec![root.join("README.md")];
+    for dir in ["docs", "docs/criteria"] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        found.sort();
+        pages.extend(found);
+    }
+    let accepted_by_some = |sets: &[String]| {
+        let overrides: Vec<_> = sets
+            .iter()
+            .map(|s| irano_check::Override::parse(s).unwrap())
+            .collect();
+        rules.iter().any(|r| {
+            let c = check_path(r, &[root.join("rules")], &overrides);
+            c.program.is_some() && !c.diagnostics.iter().any(|d| d.is_error())
+        })
+    };
+    let mut seen = 0;
+    let mut wrong = String::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let name = page
+            .strip_prefix(&root)
+            .unwrap_or(page)
+            .display()
+            .to_string();
+        for (line, sets) in set_examples(&text) {
+            seen += 1;
+            let refused = sets.iter().any(|s| REFUSED.contains(&s.as_str()));
+            if accepted_by_some(&sets) == refused {
+                let verdict = if refused {
+                    "accepted"
+                } else {
+                    "refused by every criterion"
+                };
+                writeln!(
+                    wrong,
+                    "{name}:{line}: `--set {}` is {verdict}",
+                    sets.join(" --set ")
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(seen >= 8, "expected the docs' --set examples, found {seen}");
+    assert!(wrong.is_empty(), "{wrong}");
+}
+
+#[test]
+fn set_example_extraction() {
+    let md = "a `--set x.y=\"56 days\" --set z=1` and `--set KEY=VALUE`\n```sh\nrun --set-new a=b \\\n  --set c=d\n```\n";
+    assert_eq!(
+        set_examples(md),
+        vec![
+            (1, vec!["x.y=56 days".to_string(), "z=1".to_string()]),
+            (3, vec!["a=b".to_string(), "c=d".to_string()]),
+        ]
+    );
+}
