@@ -84,10 +84,13 @@ const ENHANCEMENTS: &[(&str, Enhancement)] = &[
     ("new_or_increased", Enhancement::NewOrIncreased),
 ];
 const DECLINE_CAUSES: &[(&str, DeclineCause)] = &[
-    ("tumour", DeclineCause::Tumour),
-    ("comorbid", DeclineCause::Comorbid),
-    ("medication", DeclineCause::Medication),
-    ("treatment_effect", DeclineCause::TreatmentEffect),
+    (DeclineCause::Tumour.as_str(), DeclineCause::Tumour),
+    (DeclineCause::Comorbid.as_str(), DeclineCause::Comorbid),
+    (DeclineCause::Medication.as_str(), DeclineCause::Medication),
+    (
+        DeclineCause::TreatmentEffect.as_str(),
+        DeclineCause::TreatmentEffect,
+    ),
 ];
 const PATHOLOGIES: &[(&str, Pathology)] = &[
     ("tumour_predominant", Pathology::TumourPredominant),

@@ -114,6 +114,18 @@ pub enum DeclineCause {
     TreatmentEffect,
 }
 
+impl DeclineCause {
+    /// The name the case format gives it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeclineCause::Tumour => "tumour",
+            DeclineCause::Comorbid => "comorbid",
+            DeclineCause::Medication => "medication",
+            DeclineCause::TreatmentEffect => "treatment_effect",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pathology {
     TumourPredominant,

@@ -589,7 +589,8 @@ fn diff_compare_and_explain_give_evals_case_warnings() {
 }
 
 /// Fields of one scan that contradict each other (a lesion gone or not assessed that gives
-/// a measurement, a steroid change dated after the scan, a decline cause without a decline)
+/// a measurement, a steroid change dated after the scan, a decline cause without a decline,
+/// a decline on a scan the criterion does not grade)
 /// are evaluated, each with a warning that names the scan's line; a consistent case has none.
 #[test]
 fn contradictory_fields_of_a_scan_are_warned() {
@@ -626,6 +627,32 @@ fn contradictory_fields_of_a_scan_are_warned() {
         unlisted.matches("eval::new_lesion_not_listed").count(),
         1,
         "{unlisted}"
+    );
+    // a decline on a scan the criterion does not grade decides nothing: said, with the
+    // criterion's reason for not grading it; the criterion that grades the scan is silent
+    let skipped = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "tests/cli/decline-on-skipped-scan.yaml",
+    ]);
+    assert!(
+        skipped.contains("eval::decline_on_skipped_scan")
+            && skipped.contains(
+                "decline-on-skipped-scan.yaml:9: patient `SKIPPED-DECLINE`: the scan of 2025-02-10"
+            )
+            && skipped.contains("(decline_cause: tumour), but rano-2.0-2023 does not grade it (a"),
+        "{skipped}"
+    );
+    let graded = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/decline-on-skipped-scan.yaml",
+    ]);
+    assert!(
+        graded.contains("exit: 0") && !graded.contains("decline_on_skipped_scan"),
+        "{graded}"
     );
     let clean = run(&[
         "eval",

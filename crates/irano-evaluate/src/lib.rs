@@ -371,6 +371,18 @@ impl<'p> Evaluator<'p> {
         &self.marked_targets_not_candidates
     }
 
+    /// After a case: the scans `skip grading when` left ungraded, by index, with the reason
+    /// the criterion gives.
+    pub fn skipped_scans(&self) -> Vec<(usize, &str)> {
+        let because = self.p.skip.as_ref().map_or("", |s| s.because.as_str());
+        self.skipped
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| (i, because))
+            .collect()
+    }
+
     /// After a case: how many lesions it marks `role: target`, and the criterion's limit,
     /// when it marks more than the limit (all of them are followed as targets, as marked).
     pub fn marked_targets_over_max(&self) -> Option<(usize, i128)> {

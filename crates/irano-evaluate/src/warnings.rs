@@ -384,6 +384,28 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             );
         }
     }
+    for (i, because) in ev.skipped_scans() {
+        let Some(a) = case.assessments.get(i) else {
+            continue;
+        };
+        if a.clinical != Some(irano_cases::Trend::Worse) {
+            continue;
+        }
+        let cause = match a.decline_cause {
+            Some(c) => format!(" (decline_cause: {})", c.as_str()),
+            None => String::new(),
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::decline_on_skipped_scan",
+                format!(
+                    "{}:{}: patient `{}`: the scan of {} records `clinical: worse`{cause}, but {} does not grade it ({because}): the decline decides nothing",
+                    case.origin.file, a.line, case.patient, a.date, r.criterion.id
+                ),
+            )
+            .help("record the decline on the next graded scan too if it persists, or amend the criterion's `skip grading when` (docs/amending.md: \"Scans that are not response assessments\")"),
+        );
+    }
     if !r
         .assessments
         .iter()
