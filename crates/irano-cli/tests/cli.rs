@@ -654,6 +654,40 @@ fn contradictory_fields_of_a_scan_are_warned() {
         graded.contains("exit: 0") && !graded.contains("decline_on_skipped_scan"),
         "{graded}"
     );
+    // a newly diagnosed case without chemoradiation_end, under a criterion that reads it;
+    // RECIST 1.1 does not read it and is silent
+    for (rules, warned) in [
+        ("rules/rano-2.0-2023.rano", true),
+        ("rules/rano-hgg-2010.rano", true),
+        ("rules/recist-1.1.rano", false),
+    ] {
+        let out = run(&[
+            "--error-format",
+            "json",
+            "eval",
+            "--rules",
+            rules,
+            "tests/cli/newly-diagnosed-without-chemoradiation-end.yaml",
+        ]);
+        assert_eq!(
+            out.contains("eval::chemoradiation_end_not_given"),
+            warned,
+            "{out}"
+        );
+    }
+    let pre = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-2.0-2023.rano",
+        "tests/cli/pretreatment-after-therapy.yaml",
+    ]);
+    assert!(
+        pre.contains("eval::pretreatment_after_therapy")
+            && pre.contains("pretreatment-after-therapy.yaml:9: patient `PRE-AFTER`: the scan of 2025-03-03 is `scan: pretreatment` but dated after therapy_start (2025-01-06)"),
+        "{pre}"
+    );
     let clean = run(&[
         "eval",
         "--rules",

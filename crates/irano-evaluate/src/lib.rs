@@ -441,6 +441,12 @@ impl<'p> Evaluator<'p> {
             .collect()
     }
 
+    /// Whether the criterion reads `case.chemoradiation_end` (its window after first-line
+    /// chemoradiation, say).
+    pub fn reads_chemoradiation_end(&self) -> bool {
+        self.reads_optional_case_fields[0]
+    }
+
     /// After a case: the lesions whose measurements the rules read without ever finding a
     /// value while the case gives the lesion another measurement (a node given `ld` where
     /// the criterion reads `sa`): `(lesion id, fields read, fields given)`.

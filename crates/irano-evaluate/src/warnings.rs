@@ -45,6 +45,22 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
             .help("if the scan was taken before treatment, give it `scan: pretreatment` (it can then be the baseline); otherwise correct the date"),
         );
     }
+    for a in case
+        .assessments
+        .iter()
+        .filter(|a| a.scan == irano_cases::ScanKind::Pretreatment && a.date > case.therapy_start)
+    {
+        out.push(
+            Diagnostic::warning(
+                "eval::pretreatment_after_therapy",
+                format!(
+                    "{}:{}: patient `{}`: the scan of {} is `scan: pretreatment` but dated after therapy_start ({}); criteria differ on such a scan (some grade it as a follow-up, some do not grade it)",
+                    case.origin.file, a.line, case.patient, a.date, case.therapy_start
+                ),
+            )
+            .help("if the scan was taken on treatment, give it `scan: followup`; otherwise correct its date or therapy_start"),
+        );
+    }
     out.extend(contradictions(case));
     // the whole case in cm, else one scan of it
     match irano_cases::lengths_look_like_cm(case) {
@@ -190,6 +206,21 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                 ),
             )
             .help("leave it out, or amend the criterion to read it (docs/amending.md: \"A window after re-irradiation\"); `irano-eval show RULES` prints what the criterion reads"),
+        );
+    }
+    if case.setting == irano_cases::Setting::NewlyDiagnosed
+        && case.chemoradiation_end.is_none()
+        && ev.reads_chemoradiation_end()
+    {
+        out.push(
+            Diagnostic::warning(
+                "eval::chemoradiation_end_not_given",
+                format!(
+                    "{}:{}: patient `{}` is `setting: newly_diagnosed` and gives no `chemoradiation_end`, which {} reads: what it dates from the end of chemoradiation (a window after radiotherapy in which progression is handled apart) does not apply to this case",
+                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                ),
+            )
+            .help("give the last day of first-line radiotherapy as `chemoradiation_end` (docs/case-format.md); if the patient had none, this warning can be ignored"),
         );
     }
     if case.setting == irano_cases::Setting::Recurrent && case.chemoradiation_end.is_some() {
