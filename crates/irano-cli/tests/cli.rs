@@ -1026,6 +1026,16 @@ fn test_shows_the_warnings_eval_gives() {
     ]);
     assert!(out.contains("exit: 0"), "{out}");
     assert!(out.contains("eval::scan_lengths_look_like_cm"), "{out}");
+    assert!(!out.contains("test::jsonl_not_tested"), "{out}");
+    // a JSON Lines file beside it is not read by `test`, and is said not to be
+    std::fs::write(dir.join("cohort.jsonl"), "{}\n").unwrap();
+    let out = run(&["test", "--rules", "rules/rano-hgg-2010.rano", &d]);
+    assert!(
+        out.contains("exit: 0")
+            && out.contains("test::jsonl_not_tested")
+            && out.contains("cohort.jsonl` is JSON Lines"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

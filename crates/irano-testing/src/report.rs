@@ -292,6 +292,23 @@ fn case_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
                 Some("yaml" | "yml" | "json")
             ) {
                 out.push(p);
+            } else if matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some("jsonl" | "ndjson")
+            ) {
+                problems.push(Problem::Diagnostic(
+                    Diagnostic::warning(
+                        "test::jsonl_not_tested",
+                        format!(
+                            "`{}` is JSON Lines, which `irano-eval test` does not read: its cases are not tested",
+                            p.display()
+                        ),
+                    )
+                    .help("a tested case is one case per file (`.yaml`, `.yml` or `.json`) with its own `x-expect`; `irano-eval eval` and `diff` read JSON Lines"),
+                ));
             }
         }
     }
