@@ -249,6 +249,22 @@ impl CaseError {
         }
     }
 
+    /// An error at a line of a file whose text is not at hand (column 1, nothing shown).
+    pub fn at_line(
+        code: &'static str,
+        file: &str,
+        line: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        CaseError {
+            code,
+            line: line.max(1),
+            column: 1,
+            ..CaseError::io(file, message, help)
+        }
+    }
+
     /// An error about a whole file that could not be read (no source text to show).
     pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {

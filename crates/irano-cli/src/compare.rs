@@ -49,10 +49,10 @@ fn duplicate(out: &mut Output, c: &irano_cases::Case) {
     out.message(
         "case::duplicate_patient",
         format!(
-            "patient `{}` appears more than once ({})",
-            c.patient, c.origin.file
+            "{}:{}: patient `{}` appears in two cases",
+            c.origin.file, c.origin.line, c.patient
         ),
-        "give every case its own `patient` identifier",
+        "give each case its own `patient` id",
     );
 }
 

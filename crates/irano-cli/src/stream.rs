@@ -821,14 +821,17 @@ impl<'p> Writer<'p> {
                         &file,
                         line,
                     ),
-                    None => irano_cases::CaseError::about_file(
+                    None => irano_cases::CaseError::at_line(
                         "case::duplicate_patient",
                         &s.file,
+                        s.line,
                         format!(
-                            "patient `{}` appears more than once ({}, first in `{file}` at line {line})",
-                            s.patient, s.file
+                            "{}:{}: patient `{}` appears in two cases",
+                            s.file, s.line, s.patient
                         ),
-                        "give every case its own `patient` identifier",
+                        format!(
+                            "give each case its own `patient` id (the first is in `{file}` at line {line})"
+                        ),
                     ),
                 };
                 self.error(e);

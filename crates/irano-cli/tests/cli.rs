@@ -414,11 +414,31 @@ fn a_patient_in_two_files_of_a_folder_is_a_duplicate_patient() {
         "rules/rano-hgg-2010.rano",
         dir.to_str().unwrap(),
     ]);
+    // the second case is located by file and line, in the message and in JSON
+    let json_out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        dir.to_str().unwrap(),
+    ]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(out.contains("exit: 2"), "{out}");
     assert!(out.contains("case::duplicate_patient"), "{out}");
-    assert!(out.contains("appears more than once"), "{out}");
+    assert!(out.contains("b.yaml:1: patient `"), "{out}");
+    assert!(out.contains("appears in two cases"), "{out}");
+    assert!(out.contains("a.yaml` at line"), "{out}");
     assert!(!out.contains("case::io"), "{out}");
+    let json_err = json_out.split("--- stderr\n").nth(1).unwrap_or("");
+    let d: serde_json::Value = serde_json::from_str(json_err.lines().next().unwrap_or("")).unwrap();
+    assert_eq!(d["code"], "case::duplicate_patient", "{json_err}");
+    assert!(
+        d["file"].as_str().is_some_and(|f| f.ends_with("b.yaml")),
+        "{json_err}"
+    );
+    assert_eq!(d["line"], 1, "{json_err}");
+    assert_eq!(d["column"], 1, "{json_err}");
 }
 
 #[test]
