@@ -22,6 +22,10 @@ pub struct Diagnostic {
     /// Label text under the span.
     pub label: String,
     pub location: Option<Location>,
+    /// A file and 1-based line, for a diagnostic about a file whose text it does not hold
+    /// (a case file): given to programs (`--error-format json`) beside the message, which
+    /// names the place itself.
+    pub line_at: Option<Box<(String, usize)>>,
 }
 
 /// Where a diagnostic points: a file's text and a span in it.
@@ -54,6 +58,7 @@ impl Diagnostic {
             severity: Severity::Error,
             label: "here".into(),
             location: None,
+            line_at: None,
         }
     }
 
@@ -69,6 +74,12 @@ impl Diagnostic {
             file: Arc::clone(file),
             span,
         });
+        self
+    }
+
+    /// Points the diagnostic at a line of a file whose text it does not hold.
+    pub fn at_line(mut self, file: &str, line: usize) -> Self {
+        self.line_at = Some(Box::new((file.to_string(), line)));
         self
     }
 

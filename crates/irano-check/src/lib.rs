@@ -41,18 +41,17 @@ pub struct Override {
 
 impl Override {
     /// Reads `KEY=VALUE`.
-    pub fn parse(text: &str) -> Result<Override, Diagnostic> {
+    pub fn parse(text: &str) -> Result<Override, Box<Diagnostic>> {
         match text.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok(Override {
                 key: k.trim().to_string(),
                 value: v.trim().to_string(),
                 origin: "--set",
             }),
-            _ => Err(Diagnostic::error(
-                "check::bad_override",
-                format!("`{text}` is not KEY=VALUE"),
-            )
-            .help("write `--set KEY=VALUE`; `irano-eval params RULES` lists the keys")),
+            _ => Err(Box::new(
+                Diagnostic::error("check::bad_override", format!("`{text}` is not KEY=VALUE"))
+                    .help("write `--set KEY=VALUE`; `irano-eval params RULES` lists the keys"),
+            )),
         }
     }
 

@@ -163,7 +163,7 @@ enum Command {
     Test {
         /// The criterion to test the cases against; it replaces the one a case names with
         /// `x-rules: FILE` (a warning says so when that is another file). Without it, each
-        /// case's `x-rules`.
+        /// case is tested against the rule file its `x-rules` names.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
         /// Write the new and changed snapshots of the cases whose expectations hold.

@@ -79,10 +79,11 @@ impl Output {
     }
 
     pub fn diagnostic(&mut self, d: &Diagnostic) {
-        let pos = d.position().map(|(f, l, c)| (f.to_string(), l, c));
+        let pos = d.position().map(|(f, l, c)| (f.to_string(), l, Some(c)));
+        let pos = pos.or_else(|| d.line_at.as_ref().map(|at| (at.0.clone(), at.1, None)));
         let r = d.clone().with_source();
         match pos {
-            Some((f, l, c)) => self.report(&r, Some(&f), Some(l), Some(c)),
+            Some((f, l, c)) => self.report(&r, Some(&f), Some(l), c),
             None => self.report(&r, None, None, None),
         }
     }

@@ -956,6 +956,10 @@ impl<'p> Writer<'p> {
                     let s = self.cohort_summary();
                     dest.write(s.as_bytes())?;
                 }
+                // an empty list or an empty stream is an empty cohort: said, not silent
+                Format::Table if self.patients == 0 => {
+                    dest.write(b"cohort: 0 patients (the input holds no case)\n")?;
+                }
                 Format::Csv if !self.header => {
                     dest.write(crate::csv::assessment_header(self.program).as_bytes())?;
                 }

@@ -708,6 +708,18 @@ fn contradictory_fields_of_a_scan_are_warned() {
             && pre.contains("pretreatment-after-therapy.yaml:9: patient `PRE-AFTER`: the scan of 2025-03-03 is `scan: pretreatment` but dated after therapy_start (2025-01-06)"),
         "{pre}"
     );
+    // a program reading the warnings finds the file and line in fields of their own
+    let w: serde_json::Value = pre
+        .lines()
+        .find(|l| l.contains("eval::pretreatment_after_therapy"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    assert_eq!(
+        w["file"], "tests/cli/pretreatment-after-therapy.yaml",
+        "{pre}"
+    );
+    assert_eq!(w["line"], 9, "{pre}");
+    assert_eq!(w["severity"], "warning", "{pre}");
     let clean = run(&[
         "eval",
         "--rules",
@@ -1816,6 +1828,11 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
         out.contains("writes no rule of its own; it sets `pd_increase`"),
+        "{out}"
+    );
+    // the command it suggests finds the parent as the run did
+    assert!(
+        out.contains("`irano-eval diff --include rules --rules PARENT --rules"),
         "{out}"
     );
 }

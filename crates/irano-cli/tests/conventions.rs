@@ -600,7 +600,8 @@ fn a_write_error_is_reported() {
 
 /// An empty standard input is an empty cohort (exit 0, no result), so that an empty shard
 /// of a cohort run as a filter (an empty Spark partition) does not fail the job; an empty
-/// file named on the command line is still an error.
+/// file named on the command line is still an error; an empty list is an empty cohort,
+/// which a table says.
 #[test]
 fn an_empty_standard_input_is_an_empty_cohort() {
     for (args, input) in [
@@ -623,6 +624,24 @@ fn an_empty_standard_input_is_an_empty_cohort() {
     let out = run(&["eval", "--rules", HGG, empty.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("holds no case"));
+    // an empty list of cases is an empty cohort too; the table says so rather than nothing
+    let list = dir.join("none.yaml");
+    std::fs::write(&list, "[]\n").unwrap();
+    let out = run(&["eval", "--rules", HGG, list.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "cohort: 0 patients (the input holds no case)\n"
+    );
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        list.to_str().unwrap(),
+    ]);
+    assert!(out.status.success() && out.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

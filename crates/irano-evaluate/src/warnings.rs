@@ -92,6 +92,24 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
             }
         }
     }
+    locate(case, out)
+}
+
+/// Gives each warning the file and line its message begins with (`FILE:LINE: ...`), so
+/// that `--error-format json` carries them in fields of their own.
+fn locate(case: &Case, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let file: &str = &case.origin.file;
+    for d in &mut out {
+        let line = d
+            .message
+            .strip_prefix(file)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|rest| rest.split_once(':'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        if let (Some(line), None) = (line, &d.location) {
+            d.line_at = Some(Box::new((file.to_string(), line)));
+        }
+    }
     out
 }
 
@@ -453,7 +471,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("`irano-eval show RULES` prints how the criterion chooses its baseline; check the scan kinds (`pretreatment`, `postop`, `post_rt`) and dates"),
         );
     }
-    out
+    locate(case, out)
 }
 
 /// `(who gives, the fields, who was)` for a list of lesions that lack fields, as the

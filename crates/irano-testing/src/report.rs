@@ -90,6 +90,8 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     /// Per rule file tested, in the order first met.
     pub reach: Vec<Reach>,
+    /// The `--include` folders the run was given, for the commands it suggests.
+    pub include: Vec<PathBuf>,
 }
 
 impl Report {
@@ -195,13 +197,17 @@ impl Report {
                 if !r.params.is_empty() {
                     let _ = writeln!(
                         out,
-                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff --rules PARENT --rules {} CASES` lists the cases that depend on it",
+                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff{} --rules PARENT --rules {} CASES` lists the cases that depend on it",
                         r.file,
                         r.params
                             .iter()
                             .map(|p| format!("`{p}`"))
                             .collect::<Vec<_>>()
                             .join(", "),
+                        self.include
+                            .iter()
+                            .map(|d| format!(" --include {}", d.display()))
+                            .collect::<String>(),
                         r.file
                     );
                 }
@@ -339,7 +345,10 @@ fn case_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
 /// written, unless every case reads and every criterion checks. Each snapshot is the
 /// case's `x-title` and its table drawn by `render`.
 pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        include: options.include.clone(),
+        ..Report::default()
+    };
     let files = case_files(paths, &mut report.problems);
 
     // two cases must not share a snapshot (`a.yaml` and `a.json` in one folder)

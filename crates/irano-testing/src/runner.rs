@@ -480,7 +480,7 @@ impl Runner {
             match Override::parse(s) {
                 Ok(o) => overrides.push(o.from_case()),
                 Err(d) => {
-                    let d = src.at(d, span_of("x-set"));
+                    let d = src.at(*d, span_of("x-set"));
                     self.problem(d);
                 }
             }
