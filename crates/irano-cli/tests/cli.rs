@@ -1836,3 +1836,31 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
         "{out}"
     );
 }
+
+/// The `diff` sample in docs/comparing.md is the command's output: every line shown (all
+/// but the `...` that stand for lines left out) is printed, in that order.
+#[test]
+fn the_diff_sample_in_the_docs_is_current() {
+    let page = std::fs::read_to_string(repo().join("docs/comparing.md")).unwrap();
+    let start = page
+        .find("```text\n$ irano-eval diff ")
+        .expect("the diff sample in docs/comparing.md");
+    let block = &page[start + "```text\n".len()..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut lines = block.lines();
+    let command = lines.next().unwrap().trim_start_matches("$ irano-eval ");
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let out = run(&args);
+    let stdout = out
+        .split("--- stdout\n")
+        .nth(1)
+        .and_then(|s| s.split("--- stderr\n").next())
+        .unwrap_or("");
+    let mut rest = stdout;
+    for line in lines.filter(|l| l.trim() != "...") {
+        match rest.find(&format!("{line}\n")) {
+            Some(i) => rest = &rest[i + line.len()..],
+            None => panic!("docs/comparing.md shows a line the command no longer prints, or out of order:\n{line}\n\n{stdout}"),
+        }
+    }
+}

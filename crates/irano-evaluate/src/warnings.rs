@@ -223,7 +223,11 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                     case.origin.file, case.origin.line, case.patient, r.criterion.id
                 ),
             )
-            .help("leave it out, or amend the criterion to read it (docs/amending.md: \"A window after re-irradiation\"); `irano-eval show RULES` prints what the criterion reads"),
+            .help(if field == "reirradiation_end" {
+                "leave it out, or amend the criterion to read it (docs/amending.md: \"A window after re-irradiation\"); `irano-eval show RULES` prints what the criterion reads"
+            } else {
+                "the criterion (or an amendment of it) has no use for it: it may be left in; `irano-eval show RULES` prints what the criterion reads"
+            }),
         );
     }
     if case.setting == irano_cases::Setting::NewlyDiagnosed
