@@ -663,5 +663,47 @@ pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
     out
 }
 
+/// Lesions measured on one scan at a seventh or less of their length on the scans that
+/// measured them just before and just after: one lesion keyed in cm among lesions in mm (a
+/// lesion does not shrink sevenfold and regrow as much within two intervals).
+/// `(scan index, lesion index, length, length before, length after)`.
+pub fn lesions_look_like_cm(case: &Case) -> Vec<(usize, usize, Rational, Rational, Rational)> {
+    let seven = Rational::from_int(7);
+    let at_most_a_seventh = |x: Rational, of: Rational| x.checked_mul(seven).is_ok_and(|y| y <= of);
+    // per lesion: its last two measurements (scan, largest length), oldest first
+    let mut seen: Vec<[Option<(usize, Rational)>; 2]> = vec![[None, None]; case.lesions.len()];
+    let mut out = Vec::new();
+    for (i, a) in case.assessments.iter().enumerate() {
+        for o in a.lesions.iter().chain(&a.new_lesions) {
+            let Some(slot) = seen.get_mut(o.lesion) else {
+                continue;
+            };
+            let largest =
+                o.d.iter()
+                    .flatten()
+                    .chain(o.ld.iter())
+                    .chain(o.sa.iter())
+                    .filter(|v| !v.is_zero())
+                    .max()
+                    .copied();
+            let Some(v) = largest else {
+                if o.status == Some(MeasureStatus::Absent)
+                    || o.d.is_some_and(|d| d.iter().all(Rational::is_zero))
+                {
+                    *slot = [None, None];
+                }
+                continue;
+            };
+            if let [Some((_, p)), Some((k, x))] = *slot {
+                if at_most_a_seventh(x, p) && at_most_a_seventh(x, v) {
+                    out.push((k, o.lesion, x, p, v));
+                }
+            }
+            *slot = [slot[1], Some((i, v))];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

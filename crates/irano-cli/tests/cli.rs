@@ -785,6 +785,28 @@ fn lengths_that_look_like_cm_are_graded_with_a_warning() {
     assert_eq!(once.matches("look_like_cm").count(), 1, "{once}");
     // a response that shrinks the tumour in steps, or makes it vanish, says nothing
     assert!(!mm.contains("scan_lengths_look_like_cm"), "{mm}");
+    assert!(!once.contains("lesion_length_looks_like_cm"), "{once}");
+    // one lesion keyed in cm on one scan, the others in mm: that lesion and scan are named;
+    // a lesion that shrinks sevenfold and stays small is a response, not named
+    let lesion = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/one-lesion-in-cm.yaml",
+    ]);
+    assert!(lesion.contains("exit: 0"), "{lesion}");
+    assert_eq!(
+        lesion.matches("eval::lesion_length_looks_like_cm").count(),
+        1,
+        "{lesion}"
+    );
+    assert!(
+        lesion.contains(
+            "one-lesion-in-cm.yaml:9: patient `CLI-ONE-LESION-CM`: lesion `T1` measures 4 mm"
+        ),
+        "{lesion}"
+    );
+    assert!(!lesion.contains("lesion `T2`"), "{lesion}");
 }
 
 /// More lesions marked `role: target` than the criterion's targets `max`: all are followed,

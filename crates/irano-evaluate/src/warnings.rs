@@ -75,7 +75,26 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
             .help("if they were measured in cm, multiply them by 10 (1.5 cm is 15); a case may give lengths in mm only"),
         ),
         None => {
-            for (i, largest, before) in irano_cases::scans_look_like_cm(case) {
+            let scans = irano_cases::scans_look_like_cm(case);
+            for (i, l, x, before, after) in irano_cases::lesions_look_like_cm(case) {
+                let (Some(a), Some(lesion)) = (case.assessments.get(i), case.lesions.get(l)) else {
+                    continue;
+                };
+                if scans.iter().any(|s| s.0 == i) {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::warning(
+                        "eval::lesion_length_looks_like_cm",
+                        format!(
+                            "{}:{}: patient `{}`: lesion `{}` measures {x} mm on the scan of {}, a seventh or less of its length on the scans before ({before} mm) and after ({after} mm); lengths are read in mm",
+                            case.origin.file, a.line, case.patient, lesion.id, a.date
+                        ),
+                    )
+                    .help("if that measurement was keyed in cm, multiply it by 10 (4.5 cm is 45); read as given, the lesion shrank and regrew tenfold"),
+                );
+            }
+            for (i, largest, before) in scans {
                 let Some(a) = case.assessments.get(i) else {
                     continue;
                 };
