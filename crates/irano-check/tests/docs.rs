@@ -158,12 +158,7 @@ fn block_extraction() {
 fn criteria_page_lists_every_parameter() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let page = std::fs::read_to_string(manifest.join("../../docs/criteria.md")).unwrap();
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(manifest.join("../../rules"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
-        .collect();
-    rules.sort();
+    let rules = files_with_extension(&manifest.join("../../rules"), "rano");
     let mut checked = 0;
     let mut missing = String::new();
     for path in &rules {
@@ -327,21 +322,10 @@ fn set_examples_in_the_docs_are_accepted() {
     const REFUSED: &[&str] = &["irano.confirm_days=8"];
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..");
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rano"))
-        .collect();
-    rules.sort();
+    let rules = files_with_extension(&root.join("rules"), "rano");
     let mut pages = vec![root.join("README.md")];
     for dir in ["docs", "docs/criteria"] {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "md"))
-            .collect();
-        found.sort();
-        pages.extend(found);
+        pages.extend(files_with_extension(&root.join(dir), "md"));
     }
     let accepted_by_some = |sets: &[String]| {
         let overrides: Vec<_> = sets
@@ -394,4 +378,15 @@ fn set_example_extraction() {
             (3, vec!["a=b".to_string(), "c=d".to_string()]),
         ]
     );
+}
+
+/// The files of `dir` (not below it) whose name ends in `.EXT`, sorted.
+fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    found.sort();
+    found
 }
