@@ -594,15 +594,7 @@ pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
     let limit = Rational::from_int(LENGTH_SANITY_MM);
     let earlier_limit = Rational::from_int(2 * LENGTH_SANITY_MM);
     // the largest non-zero length an observation gives (no allocation: run on every case)
-    let largest = |o: &Observation| -> Option<Rational> {
-        let mut m: Option<Rational> = None;
-        for v in o.d.iter().flatten().chain(o.ld.iter()).chain(o.sa.iter()) {
-            if !v.is_zero() && m.is_none_or(|x| *v > x) {
-                m = Some(*v);
-            }
-        }
-        m
-    };
+    let largest = largest_length;
     // most cases have a length of 5 mm or more on every scan that measures anything
     let suspicious = case.assessments.iter().any(|a| {
         let mut measured = false;
@@ -651,9 +643,7 @@ pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
             match largest(o) {
                 Some(v) => *slot = Some(v),
                 // gone: what reappears later is not compared with its size before
-                None if o.status == Some(MeasureStatus::Absent)
-                    || o.d.is_some_and(|d| d.iter().all(Rational::is_zero)) =>
-                {
+                None if reported_gone(o) => {
                     *slot = None;
                 }
                 None => {}
@@ -661,6 +651,24 @@ pub fn scans_look_like_cm(case: &Case) -> Vec<(usize, Rational, Rational)> {
         }
     }
     out
+}
+
+/// The largest non-zero length an observation gives (`d`, `ld`, `sa`; no allocation: the
+/// unit checks run on every case).
+fn largest_length(o: &Observation) -> Option<Rational> {
+    let mut m: Option<Rational> = None;
+    for v in o.d.iter().flatten().chain(o.ld.iter()).chain(o.sa.iter()) {
+        if !v.is_zero() && m.is_none_or(|x| *v > x) {
+            m = Some(*v);
+        }
+    }
+    m
+}
+
+/// Whether an observation reports the lesion gone (`status: absent`, or `d: [0, 0]`): what
+/// reappears later is not compared with its size before.
+fn reported_gone(o: &Observation) -> bool {
+    o.status == Some(MeasureStatus::Absent) || o.d.is_some_and(|d| d.iter().all(Rational::is_zero))
 }
 
 /// Lesions measured on one scan at a seventh or less of their length on the scans that
@@ -678,18 +686,8 @@ pub fn lesions_look_like_cm(case: &Case) -> Vec<(usize, usize, Rational, Rationa
             let Some(slot) = seen.get_mut(o.lesion) else {
                 continue;
             };
-            let largest =
-                o.d.iter()
-                    .flatten()
-                    .chain(o.ld.iter())
-                    .chain(o.sa.iter())
-                    .filter(|v| !v.is_zero())
-                    .max()
-                    .copied();
-            let Some(v) = largest else {
-                if o.status == Some(MeasureStatus::Absent)
-                    || o.d.is_some_and(|d| d.iter().all(Rational::is_zero))
-                {
+            let Some(v) = largest_length(o) else {
+                if reported_gone(o) {
                     *slot = [None, None];
                 }
                 continue;

@@ -116,20 +116,22 @@ pub fn input(case: &Case) -> Vec<Diagnostic> {
 
 /// Gives each warning the file and line its message begins with (`FILE:LINE: ...`), so
 /// that `--error-format json` carries them in fields of their own.
-fn locate(case: &Case, mut out: Vec<Diagnostic>) -> Vec<Diagnostic> {
+fn locate(case: &Case, out: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let file: &str = &case.origin.file;
-    for d in &mut out {
-        let line = d
-            .message
-            .strip_prefix(file)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .and_then(|rest| rest.split_once(':'))
-            .and_then(|(n, _)| n.parse::<usize>().ok());
-        if let (Some(line), None) = (line, &d.location) {
-            d.line_at = Some(Box::new((file.to_string(), line)));
-        }
-    }
-    out
+    out.into_iter()
+        .map(|d| {
+            let line = d
+                .message
+                .strip_prefix(file)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .and_then(|rest| rest.split_once(':'))
+                .and_then(|(n, _)| n.parse::<usize>().ok());
+            match line {
+                Some(line) if d.location.is_none() => d.at_line(file, line),
+                _ => d,
+            }
+        })
+        .collect()
 }
 
 /// Fields of one scan that contradict each other: which one a criterion reads is the
