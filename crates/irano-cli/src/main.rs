@@ -207,14 +207,22 @@ enum Command {
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
         /// The criterion's rule file.
-        rules: PathBuf,
+        #[arg(required_unless_present = "rules_flag", value_name = "RULES")]
+        rules: Option<PathBuf>,
+        /// The rule file, written as `eval` takes it (`--rules FILE`).
+        #[arg(long = "rules", value_name = "FILE", conflicts_with = "rules")]
+        rules_flag: Option<PathBuf>,
     },
     /// Print the map of a criterion: every parameter, let, def, state, table and rule in
     /// evaluation order, with its type, doc line, source and file:line, marking what each
     /// amendment added, overrode or removed.
     Show {
         /// The criterion's rule file.
-        rules: PathBuf,
+        #[arg(required_unless_present = "rules_flag", value_name = "RULES")]
+        rules: Option<PathBuf>,
+        /// The rule file, written as `eval` takes it (`--rules FILE`).
+        #[arg(long = "rules", value_name = "FILE", conflicts_with = "rules")]
+        rules_flag: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
@@ -548,8 +556,15 @@ fn run() -> ExitCode {
             rs_output.as_deref(),
             adam_output.as_deref(),
         ),
-        Command::Params { rules } => render::params(&mut out, &rules),
-        Command::Show { rules, format } => {
+        Command::Params { rules, rules_flag } => {
+            render::params(&mut out, &rules.or(rules_flag).unwrap_or_default())
+        }
+        Command::Show {
+            rules,
+            rules_flag,
+            format,
+        } => {
+            let rules = rules.or(rules_flag).unwrap_or_default();
             render::show(&mut out, &rules, matches!(format, ShowFormat::Json))
         }
         Command::Fmt { paths, check } => irano_cli::fmt::fmt(&mut out, &paths, check),

@@ -311,6 +311,21 @@ fn params_lists_types_defaults_and_sources() {
 }
 
 #[test]
+fn params_and_show_take_the_rule_file_as_eval_does_too() {
+    for cmd in ["params", "show"] {
+        let positional = run(&[cmd, "rules/recist-1.1.rano"]);
+        let flag = run(&[cmd, "--rules", "rules/recist-1.1.rano"]);
+        assert!(
+            positional.contains("recist.confirm_response"),
+            "{cmd}:\n{positional}"
+        );
+        let body = |s: &str| s.split_once('\n').map(|(_, b)| b.to_string());
+        assert_eq!(body(&positional), body(&flag), "{cmd}");
+        assert!(flag.contains("exit: 0"), "{cmd}:\n{flag}");
+    }
+}
+
+#[test]
 fn an_override_without_a_doc_keeps_the_doc_of_the_criterion_it_overrides() {
     let out = run(&[
         "params",

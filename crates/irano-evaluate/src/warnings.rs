@@ -157,7 +157,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                     Diagnostic::warning(
                         "eval::new_lesion_not_listed",
                         format!(
-                            "{}: new lesion `{id}`, listed on {last} and not as gone, is not listed on the scan of {}: the case format reads it as not assessed there, and some criteria as gone (iRANO by default, irano.unlisted_new_lesion)",
+                            "{}: new lesion `{id}`, listed on {last} and not as gone, is not listed on the scan of {}: the case format reads it as not assessed there, and a criterion may read it as gone instead (its parameters say which: `irano-eval params --rules FILE`)",
                             at(a.line), a.date
                         ),
                     )
