@@ -310,6 +310,16 @@ fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
 pub(crate) struct Reader<'s> {
     src: &'s SourceFile,
     pub errors: Vec<CaseError>,
+    /// While reading one case's scans: whether a scan that is not a follow-up (one that
+    /// introduces lesions) came before, and whether its absence has been said.
+    reference_scan: ReferenceScan,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ReferenceScan {
+    Seen,
+    NotYet,
+    AbsenceSaid,
 }
 
 /// What is known about a lesion id while reading one case.
@@ -325,6 +335,7 @@ impl<'s> Reader<'s> {
         Reader {
             src,
             errors: Vec::new(),
+            reference_scan: ReferenceScan::NotYet,
         }
     }
 
@@ -840,6 +851,7 @@ impl<'s> Reader<'s> {
         let mut ok = true;
         let mut prev: Option<(NaiveDate, usize)> = None;
         let before = self.errors.len();
+        self.reference_scan = ReferenceScan::NotYet;
         for (index, item) in items.iter().enumerate() {
             let a = self.assessment(item, index, &mut reg, &mut baseline, &mut new, &mut prev);
             match a {
@@ -854,7 +866,8 @@ impl<'s> Reader<'s> {
             if new_errors.iter().any(|e| e.code() == "case::date_order") {
                 let mut i = 0;
                 self.errors.retain(|e| {
-                    let keep = i < before || e.code() != "case::unknown_lesion";
+                    let keep = i < before
+                        || !matches!(e.code(), "case::unknown_lesion" | "case::no_baseline_scan");
                     i += 1;
                     keep
                 });
@@ -909,6 +922,9 @@ impl<'s> Reader<'s> {
         let scan = self
             .req(&f, "scan")
             .and_then(|n| self.choice(n, "scan", SCANS));
+        if scan.is_some_and(|k| k != ScanKind::Followup) {
+            self.reference_scan = ReferenceScan::Seen;
+        }
         let evaluable = f
             .opt("evaluable")
             .and_then(|n| self.boolean(n, "evaluable"));
@@ -1141,6 +1157,27 @@ impl<'s> Reader<'s> {
                 local
             }
             None => {
+                if !ctx.is_new_list
+                    && ctx.scan == Some(ScanKind::Followup)
+                    && self.reference_scan != ReferenceScan::Seen
+                {
+                    // every scan so far is a follow-up: the case has no baseline scan, which
+                    // is said once, rather than every lesion as unknown
+                    if self.reference_scan == ReferenceScan::NotYet {
+                        self.reference_scan = ReferenceScan::AbsenceSaid;
+                        self.error(
+                            id_node.span.clone(),
+                            "case::no_baseline_scan",
+                            format!(
+                                "lesion `{}` first appears on a follow-up scan, and no scan before it is a baseline",
+                                shorten(id)
+                            ),
+                            "no `pretreatment`, `postop` or `post_rt` scan before this one",
+                            "mark the baseline scan with `scan: pretreatment` (or `postop`, `post_rt`): lesions are identified on it and follow-up scans repeat them by id; a lesion first seen on a follow-up goes under `new_lesions`",
+                        );
+                    }
+                    return None;
+                }
                 if !ctx.is_new_list && ctx.scan == Some(ScanKind::Followup) {
                     self.error(
                         id_node.span.clone(),

@@ -154,7 +154,7 @@ fn every_error_of_a_file_is_reported() {
         [
             "case::unknown_value",
             "case::bad_date",
-            "case::unknown_lesion"
+            "case::no_baseline_scan"
         ]
     );
     assert_eq!((errs[0].line(), errs[0].column()), (2, 10));

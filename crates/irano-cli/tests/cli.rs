@@ -1901,3 +1901,35 @@ fn the_diff_sample_in_the_docs_is_current() {
         }
     }
 }
+
+/// The sample output in the README is what the command prints (every line shown, the
+/// elided `...` apart), so that a column added or a label changed updates it.
+#[test]
+fn the_readme_sample_output_is_current() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let command =
+        "$ irano-eval eval --rules rules/irano-2015.rano examples/irano-worked-example.yaml";
+    let sample: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != command)
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .filter(|l| l.trim() != "...")
+        .collect();
+    assert!(
+        sample.len() >= 8,
+        "the README's sample is missing:\n{sample:?}"
+    );
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "examples/irano-worked-example.yaml",
+    ]);
+    for line in sample {
+        assert!(
+            out.lines().any(|l| l == line),
+            "README line not in the output:\n{line}\n--- output\n{out}"
+        );
+    }
+}
