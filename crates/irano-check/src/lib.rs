@@ -306,6 +306,9 @@ fn lower_merged(
     id_matches_file_name(&mut lw, name, leaf_ast, files.get(usize::from(leaf_file)));
     lw.declare_enums();
     lw.declare_params(&ids);
+    let param_groups = lw.declare_param_groups(&ids);
+    let expanded = expand_group_overrides(&mut lw, &param_groups, overrides);
+    let overrides = expanded.as_slice();
     apply_overrides(&mut lw, overrides);
     lw.check_param_bounds();
     lw.declare_states();
@@ -754,6 +757,7 @@ fn lower_merged(
         enums: lw.enums.clone(),
         texts: lw.texts.clone(),
         params: lw.params.clone(),
+        param_groups,
         baseline,
         baseline_cite,
         targets,
@@ -1670,6 +1674,70 @@ fn lower_assign(
         return None;
     }
     Some(AssignInfo { target, value })
+}
+
+/// The overrides with each `--set GROUP=V1,V2` replaced by one override per member of the
+/// group, in order (`V1 to V2` is read as `V1,V2`); a wrong number of values is an error.
+fn expand_group_overrides(
+    lw: &mut Lowerer<'_, '_>,
+    groups: &[program::ParamGroupInfo],
+    overrides: &[Override],
+) -> Vec<Override> {
+    let mut out = Vec::with_capacity(overrides.len());
+    for o in overrides {
+        let group = groups.iter().find(|g| g.name == o.key);
+        let Some(g) = group.filter(|_| !lw.params.iter().any(|p| p.name == o.key)) else {
+            out.push(o.clone());
+            continue;
+        };
+        let members: Vec<String> = g
+            .members
+            .iter()
+            .filter_map(|&i| lw.params.get(i as usize).map(|p| p.name.clone()))
+            .collect();
+        let parts: Vec<&str> = if o.value.contains(',') {
+            o.value.split(',').map(str::trim).collect()
+        } else {
+            o.value.split(" to ").map(str::trim).collect()
+        };
+        if parts.len() != members.len() || parts.iter().any(|p| p.is_empty()) {
+            lw.push(
+                Diagnostic::error(
+                    "check::bad_override",
+                    format!(
+                        "`{} {}={}`: `{}` sets {} parameters ({}), so it takes {} values",
+                        o.origin,
+                        o.key,
+                        o.value,
+                        o.key,
+                        members.len(),
+                        diag::backticked(&members, ", "),
+                        members.len()
+                    ),
+                )
+                .help(format!(
+                    "give the values in that order, separated by commas: `{}={}`; or set one parameter: `{}=...`",
+                    o.key,
+                    vec!["..."; members.len()].join(","),
+                    members.first().map_or("", String::as_str)
+                )),
+            );
+            continue;
+        }
+        for (member, part) in members.iter().zip(parts) {
+            // a bare number is in the group's unit (`28,56` for a group in days)
+            let value = match &g.unit {
+                Some(u) if part.parse::<irano_exact::Rational>().is_ok() => format!("{part} {u}"),
+                _ => part.to_string(),
+            };
+            out.push(Override {
+                key: member.clone(),
+                value,
+                origin: o.origin,
+            });
+        }
+    }
+    out
 }
 
 fn apply_overrides(lw: &mut Lowerer<'_, '_>, overrides: &[Override]) {

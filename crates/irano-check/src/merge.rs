@@ -157,6 +157,8 @@ pub struct Merged<'a> {
     pub native_labels: Option<At<'a, ast::NativeLabelsDecl>>,
     pub params: Vec<MergedParam<'a>>,
     pub removed_params: Vec<RemovedParam>,
+    /// `param group KEY { ... }`: keys that set several parameters at once.
+    pub param_groups: Vec<At<'a, ast::ParamGroupDecl>>,
     pub states: Vec<At<'a, ast::StateDecl>>,
     pub baseline: Option<At<'a, ast::BaselineDecl>>,
     pub targets: Option<At<'a, ast::TargetsDecl>>,
@@ -559,6 +561,36 @@ fn merge_items<'a>(
             }
             Item::Param(p) => merge_param(m, p, fi, cx),
             Item::RemoveParam(r) => remove_param(m, r, fi, cx),
+            Item::ParamGroup(g) => {
+                if g.cite.is_none() {
+                    cx.err(
+                        fi,
+                        g.span,
+                        "check::missing_cite",
+                        format!("`param group {}` does not cite its source", g.name.text),
+                        "add `cite \"...\"`: where the key comes from (the criteria notes' configuration table, say)",
+                    );
+                }
+                if let Some(first) = m
+                    .param_groups
+                    .iter()
+                    .find(|q| q.node.name.text == g.name.text)
+                {
+                    let line = cx.line_of(first.file, first.node.span);
+                    cx.err(
+                        fi,
+                        g.name.span,
+                        "check::redeclared",
+                        format!(
+                            "`param group {}` is declared twice (first on line {line})",
+                            g.name.text
+                        ),
+                        "keep one declaration of the group",
+                    );
+                } else {
+                    m.param_groups.push(At { node: g, file: fi });
+                }
+            }
             Item::Let(l) => {
                 if l.cite.is_none() {
                     if l.is_override {

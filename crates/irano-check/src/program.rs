@@ -290,6 +290,22 @@ pub struct ParamInfo {
     pub range: Option<(Bound, Bound)>,
 }
 
+/// `param group KEY { NAME, ... }`: one key, as the criteria notes name it, that sets
+/// several parameters (`--set KEY=V1,V2` sets each member in order).
+#[derive(Debug, Clone)]
+pub struct ParamGroupInfo {
+    pub name: String,
+    /// Indexes into [`Program::params`], in the written order.
+    pub members: Vec<u32>,
+    /// `: days`: the unit a bare number given for the group is read in.
+    pub unit: Option<String>,
+    pub cite: String,
+    pub doc: String,
+    /// Criterion id of the file that declared it.
+    pub declared_in: String,
+    pub src: Src,
+}
+
 /// One bound of a parameter's `range`: a value, or another parameter (by index), whose
 /// value as set for the run (`--set` included) is the bound (`range confirm_min_days to
 /// 365 days`).
@@ -450,6 +466,8 @@ pub struct Program {
     pub enums: Vec<EnumDef>,
     pub texts: Vec<String>,
     pub params: Vec<ParamInfo>,
+    /// Keys that set several parameters at once (`param group`).
+    pub param_groups: Vec<ParamGroupInfo>,
     pub baseline: Expr,
     pub baseline_cite: String,
     pub targets: TargetSpec,

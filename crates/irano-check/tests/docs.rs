@@ -188,6 +188,16 @@ fn criteria_page_lists_every_parameter() {
                 .unwrap();
             }
         }
+        for g in &program.param_groups {
+            if !section.contains(&format!("| `{}` |", g.name)) {
+                writeln!(
+                    missing,
+                    "{}: parameter group `{}` is not listed",
+                    program.id, g.name
+                )
+                .unwrap();
+            }
+        }
     }
     assert!(
         checked >= 7,

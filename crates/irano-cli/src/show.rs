@@ -143,6 +143,14 @@ pub fn map_json(p: &Program) -> Json {
             "at": p.place(x.src),
             "change": change_json(p, p.change_of("param", &x.name)),
         })).collect::<Vec<_>>(),
+        "parameter_groups": p.param_groups.iter().map(|g| json!({
+            "name": g.name,
+            "unit": g.unit,
+            "members": g.members.iter().filter_map(|&i| p.params.get(i as usize).map(|m| m.name.as_str())).collect::<Vec<_>>(),
+            "doc": g.doc,
+            "cite": g.cite,
+            "at": p.place(g.src),
+        })).collect::<Vec<_>>(),
         "baseline": {"expr": expr_text(p, &p.baseline), "cite": p.baseline_cite, "change": change_json(p, p.change_of("baseline", ""))},
         "targets": {"cite": p.targets.cite, "at": p.place(p.targets.src), "change": change_json(p, p.change_of("targets", ""))},
         "lesion_lets": p.lesion_lets.iter().map(|l| let_json(p, l)).collect::<Vec<_>>(),
@@ -261,6 +269,29 @@ pub fn map_text(p: &Program) -> String {
             let _ = writeln!(out, "      {}", x.doc);
         }
         let _ = writeln!(out, "      source: {}", x.cite);
+    }
+
+    for g in &p.param_groups {
+        let members: Vec<&str> = g
+            .members
+            .iter()
+            .filter_map(|&i| p.params.get(i as usize).map(|m| m.name.as_str()))
+            .collect();
+        let unit = g
+            .unit
+            .as_deref()
+            .map_or(String::new(), |u| format!(": {u}"));
+        let _ = writeln!(
+            out,
+            "  group {}{unit} = {{{}}}    {}",
+            g.name,
+            members.join(", "),
+            p.place(g.src)
+        );
+        if !g.doc.is_empty() {
+            let _ = writeln!(out, "      {}", g.doc);
+        }
+        let _ = writeln!(out, "      source: {}", g.cite);
     }
 
     let _ = writeln!(out, "\nBASELINE{}", mark(p, p.change_of("baseline", "")));

@@ -1933,3 +1933,42 @@ fn the_readme_sample_output_is_current() {
         );
     }
 }
+
+/// A parameter group (the notes' one key for several parameters) sets each member in order,
+/// a bare number in the group's unit; the wrong number of values names the members.
+#[test]
+fn a_parameter_group_sets_its_members_in_order() {
+    let ok = run(&[
+        "eval",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_days=21,84",
+        "--format",
+        "json",
+        "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
+    ]);
+    assert!(ok.contains("exit: 0"), "{ok}");
+    for (name, value) in [
+        ("irecist.confirm_window_min_days", "21 days"),
+        ("irecist.confirm_window_max_days", "84 days"),
+    ] {
+        assert!(
+            ok.contains(&format!(
+                "\"name\": \"{name}\",\n      \"value\": \"{value}\""
+            )),
+            "{name} = {value} not in:\n{ok}"
+        );
+    }
+    let bad = run(&[
+        "eval",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_days=28",
+        "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
+    ]);
+    assert!(bad.contains("exit: 2"), "{bad}");
+    assert!(bad.contains("so it takes 2 values"), "{bad}");
+    assert!(bad.contains("`irecist.confirm_window_max_days`"), "{bad}");
+}

@@ -89,6 +89,9 @@ pub enum Item {
     /// declared labels.
     NativeLabels(NativeLabelsDecl),
     Param(ParamDecl),
+    /// `param group KEY { NAME, ... } cite "..." doc "..."`: one key that sets several
+    /// parameters at once.
+    ParamGroup(ParamGroupDecl),
     /// `remove param NAME cite "..."`: the parameter is retired (nothing reads it).
     RemoveParam(RemoveParamDecl),
     Let(LetDecl),
@@ -126,6 +129,21 @@ pub struct ParamDecl {
     pub doc: Option<Str>,
     /// `range LOW to HIGH`: the inclusive bounds a value must lie within.
     pub range: Option<(Expr, Expr)>,
+    pub span: Span,
+}
+
+/// `param group KEY { NAME, NAME } cite "..." doc "..."`: `--set KEY=V1,V2` sets each
+/// member parameter in order (a key of the criteria notes that stands for several
+/// parameters, such as a window's two bounds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamGroupDecl {
+    pub name: Name,
+    /// `: days`: the unit a bare number given for the group is read in (every member has
+    /// it).
+    pub unit: Option<Name>,
+    pub members: Vec<Name>,
+    pub cite: Option<Str>,
+    pub doc: Option<Str>,
     pub span: Span,
 }
 

@@ -10,9 +10,9 @@ use pest::Parser as _;
 
 use crate::ast::{
     AggKind, Assign, BaselineDecl, BinOp, DefDecl, Expr, ExprKind, File, Item, LetDecl, MatchArm,
-    Name, NativeLabelsDecl, ParamDecl, Position, RankKey, RemoveParamDecl, ShowDecl, ShowUnit,
-    Span, StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem, TargetsDecl, TypeExpr,
-    TypeKind, UnOp, UnitSuffix,
+    Name, NativeLabelsDecl, ParamDecl, ParamGroupDecl, Position, RankKey, RemoveParamDecl,
+    ShowDecl, ShowUnit, Span, StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem,
+    TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
@@ -715,6 +715,31 @@ impl Lowerer {
                     cite,
                     doc,
                     range,
+                    span,
+                })
+            }
+            Rule::param_group_item => {
+                let mut cite = None;
+                let mut doc = None;
+                for p in &children {
+                    match p.as_rule() {
+                        Rule::cite_clause => self.clause(&mut cite, p, "param group"),
+                        Rule::doc_clause => self.clause(&mut doc, p, "param group"),
+                        _ => {}
+                    }
+                }
+                let members = children
+                    .iter()
+                    .filter(|p| p.as_rule() == Rule::name)
+                    .skip(1)
+                    .map(name)
+                    .collect();
+                Item::ParamGroup(ParamGroupDecl {
+                    name: need(decl_name, span)?,
+                    unit: first(Rule::type_name).map(name),
+                    members,
+                    cite,
+                    doc,
                     span,
                 })
             }

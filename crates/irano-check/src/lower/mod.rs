@@ -553,6 +553,100 @@ impl<'a, 'd> Lowerer<'a, 'd> {
     /// Every parameter whose `range` names another parameter holds a value within it, with
     /// all values as set for the run (`--set` included): `range confirm_min_days to 365
     /// days` keeps a window from being empty.
+    /// The `param group`s of the chain, their members resolved to parameters: a member
+    /// that is not a parameter, and a group named as a parameter is, are errors.
+    pub fn declare_param_groups(&mut self, chain_ids: &[String]) -> Vec<ParamGroupInfo> {
+        let m = self.m;
+        let mut out = Vec::new();
+        for g in &m.param_groups {
+            let decl = g.node;
+            self.file = g.file;
+            if self.params.iter().any(|p| p.name == decl.name.text) {
+                self.err(
+                    decl.name.span,
+                    "check::redeclared",
+                    format!(
+                        "`{}` is a parameter; a `param group` needs a name of its own",
+                        decl.name.text
+                    ),
+                    "name the group by the key the criteria notes use for the parameters together",
+                );
+                continue;
+            }
+            // an amendment that removed a member retires the group with it
+            if decl
+                .members
+                .iter()
+                .any(|n| self.removed_param(&n.text).is_some())
+            {
+                continue;
+            }
+            let mut members = Vec::new();
+            for n in &decl.members {
+                match self.params.iter().position(|p| p.name == n.text) {
+                    Some(i) if members.contains(&(i as u32)) => self.err(
+                        n.span,
+                        "check::redeclared",
+                        format!("`{}` is listed twice in the group", n.text),
+                        "list each parameter once",
+                    ),
+                    Some(i) => {
+                        let member_unit = self.params.get(i).map(|p| p.type_text.clone());
+                        match (&decl.unit, member_unit) {
+                            (Some(u), Some(t)) if u.text != t => self.err(
+                                n.span,
+                                "check::type_mismatch",
+                                format!(
+                                    "`{}` is `{t}`, not `{}`: a group's unit is the unit of every member",
+                                    n.text, u.text
+                                ),
+                                "group parameters of one unit, or leave the unit out (every value is then given with its own unit)",
+                            ),
+                            _ => members.push(i as u32),
+                        }
+                    }
+                    None => {
+                        let names = self.params.iter().map(|p| p.name.as_str());
+                        let help = match crate::diag::closest(&n.text, names) {
+                            Some(c) => format!("did you mean `{c}`? a group lists parameters the criterion declares"),
+                            None => "a group lists parameters the criterion declares".to_string(),
+                        };
+                        self.err(
+                            n.span,
+                            "check::unknown_param",
+                            format!("there is no parameter `{}` to group", n.text),
+                            help,
+                        );
+                    }
+                }
+            }
+            if members.len() != decl.members.len() {
+                continue;
+            }
+            out.push(ParamGroupInfo {
+                name: decl.name.text.clone(),
+                members,
+                unit: decl.unit.as_ref().map(|u| u.text.clone()),
+                cite: decl
+                    .cite
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+                doc: decl
+                    .doc
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+                declared_in: chain_ids
+                    .get(usize::from(g.file))
+                    .cloned()
+                    .unwrap_or_default(),
+                src: self.src(decl.span),
+            });
+        }
+        out
+    }
+
     pub fn check_param_bounds(&mut self) {
         let mut found = Vec::new();
         for p in &self.params {

@@ -240,6 +240,17 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
             opt_str(out, "doc", &p.doc);
             out.push(')');
         }
+        Item::ParamGroup(g) => {
+            let _ = write!(out, "(param group {}", g.name.text);
+            if let Some(u) = &g.unit {
+                let _ = write!(out, " : {}", u.text);
+            }
+            let members: Vec<&str> = g.members.iter().map(|n| n.text.as_str()).collect();
+            let _ = write!(out, " {{{}}}", members.join(" "));
+            opt_str(out, "cite", &g.cite);
+            opt_str(out, "doc", &g.doc);
+            out.push(')');
+        }
         Item::RemoveParam(r) => {
             let _ = write!(out, "(remove param {}", r.name.text);
             opt_str(out, "cite", &r.cite);
@@ -546,6 +557,13 @@ pub fn check_spans(src: &str, f: &File) {
                         check_expr(hi);
                     }
                     p.cite.iter().chain(p.doc.iter()).for_each(string);
+                }
+                Item::ParamGroup(g) => {
+                    trimmed(g.span, "param");
+                    name(&g.name);
+                    g.unit.iter().for_each(name);
+                    g.members.iter().for_each(name);
+                    g.cite.iter().chain(g.doc.iter()).for_each(string);
                 }
                 Item::RemoveParam(r) => {
                     trimmed(r.span, "remove param");
