@@ -137,7 +137,7 @@ pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
         CaseError::io(
             &shown,
             format!("`{shown}` is a CSV file; cases are YAML, JSON or JSON Lines"),
-            "CSV scans become cases through `irano-eval import`",
+            "SDTM tumour data (TU/TR domains, CSV or XPT) become cases through `irano-eval import sdtm`; a CSV of another layout is first written as cases in the format of docs/case-format.md (one YAML or JSON object per patient)",
         )
     } else {
         CaseError::io(

@@ -580,8 +580,12 @@ fn run() -> ExitCode {
     {
         return match WriteFailure::from_io("to standard output", &e) {
             WriteFailure::ClosedPipe => ExitCode::from(irano_cli::output::CLOSED_PIPE),
-            WriteFailure::Io { message, .. } => {
-                let _ = writeln!(stderr, "irano-eval: {message}");
+            WriteFailure::Io { message, help } => {
+                // said as any diagnostic is (with its help, in JSON under
+                // `--error-format json`), as `eval` says it
+                out.err.clear();
+                out.message("io::write", message, help);
+                let _ = stderr.write_all(out.err.as_bytes());
                 ExitCode::from(1)
             }
         };

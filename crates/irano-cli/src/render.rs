@@ -93,7 +93,7 @@ impl Output {
         self.report(e, Some(&file), Some(e.line()), Some(e.column()));
     }
 
-    pub(crate) fn message(&mut self, code: &'static str, msg: String, help: &str) {
+    pub fn message(&mut self, code: &'static str, msg: String, help: &str) {
         let d = Diagnostic::error(code, msg).help(help);
         self.diagnostic(&d);
     }

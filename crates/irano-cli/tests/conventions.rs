@@ -569,7 +569,33 @@ fn a_write_error_is_reported() {
     let full = dev_full();
     let out = cmd(&["params", IRANO]).stdout(full).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("no space left on device"));
+    let err = text(&out.stderr);
+    assert!(err.contains("no space left on device"), "{err}");
+    // said as a diagnostic, with its help, as eval says it; in JSON when asked
+    assert!(
+        err.contains("io::write") && err.contains("disk is not full"),
+        "{err}"
+    );
+    let full = dev_full();
+    let out = cmd(&[
+        "--error-format",
+        "json",
+        "diff",
+        "--rules",
+        IRANO,
+        "--rules",
+        IRANO,
+        EXAMPLE,
+    ])
+    .stdout(full)
+    .output()
+    .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with('{') && l.contains("\"code\":\"io::write\"")),
+        "{err}"
+    );
     // a failed write to standard output leaves the `--summary` file as it was
     let dir = temp_dir("summary-kept");
     let summary = dir.join("patients.csv");

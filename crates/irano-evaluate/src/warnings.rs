@@ -13,14 +13,38 @@ use crate::{CaseResult, Evaluator};
 /// warning that two evaluations give alike is given once.
 pub fn for_case(case: &Case, evaluated: &[(&Evaluator<'_>, &CaseResult)]) -> Vec<Diagnostic> {
     let mut all = input(case);
+    // a warning that several criteria give alike (naming each its own id) is said once,
+    // under the first, with the others named after it
+    let mut alike: Vec<(usize, String, Vec<String>)> = Vec::new();
     for (ev, r) in evaluated {
+        let id = r.criterion.id.as_str();
         for w in after_evaluation(ev, case, r) {
-            if !all
+            let key = w.message.replacen(id, "\u{0}", 1);
+            if all
                 .iter()
                 .any(|x| x.code == w.code && x.message == w.message)
             {
-                all.push(w);
+                continue;
             }
+            match alike
+                .iter_mut()
+                .find(|(i, k, _)| *k == key && all.get(*i).is_some_and(|x| x.code == w.code))
+            {
+                Some((_, _, others)) => {
+                    if !others.iter().any(|o| o == id) {
+                        others.push(id.to_string());
+                    }
+                }
+                None => {
+                    alike.push((all.len(), key, Vec::new()));
+                    all.push(w);
+                }
+            }
+        }
+    }
+    for (i, _, others) in alike {
+        if let (Some(w), false) = (all.get_mut(i), others.is_empty()) {
+            w.message = format!("{} (likewise under {})", w.message, others.join(", "));
         }
     }
     all
@@ -221,7 +245,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                 Diagnostic::warning(
                     "eval::decline_cause_without_decline",
                     format!(
-                        "{}: the scan of {} gives `decline_cause` but the patient is not `clinical: worse`; the cause is read only with a decline",
+                        "{}: the scan of {} gives `decline_cause` but the patient is not `clinical: worse`; the case format gives a cause to a decline, and the shipped criteria read it only with one",
                         at(a.line), a.date
                     ),
                 )

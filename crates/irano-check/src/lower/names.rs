@@ -182,7 +182,16 @@ impl<'a> Lowerer<'a, '_> {
             .iter()
             .find(|e| e.variants.iter().any(|v| v == text))
             .map(|e| e.name.clone());
+        let boolean = match text.to_ascii_lowercase().as_str() {
+            "yes" | "on" | "true" => Some("true"),
+            "no" | "off" | "false" => Some("false"),
+            _ => None,
+        };
         let help = match (of_enum, closest(text, names.iter().map(String::as_str))) {
+            _ if boolean.is_some() => format!(
+                "a yes/no value is written `true` or `false`: `{}`",
+                boolean.unwrap_or_default()
+            ),
             (Some(ty), _) => format!(
                 "`{text}` is a {ty}, but nothing here says a {ty} is expected: declare the type, e.g. `let NAME: {ty} = ...`, or compare with a {ty} (`x == {text}`)"
             ),
