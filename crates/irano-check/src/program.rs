@@ -541,6 +541,24 @@ pub struct Change {
 }
 
 impl Program {
+    /// A parameter group as written: `NAME[: UNIT] = {MEMBER, ...}`.
+    pub fn param_group_text(&self, g: &ParamGroupInfo) -> String {
+        let members: Vec<&str> = self.param_group_members(g);
+        let unit = g
+            .unit
+            .as_deref()
+            .map_or(String::new(), |u| format!(": {u}"));
+        format!("{}{unit} = {{{}}}", g.name, members.join(", "))
+    }
+
+    /// The names of a parameter group's members, in order.
+    pub fn param_group_members(&self, g: &ParamGroupInfo) -> Vec<&str> {
+        g.members
+            .iter()
+            .filter_map(|&i| self.params.get(i as usize).map(|m| m.name.as_str()))
+            .collect()
+    }
+
     /// The change a later file made to the declaration `kind name`, if any (the last one).
     pub fn change_of(&self, kind: &str, name: &str) -> Option<&Change> {
         self.changes

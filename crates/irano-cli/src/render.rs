@@ -365,15 +365,6 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         );
     }
     for g in &p.param_groups {
-        let members: Vec<&str> = g
-            .members
-            .iter()
-            .filter_map(|&i| p.params.get(i as usize).map(|m| m.name.as_str()))
-            .collect();
-        let unit = g
-            .unit
-            .as_deref()
-            .map_or(String::new(), |u| format!(": {u}"));
         let doc = if g.doc.trim().is_empty() {
             format!("\n    `--set {}=V1,...` sets each in this order", g.name)
         } else {
@@ -381,9 +372,8 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         };
         let _ = writeln!(
             out.out,
-            "\n{}{unit} = {{{}}}    (group, from {}){doc}\n    source: {}",
-            g.name,
-            members.join(", "),
+            "\n{}    (group, from {}){doc}\n    source: {}",
+            p.param_group_text(g),
             g.declared_in,
             g.cite
         );

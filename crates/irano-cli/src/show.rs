@@ -146,7 +146,7 @@ pub fn map_json(p: &Program) -> Json {
         "parameter_groups": p.param_groups.iter().map(|g| json!({
             "name": g.name,
             "unit": g.unit,
-            "members": g.members.iter().filter_map(|&i| p.params.get(i as usize).map(|m| m.name.as_str())).collect::<Vec<_>>(),
+            "members": p.param_group_members(g),
             "doc": g.doc,
             "cite": g.cite,
             "at": p.place(g.src),
@@ -272,20 +272,10 @@ pub fn map_text(p: &Program) -> String {
     }
 
     for g in &p.param_groups {
-        let members: Vec<&str> = g
-            .members
-            .iter()
-            .filter_map(|&i| p.params.get(i as usize).map(|m| m.name.as_str()))
-            .collect();
-        let unit = g
-            .unit
-            .as_deref()
-            .map_or(String::new(), |u| format!(": {u}"));
         let _ = writeln!(
             out,
-            "  group {}{unit} = {{{}}}    {}",
-            g.name,
-            members.join(", "),
+            "  group {}    {}",
+            p.param_group_text(g),
             p.place(g.src)
         );
         if !g.doc.is_empty() {
