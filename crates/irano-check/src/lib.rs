@@ -1737,6 +1737,27 @@ fn expand_group_overrides(
             });
         }
     }
+    // a member set through its group and again (by itself or by another group) would
+    // silently take the last value
+    let mut said: Vec<&str> = Vec::new();
+    for (i, o) in out.iter().enumerate() {
+        let twice = out.iter().skip(i + 1).any(|q| q.key == o.key);
+        let directly = overrides.iter().filter(|x| x.key == o.key).count();
+        let in_all = out.iter().filter(|q| q.key == o.key).count();
+        if twice && directly < in_all && !said.contains(&o.key.as_str()) {
+            said.push(&o.key);
+            lw.push(
+                Diagnostic::error(
+                    "check::bad_override",
+                    format!(
+                        "`{} {}` is set twice: through a parameter group and again",
+                        o.origin, o.key
+                    ),
+                )
+                .help("set each parameter once: by its group, or by itself"),
+            );
+        }
+    }
     out
 }
 

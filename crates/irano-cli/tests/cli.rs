@@ -1971,4 +1971,17 @@ fn a_parameter_group_sets_its_members_in_order() {
     assert!(bad.contains("exit: 2"), "{bad}");
     assert!(bad.contains("so it takes 2 values"), "{bad}");
     assert!(bad.contains("`irecist.confirm_window_max_days`"), "{bad}");
+    // a member set through its group and again is refused, not silently the last value
+    let twice = run(&[
+        "eval",
+        "--rules",
+        "rules/irecist-2017.rano",
+        "--set",
+        "irecist.confirm_window_days=28,84",
+        "--set",
+        "irecist.confirm_window_max_days=90 days",
+        "tests/worked/irecist-2017/001-iupd-by-target-growth-icpd-exactly-5mm-further-at-exactly-4-weeks.yaml",
+    ]);
+    assert!(twice.contains("exit: 2"), "{twice}");
+    assert!(twice.contains("is set twice"), "{twice}");
 }
