@@ -1499,6 +1499,8 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     let conversion = has("a unit")
         .then(|| unit_conversion(src, pos, found.trim_matches('`')))
         .flatten();
+    const UNITS: &str =
+        "the units are `mm`, `mm2`, `ml`, `mg/day`, `day(s)`, `week(s)`, `month(s)` and `%`";
     let help = if let Some(h) = unclosed_block {
         h
     } else if let (Some(k), true) = (keyword, has("an expression")) {
@@ -1514,6 +1516,9 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if found == "`=`" && has("an operator") {
         "a comparison is written `==` (a single `=` assigns, after `then`): `when x == 1 then ...`"
             .to_string()
+    } else if let (true, Some(hint)) = (has("a unit"), &conversion) {
+        // a near unit after a number (`4 mg/d` in a condition) says more than `then`
+        format!("{hint}; {UNITS}")
     } else if has("`then`") {
         "write `then` after a condition: `when CONDITION then ...` or `if C then A else B`"
             .to_string()
@@ -1524,8 +1529,6 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if has("`=`") && found == "`==`" {
         "an assignment is written with a single `=`".to_string()
     } else if has("a unit") {
-        const UNITS: &str =
-            "the units are `mm`, `mm2`, `ml`, `mg/day`, `day(s)`, `week(s)`, `month(s)` and `%`";
         match &conversion {
             Some(hint) => format!("{hint}; {UNITS}"),
             None => UNITS.to_string(),
