@@ -1681,6 +1681,17 @@ fn explain_lists_removed_rules() {
         out.contains("rule pd.t2_flair removed (rules/rano-lgg-2011.rano:"),
         "{out}"
     );
+    // and the parameters it retired, which no explanation reads
+    let mrano = run(&[
+        "explain",
+        "--rules",
+        "rules/mrano-2017.rano",
+        "tests/worked/mrano-2017/001-pr-exactly-50-percent-sd-at-49-7-confirmed.yaml",
+    ]);
+    assert!(
+        mrano.contains("parameter rano2.component removed (rules/mrano-2017.rano:19"),
+        "{mrano}"
+    );
     // a patient id written differently gets the closest one
     let typo = run(&[
         "explain",

@@ -23,6 +23,10 @@ pub struct Explained {
     /// nowhere, so no table below lists them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed_rules: Vec<RemovedRule>,
+    /// Parameters a file of the chain retired (`remove param`), each with where: nothing
+    /// reads them, and `--set` refuses them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed_params: Vec<RemovedParam>,
     /// Parameters a file after the root changed (`override param`), with their value and
     /// where: an explanation shows the value under the name, not who set it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -41,6 +45,13 @@ pub struct Explained {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemovedRule {
     pub rule: String,
+    pub at: String,
+}
+
+/// A parameter an amendment retired, and where (`file:line`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemovedParam {
+    pub param: String,
     pub at: String,
 }
 
@@ -226,6 +237,15 @@ pub fn explain(
             at: program.place(c.src),
         })
         .collect();
+    let removed_params: Vec<RemovedParam> = program
+        .changes
+        .iter()
+        .filter(|c| c.kind == "param" && program.still_removed(c))
+        .map(|c| RemovedParam {
+            param: c.name.clone(),
+            at: program.place(c.src),
+        })
+        .collect();
     // the last `override param` of each parameter in the chain
     let mut amended_params: Vec<AmendedParam> = Vec::new();
     for c in program
@@ -263,6 +283,7 @@ pub fn explain(
                 criterion,
                 overrides,
                 removed_rules,
+                removed_params,
                 amended_params,
                 amendment,
                 scans: scan.into_iter().collect(),
@@ -276,6 +297,7 @@ pub fn explain(
                 criterion,
                 overrides,
                 removed_rules,
+                removed_params,
                 amended_params,
                 amendment,
                 scans: all.scans,
@@ -325,6 +347,9 @@ impl Explained {
         }
         for r in &self.removed_rules {
             let _ = writeln!(s, "rule {} removed ({}): tried nowhere", r.rule, r.at);
+        }
+        for r in &self.removed_params {
+            let _ = writeln!(s, "parameter {} removed ({}): read nowhere", r.param, r.at);
         }
         for scan in &self.scans {
             s.push('\n');
