@@ -736,7 +736,9 @@ impl Lowerer {
                     .collect();
                 Item::ParamGroup(ParamGroupDecl {
                     name: need(decl_name, span)?,
-                    unit: first(Rule::type_name).map(name),
+                    unit: first(Rule::type_name)
+                        .or_else(|| first(Rule::type_mg_day))
+                        .map(name),
                     members,
                     cite,
                     doc,

@@ -550,9 +550,6 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         }
     }
 
-    /// Every parameter whose `range` names another parameter holds a value within it, with
-    /// all values as set for the run (`--set` included): `range confirm_min_days to 365
-    /// days` keeps a window from being empty.
     /// The `param group`s of the chain, their members resolved to parameters: a member
     /// that is not a parameter, and a group named as a parameter is, are errors.
     pub fn declare_param_groups(&mut self, chain_ids: &[String]) -> Vec<ParamGroupInfo> {
@@ -647,6 +644,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         out
     }
 
+    /// Every parameter whose `range` names another parameter holds a value within it, with
+    /// all values as set for the run (`--set` included): `range confirm_min_days to 365
+    /// days` keeps a window from being empty.
     pub fn check_param_bounds(&mut self) {
         let mut found = Vec::new();
         for p in &self.params {
