@@ -178,24 +178,14 @@ fn criteria_page_lists_every_parameter() {
             .find("\n### ")
             .or_else(|| section.find("\n## "))
             .unwrap_or(section.len())];
-        for p in &program.params {
-            if !section.contains(&format!("| `{}` |", p.name)) {
-                writeln!(
-                    missing,
-                    "{}: parameter `{}` is not listed",
-                    program.id, p.name
-                )
-                .unwrap();
-            }
-        }
-        for g in &program.param_groups {
-            if !section.contains(&format!("| `{}` |", g.name)) {
-                writeln!(
-                    missing,
-                    "{}: parameter group `{}` is not listed",
-                    program.id, g.name
-                )
-                .unwrap();
+        let params = program.params.iter().map(|p| ("parameter", &p.name));
+        let groups = program
+            .param_groups
+            .iter()
+            .map(|g| ("parameter group", &g.name));
+        for (what, name) in params.chain(groups) {
+            if !section.contains(&format!("| `{name}` |")) {
+                writeln!(missing, "{}: {what} `{name}` is not listed", program.id).unwrap();
             }
         }
     }
