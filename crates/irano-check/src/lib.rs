@@ -1685,8 +1685,8 @@ fn expand_group_overrides(
 ) -> Vec<Override> {
     let mut out = Vec::with_capacity(overrides.len());
     for o in overrides {
-        let group = groups.iter().find(|g| g.name == o.key);
-        let Some(g) = group.filter(|_| !lw.params.iter().any(|p| p.name == o.key)) else {
+        // (a group never shares a parameter's name: declare_param_groups refuses it)
+        let Some(g) = groups.iter().find(|g| g.name == o.key) else {
             out.push(o.clone());
             continue;
         };

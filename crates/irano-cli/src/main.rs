@@ -206,23 +206,15 @@ enum Command {
     },
     /// List a criterion's parameters with their types, defaults and sources.
     Params {
-        /// The criterion's rule file.
-        #[arg(required_unless_present = "rules_flag", value_name = "RULES")]
-        rules: Option<PathBuf>,
-        /// The rule file, written as `eval` takes it (`--rules FILE`).
-        #[arg(long = "rules", value_name = "FILE", conflicts_with = "rules")]
-        rules_flag: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RuleFileArg,
     },
     /// Print the map of a criterion: every parameter, let, def, state, table and rule in
     /// evaluation order, with its type, doc line, source and file:line, marking what each
     /// amendment added, overrode or removed.
     Show {
-        /// The criterion's rule file.
-        #[arg(required_unless_present = "rules_flag", value_name = "RULES")]
-        rules: Option<PathBuf>,
-        /// The rule file, written as `eval` takes it (`--rules FILE`).
-        #[arg(long = "rules", value_name = "FILE", conflicts_with = "rules")]
-        rules_flag: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RuleFileArg,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
@@ -243,6 +235,23 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+/// The rule file of `params` and `show`: `RULES`, or `--rules FILE` as `eval` takes it.
+#[derive(clap::Args)]
+struct RuleFileArg {
+    /// The criterion's rule file.
+    #[arg(required_unless_present = "rules_flag", value_name = "RULES")]
+    rules: Option<PathBuf>,
+    /// The rule file, written as `eval` takes it (`--rules FILE`).
+    #[arg(long = "rules", value_name = "FILE", conflicts_with = "rules")]
+    rules_flag: Option<PathBuf>,
+}
+
+impl RuleFileArg {
+    fn path(self) -> PathBuf {
+        self.rules.or(self.rules_flag).unwrap_or_default()
+    }
 }
 
 #[derive(Subcommand)]
@@ -556,16 +565,9 @@ fn run() -> ExitCode {
             rs_output.as_deref(),
             adam_output.as_deref(),
         ),
-        Command::Params { rules, rules_flag } => {
-            render::params(&mut out, &rules.or(rules_flag).unwrap_or_default())
-        }
-        Command::Show {
-            rules,
-            rules_flag,
-            format,
-        } => {
-            let rules = rules.or(rules_flag).unwrap_or_default();
-            render::show(&mut out, &rules, matches!(format, ShowFormat::Json))
+        Command::Params { rules } => render::params(&mut out, &rules.path()),
+        Command::Show { rules, format } => {
+            render::show(&mut out, &rules.path(), matches!(format, ShowFormat::Json))
         }
         Command::Fmt { paths, check } => irano_cli::fmt::fmt(&mut out, &paths, check),
     };

@@ -245,7 +245,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                 Diagnostic::warning(
                     "eval::decline_cause_without_decline",
                     format!(
-                        "{}: the scan of {} gives `decline_cause` but the patient is not `clinical: worse`; the case format gives a cause to a decline, and the shipped criteria read it only with one",
+                        "{}: the scan of {} gives `decline_cause` but the patient is not `clinical: worse`; the case format gives a cause to a decline, so one without it is likely a slip",
                         at(a.line), a.date
                     ),
                 )
