@@ -96,7 +96,7 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
                     "check::io",
                     format!("cannot read `{name}`: {reason}"),
                 )
-                .help(match nearby_rule_file(path) {
+                .help(match nearby_rule_file(path, include) {
                     Some(p) => format!("did you mean `{p}`?"),
                     None => "give the path of a rule file, e.g. `rules/<criterion>.rano`".into(),
                 })],
@@ -105,20 +105,45 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     }
 }
 
-/// For a rule file that is not there: the rule file of its folder with the closest name.
-fn nearby_rule_file(path: &Path) -> Option<String> {
+/// For a rule file that is not there: a criterion id given for a path (`irano-2015` for
+/// `rules/irano-2015.rano`, looked for beside it, in a `rules` folder there and in the
+/// include folders), else the rule file of its folder with the closest name.
+fn nearby_rule_file(path: &Path, include: &[std::path::PathBuf]) -> Option<String> {
     let wanted = path.file_name()?.to_str()?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    if !wanted.ends_with(".rano") {
+        let file = format!("{wanted}.rano");
+        let beside = path.parent().unwrap_or(Path::new(""));
+        let found = [beside.join(&file), beside.join("rules").join(&file)]
+            .into_iter()
+            .chain(include.iter().map(|d| d.join(&file)))
+            .find(|p| p.is_file());
+        if let Some(p) = found {
+            return Some(p.display().to_string());
+        }
+    }
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .ok()?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".rano"))
         .collect();
     names.sort();
-    let best = diag::closest(wanted, names.iter().map(String::as_str))?;
+    // a criterion id is compared with the ids of the folder's rule files
+    let stem = |n: &str| n.strip_suffix(".rano").unwrap_or(n).to_string();
+    let (wanted, names) = if wanted.ends_with(".rano") {
+        (wanted.to_string(), names)
+    } else {
+        (stem(wanted), names.iter().map(|n| stem(n)).collect())
+    };
+    let best = diag::closest(&wanted, names.iter().map(String::as_str))?;
+    let best = if best.ends_with(".rano") {
+        best.to_string()
+    } else {
+        format!("{best}.rano")
+    };
     Some(path.with_file_name(best).display().to_string())
 }
 

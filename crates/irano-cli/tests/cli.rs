@@ -493,6 +493,28 @@ fn missing_rule_file() {
 }
 
 #[test]
+fn criterion_id_for_a_rule_file_is_pointed_to_its_file() {
+    // a user who names the criterion instead of its file is given the file
+    for (given, file) in [
+        ("irano-2015", "rules/irano-2015.rano"),
+        ("rules/recist-11", "rules/recist-1.1.rano"),
+        ("rules/irano-2105.rano", "rules/irano-2015.rano"),
+    ] {
+        let out = run(&[
+            "eval",
+            "--rules",
+            given,
+            "examples/irano-worked-example.yaml",
+        ]);
+        assert!(out.contains("exit: 2"), "{out}");
+        assert!(
+            out.contains(&format!("did you mean `{file}`?")),
+            "{given}: {out}"
+        );
+    }
+}
+
+#[test]
 fn eval_json_with_several_cases_is_one_array() {
     let (v, _) = json(&[
         "eval",
