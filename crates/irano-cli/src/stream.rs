@@ -184,8 +184,24 @@ pub fn eval(
     }
     // a device or pipe first, then standard output (what fails in practice: a closed
     // pipe, a full disk), then the files: an output that fails leaves the files unchanged
+    let to_stdout = opts.output.as_deref().is_none_or(|p| p == Path::new("-"));
     match crate::output::commit_all(std::iter::once(dest).chain(summary).collect()) {
         Ok(()) => 0,
+        Err(WriteFailure::ClosedPipe) if to_stdout && opts.summary.is_some() => {
+            // quiet for a plain `| head`, but a file asked for and not written is said
+            if let Some(p) = &opts.summary {
+                let d = Diagnostic::warning(
+                    "io::closed_pipe",
+                    format!(
+                        "standard output was closed before the run's output was written: `{}` was not written",
+                        p.display()
+                    ),
+                )
+                .help("outputs are written only when all of them can be: to keep the summary while reading part of the output, write the output to a file (`-o FILE`) and read that");
+                out.diagnostic(&d);
+            }
+            crate::output::CLOSED_PIPE
+        }
         Err(e) => write_failed(out, &e),
     }
 }

@@ -543,6 +543,32 @@ fn a_closed_pipe_ends_the_run_quietly() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(141), "128 + SIGPIPE");
     assert_eq!(text(&out.stderr), "");
+
+    // a summary file asked for is not written (never half an output), and that is said
+    let summary = dir.join("summary.csv");
+    let mut child = cmd(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--summary",
+        summary.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let _ = std::io::Read::read(&mut stdout, &mut byte);
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("io::closed_pipe") && err.contains("was not written"),
+        "{err}"
+    );
+    assert!(!summary.exists(), "the summary was written");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
