@@ -136,6 +136,8 @@ pub struct DiffRequest<'a> {
     pub format: TableFormat,
     /// Also report outputs with the same value decided by another rule.
     pub rule_changes: bool,
+    /// Threads evaluating cases (at least 1); the report is the same whatever the number.
+    pub jobs: usize,
 }
 
 /// `irano-eval diff`: the cohort under the old and the new rules; what changed.
@@ -149,6 +151,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
         cases,
         format,
         rule_changes,
+        jobs,
     } = req;
     let (old_file, new_file) =
         match rules {
@@ -217,17 +220,20 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
                 bad = true;
             }
             x_set.see(c);
-            if bad {
-                continue;
+        }
+        if bad {
+            continue;
+        }
+        if let Some(d) = differ.as_mut() {
+            if let Err((i, e)) = d.add_all(&all, jobs) {
+                match all.get(i) {
+                    Some(c) => eval_failed(out, &e, &c.origin),
+                    None => out.message("eval::failed", e.message.clone(), &e.help),
+                }
+                bad = true;
             }
-            if let Some(d) = differ.as_mut() {
-                if let Err(e) = d.add(c) {
-                    eval_failed(out, &e, &c.origin);
-                    bad = true;
-                }
-                for w in d.take_warnings() {
-                    warnings.add(w);
-                }
+            for w in d.take_warnings() {
+                warnings.add(w);
             }
         }
     }

@@ -122,6 +122,10 @@ enum Command {
         /// (a change of reason); it counts as a change.
         #[arg(long)]
         rule_changes: bool,
+        /// Threads evaluating cases (default, or 0: one per core). The report is the same
+        /// whatever the number.
+        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
+        jobs: Option<usize>,
     },
     /// One patient's full derivation: every rule each table tried on a scan (or on every
     /// scan, then the summary), why it fired or not, every definition it read.
@@ -425,12 +429,7 @@ fn run() -> ExitCode {
                 },
                 output,
                 summary,
-                jobs: match jobs {
-                    Some(n) if n > 0 => n,
-                    _ => {
-                        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-                    }
-                },
+                jobs: threads(jobs),
                 input_format: input_format.map(|f| match f {
                     InputFormat::Yaml => irano_cases::Format::Yaml,
                     InputFormat::Json => irano_cases::Format::Json,
@@ -485,6 +484,7 @@ fn run() -> ExitCode {
             cases,
             format,
             rule_changes,
+            jobs,
         } => irano_cli::compare::diff(
             &mut out,
             &irano_cli::compare::DiffRequest {
@@ -495,6 +495,7 @@ fn run() -> ExitCode {
                 cases: &cases,
                 format,
                 rule_changes,
+                jobs: threads(jobs),
             },
         ),
         Command::Explain {
@@ -609,5 +610,13 @@ impl From<Format> for render::Format {
             Format::Jsonl => render::Format::Jsonl,
             Format::Csv => render::Format::Csv,
         }
+    }
+}
+
+/// The threads a `-j N` asks for: N, or one per core when absent or 0.
+fn threads(jobs: Option<usize>) -> usize {
+    match jobs {
+        Some(n) if n > 0 => n,
+        _ => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     }
 }

@@ -108,6 +108,26 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
     insta::assert_snapshot!(run(&args));
 }
 
+#[test]
+fn diff_is_the_same_whatever_the_number_of_threads() {
+    let base = [
+        "diff",
+        "--rules",
+        HGG,
+        "--set-new",
+        "pd_increase=20%",
+        HGG_CASES,
+    ];
+    let one = exec(&[&base[..], &["-j", "1"]].concat());
+    assert_eq!(one.code, 1, "{}", one.stderr);
+    for jobs in ["2", "3", "64"] {
+        let many = exec(&[&base[..], &["-j", jobs]].concat());
+        assert_eq!(many.code, 1, "-j {jobs}: {}", many.stderr);
+        assert_eq!(many.stdout, one.stdout, "-j {jobs}");
+        assert_eq!(many.stderr, one.stderr, "-j {jobs}");
+    }
+}
+
 /// An amendment that keeps every label but gives some scans another deciding rule: `diff`
 /// says there is no difference and how many scans changed their reason; `--rule-changes`
 /// lists them (exit 1), in the JSON too.

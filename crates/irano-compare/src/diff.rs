@@ -205,6 +205,31 @@ pub struct Differ<'p> {
     warnings: Vec<Diagnostic>,
 }
 
+/// One case evaluated under both programs, with the warnings `eval` gives about it.
+type BothEvaluated = Result<(CaseResult, CaseResult, Vec<Diagnostic>), EvalError>;
+
+/// Evaluates `cases` in order under both evaluators; stops after the first failure.
+fn evaluate_both(
+    old: &mut Evaluator<'_>,
+    new: &mut Evaluator<'_>,
+    cases: &[Case],
+) -> Vec<BothEvaluated> {
+    let mut out = Vec::with_capacity(cases.len());
+    for c in cases {
+        let r = old.evaluate(c).and_then(|o| {
+            let n = new.evaluate(c)?;
+            let w = irano_evaluate::warnings::for_case(c, &[(&*old, &o), (&*new, &n)]);
+            Ok((o, n, w))
+        });
+        let failed = r.is_err();
+        out.push(r);
+        if failed {
+            break;
+        }
+    }
+    out
+}
+
 /// How a program's results name the rules that set the progression dates.
 struct Keys {
     pd_date: Option<String>,
@@ -264,6 +289,53 @@ impl<'p> Differ<'p> {
             &[(&self.old, &old), (&self.new, &new)],
         ));
         Ok(self.add_results(&old, &new))
+    }
+
+    /// Evaluates `cases` under both programs on `jobs` threads and adds them in input
+    /// order, as [`Differ::add`] one at a time would (the report is the same whatever the
+    /// number of threads). Stops at the first case, in input order, whose evaluation fails
+    /// and returns its index with the failure.
+    pub fn add_all(&mut self, cases: &[Case], jobs: usize) -> Result<(), (usize, EvalError)> {
+        // cases per thread and batch: results are held for one batch only
+        const PER_THREAD: usize = 128;
+        let (old, new) = (self.old.program(), self.new.program());
+        let jobs = jobs.max(1);
+        let batch_len = PER_THREAD * jobs;
+        for (b, batch) in cases.chunks(batch_len).enumerate() {
+            let parts: Vec<Vec<BothEvaluated>> = if jobs == 1 {
+                vec![evaluate_both(&mut self.old, &mut self.new, batch)]
+            } else {
+                let per = batch.len().div_ceil(jobs);
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = batch
+                        .chunks(per)
+                        .map(|chunk| {
+                            s.spawn(move || {
+                                let mut eo = Evaluator::new(old);
+                                let mut en = Evaluator::new(new);
+                                evaluate_both(&mut eo, &mut en, chunk)
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                        .collect()
+                })
+            };
+            // a part that failed stops there, and every part before it is whole, so the
+            // position in the flattened parts is the case's position in the batch
+            for (k, r) in parts.into_iter().flatten().enumerate() {
+                match r {
+                    Ok((o, n, w)) => {
+                        self.warnings.extend(w);
+                        self.add_results(&o, &n);
+                    }
+                    Err(e) => return Err((b * batch_len + k, e)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The warnings about the cases added so far (as `eval` gives them: slips in the input,
