@@ -228,7 +228,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
             if let Err((i, e)) = d.add_all(&all, jobs) {
                 match all.get(i) {
                     Some(c) => eval_failed(out, &e, &c.origin),
-                    None => out.message("eval::failed", e.message.clone(), &e.help),
+                    None => out.message("eval::failed", e.message.clone(), e.help),
                 }
                 bad = true;
             }
