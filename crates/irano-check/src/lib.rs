@@ -105,9 +105,9 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     }
 }
 
-/// For a rule file that is not there: a criterion id given for a path (`irano-2015` for
-/// `rules/irano-2015.rano`, looked for beside it, in a `rules` folder there and in the
-/// include folders), else the rule file of its folder with the closest name.
+/// For a rule file that is not there: a criterion id given for a path (`ID` for
+/// `rules/ID.rano`, looked for beside it, in a `rules` folder there and in the include
+/// folders), else the rule file of its folder with the closest name.
 fn nearby_rule_file(path: &Path, include: &[std::path::PathBuf]) -> Option<String> {
     let wanted = path.file_name()?.to_str()?;
     let dir = match path.parent() {
