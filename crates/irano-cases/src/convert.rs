@@ -442,7 +442,12 @@ impl<'s> Reader<'s> {
                     "case::duplicate_field",
                     format!("field `{name}` is given twice in {}", with_article(what)),
                     "given again here",
-                    format!("keep one `{name}` (the first is on line {line})"),
+                    if what == "case" && name == "patient" {
+                        // most often two case files joined (`cat a.yaml b.yaml`)
+                        format!("keep one `{name}` (the first is on line {line}); several cases in one YAML file or stream are separated by a line `---`")
+                    } else {
+                        format!("keep one `{name}` (the first is on line {line})")
+                    },
                 );
                 continue;
             }
@@ -966,7 +971,7 @@ impl<'s> Reader<'s> {
             .and_then(|n| self.boolean(n, "symptom_driven"));
         let steroids = f.opt("steroids").and_then(|n| self.steroids(n));
 
-        let mut seen: IdMap<&str, usize> = IdMap::default();
+        let mut seen: IdMap<&str, (usize, bool)> = IdMap::default();
         let listed = |name: &str| match f.opt(name).map(|n| &n.kind) {
             Some(NodeKind::Seq(entries)) => entries.len(),
             _ => 0,
@@ -1046,7 +1051,7 @@ impl<'s> Reader<'s> {
         reg: &mut IdMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
         new: &mut Vec<LesionInfo>,
-        seen: &mut IdMap<&'n str, usize>,
+        seen: &mut IdMap<&'n str, (usize, bool)>,
     ) -> Option<Observation> {
         let (allowed, what) = if ctx.is_new_list {
             (NEW_LESION_FIELDS, "new lesion")
@@ -1068,20 +1073,36 @@ impl<'s> Reader<'s> {
             _ => return None,
         };
         let line = self.line_of(node);
-        if let Some(&first) = seen.get(id) {
+        if let Some(&(first, first_new)) = seen.get(id) {
+            let (message, help) = if first_new == ctx.is_new_list {
+                (
+                    format!("lesion `{}` is listed twice in one assessment", shorten(id)),
+                    format!(
+                        "keep one entry for `{}` (the first is on line {first})",
+                        shorten(id)
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "lesion `{}` is listed in both `lesions` and `new_lesions` of one assessment",
+                        shorten(id)
+                    ),
+                    format!(
+                        "a lesion is either followed from the baseline (`lesions`) or new (`new_lesions`): give the new lesion an id of its own (the other entry is on line {first})"
+                    ),
+                )
+            };
             self.error(
                 id_node.span.clone(),
                 "case::duplicate_lesion",
-                format!("lesion `{}` is listed twice in one assessment", shorten(id)),
+                message,
                 "listed again here",
-                format!(
-                    "keep one entry for `{}` (the first is on line {first})",
-                    shorten(id)
-                ),
+                help,
             );
             return None;
         }
-        seen.insert(id, line);
+        seen.insert(id, (line, ctx.is_new_list));
 
         let local = match reg.get(id) {
             Some(d) if d.is_new != ctx.is_new_list => {

@@ -115,16 +115,19 @@ fn collect_case_files(
 pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
     let shown = path.display().to_string();
     if let Err(e) = std::fs::metadata(path) {
-        let help = if shown == "-" {
-            "`-` (standard input) is read by `eval` only: save the cases to a file and name it"
+        return Err(vec![if shown == "-" {
+            CaseError::io(
+                &shown,
+                "`-` (standard input) is read by `eval` only, not by this command".to_string(),
+                "save the cases to a file and name it (`irano-eval eval` reads `-`)",
+            )
         } else {
-            "check the path"
-        };
-        return Err(vec![CaseError::io(
-            &shown,
-            format!("cannot read `{shown}`: {}", lower(&e)),
-            help,
-        )]);
+            CaseError::io(
+                &shown,
+                format!("cannot read `{shown}`: {}", lower(&e)),
+                "check the path",
+            )
+        }]);
     }
     if let Some(f) = Format::from_path(path) {
         return Ok(f);

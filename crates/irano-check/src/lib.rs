@@ -214,7 +214,7 @@ fn id_matches_file_name(
         )
         .at(file, leaf.id.span)
         .help(format!(
-            "`extends \"{id}\"` looks for `{id}.rano`, and results carry the id `{id}`: rename the file `{id}.rano` or the criterion `\"{stem}\"`"
+            "`extends \"{id}\"` looks for `{id}.rano`, and results carry the id `{id}`: rename the file to `{id}.rano` or the criterion to `\"{stem}\"`"
         )),
     );
 }

@@ -1401,12 +1401,16 @@ fn merge_table<'a>(
                     }
                 }
                 None => {
+                    let help = match closest(&o.text, tables.iter().map(|x| x.name.as_str())) {
+                        Some(c) => format!("did you mean table `{c}`?"),
+                        None => "name a table declared earlier or by the parent".to_string(),
+                    };
                     cx.err(
                         fi,
                         o.span,
                         "check::unknown_table",
                         format!("there is no table `{}`", o.text),
-                        "name a table declared earlier or by the parent",
+                        &help,
                     );
                     tables.len()
                 }
@@ -1507,6 +1511,8 @@ fn unknown_rule(
     });
     let help = if later {
         format!("rule `{name}` is added further down this table; a place or an override names a rule already in the table, so declare `{name}` first")
+    } else if code == "check::nothing_to_override" {
+        format!("{suggestion} To add a new rule instead, drop `override` and give its place: `rule {name} before OTHER when ... then ...`")
     } else {
         suggestion
     };
@@ -1521,6 +1527,6 @@ fn suggest_rule(table: &MergedTable<'_>, name: &str) -> String {
         .collect();
     match closest(name, ids.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
-        None => format!("its rules are: {}", backticked(&ids, ", ")),
+        None => format!("its rules are: {}.", backticked(&ids, ", ")),
     }
 }

@@ -1203,3 +1203,28 @@ fn no_empty_rule_column_and_no_blank_doc_line() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn standard_input_is_read_by_eval_only_and_the_others_say_so() {
+    for args in [
+        &["diff", "--rules", HGG, "--set-new", "pd_increase=20%", "-"][..],
+        &[
+            "compare",
+            "--rules",
+            HGG,
+            "--rules",
+            "rules/rano-lgg-2011.rano",
+            "-",
+        ],
+        &["explain", "--rules", HGG, "-"],
+        &["test", "--rules", HGG, "-"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("`-` (standard input) is read by `eval` only"),
+            "{args:?}: {err}"
+        );
+    }
+}

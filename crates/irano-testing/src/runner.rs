@@ -272,9 +272,25 @@ impl Runner {
                     return None;
                 }
             },
-            Err(e) => {
+            Err(_) if name == "-" => {
                 self.problem(
-                    Diagnostic::error("test::io", format!("cannot read `{name}`: {e}"))
+                    Diagnostic::error(
+                        "test::io",
+                        "`-` (standard input) is read by `eval` only, not by this command",
+                    )
+                    .help("give a case file (.yaml, .yml, .json) or a folder of them"),
+                );
+                return None;
+            }
+            Err(e) => {
+                let e = e.to_string();
+                let mut c = e.chars();
+                let reason: String = match c.next() {
+                    Some(f) => f.to_lowercase().chain(c).collect(),
+                    None => e,
+                };
+                self.problem(
+                    Diagnostic::error("test::io", format!("cannot read `{name}`: {reason}"))
                         .help("give a case file (.yaml, .yml, .json) or a folder of them"),
                 );
                 return None;
