@@ -1500,14 +1500,20 @@ fn trial_unknown_x_key_is_bad_input() {
 }
 
 /// Values in `x-expect` are checked against the criterion before anything runs: a label,
-/// decision or rule it does not have, or a date not written as YYYY-MM-DD, is bad input
-/// (exit 2) with a suggestion, all in one run; nothing is reported as a failed expectation.
+/// decision or rule it does not have, a date not written as YYYY-MM-DD, a per-scan list of
+/// the wrong length or another misspelt `x-` key is bad input (exit 2) with a suggestion,
+/// all in one run; nothing is reported as a failed expectation.
 #[test]
 fn trial_unknown_expected_values_are_bad_input() {
     let dir = trial_copy("bad-values");
     let case = dir.join("cases/001-progression-confirmed-8-weeks-later.yaml");
     let text = std::fs::read_to_string(&case).unwrap();
     let text = text
+        .replace("x-title:", "x-titel:")
+        .replace(
+            "responses: [null, UPD, PD]",
+            "responses: [null, UPD, PD, PD]",
+        )
         .replace("best_overall_response: PD", "best_overall_response: PDD")
         .replace("pd_date: 2025-03-03", "pd_date: 2025-3-3")
         .replace("final_decision: DISCONTINUE", "final_decision: STOP")
@@ -1519,6 +1525,8 @@ fn trial_unknown_expected_values_are_bad_input() {
     let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
     for needle in [
         "exit: 2",
+        "unknown annotation `x-titel`",
+        "`x-expect` gives 4 `responses` for the case's 3 scans",
         "`pd_date: 2025-3-3`, which is not a date",
         "names `PDD`, which is not a label",
         "did you mean `PD`?",
