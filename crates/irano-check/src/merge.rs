@@ -72,10 +72,15 @@ impl Loader for FsLoader {
         }
         known.sort();
         known.dedup();
-        let looked = format!(
-            "looked for {}; put `{file}` next to this file or name its folder with `--include DIR`",
-            tried.join(", ")
-        );
+        // a folder `rules` under the working directory that holds it (a run from the
+        // repository's root, the usual case for the shipped criteria) is named
+        let local = Path::new("rules").join(&file);
+        let fix = if local.is_file() && !self.search.iter().any(|d| d == Path::new("rules")) {
+            format!("`{}` is here: add `--include rules`", local.display())
+        } else {
+            format!("put `{file}` next to this file or name its folder with `--include DIR` (the criteria shipped with irano are in the `rules/` folder of its repository)")
+        };
+        let looked = format!("looked for {}; {fix}", tried.join(", "));
         Err(match closest(id, known.iter().map(String::as_str)) {
             Some(c) => format!("did you mean `{c}`? ({looked})"),
             None => looked,

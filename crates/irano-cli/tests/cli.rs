@@ -515,6 +515,28 @@ fn criterion_id_for_a_rule_file_is_pointed_to_its_file() {
 }
 
 #[test]
+fn a_parent_in_the_rules_folder_here_is_pointed_to() {
+    // an amendment kept outside the repository, checked from its root without --include
+    let dir = std::env::temp_dir().join(format!("irano-parent-hint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trial.rano");
+    std::fs::write(
+        &file,
+        "criterion \"trial\" extends \"rano-hgg-2010\" {\n  version \"1\"\n  title \"t\"\n  cite \"t\"\n}\n",
+    )
+    .unwrap();
+    let out = run(&["--error-format", "json", "check", file.to_str().unwrap()]);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        out.contains("`rules/rano-hgg-2010.rano` is here: add `--include rules`"),
+        "{out}"
+    );
+    let out = run(&["check", "--include", "rules", file.to_str().unwrap()]);
+    assert!(out.contains("exit: 0"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn eval_json_with_several_cases_is_one_array() {
     let (v, _) = json(&[
         "eval",
