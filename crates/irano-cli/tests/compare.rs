@@ -75,16 +75,19 @@ const TIMELINE: &str = "tests/worked/rano-hgg-2010/040-same-timeline-three-crite
 
 // ------------------------------------------------------------------------------ diff
 
+/// `diff` of the worked RANO-HGG cases with progression at +20 % instead of +25 %.
+const DIFF_PD_20: [&str; 6] = [
+    "diff",
+    "--rules",
+    HGG,
+    "--set-new",
+    "pd_increase=20%",
+    HGG_CASES,
+];
+
 #[test]
 fn diff_of_a_parameter_change_lists_the_changed_patients() {
-    let args = [
-        "diff",
-        "--rules",
-        HGG,
-        "--set-new",
-        "pd_increase=20%",
-        HGG_CASES,
-    ];
+    let args = DIFF_PD_20;
     let r = exec(&args);
     assert_eq!(r.code, 1, "something changed: exit 1\n{}", r.stderr);
     // the warning that four worked cases carry an x-set, which diff does not apply, and
@@ -110,14 +113,7 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
 
 #[test]
 fn diff_is_the_same_whatever_the_number_of_threads() {
-    let base = [
-        "diff",
-        "--rules",
-        HGG,
-        "--set-new",
-        "pd_increase=20%",
-        HGG_CASES,
-    ];
+    let base = DIFF_PD_20;
     let one = exec(&[&base[..], &["-j", "1"]].concat());
     assert_eq!(one.code, 1, "{}", one.stderr);
     for jobs in ["2", "3", "64"] {
