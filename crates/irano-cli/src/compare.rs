@@ -193,50 +193,59 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
         (Some(o), Some(n)) if ok_common && ok_old && ok_new => Some((o, n)),
         _ => None,
     };
-    // Cases are read one input at a time and each evaluated under both programs at once;
-    // only the differences are kept. Nothing is written unless every input read and
-    // evaluated: a bad input anywhere means exit 2 and no report.
-    let mut differ = programs
-        .as_ref()
-        .map(|(o, n)| Differ::new(o, n).with_rule_changes(rule_changes));
-    let mut x_set = XSetIgnored::default();
-    let mut warnings = Warnings::default();
-    let mut bad = programs.is_none();
-    let mut seen = HashSet::new();
+    // Cases are read in batches (a JSON Lines file a batch of lines at a time, any other
+    // file whole) and each batch evaluated under both programs on every core; only the
+    // differences are kept. Nothing is written unless every input read and evaluated: a
+    // bad input anywhere means exit 2 and no report.
+    let mut run = DiffRun {
+        differ: programs
+            .as_ref()
+            .map(|(o, n)| Differ::new(o, n).with_rule_changes(rule_changes)),
+        x_set: XSetIgnored::default(),
+        warnings: Warnings::default(),
+        bad: programs.is_none(),
+        seen: HashSet::new(),
+        jobs,
+    };
     for path in cases {
-        let all = match irano_cases::read_path(path) {
-            Ok(cs) => cs,
+        let files = if path.is_dir() {
+            irano_cases::case_files(path)
+        } else {
+            irano_cases::case_file(path).map(|f| vec![(path.clone(), f)])
+        };
+        let files = match files {
+            Ok(f) => f,
             Err(errors) => {
-                bad = true;
+                run.bad = true;
                 for e in &errors {
                     out.case_error(e);
                 }
                 continue;
             }
         };
-        for c in &all {
-            if !seen.insert(c.patient.clone()) {
-                duplicate(out, c);
-                bad = true;
+        for (file, format) in files {
+            if format == irano_cases::Format::JsonLines {
+                run.add_lines(out, &file);
+                continue;
             }
-            x_set.see(c);
-        }
-        if bad {
-            continue;
-        }
-        if let Some(d) = differ.as_mut() {
-            if let Err((i, e)) = d.add_all(&all, jobs) {
-                match all.get(i) {
-                    Some(c) => eval_failed(out, &e, &c.origin),
-                    None => out.message("eval::failed", e.message.clone(), e.help),
+            match irano_cases::read_path(&file) {
+                Ok(all) => run.add(out, all),
+                Err(errors) => {
+                    run.bad = true;
+                    for e in &errors {
+                        out.case_error(e);
+                    }
                 }
-                bad = true;
-            }
-            for w in d.take_warnings() {
-                warnings.add(w);
             }
         }
     }
+    let DiffRun {
+        differ,
+        x_set,
+        warnings,
+        bad,
+        ..
+    } = run;
     x_set.report(out, "diff", "`--set-old`/`--set-new KEY=VALUE`");
     if !bad {
         warnings.report(out);
@@ -255,6 +264,98 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
     let Some(text) = text else { return 1 };
     out.out = text;
     u8::from(report.changed > 0)
+}
+
+/// A `diff` being run: cases are added a batch at a time.
+struct DiffRun<'p> {
+    differ: Option<Differ<'p>>,
+    x_set: XSetIgnored,
+    warnings: Warnings,
+    /// A bad input was seen: the rest is read for its errors, not evaluated.
+    bad: bool,
+    seen: HashSet<String>,
+    jobs: usize,
+}
+
+/// Cases of a JSON Lines file held at once by `diff` (memory stays flat whatever the
+/// file's size).
+const DIFF_BATCH: usize = 4096;
+
+impl DiffRun<'_> {
+    /// Checks a batch for patients seen before, then evaluates it under both programs.
+    fn add(&mut self, out: &mut Output, cases: Vec<irano_cases::Case>) {
+        for c in &cases {
+            if !self.seen.insert(c.patient.clone()) {
+                duplicate(out, c);
+                self.bad = true;
+            }
+            self.x_set.see(c);
+        }
+        if self.bad {
+            return;
+        }
+        let Some(d) = self.differ.as_mut() else {
+            return;
+        };
+        if let Err((i, e)) = d.add_all(&cases, self.jobs) {
+            match cases.get(i) {
+                Some(c) => eval_failed(out, &e, &c.origin),
+                None => out.message("eval::failed", e.message.clone(), e.help),
+            }
+            self.bad = true;
+        }
+        for w in d.take_warnings() {
+            self.warnings.add(w);
+        }
+    }
+
+    /// A JSON Lines file, read and evaluated [`DIFF_BATCH`] lines at a time.
+    fn add_lines(&mut self, out: &mut Output, file: &Path) {
+        use std::io::BufRead as _;
+        let name = file.display().to_string();
+        let reader = match std::fs::File::open(file) {
+            Ok(f) => std::io::BufReader::with_capacity(1 << 16, f),
+            Err(e) => {
+                self.bad = true;
+                out.case_error(&irano_cases::CaseError::io_error(&name, &e));
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(DIFF_BATCH);
+        let mut any = false;
+        for (k, line) in reader.lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    self.bad = true;
+                    out.case_error(&irano_cases::CaseError::io_error(&name, &e));
+                    return;
+                }
+            };
+            match irano_cases::read_json_line(&line, &name, k + 1) {
+                Ok(Some(lc)) => {
+                    any = true;
+                    batch.push(lc.case);
+                    if batch.len() == DIFF_BATCH {
+                        self.add(out, std::mem::take(&mut batch));
+                    }
+                }
+                Ok(None) => {}
+                Err(errors) => {
+                    any = true;
+                    self.bad = true;
+                    for e in &errors {
+                        out.case_error(e);
+                    }
+                }
+            }
+        }
+        if !any {
+            self.bad = true;
+            out.case_error(&irano_cases::no_case(&name));
+        }
+        self.add(out, batch);
+    }
 }
 
 /// `irano-eval explain`: one patient's full derivation, one scan or every scan.

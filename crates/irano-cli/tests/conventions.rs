@@ -1228,3 +1228,47 @@ fn standard_input_is_read_by_eval_only_and_the_others_say_so() {
         );
     }
 }
+
+#[test]
+fn diff_streams_json_lines_with_the_same_report_as_a_whole_file() {
+    let dir = temp_dir("diff-stream");
+    let lines = cohort::cohort(300);
+    let jsonl = dir.join("cohort.jsonl");
+    std::fs::write(&jsonl, &lines).unwrap();
+    let json = dir.join("cohort.json");
+    let array: Vec<&str> = lines.lines().filter(|l| !l.trim().is_empty()).collect();
+    std::fs::write(&json, format!("[{}]", array.join(",\n"))).unwrap();
+    let diff = |file: &Path| {
+        run(&[
+            "diff",
+            "--rules",
+            HGG,
+            "--set-new",
+            "pd_increase=20%",
+            file.to_str().unwrap(),
+        ])
+    };
+    let (streamed, whole) = (diff(&jsonl), diff(&json));
+    assert_eq!(
+        streamed.status.code(),
+        Some(1),
+        "{}",
+        text(&streamed.stderr)
+    );
+    assert_eq!(whole.status.code(), Some(1), "{}", text(&whole.stderr));
+    assert_eq!(text(&streamed.stdout), text(&whole.stdout));
+
+    // a bad line is located in the file, and nothing is reported
+    let mut bad: Vec<&str> = lines.lines().collect();
+    bad.insert(150, "{\"patient\": 3}");
+    std::fs::write(&jsonl, bad.join("\n")).unwrap();
+    let out = diff(&jsonl);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cohort.jsonl:151:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
