@@ -366,7 +366,7 @@ pub struct TargetSpec {
 /// The columns of a CSV assessment row before the `show` values (docs/case-format.md).
 pub const ROW_COLUMNS_BEFORE_SHOWS: [&str; 4] = ["patient", "date", "day", "role"];
 /// The columns of a CSV assessment row after the `show` values.
-pub const ROW_COLUMNS_AFTER_SHOWS: [&str; 7] = [
+pub const ROW_COLUMNS_AFTER_SHOWS: [&str; 8] = [
     "response",
     "decision",
     "rule",
@@ -374,6 +374,7 @@ pub const ROW_COLUMNS_AFTER_SHOWS: [&str; 7] = [
     "response_native",
     "criterion",
     "version",
+    "reason",
 ];
 /// What follows a shown value's name in the key of its exact form (JSON `values`).
 pub const EXACT_SUFFIX: &str = "_exact";

@@ -30,7 +30,7 @@ pub enum TextFormat {
 /// the patient and where the case is (`file:line`), the scan, what failed and where in the
 /// rule file.
 pub(crate) fn eval_failed(out: &mut Output, e: &EvalError, case_at: &irano_cases::Origin) {
-    out.message(
+    let d = irano_check::Diagnostic::error(
         "eval::failed",
         format!(
             "patient `{}` ({}:{}){}: {} at {}",
@@ -41,8 +41,11 @@ pub(crate) fn eval_failed(out: &mut Output, e: &EvalError, case_at: &irano_cases
             e.message,
             e.location
         ),
-        e.help,
-    );
+    )
+    .help(e.help)
+    // the case's place for programs (`--error-format json`), as warnings about a case give it
+    .at_line(&case_at.file, case_at.line);
+    out.diagnostic(&d);
 }
 
 fn duplicate(out: &mut Output, c: &irano_cases::Case) {

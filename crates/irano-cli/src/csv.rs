@@ -58,6 +58,10 @@ pub fn assessment_rows(s: &mut String, p: &Program, r: &CaseResult) {
         s.push(',');
         field(s, a.because.as_deref().unwrap_or(""));
         native_and_criterion(s, a.response_native.as_deref(), r);
+        // why a scan has no response (before the baseline, not graded and why): last, so
+        // that the columns before it keep their places
+        s.push(',');
+        field(s, a.reason.as_deref().unwrap_or(""));
         s.push('\n');
     }
 }

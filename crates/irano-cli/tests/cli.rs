@@ -1814,6 +1814,22 @@ fn a_let_of_a_later_scan_is_an_error_that_names_both_scans() {
         "{out}"
     );
     assert!(!out.contains("test for zero"), "{out}");
+    // for programs, the failure carries the case's file and line, as a warning about a case does
+    let json = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--include",
+        "rules",
+        "--rules",
+        "tests/cli/look-ahead.rano",
+        "tests/worked/rano-hgg-2010/001-pr-exactly-50-percent-confirmed-28-days.yaml",
+    ]);
+    assert!(
+        json.contains(r#""file":"tests/worked/rano-hgg-2010/001-pr-exactly-50-percent-confirmed-28-days.yaml","#)
+            && json.contains(r#""line":1,"#),
+        "{json}"
+    );
 }
 
 /// An `x-expect` list with more or fewer entries than the case has scans is a typo in the

@@ -842,7 +842,7 @@ fn csv_rows_name_the_criterion_native_labels_and_overrides() {
     let csv = text(&out.stdout);
     assert!(
         csv.lines()
-            .any(|l| l.contains(",UPD,") && l.ends_with(",iUPD,irecist-2017,2017.1")),
+            .any(|l| l.contains(",UPD,") && l.ends_with(",iUPD,irecist-2017,2017.1,")),
         "{csv}"
     );
     let rows = std::fs::read_to_string(&summary).unwrap();
@@ -874,11 +874,19 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule,because,response_native,criterion,version"
+        "patient,date,day,role,burden_mm2,nadir_mm2,change_vs_nadir_pct,reference_mm2,response,decision,rule,because,response_native,criterion,version,reason"
     );
     assert_eq!(
         lines.nth(2).unwrap(),
-        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.1"
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.1,"
+    );
+    // a scan without a response says why in its last column (no silent loss)
+    let edge: Vec<&str> = csv.lines().filter(|l| l.starts_with("EDGE-2,")).collect();
+    assert_eq!(edge.len(), 2, "{csv}");
+    assert!(
+        edge.iter()
+            .all(|l| l.ends_with(",\"not graded: no scan qualifies as baseline (Wen 2010: newly diagnosed, post-operative MRI; recurrent, last MRI before treatment [C]; case-format.md)\"")),
+        "{csv}"
     );
     let rows = std::fs::read_to_string(&summary).unwrap();
     let rows: Vec<&str> = rows.lines().collect();
