@@ -282,13 +282,10 @@ impl<'p> Differ<'p> {
 
     /// Evaluates one case under both programs; returns whether any output differs.
     pub fn add(&mut self, case: &Case) -> Result<bool, EvalError> {
-        let old = self.old.evaluate(case)?;
-        let new = self.new.evaluate(case)?;
-        self.warnings.extend(irano_evaluate::warnings::for_case(
-            case,
-            &[(&self.old, &old), (&self.new, &new)],
-        ));
-        Ok(self.add_results(&old, &new))
+        let changed = self.changed;
+        self.add_all(std::slice::from_ref(case), 1)
+            .map_err(|(_, e)| e)?;
+        Ok(self.changed > changed)
     }
 
     /// Evaluates `cases` under both programs on `jobs` threads and adds them in input
