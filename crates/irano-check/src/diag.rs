@@ -232,6 +232,17 @@ pub fn backticked<S: AsRef<str>>(items: impl IntoIterator<Item = S>, separator: 
         .join(separator)
 }
 
+/// The system's reason for an I/O error in lower case (`no such file or directory (os error
+/// 2)`), to follow a colon in a message, as the case reader words it.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let e = e.to_string();
+    let mut c = e.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => e,
+    }
+}
+
 /// Edit distance, for "did you mean" suggestions.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(usize, &str)> = None;

@@ -82,13 +82,7 @@ pub fn check_path(path: &Path, include: &[std::path::PathBuf], overrides: &[Over
     match std::fs::read_to_string(path) {
         Ok(text) => check_source(&name, text, &loader, overrides),
         Err(e) => {
-            // the system's reason in lower case, as the case reader words it
-            let e = e.to_string();
-            let mut c = e.chars();
-            let reason: String = match c.next() {
-                Some(f) => f.to_lowercase().chain(c).collect(),
-                None => e,
-            };
+            let reason = diag::io_reason(&e);
             Checked {
                 overlay: None,
                 program: None,

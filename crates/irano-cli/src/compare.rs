@@ -211,12 +211,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
         jobs,
     };
     for path in cases {
-        let files = if path.is_dir() {
-            irano_cases::case_files(path)
-        } else {
-            irano_cases::case_file(path).map(|f| vec![(path.clone(), f)])
-        };
-        let files = match files {
+        let files = match crate::stream::case_files(path) {
             Ok(f) => f,
             Err(errors) => {
                 run.bad = true;

@@ -138,17 +138,9 @@ impl WriteFailure {
             "check that the destination is writable and the disk is not full"
         };
         WriteFailure::Io {
-            message: format!("cannot write {what}: {}", lower(&e.to_string())),
+            message: format!("cannot write {what}: {}", irano_check::diag::io_reason(e)),
             help,
         }
-    }
-}
-
-fn lower(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -187,9 +187,9 @@ pub fn eval(
     let to_stdout = opts.output.as_deref().is_none_or(|p| p == Path::new("-"));
     match crate::output::commit_all(std::iter::once(dest).chain(summary).collect()) {
         Ok(()) => 0,
-        Err(WriteFailure::ClosedPipe) if to_stdout && opts.summary.is_some() => {
+        Err(WriteFailure::ClosedPipe) => {
             // quiet for a plain `| head`, but a file asked for and not written is said
-            if let Some(p) = &opts.summary {
+            if let (true, Some(p)) = (to_stdout, &opts.summary) {
                 let d = Diagnostic::warning(
                     "io::closed_pipe",
                     format!(
@@ -343,7 +343,9 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
 
 /// The case files a path names: itself, or the case files in a directory and its
 /// subdirectories.
-fn case_files(path: &Path) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
+pub(crate) fn case_files(
+    path: &Path,
+) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
     if path.is_dir() {
         return irano_cases::case_files(path);
     }

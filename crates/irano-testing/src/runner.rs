@@ -283,12 +283,7 @@ impl Runner {
                 return None;
             }
             Err(e) => {
-                let e = e.to_string();
-                let mut c = e.chars();
-                let reason: String = match c.next() {
-                    Some(f) => f.to_lowercase().chain(c).collect(),
-                    None => e,
-                };
+                let reason = irano_check::diag::io_reason(&e);
                 self.problem(
                     Diagnostic::error("test::io", format!("cannot read `{name}`: {reason}"))
                         .help("give a case file (.yaml, .yml, .json) or a folder of them"),
