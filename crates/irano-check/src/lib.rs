@@ -1491,7 +1491,9 @@ fn lower_tables(
                 &format!("rule `{}`", rule.id.text),
             );
             if let Some((prev, prev_file, _)) = &after_otherwise {
-                if *prev_file <= r.file {
+                if t.unplaced.contains(&rule.id.text) {
+                    // already an error: it has no place in the table
+                } else if *prev_file <= r.file {
                     lw.push(
                         Diagnostic::error("check::unreachable_rule", format!("rule `{}` can never fire", rule.id.text))
                             .at(&files[file], rule.id.span)
@@ -1509,7 +1511,12 @@ fn lower_tables(
                 Some(w) => {
                     let text =
                         normalise(files[file].text.get(w.span.start..w.span.end).unwrap_or(""));
-                    if let Some((other, _)) = seen_conditions.iter().find(|(_, c)| *c == text) {
+                    let unplaced = t.unplaced.contains(&rule.id.text);
+                    if let Some((other, _)) = seen_conditions
+                        .iter()
+                        .find(|(_, c)| *c == text)
+                        .filter(|_| !unplaced)
+                    {
                         lw.push(
                             Diagnostic::error(
                                 "check::unreachable_rule",

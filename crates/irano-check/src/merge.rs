@@ -140,6 +140,11 @@ pub struct MergedTable<'a> {
     /// `otherwise` rule away (file, span, what it wrote), to report a table left without
     /// one at that line rather than in the parent.
     pub lost_otherwise: Option<(u16, ast::Span, String)>,
+    /// New rules whose place could not be found (an unknown `before`/`after` rule, or none
+    /// given in an inherited table): already an error, kept last in `rules` so that the
+    /// mistakes in their bodies are reported in the same run, and not themselves reported
+    /// as unreachable there.
+    pub unplaced: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -1150,6 +1155,7 @@ fn merge_table<'a>(
             rules: Vec::new(),
             removed: Vec::new(),
             lost_otherwise: None,
+            unplaced: Vec::new(),
         },
     };
     let inherited = existing.is_some();
@@ -1367,25 +1373,36 @@ fn merge_table<'a>(
                         let after = matches!(place, Position::After(_));
                         match place_rule(&mut table, at, other, after) {
                             Ok(()) => table.removed.retain(|(n, _, _)| *n != rule.id.text),
-                            Err(_) => not_found(
-                                cx,
-                                &table,
-                                other,
-                                "check::unknown_rule",
-                                format!("table `{}` has no rule `{}`", t.name.text, other.text),
-                            ),
+                            Err(_) => {
+                                not_found(
+                                    cx,
+                                    &table,
+                                    other,
+                                    "check::unknown_rule",
+                                    format!(
+                                        "table `{}` has no rule `{}`",
+                                        t.name.text, other.text
+                                    ),
+                                );
+                                table.unplaced.push(rule.id.text.clone());
+                                table.rules.push(at);
+                            }
                         }
                     }
-                    None if inherited => cx.err(
-                        fi,
-                        rule.id.span,
-                        "check::rule_needs_position",
-                        format!(
-                            "new rule `{}` in inherited table `{}` needs a place",
-                            rule.id.text, t.name.text
-                        ),
-                        "rules are tried in order; write `rule ID before OTHER` or `rule ID after OTHER`",
-                    ),
+                    None if inherited => {
+                        cx.err(
+                            fi,
+                            rule.id.span,
+                            "check::rule_needs_position",
+                            format!(
+                                "new rule `{}` in inherited table `{}` needs a place",
+                                rule.id.text, t.name.text
+                            ),
+                            "rules are tried in order; write `rule ID before OTHER` or `rule ID after OTHER`",
+                        );
+                        table.unplaced.push(rule.id.text.clone());
+                        table.rules.push(at);
+                    }
                     None => {
                         table.rules.push(at);
                         table.removed.retain(|(n, _, _)| *n != rule.id.text);
