@@ -1379,10 +1379,7 @@ fn merge_table<'a>(
                                     &table,
                                     other,
                                     "check::unknown_rule",
-                                    format!(
-                                        "table `{}` has no rule `{}`",
-                                        t.name.text, other.text
-                                    ),
+                                    format!("table `{}` has no rule `{}`", t.name.text, other.text),
                                 );
                                 table.unplaced.push(rule.id.text.clone());
                                 table.rules.push(at);

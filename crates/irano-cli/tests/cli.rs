@@ -1542,10 +1542,17 @@ fn trial_unknown_expected_values_are_bad_input() {
         .replace(
             "[null, irano.upd.initial, irano.pd.confirmed]",
             "[null, irano.upd.initial, irano.pd.confirm]",
+        )
+        // a misspelt parameter in `x-set` does not hide the misspelt rule in `x-exercises`
+        .replace(
+            "x-exercises: [irano.upd.initial, irano.pd.confirmed]",
+            "x-exercises: [irano.upd.initial, irano.pd.confirmd]\nx-set: [irano.confirm_dayz=56]",
         );
     std::fs::write(&case, &text).unwrap();
     let out = run_in(&dir, &["test", "--include", "rules", dir.to_str().unwrap()]);
     for needle in [
+        "there is no parameter `irano.confirm_dayz`",
+        "names `irano.pd.confirmd`, which is not a rule",
         "exit: 2",
         "unknown annotation `x-titel`",
         "`x-expect` gives 4 `responses` for the case's 3 scans",
@@ -1565,7 +1572,14 @@ fn trial_unknown_expected_values_are_bad_input() {
         "not reported as failed expectations: {out}"
     );
     // each is located at the wrong value, not at the `x-expect` key
-    for value in ["PDD", "2025-3-3", "STOP", "irano.pd.confirm]"] {
+    for value in [
+        "PDD",
+        "2025-3-3",
+        "STOP",
+        "irano.pd.confirm]",
+        "irano.pd.confirmd]",
+        "irano.confirm_dayz=56",
+    ] {
         let at = text.find(value).unwrap();
         let line = text[..at].matches('\n').count() + 1;
         let col = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;

@@ -487,28 +487,44 @@ impl Runner {
                 return None;
             }
         };
+        // a value of a top-level annotation list (`x-set`, `x-exercises`), where the text
+        // gives it; else the key
+        let value_span = |k: &str, value: &str| {
+            let whole = span_of(k);
+            expect_field_span(&text, whole.start, k, value).unwrap_or(whole)
+        };
         let mut overrides = Vec::new();
         for s in &notes.set {
             match Override::parse(s) {
                 Ok(o) => overrides.push(o.from_case()),
                 Err(d) => {
-                    let d = src.at(*d, span_of("x-set"));
+                    let d = src.at(*d, value_span("x-set", s));
                     self.problem(d);
                 }
             }
         }
-        if overrides.len() != notes.set.len() {
-            return None;
-        }
+        let mut bad_set = overrides.len() != notes.set.len();
         let xrules = key("x-rules").map(|a| a.span.clone());
-        let xset = span_of("x-set");
+        // a problem of the overrides is shown at the one override when there is one
+        let xset = match notes.set.as_slice() {
+            [one] => value_span("x-set", one),
+            _ => span_of("x-set"),
+        };
         // the criterion alone, then with the case's overrides: what fails only with them
-        // is the case's `x-set`, and is shown there
+        // is the case's `x-set`, and is shown there. The names the case gives are checked
+        // against the criterion alone when its `x-set` is wrong, so that every mistake of
+        // the case is reported in one run.
         let base = self.program(&rules, &[], &src, xrules.clone(), None)?;
-        let program = if overrides.is_empty() {
+        let program = if overrides.is_empty() || bad_set {
             base
         } else {
-            self.program(&rules, &overrides, &src, xrules, Some(xset))?
+            match self.program(&rules, &overrides, &src, xrules, Some(xset)) {
+                Some(p) => p,
+                None => {
+                    bad_set = true;
+                    base
+                }
+            }
         };
 
         // x-exercises names rules of the criterion; x-expect labels, decisions and rules
@@ -547,7 +563,7 @@ impl Runner {
                 named.push(("x-expect", field, v.as_str(), known.as_slice()));
             }
         }
-        let mut unknown = bad_date || bad_length || bad_key;
+        let mut unknown = bad_date || bad_length || bad_key || bad_set;
         for (key, field, v, known) in named {
             if known.contains(&v) {
                 continue;
@@ -585,7 +601,7 @@ impl Runner {
             let at = if key == "x-expect" {
                 expect_span(field, v)
             } else {
-                span_of(key)
+                value_span(key, v)
             };
             let d = src.at(d, at);
             self.problem(d);
