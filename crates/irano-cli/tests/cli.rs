@@ -936,6 +936,28 @@ fn a_marked_target_the_criterion_would_not_choose_is_warned() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A lesion marked `role: target` that the criterion does not follow at all (its targets
+/// `eligible` is false: a normal lymph node under RECIST 1.1) is left out of the burden,
+/// and said: a sum that counted it differs (found in the pharmaversesdtm data).
+#[test]
+fn a_marked_target_the_criterion_does_not_follow_is_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/normal-node-marked-target.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::marked_target_not_followed")
+            && out.contains("lesion `N1` is marked")
+            && out.contains("left out of the targets and the burden"),
+        "{out}"
+    );
+    assert!(out.contains("targets: T1  "), "{out}");
+    assert!(!out.contains("marked_target_not_candidate"), "{out}");
+}
+
 /// Lesions the targets' `candidate` turns down because they lack a field it reads (RANO-BM
 /// reads `component`) are said: without it, a whole case reads as non-target disease.
 #[test]

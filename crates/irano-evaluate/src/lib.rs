@@ -142,6 +142,9 @@ pub struct Evaluator<'p> {
     /// that the targets' `candidate` condition turns down (below the criterion's
     /// measurable size, say).
     marked_targets_not_candidates: Vec<String>,
+    /// After a case: the lesions it marks `role: target` that the targets' `eligible:`
+    /// condition turns down (a normal lymph node under RECIST 1.1, say): not followed.
+    marked_targets_not_eligible: Vec<String>,
     /// After a case: `role: auto` lesions the targets' `candidate` turned down while it
     /// read a lesion field (not a measurement) the lesion does not give: `(lesion id,
     /// field names)`.
@@ -357,6 +360,7 @@ impl<'p> Evaluator<'p> {
                 .collect(),
             not_candidate_without_field: Vec::new(),
             marked_targets_not_candidates: Vec::new(),
+            marked_targets_not_eligible: Vec::new(),
             candidate_fields: candidate_fields(p),
             reads_optional_case_fields: [
                 p.reads_case_field(CaseField::ChemoradiationEnd),
@@ -369,6 +373,12 @@ impl<'p> Evaluator<'p> {
     /// condition would not take (they are followed as targets, as marked).
     pub fn marked_targets_not_candidates(&self) -> &[String] {
         &self.marked_targets_not_candidates
+    }
+
+    /// After a case: the lesions it marks `role: target` that the criterion's `eligible:`
+    /// condition turns down (they are not followed, whatever the case marks).
+    pub fn marked_targets_not_eligible(&self) -> &[String] {
+        &self.marked_targets_not_eligible
     }
 
     /// After a case: the scans `skip grading when` left ungraded, by index, with the reason
@@ -532,6 +542,7 @@ impl<'p> Evaluator<'p> {
         self.grouped_without_field.clear();
         self.not_candidate_without_field.clear();
         self.marked_targets_not_candidates.clear();
+        self.marked_targets_not_eligible.clear();
         self.lets.clear();
         self.lets.resize(n * p.lets.len(), Value::Null);
         self.let_done.clear();
@@ -1074,6 +1085,10 @@ impl<'p> Evaluator<'p> {
                 });
                 if self.eval(cx, eligible)? != Value::Bool(true) {
                     // not followed by this criterion, whatever role the case gives it
+                    if info.role == Some(cases::Role::Target) {
+                        self.marked_targets_not_eligible
+                            .push(lesion_id(case, li).to_string());
+                    }
                     continue;
                 }
             }

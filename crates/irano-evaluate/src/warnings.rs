@@ -302,6 +302,33 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
+    if let Some(first) = ev.marked_targets_not_eligible().first() {
+        let all = ev.marked_targets_not_eligible();
+        let who = match all.len() {
+            1 => format!("lesion `{first}` is"),
+            n => format!(
+                "{n} lesions ({}) are",
+                all.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        out.push(
+            Diagnostic::warning(
+                "eval::marked_target_not_followed",
+                format!(
+                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan: a lymph node of normal size, say); left out of the targets and the burden",
+                    case.origin.file,
+                    case.origin.line,
+                    case.patient,
+                    r.criterion.id,
+                    if all.len() == 1 { "it" } else { "them" }
+                ),
+            )
+            .help("the burden of this criterion leaves it out, so it differs from a sum that includes it; `irano-eval explain` shows the choice of targets and `irano-eval show RULES` prints the `targets` block"),
+        );
+    }
     if let Some(first) = ev.marked_targets_not_candidates().first() {
         let all = ev.marked_targets_not_candidates();
         let who = match all.len() {
