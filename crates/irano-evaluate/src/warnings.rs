@@ -318,7 +318,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             Diagnostic::warning(
                 "eval::marked_target_not_followed",
                 format!(
-                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan: a lymph node of normal size, say); left out of the targets and the burden",
+                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan); left out of the targets and the burden",
                     case.origin.file,
                     case.origin.line,
                     case.patient,
