@@ -579,7 +579,8 @@ fn a_case_without_a_baseline_is_reported_not_dropped() {
     ]);
     assert!(
         json.contains("\"code\":\"eval::no_baseline\"")
-            && json.contains("tests/cli/no-baseline.yaml:2: patient `EDGE-2`: no scan qualifies as the baseline of rano-hgg-2010"),
+            && json.contains("tests/cli/no-baseline.yaml:2: patient `EDGE-2` (`setting: recurrent`): no scan qualifies as the baseline of rano-hgg-2010")
+            && json.contains("the criterion's baseline: Wen 2010"),
         "{json}"
     );
     // the summary's explanation gives the choice as written and what it found
@@ -706,6 +707,18 @@ fn contradictory_fields_of_a_scan_are_warned() {
         unlisted.matches("eval::new_lesion_not_listed").count(),
         1,
         "{unlisted}"
+    );
+    // a scan that is not evaluable lists nothing: not a scan that left the lesion out
+    let not_evaluable = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "tests/cli/new-lesion-then-scan-not-evaluable.yaml",
+    ]);
+    assert!(not_evaluable.contains("exit: 0"), "{not_evaluable}");
+    assert!(
+        !not_evaluable.contains("new_lesion_not_listed"),
+        "{not_evaluable}"
     );
     // a decline on a scan the criterion does not grade decides nothing: said, with the
     // criterion's reason for not grading it; the criterion that grades the scan is silent
@@ -973,7 +986,7 @@ fn lesions_turned_down_as_targets_for_a_missing_field_are_warned() {
         out.contains("eval::not_a_target_without_field")
             && out.contains("lesions `T1`, `T2`")
             && out.contains("no `component`")
-            && out.contains("component: enhancing"),
+            && out.contains("its `component`"),
         "{out}"
     );
     assert!(out.contains("targets: none"), "{out}");

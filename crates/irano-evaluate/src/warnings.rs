@@ -169,7 +169,9 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
     for a in &case.assessments {
         for (k, seen) in new_lesion_seen.iter_mut().enumerate() {
             let Some(last) = *seen else { continue };
+            // (a scan not evaluable lists nothing: said of the next one that is)
             if a.scan == irano_cases::ScanKind::Followup
+                && a.evaluable
                 && !a
                     .new_lesions
                     .iter()
@@ -181,7 +183,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                     Diagnostic::warning(
                         "eval::new_lesion_not_listed",
                         format!(
-                            "{}: new lesion `{id}`, listed on {last} and not as gone, is not listed on the scan of {}: the case format reads it as not assessed there, and a criterion may read it as gone instead (its parameters say which: `irano-eval params --rules FILE`)",
+                            "{}: new lesion `{id}`, listed on {last} and not as gone, is not listed on the scan of {}: the case format reads it as not assessed there, and a criterion may read it as gone instead (its parameters say which: `irano-eval params RULES`)",
                             at(a.line), a.date
                         ),
                     )
@@ -417,7 +419,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                     case.origin.file, case.origin.line, case.patient
                 ),
             )
-            .help("give each baseline lesion the field (e.g. `component: enhancing`, or both diameters `d: [longest, perpendicular]` where the criterion requires a perpendicular one), or mark the targets with `role: target`; `irano-eval show RULES` prints how the criterion chooses its targets"),
+            .help("give each baseline lesion the field (e.g. its `component`, `enhancing` or `non_enhancing` as the criterion measures, or both diameters `d: [longest, perpendicular]` where the criterion requires a perpendicular one), or mark the targets with `role: target`; `irano-eval show RULES` prints how the criterion chooses its targets"),
         );
     }
     let never = ev.measurements_never_found();
@@ -540,11 +542,21 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             Diagnostic::warning(
                 "eval::no_baseline",
                 format!(
-                    "{}:{}: patient `{}`: no scan qualifies as the baseline of {}; every scan is reported not graded and there is no best overall response",
-                    case.origin.file, case.origin.line, case.patient, r.criterion.id
+                    "{}:{}: patient `{}` (`setting: {}`): no scan qualifies as the baseline of {}; every scan is reported not graded and there is no best overall response",
+                    case.origin.file,
+                    case.origin.line,
+                    case.patient,
+                    match case.setting {
+                        irano_cases::Setting::Recurrent => "recurrent",
+                        irano_cases::Setting::NewlyDiagnosed => "newly_diagnosed",
+                    },
+                    r.criterion.id
                 ),
             )
-            .help("`irano-eval show RULES` prints how the criterion chooses its baseline; check the scan kinds (`pretreatment`, `postop`, `post_rt`) and dates"),
+            .help(format!(
+                "the criterion's baseline: {}; check the scan kinds (`pretreatment`, `postop`, `post_rt`), their dates against `therapy_start` and the `setting`; `irano-eval show RULES` prints the baseline expression",
+                ev.program().baseline_cite
+            )),
         );
     }
     locate(case, out)
