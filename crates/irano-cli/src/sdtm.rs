@@ -146,11 +146,22 @@ pub(crate) fn load(
         }
         Err(diags) => {
             let errors = diags.iter().filter(|d| d.is_error()).count();
+            let softened = diags
+                .iter()
+                .filter(|d| d.is_error() && d.lenient_allowed)
+                .count();
             report_all(out, &diags);
+            let help = if softened == 0 {
+                "fix the records or columns named above (`--lenient` does not apply to these errors)".to_string()
+            } else if softened == errors {
+                "fix the records named above, or pass `--lenient`, which makes each of them a warning and leaves the record out or marks it as its help says (docs/sdtm.md)".to_string()
+            } else {
+                format!("fix the records named above; `--lenient` makes {softened} of the {errors} warnings (docs/sdtm.md), not the others")
+            };
             out.message(
                 "sdtm::not_imported",
                 format!("{errors} error(s) in the SDTM input: nothing was written"),
-                "fix the records named above, or pass --lenient for the ones it allows (docs/sdtm.md)",
+                &help,
             );
             None
         }

@@ -884,3 +884,122 @@ fn repeated_diagnostics_of_one_code_are_capped_and_counted() {
         "{err}"
     );
 }
+
+/// A misspelt column or mapping key gets a "did you mean", and the closing message says
+/// whether `--lenient` would help: it does for the records of the strict import, not for a
+/// missing column (a new user followed the old advice to pass --lenient, in vain).
+#[test]
+fn import_mistakes_say_what_was_meant_and_whether_lenient_helps() {
+    let tr = tmp("tr-renamed.csv");
+    let text = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let (head, body) = text.split_once('\n').unwrap();
+    std::fs::write(
+        &tr.0,
+        format!("{}\n{body}", head.replace("TRDTC", "TRDATE")),
+    )
+    .unwrap();
+    let out = tmp("renamed.jsonl");
+    let tu = fx("tu_onco_recist.csv");
+    let (trp, o) = (tr.0.display().to_string(), out.0.display().to_string());
+    let (code, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &trp,
+        "--output",
+        &o,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no column `TRDTC`") && err.contains("did you mean `TRDATE`?"),
+        "{err}"
+    );
+    assert!(err.contains("`--lenient` does not apply"), "{err}");
+
+    let map = tmp("map.yaml");
+    std::fs::write(&map.0, "steriods: {DEXAMETHASONE: 1}\n").unwrap();
+    let trr = fx("tr_onco_recist.csv");
+    let m = map.0.display().to_string();
+    let (code, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &trr,
+        "--map",
+        &m,
+        "--output",
+        &o,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `steroids`?"), "{err}");
+
+    // the strict import of the RECIST subjects: every error is one --lenient allows
+    let mut args = vec!["--error-format", "json", "import", "sdtm"];
+    let inp = inputs();
+    args.extend(inp.iter().map(String::as_str));
+    args.extend(["--output", &o]);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2);
+    assert!(err.contains("or pass `--lenient`"), "{err}");
+}
+
+/// An amendment declares its own `cdisc_category` (it is not inherited): without one,
+/// reconcile compares the responses of every category and says so, as export refuses to
+/// guess RSCAT; a criterion whose category RS does not hold is said too.
+#[test]
+fn reconcile_says_when_it_cannot_select_the_criterion_s_category() {
+    let dir = std::env::temp_dir().join(format!("irano-sdtm-cat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let amendment = dir.join("trial-recist.rano");
+    std::fs::write(
+        &amendment,
+        "criterion \"trial-recist\" extends \"recist-1.1\" {\n  version \"1\"\n  cite \"protocol\"\n}\n",
+    )
+    .unwrap();
+    let rules = amendment.display().to_string();
+    let (code, out, err) = on_fixtures(
+        &["--error-format", "json", "--include", "rules", "reconcile"],
+        &rules,
+        &[
+            "--rs".into(),
+            fx("rs_two_categories.csv"),
+            "--lenient".into(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("recorded responses agree"), "{out}");
+    assert!(
+        err.contains("sdtm::no_category")
+            && err.contains("declares no `cdisc_category`: the RS responses of every category (IRECIST, RECIST 1.1) are compared"),
+        "{err}"
+    );
+    // one category in RS, not the criterion's
+    let text = std::fs::read_to_string(fx("rs_two_categories.csv")).unwrap();
+    let one: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.ends_with(",RECIST 1.1"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let rs = dir.join("rs-recist.csv");
+    std::fs::write(&rs, one).unwrap();
+    let (_, _, err) = on_fixtures(
+        &["--error-format", "json", "reconcile"],
+        "rules/rano-hgg-2010.rano",
+        &["--rs".into(), rs.display().to_string(), "--lenient".into()],
+    );
+    assert!(
+        err.contains("sdtm::other_category")
+            && err.contains("RS responses are of category RECIST 1.1, not the criterion's `RANO`"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -299,11 +299,26 @@ impl Dataset {
         for c in required {
             if !self.has(c) {
                 ok = false;
+                // a column of the file that is not itself required, spelt close to it
+                let near = irano_check::diag::closest(
+                    c,
+                    self.columns
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|k| !required.contains(k)),
+                );
+                let help = match near {
+                    Some(n) => format!(
+                        "did you mean `{n}`? rename it to `{c}` (SDTM {} domain), or add the `{c}` column",
+                        self.domain
+                    ),
+                    None => format!("add the `{c}` column (SDTM {} domain)", self.domain),
+                };
                 out.push(
                     SdtmDiagnostic::error(
                         "sdtm::missing_column",
                         format!("the {} dataset has no column `{c}`", self.domain),
-                        format!("add the `{c}` column (SDTM {} domain)", self.domain),
+                        help,
                     )
                     .at(self.whole(Some(c))),
                 );

@@ -34,6 +34,9 @@ pub struct SdtmDiagnostic {
     pub location: Option<Box<Location>>,
     pub message: String,
     pub help: String,
+    /// An error `--lenient` would make a warning (set by [`Self::lenient`] whatever it is
+    /// given), so that a failed run can say whether `--lenient` helps.
+    pub lenient_allowed: bool,
 }
 
 impl SdtmDiagnostic {
@@ -44,6 +47,7 @@ impl SdtmDiagnostic {
             location: None,
             message: message.into(),
             help: help.into(),
+            lenient_allowed: false,
         }
     }
 
@@ -54,6 +58,7 @@ impl SdtmDiagnostic {
 
     /// An error that `--lenient` turns into a warning.
     pub fn lenient(mut self, lenient: bool) -> Self {
+        self.lenient_allowed = true;
         if lenient {
             self.severity = Severity::Warning;
         }

@@ -214,11 +214,24 @@ fn parse(text: &str, name: &str, errors: &mut Vec<SdtmDiagnostic>) -> Option<Map
                 .location()
                 .and_then(|l| usize::try_from(l.line()).ok())
                 .filter(|l| *l > 0);
+            // serde's "unknown field `x`, expected one of `a`, `b`": the closest known key
+            let near = message
+                .split_once("unknown field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .and_then(|(key, rest)| {
+                    let known = rest.split_once("expected one of ")?.1;
+                    let names = known.split(',').map(|k| k.trim().trim_matches('`'));
+                    irano_check::diag::closest(key, names)
+                });
+            let help = match near {
+                Some(k) => format!("did you mean `{k}`? see docs/sdtm.md for the mapping file format; unknown keys are errors"),
+                None => "see docs/sdtm.md for the mapping file format; unknown keys are errors".to_string(),
+            };
             errors.push(
                 SdtmDiagnostic::error(
                     "sdtm::mapping",
                     format!("the mapping file does not read: {message}"),
-                    "see docs/sdtm.md for the mapping file format; unknown keys are errors",
+                    help,
                 )
                 .at(at),
             );

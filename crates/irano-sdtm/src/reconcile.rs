@@ -146,6 +146,37 @@ pub fn reconcile(
             );
             None
         }
+        // one category in RS that is not the criterion's, or a criterion without one: all
+        // are compared, and said (a new user compared an iRANO RS with an HGG amendment)
+        Some(c) if !categories.is_empty() && !categories.contains(&c) => {
+            diags.push(
+                SdtmDiagnostic::error(
+                    "sdtm::other_category",
+                    format!(
+                        "RS responses are of category {}, not the criterion's `{c}`: compared all the same",
+                        categories.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    "check that RS holds this criterion's responses (RSCAT), or give the rule file the cdisc_category they were recorded under",
+                )
+                .lenient(true),
+            );
+            None
+        }
+        None if !categories.is_empty() => {
+            diags.push(
+                SdtmDiagnostic::error(
+                    "sdtm::no_category",
+                    format!(
+                        "`{}` declares no `cdisc_category`: the RS responses of every category ({}) are compared",
+                        criterion.name,
+                        categories.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    "add `cdisc_category \"...\"` to the criterion's header (an amendment gives its own: it is not inherited), so that only its responses are compared; export needs it too",
+                )
+                .lenient(true),
+            );
+            None
+        }
         _ => None,
     };
     let mut other_category = 0usize;
