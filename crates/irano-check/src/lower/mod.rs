@@ -946,6 +946,12 @@ impl<'a, 'd> Lowerer<'a, 'd> {
                 }
                 h
             }
+            (Base::Enum(_), Base::Text) => match example {
+                Some(x) => {
+                    format!("a choice is a name, written without quotes, like the default `{x}`")
+                }
+                None => "a choice is a name, written without quotes".to_string(),
+            },
             _ => match example.filter(|_| !own_default) {
                 Some(x) => format!("write a {type_text} value, like the default `{x}`"),
                 None => match type_example(type_text) {

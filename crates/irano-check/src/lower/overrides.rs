@@ -14,6 +14,19 @@ pub fn parse_override(
     enums: &[EnumDef],
 ) -> Result<Value, String> {
     let t = text.trim();
+    // a value in quotes, as a shell or a YAML habit writes it: said when the bare value reads
+    let unquoted = t
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .or_else(|| t.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')));
+    if let Some(inner) = unquoted {
+        if parse_override(inner, ty, type_text, enums).is_ok() {
+            return Err(format!(
+                "write the value without quotes: `{}`",
+                inner.trim()
+            ));
+        }
+    }
     match ty.base {
         Base::Bool => match t {
             "true" => Ok(Value::Bool(true)),
@@ -23,8 +36,17 @@ pub fn parse_override(
         Base::Num(u) => {
             let (num, suffix) = split_unit(t);
             let mut r: Rational = num.parse().map_err(|_| {
+                let example = match type_text {
+                    "percent" => "`40%`".to_string(),
+                    "count" => "`3`".to_string(),
+                    "weeks" => "`8 weeks`".to_string(),
+                    _ if u == Unit::Days => "`28 days` or `8 weeks`".to_string(),
+                    _ if u == Unit::Months => "`3 months`".to_string(),
+                    _ if u == Unit::One => "`1.5`".to_string(),
+                    _ => format!("`10 {}`", u.name()),
+                };
                 format!(
-                    "expected a number{}",
+                    "expected a number{}, e.g. {example}",
                     if u == Unit::One {
                         String::new()
                     } else {
@@ -133,7 +155,15 @@ pub fn parse_override(
                 .unwrap_or(&[]);
             match variants.iter().position(|v| v == t) {
                 Some(i) => Ok(Value::Sym(u16::try_from(i).unwrap_or(u16::MAX))),
-                None => Err(format!("expected one of {}", backticked(variants, ", "))),
+                None => Err(
+                    match crate::diag::closest(t, variants.iter().map(String::as_str)) {
+                        Some(c) => format!(
+                            "did you mean `{c}`? expected one of {}",
+                            backticked(variants, ", ")
+                        ),
+                        None => format!("expected one of {}", backticked(variants, ", ")),
+                    },
+                ),
             }
         }
         Base::Date => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
@@ -231,6 +261,20 @@ mod tests {
             Ok(r("10"))
         );
         assert!(num("4 e", pct, "number").is_err());
+        // a word or nothing is answered with an example in the parameter's unit
+        assert_eq!(
+            num("forty", pct, "percent"),
+            Err("expected a number, e.g. `40%`".into())
+        );
+        assert_eq!(
+            num("", days, "days"),
+            Err("expected a number of days, e.g. `28 days` or `8 weeks`".into())
+        );
+        // quotes, as YAML or a shell writes them, are said when the bare value reads
+        assert_eq!(
+            num("\"40%\"", pct, "percent"),
+            Err("write the value without quotes: `40%`".into())
+        );
     }
 
     #[test]
@@ -244,7 +288,14 @@ mod tests {
             parse_override("days_182", ty, "{calendar, days_182}", &enums),
             Ok(Value::Sym(1))
         );
-        assert!(parse_override("days_183", ty, "{calendar, days_182}", &enums).is_err());
+        assert_eq!(
+            parse_override("days_183", ty, "{calendar, days_182}", &enums),
+            Err("did you mean `days_182`? expected one of `calendar`, `days_182`".into())
+        );
+        assert_eq!(
+            parse_override("'calendar'", ty, "{calendar, days_182}", &enums),
+            Err("write the value without quotes: `calendar`".into())
+        );
         assert_eq!(
             parse_override("true", Ty::BOOL, "bool", &[]),
             Ok(Value::Bool(true))
