@@ -260,12 +260,27 @@ fn distance(a: &str, b: &str) -> usize {
 
 fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
-    candidates
+    let near = candidates
         .iter()
         .map(|c| (distance(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    // else another form of the same word: `worsened` for `worse`, `improving` for `improved`
+    near.or_else(|| {
+        let shared = |c: &str| {
+            word.chars()
+                .zip(c.chars())
+                .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+                .count()
+        };
+        candidates
+            .iter()
+            .map(|c| (shared(c), *c))
+            .filter(|(n, c)| *n >= c.chars().count().min(5) && *n >= 4)
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, c)| c)
+    })
 }
 
 fn list(names: &[&str]) -> String {
@@ -1435,5 +1450,16 @@ mod tests {
         assert_eq!(closest("patinet", CASE_FIELDS), Some("patient"));
         assert_eq!(closest("lesion", ASSESSMENT_FIELDS), Some("lesions"));
         assert_eq!(closest("zzzzzz", CASE_FIELDS), None);
+        // another form of the word: a value read as the same word
+        assert_eq!(
+            closest("worsened", &["stable", "improved", "worse"]),
+            Some("worse")
+        );
+        assert_eq!(
+            closest("improving", &["stable", "improved", "worse"]),
+            Some("improved")
+        );
+        assert_eq!(closest("stab", &["stable", "improved"]), Some("stable"));
+        assert_eq!(closest("wo", &["worse"]), None);
     }
 }

@@ -374,6 +374,49 @@ fn check_unique(cases: &mut [(SourceFile, ReadCase)], errors: &mut Vec<CaseError
     }
 }
 
+/// The innermost YAML flow collection (`{`/`[`) opened on an earlier line than `at` and
+/// not closed before it, with its 1-based line: the likely cause of a syntax error there.
+/// Quoted strings and comments are skipped.
+fn unclosed_flow(text: &str, at: usize) -> Option<(usize, char)> {
+    let before = text.get(..at)?;
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut line = 1;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = ' ';
+    for c in before.chars() {
+        if c == '\n' {
+            line += 1;
+            comment = false;
+            prev = c;
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                // a quoted scalar starts a value, not the middle of a word (`patient's`)
+                '"' | '\''
+                    if prev.is_whitespace() || matches!(prev, ':' | '[' | '{' | ',' | '-') =>
+                {
+                    quote = Some(c)
+                }
+                '#' if prev.is_whitespace() => comment = true,
+                '{' | '[' => open.push((line, c)),
+                '}' | ']' => {
+                    open.pop();
+                }
+                _ => {}
+            },
+        }
+        prev = c;
+    }
+    open.last().copied().filter(|(l, _)| *l < line)
+}
+
 fn tree_error(src: &SourceFile, e: &TreeError, what: &str) -> CaseError {
     let end = src
         .text
@@ -393,6 +436,16 @@ fn tree_error(src: &SourceFile, e: &TreeError, what: &str) -> CaseError {
                 "indent with spaces: YAML does not allow a tab in indentation (replace each tab by spaces)"
             } else if what == "json" {
                 "check for a missing or extra `,`, `:`, quote or bracket at this point"
+            } else if let Some((line, open)) = unclosed_flow(&src.text, e.at) {
+                let close = if open == '{' { '}' } else { ']' };
+                return CaseError::at(
+                    src,
+                    e.at..end,
+                    "case::syntax",
+                    format!("invalid {what}: {}", e.message),
+                    "here",
+                    format!("line {line} opens `{open}` and no `{close}` closes it before this point: close it at the end of that line"),
+                );
             } else {
                 "check the indentation, the `:` after each field name and the quoting at this point"
             },
