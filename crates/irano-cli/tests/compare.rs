@@ -90,11 +90,11 @@ fn diff_of_a_parameter_change_lists_the_changed_patients() {
     let args = DIFF_PD_20;
     let r = exec(&args);
     assert_eq!(r.code, 1, "something changed: exit 1\n{}", r.stderr);
-    // the warning that four worked cases carry an x-set, which diff does not apply, and
+    // the warning that five worked cases carry an x-set, which diff does not apply, and
     // the two that `eval` gives on these cases (targets marked that the criterion would
     // not choose), once each although both sides evaluate them
     assert!(
-        r.stderr.contains("eval::x_set_ignored") && r.stderr.contains("(and in 3 other cases)"),
+        r.stderr.contains("eval::x_set_ignored") && r.stderr.contains("(and in 4 other cases)"),
         "{}",
         r.stderr
     );

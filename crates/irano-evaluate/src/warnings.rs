@@ -304,18 +304,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
-    if let Some(first) = ev.marked_targets_not_eligible().first() {
-        let all = ev.marked_targets_not_eligible();
-        let who = match all.len() {
-            1 => format!("lesion `{first}` is"),
-            n => format!(
-                "{n} lesions ({}) are",
-                all.iter()
-                    .map(|id| format!("`{id}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+    if let Some((who, them)) = marked_lesions(ev.marked_targets_not_eligible()) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_followed",
@@ -325,24 +314,13 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                     case.origin.line,
                     case.patient,
                     r.criterion.id,
-                    if all.len() == 1 { "it" } else { "them" }
+                    them
                 ),
             )
             .help("the burden of this criterion leaves it out, so it differs from a sum that includes it; `irano-eval explain` shows the choice of targets and `irano-eval show RULES` prints the `targets` block"),
         );
     }
-    if let Some(first) = ev.marked_targets_not_candidates().first() {
-        let all = ev.marked_targets_not_candidates();
-        let who = match all.len() {
-            1 => format!("lesion `{first}` is"),
-            n => format!(
-                "{n} lesions ({}) are",
-                all.iter()
-                    .map(|id| format!("`{id}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+    if let Some((who, them)) = marked_lesions(ev.marked_targets_not_candidates()) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_candidate",
@@ -352,7 +330,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
                     case.origin.line,
                     case.patient,
                     r.criterion.id,
-                    if all.len() == 1 { "it" } else { "them" }
+                    them
                 ),
             )
             .help("if the targets were chosen under another criterion (or another protocol), give `role: auto` and let this one choose, or mark the lesion `role: non_target`; `irano-eval show RULES` prints the `targets` block"),
@@ -560,6 +538,26 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
         );
     }
     locate(case, out)
+}
+
+/// `(who, pronoun)` for lesions a case marks, as the warnings word them: ("lesion `T1` is",
+/// "it") / ("2 lesions (`T1`, `T2`) are", "them"); `None` for none.
+fn marked_lesions(ids: &[String]) -> Option<(String, &'static str)> {
+    match ids {
+        [] => None,
+        [one] => Some((format!("lesion `{one}` is"), "it")),
+        all => Some((
+            format!(
+                "{} lesions ({}) are",
+                all.len(),
+                all.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "them",
+        )),
+    }
 }
 
 /// `(who gives, the fields, who was)` for a list of lesions that lack fields, as the
