@@ -1995,9 +1995,9 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
         out.contains("writes no rule of its own; it sets `pd_increase`"),
         "{out}"
     );
-    // the command it suggests finds the parent as the run did
+    // the command it suggests finds the parent as the run did, and names its file
     assert!(
-        out.contains("`irano-eval diff --include rules --rules PARENT --rules"),
+        out.contains("`irano-eval diff --include rules --rules rules/rano-hgg-2010.rano --rules"),
         "{out}"
     );
 }

@@ -80,6 +80,8 @@ pub struct Reach {
     /// The parameters the file declares or overrides (what an amendment without rules of
     /// its own changes).
     pub params: Vec<String>,
+    /// The rule file of the criterion this one extends, as found when it was checked.
+    pub parent: Option<String>,
 }
 
 /// Everything `irano-eval test` found.
@@ -197,7 +199,7 @@ impl Report {
                 if !r.params.is_empty() {
                     let _ = writeln!(
                         out,
-                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff{} --rules PARENT --rules {} CASES` lists the cases that depend on it",
+                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff{} --rules {} --rules {} CASES` lists the cases that depend on it",
                         r.file,
                         r.params
                             .iter()
@@ -208,6 +210,7 @@ impl Report {
                             .iter()
                             .map(|d| format!(" --include {}", d.display()))
                             .collect::<String>(),
+                        r.parent.as_deref().unwrap_or("PARENT"),
                         r.file
                     );
                 }
@@ -519,10 +522,25 @@ fn rules_reached(path: &Path, program: &irano_check::Program, fired: &BTreeSet<S
         .map(|c| c.name.clone())
         .collect();
     params.dedup();
+    // the parent criterion's file: the one before this file in the chain named by its id
+    let parent = program
+        .lineage
+        .len()
+        .checked_sub(2)
+        .and_then(|i| program.lineage.get(i))
+        .and_then(|id| {
+            program.sources.iter().rev().skip(1).find(|f| {
+                Path::new(&f.name)
+                    .file_stem()
+                    .is_some_and(|stem| stem == id.as_str())
+            })
+        })
+        .map(|f| f.name.clone());
     Reach {
         file: path.display().to_string(),
         written,
         not_fired,
         params,
+        parent,
     }
 }
