@@ -949,6 +949,25 @@ fn a_marked_target_the_criterion_would_not_choose_is_warned() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A target given only `nt_status` on a scan (a non-target's field) is not measured there;
+/// a warning says so (a new user's case read NE throughout without a word).
+#[test]
+fn a_target_given_only_nt_status_is_warned() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "tests/cli/nt-status-on-target.yaml",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::nt_status_on_target")
+            && out.contains("lesion `L2` is a target of")
+            && out.contains("the scan of 2025-03-03 gives it only `nt_status`"),
+        "{out}"
+    );
+}
+
 /// A lesion marked `role: target` that the criterion does not follow at all (its targets
 /// `eligible` is false: a normal lymph node under RECIST 1.1) is left out of the burden,
 /// and said: a sum that counted it differs (found in the pharmaversesdtm data).

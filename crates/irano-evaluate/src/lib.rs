@@ -375,6 +375,11 @@ impl<'p> Evaluator<'p> {
         &self.marked_targets_not_candidates
     }
 
+    /// After a case: the target lesions (indexes into `Case::lesions`).
+    pub(crate) fn target_lesions(&self) -> &[u32] {
+        &self.targets
+    }
+
     /// After a case: the lesions it marks `role: target` that the criterion's `eligible:`
     /// condition turns down (they are not followed, whatever the case marks).
     pub fn marked_targets_not_eligible(&self) -> &[String] {

@@ -261,6 +261,31 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
 /// Warnings about what the evaluation of `case` (by `ev`, which gave `r`) read and did not.
 pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // a target given only `nt_status` on a scan (a non-target's field): not measured there
+    let targets = ev.target_lesions();
+    let nt_only = case.assessments.iter().find_map(|a| {
+        a.lesions.iter().find_map(|o| {
+            let measured = o.d.is_some() || o.ld.is_some() || o.sa.is_some() || o.vol_ml.is_some();
+            (o.nt_status.is_some()
+                && o.status.is_none()
+                && !measured
+                && targets.iter().any(|&t| t as usize == o.lesion))
+            .then_some((a, o.lesion))
+        })
+    });
+    if let Some((a, lesion)) = nt_only {
+        let id = case.lesions.get(lesion).map_or("?", |l| l.id.as_str());
+        out.push(
+            Diagnostic::warning(
+                "eval::nt_status_on_target",
+                format!(
+                    "{}:{}: patient `{}`: lesion `{id}` is a target of {}, but the scan of {} gives it only `nt_status`, which describes non-target lesions: the target is not measured there",
+                    case.origin.file, a.line, case.patient, r.criterion.id, a.date
+                ),
+            )
+            .help("give a target its measurements on every scan (`d`, `ld` or `sa`, as the criterion reads), `status: absent` once gone, or `status: not_assessed`; a lesion followed qualitatively is `role: non_target`"),
+        );
+    }
     for field in ev.case_fields_not_read(case) {
         out.push(
             Diagnostic::warning(
