@@ -842,13 +842,13 @@ fn csv_rows_name_the_criterion_native_labels_and_overrides() {
     let csv = text(&out.stdout);
     assert!(
         csv.lines()
-            .any(|l| l.contains(",UPD,") && l.ends_with(",iUPD,irecist-2017,2017.1,")),
+            .any(|l| l.contains(",UPD,") && l.ends_with(",iUPD,irecist-2017,2017.2,")),
         "{csv}"
     );
     let rows = std::fs::read_to_string(&summary).unwrap();
     let row = rows.lines().nth(1).unwrap();
     assert!(
-        row.ends_with(",iSD,irecist-2017,2017.1,irecist.confirm_window_max_days=84 days"),
+        row.ends_with(",iSD,irecist-2017,2017.2,irecist.confirm_window_max_days=84 days"),
         "{row}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -878,7 +878,7 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     );
     assert_eq!(
         lines.nth(2).unwrap(),
-        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.1,"
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.2,"
     );
     // a scan without a response says why in its last column (no silent loss)
     let edge: Vec<&str> = csv.lines().filter(|l| l.starts_with("EDGE-2,")).collect();
@@ -896,7 +896,7 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     );
     assert_eq!(
         rows[1],
-        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE,,irano-2015,2015.1,"
+        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE,,irano-2015,2015.2,"
     );
     assert_eq!(rows.len(), 3);
     // a cohort's table ends with a summary; a single case's does not
