@@ -270,6 +270,10 @@ pub(crate) struct Sink {
     summary: Vec<TableDerivation>,
     /// The baseline scan's target choices.
     targets: Vec<TargetChoice>,
+    /// The def bodies and lesion lets already derived, by what they were derived on: a
+    /// later use shows its value and refers to that derivation, so that nested sets (each
+    /// new lesion against every other) do not repeat it for every element.
+    derived: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -672,10 +676,47 @@ impl Evaluator<'_> {
     /// An expression's derivation. Mirrors `eval`: it evaluates exactly what evaluation
     /// evaluates, in the same order, so it fails only where evaluation fails.
     fn step(&mut self, cx: &mut Cx<'_>, e: &Expr, pending: &mut VecDeque<DefKey>) -> R<Step> {
+        let def = self.p.defs.iter().find(|d| d.body_src == e.src);
+        // a def body or lesion let derived before on the same values: referred to
+        let key = match (&e.kind, def) {
+            (_, Some(_)) => {
+                let mut vars = Vec::new();
+                free_vars(e, &mut vars);
+                let values: Vec<Value> = vars
+                    .iter()
+                    .map(|&v| {
+                        self.slots
+                            .get(usize::from(v))
+                            .copied()
+                            .unwrap_or(Value::Null)
+                    })
+                    .collect();
+                Some(format!(
+                    "{:?} {values:?} {:?} {} {}",
+                    e.src, cx.cur_lesion, cx.cur, cx.in_summary
+                ))
+            }
+            (ExprKind::LesionLet(i, l), None) => {
+                let lv = self.eval(cx, l)?;
+                Some(format!("lesion {i} {lv:?} {} {}", cx.cur, cx.in_summary))
+            }
+            _ => None,
+        };
         let mut s = self.step_of(cx, e, pending)?;
+        if let (Some(k), Some(d)) = (key, self.derive.as_mut()) {
+            // derived before on the same values: a long derivation is not repeated (its
+            // inner uses were already shortened, so it was cheap to build)
+            if !d.derived.insert(k) && lines(&s) > 4 {
+                s.parts.clear();
+                s.note = Some(match s.note.take() {
+                    Some(n) => format!("{n}; derived above on the same values"),
+                    None => "derived above on the same values".into(),
+                });
+            }
+        }
         // the body of a def, inlined where it is called: name the def and its source
         if s.definition.is_none() {
-            if let Some(d) = self.p.defs.iter().find(|d| d.body_src == e.src) {
+            if let Some(d) = def {
                 s.definition = Some(format!("def {}", d.name));
                 s.source = Some(source_of(self.p, d.src, &d.cite));
             }
@@ -842,6 +883,7 @@ impl Evaluator<'_> {
         let len = self.set_len(cx, &it);
         let slot = usize::from(agg.slot);
         let mut elements = 0usize;
+        let mut unshown = 0usize;
         for k in 0..len {
             let Some(elem) = self.set_item(cx, &it, k) else {
                 continue;
@@ -850,6 +892,32 @@ impl Evaluator<'_> {
                 *x = elem;
             }
             elements += 1;
+            // past the first MAX_ELEMENTS_SHOWN elements, only the one where evaluation stops
+            // is derived: nested sets (each new lesion against every other, say) would
+            // otherwise make the derivation grow as their product
+            if elements > MAX_ELEMENTS_SHOWN {
+                let included = match &agg.filter {
+                    Some(f) => self.eval(cx, f)? == Value::Bool(true),
+                    None => true,
+                };
+                let hit = included
+                    && match (&agg.value, agg.kind) {
+                        (Some(v), AggKind::Any | AggKind::All) => {
+                            self.eval(cx, v)? == Value::Bool(true)
+                        }
+                        _ => true,
+                    };
+                let stops = match agg.kind {
+                    AggKind::Any => included && hit,
+                    AggKind::All => included && !hit,
+                    AggKind::First => included,
+                    _ => false,
+                };
+                if !stops {
+                    unshown += 1;
+                    continue;
+                }
+            }
             let mut el = Step {
                 text: format!("{var} = {}", self.show(cx, elem, elem_ty(elem))),
                 value: None,
@@ -896,8 +964,56 @@ impl Evaluator<'_> {
         if elements == 0 {
             s.note = Some("no elements".into());
         }
+        if unshown > 0 {
+            let more = format!(
+                "{unshown} more element(s) not shown (the first {MAX_ELEMENTS_SHOWN} of a set are derived, and the one where evaluation stops)"
+            );
+            s.note = Some(match s.note.take() {
+                Some(n) => format!("{n}; {more}"),
+                None => more,
+            });
+        }
         Ok(())
     }
+}
+
+/// How many elements of a set a derivation shows in full.
+const MAX_ELEMENTS_SHOWN: usize = 20;
+
+/// How many lines a derivation prints (itself and every part).
+fn lines(s: &Step) -> usize {
+    1 + s.parts.iter().map(lines).sum::<usize>()
+}
+
+/// The bound variables an expression reads that it does not bind itself (an inlined def
+/// body's parameters, or a set variable of an enclosing aggregate), each once.
+fn free_vars(e: &Expr, out: &mut Vec<u16>) {
+    fn walk(e: &Expr, bound: &mut Vec<u16>, out: &mut Vec<u16>) {
+        match &e.kind {
+            ExprKind::Var(v) => {
+                if !bound.contains(v) && !out.contains(v) {
+                    out.push(*v);
+                }
+            }
+            ExprKind::Aggregate(agg) => {
+                // the set is read outside the variable's scope
+                for x in set_operands(&agg.source) {
+                    walk(x, bound, out);
+                }
+                bound.push(agg.slot);
+                for x in agg.filter.iter().chain(agg.value.iter()) {
+                    walk(x, bound, out);
+                }
+                bound.pop();
+            }
+            _ => {
+                for c in e.children() {
+                    walk(c, bound, out);
+                }
+            }
+        }
+    }
+    walk(e, &mut Vec::new(), out);
 }
 
 fn flatten<'e>(e: &'e Expr, op: BinKind, out: &mut Vec<&'e Expr>) {
