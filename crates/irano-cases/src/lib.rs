@@ -68,7 +68,8 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
 pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<CaseError>> {
     let shown = dir.display().to_string();
     let mut files = Vec::new();
-    collect_case_files(dir, &mut files)?;
+    let mut seen = Vec::new();
+    collect_case_files(dir, &mut files, &mut seen)?;
     files.sort_by(|a, b| a.0.components().cmp(b.0.components()));
     if files.is_empty() {
         return Err(vec![CaseError::io(
@@ -80,11 +81,20 @@ pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<C
     Ok(files)
 }
 
+/// `seen`: the directories read so far, canonical, so that a link back up the tree is read
+/// once rather than for ever.
 fn collect_case_files(
     dir: &Path,
     files: &mut Vec<(std::path::PathBuf, Format)>,
+    seen: &mut Vec<std::path::PathBuf>,
 ) -> Result<(), Vec<CaseError>> {
     let shown = dir.display().to_string();
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        if seen.contains(&real) {
+            return Ok(());
+        }
+        seen.push(real);
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![CaseError::io(
             &shown,
@@ -98,13 +108,21 @@ fn collect_case_files(
             continue;
         }
         let p = entry.path();
-        let real_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        if real_dir {
-            collect_case_files(&p, files)?;
+        // links are followed (`is_dir` and `is_file` read through them); a link to
+        // nothing that names a case file is an error, not a case left out in silence
+        if p.is_dir() {
+            collect_case_files(&p, files, seen)?;
         } else if p.is_file() {
             if let Some(f) = Format::from_path(&p) {
                 files.push((p, f));
             }
+        } else if Format::from_path(&p).is_some() {
+            let name = p.display().to_string();
+            return Err(vec![CaseError::io(
+                &name,
+                format!("`{name}` is a link to nothing (or cannot be read): its case is not read"),
+                "fix the link, or remove it from the folder",
+            )]);
         }
     }
     Ok(())

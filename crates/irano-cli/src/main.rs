@@ -87,9 +87,10 @@ enum Command {
         /// bytes when absent.
         #[arg(long, value_enum, value_name = "FORMAT")]
         input_format: Option<InputFormat>,
-        /// Threads evaluating cases (default, or 0: one per core). The output is the same
-        /// whatever the number.
-        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
+        /// Threads evaluating cases (default, or 0: one per core; at most 256). The output
+        /// is the same whatever the number.
+        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N",
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_JOBS))]
         jobs: Option<usize>,
         /// How many errors in the cases to report (the others are counted); 0 reports
         /// every one (a pipeline that needs the full list of bad lines).
@@ -122,9 +123,10 @@ enum Command {
         /// (a change of reason); it counts as a change.
         #[arg(long)]
         rule_changes: bool,
-        /// Threads evaluating cases (default, or 0: one per core). The report is the same
+        /// Threads evaluating cases (default, or 0: one per core; at most 256). The report is the same
         /// whatever the number.
-        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N")]
+        #[arg(short = 'j', long, visible_alias = "threads", value_name = "N",
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_JOBS))]
         jobs: Option<usize>,
     },
     /// One patient's full derivation: every rule each table tried on a scan (or on every
@@ -612,6 +614,10 @@ impl From<Format> for render::Format {
         }
     }
 }
+
+/// The most threads `-j` accepts: more than any machine's cores, few enough that their
+/// stacks and buffers fit in memory (a huge `-j` asked for gigabytes and was killed).
+const MAX_JOBS: u64 = 256;
 
 /// The threads a `-j N` asks for: N, or one per core when absent or 0.
 fn threads(jobs: Option<usize>) -> usize {

@@ -40,6 +40,16 @@ fn run(args: &[&str]) -> Output {
     cmd(args).output().unwrap()
 }
 
+/// What a run printed, with its exit code, as one text for assertions.
+fn printed(o: Output) -> String {
+    format!(
+        "exit: {}\n{}{}",
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = cmd(args)
         .stdin(Stdio::piped())
@@ -321,6 +331,69 @@ fn an_existing_output_keeps_its_permissions_and_a_read_only_one_is_refused() {
     assert_eq!(names.len(), 1, "no temporary file is left");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Links in a folder of cases are followed (a linked folder was left out without a word),
+/// a link back up the tree is read once, and a link to nothing that names a case file is
+/// an error; `-j` above 256 is refused (a huge one asked for gigabytes of thread stacks).
+#[cfg(unix)]
+#[test]
+fn links_in_a_case_folder_are_followed_and_jobs_are_bounded() {
+    let dir = temp_dir("links");
+    let real = temp_dir("links-real");
+    let case = std::fs::read_to_string(repo().join(EXAMPLE)).unwrap();
+    std::fs::write(dir.join("a.yaml"), case.replace("EXAMPLE-IRANO-1", "P-A")).unwrap();
+    std::fs::write(
+        real.join("b.yaml"),
+        case.replace("EXAMPLE-IRANO-1", "P-LINKED"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&real, dir.join("linked")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = printed(run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--include",
+        "rules",
+        d,
+    ]));
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("patient P-A ") && out.contains("patient P-LINKED "),
+        "{out}"
+    );
+    assert_eq!(out.matches("patient P-A ").count(), 1, "{out}");
+    std::os::unix::fs::symlink(dir.join("nothing-here"), dir.join("dangling.yaml")).unwrap();
+    let out = printed(run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--include",
+        "rules",
+        d,
+    ]));
+    assert!(
+        out.contains("exit: 2") && out.contains("is a link to nothing"),
+        "{out}"
+    );
+    let out = printed(run(&[
+        "eval",
+        "--rules",
+        "rules/irano-2015.rano",
+        "--include",
+        "rules",
+        "-j",
+        "100000",
+        EXAMPLE,
+    ]));
+    assert!(
+        out.contains("exit: 2") && out.contains("not in 0..=256"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&real);
 }
 
 /// A directory of cases is read with its subdirectories, in path order; hidden entries and
