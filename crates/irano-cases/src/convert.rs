@@ -401,9 +401,10 @@ impl<'s> Reader<'s> {
         top_level: bool,
     ) -> Option<Fields<'n>> {
         let NodeKind::Map(pairs) = &node.kind else {
+            // (`what` may be quoted already, as `steroids` is: quoted once)
             self.wrong_type(
                 node,
-                what,
+                what.trim_matches('`'),
                 "a mapping",
                 &format!("write the {what} as `field: value` pairs"),
             );
