@@ -265,6 +265,18 @@ impl CaseError {
         }
     }
 
+    /// A line of a JSON Lines input whose bytes are not UTF-8: the reader goes on with the
+    /// next line.
+    pub fn not_utf8_line(file: &str, line: usize) -> Self {
+        CaseError::at_line(
+            "case::not_utf8",
+            file,
+            line,
+            format!("line {line} of `{file}` is not UTF-8 text"),
+            "save the file as UTF-8 (an export in Latin-1 or Windows-1252 writes accented letters as such bytes)",
+        )
+    }
+
     /// An error about a whole file that could not be read (no source text to show).
     pub fn io(file: &str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CaseError {

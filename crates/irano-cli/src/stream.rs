@@ -314,6 +314,13 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
             match reader.read_line(&mut line) {
                 Ok(0) => break,
                 Ok(_) => line_no += 1,
+                // the line was consumed: said, and the next ones are still checked
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    line_no += 1;
+                    out.case_error(&CaseError::not_utf8_line(&name, line_no));
+                    any = true;
+                    continue;
+                }
                 Err(e) => {
                     out.case_error(&CaseError::io_error(&name, &e));
                     any = true;
@@ -494,6 +501,10 @@ fn read_all(
                             Ok(_) => {
                                 line_no += 1;
                                 lines.push((text.len(), line_no));
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                                line_no += 1;
+                                errors.push(CaseError::not_utf8_line(&name, line_no));
                             }
                             Err(e) => {
                                 errors.push(CaseError::io_error(&name, &e));

@@ -396,6 +396,37 @@ fn links_in_a_case_folder_are_followed_and_jobs_are_bounded() {
     let _ = std::fs::remove_dir_all(&real);
 }
 
+/// A line of JSON Lines that is not UTF-8 is said with its line, and the lines after it
+/// are still checked (the rest of the file was left unchecked, the error at line 0).
+#[test]
+fn a_line_that_is_not_utf8_is_located_and_the_rest_still_checked() {
+    let dir = temp_dir("not-utf8");
+    let case = std::fs::read_to_string(repo().join("tests/cli/bad-line.jsonl")).unwrap();
+    let first = case.lines().next().unwrap();
+    let mut bytes = format!("{first}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"patient\": \"caf\xe9\"}\n{\"patient\": \"P3\"}\n");
+    let file = dir.join("latin1.jsonl");
+    std::fs::write(&file, bytes).unwrap();
+    let out = printed(run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        file.to_str().unwrap(),
+    ]));
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        out.contains("\"code\":\"case::not_utf8\"") && out.contains("\"line\":2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("missing field `setting`") && out.contains("\"line\":3"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A directory of cases is read with its subdirectories, in path order; hidden entries and
 /// files without a case extension are skipped. `--threads` names `--jobs`.
 #[test]
