@@ -170,14 +170,28 @@ pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
 }
 
 /// The syntax of a stream from its first bytes: `[` is JSON, `{` JSON Lines when the
-/// first line holds a whole object (else JSON), anything else YAML.
+/// first line holds a whole object (else JSON), anything else YAML; a brace followed by
+/// an unquoted key (`{patient: P1, ...}`) is YAML in flow style, which JSON cannot be.
 pub fn sniff(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(head);
     let t = text.trim_start_matches('\u{feff}').trim_start();
-    if t.starts_with('[') {
-        return Format::Json;
+    // JSON quotes its keys: `{patient: ...}` (or `[{patient: ...}]`) is YAML in flow style
+    let key_unquoted = |after_brace: &str| {
+        !matches!(
+            after_brace.trim_start().chars().next(),
+            Some('"' | '}') | None
+        )
+    };
+    if let Some(rest) = t.strip_prefix('[') {
+        return match rest.trim_start().strip_prefix('{') {
+            Some(obj) if key_unquoted(obj) => Format::Yaml,
+            _ => Format::Json,
+        };
     }
-    if t.starts_with('{') {
+    if let Some(obj) = t.strip_prefix('{') {
+        if key_unquoted(obj) {
+            return Format::Yaml;
+        }
         let first = t.lines().next().unwrap_or("").trim_end();
         return if first.len() > 1 && first.ends_with('}') {
             Format::JsonLines

@@ -326,3 +326,16 @@ fn many_lesions_are_found_again_by_id() {
         assert!(errs[0].to_string().contains("`Z9`"), "{}", errs[0]);
     }
 }
+
+#[test]
+fn sniff_tells_json_from_yaml_in_flow_style() {
+    assert_eq!(sniff(b"{\"patient\": \"P1\"}\n"), Format::JsonLines);
+    assert_eq!(sniff(b"{\n  \"patient\": \"P1\""), Format::Json);
+    assert_eq!(sniff(b"[{\"patient\": \"P1\"}]"), Format::Json);
+    assert_eq!(sniff(b"[]"), Format::Json);
+    assert_eq!(sniff(b"{}\n"), Format::JsonLines);
+    // JSON quotes its keys: these are YAML written in flow style
+    assert_eq!(sniff(b"{patient: P1, setting: recurrent}\n"), Format::Yaml);
+    assert_eq!(sniff(b"[{patient: P1}]"), Format::Yaml);
+    assert_eq!(sniff(b"patient: P1\n"), Format::Yaml);
+}
