@@ -350,15 +350,19 @@ fn links_in_a_case_folder_are_followed_and_jobs_are_bounded() {
     .unwrap();
     std::os::unix::fs::symlink(&real, dir.join("linked")).unwrap();
     std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    let eval = |more: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--rules",
+            "rules/irano-2015.rano",
+            "--include",
+            "rules",
+        ];
+        args.extend_from_slice(more);
+        printed(run(&args))
+    };
     let d = dir.to_str().unwrap();
-    let out = printed(run(&[
-        "eval",
-        "--rules",
-        "rules/irano-2015.rano",
-        "--include",
-        "rules",
-        d,
-    ]));
+    let out = eval(&[d]);
     assert!(out.contains("exit: 0"), "{out}");
     assert!(
         out.contains("patient P-A ") && out.contains("patient P-LINKED "),
@@ -366,28 +370,12 @@ fn links_in_a_case_folder_are_followed_and_jobs_are_bounded() {
     );
     assert_eq!(out.matches("patient P-A ").count(), 1, "{out}");
     std::os::unix::fs::symlink(dir.join("nothing-here"), dir.join("dangling.yaml")).unwrap();
-    let out = printed(run(&[
-        "eval",
-        "--rules",
-        "rules/irano-2015.rano",
-        "--include",
-        "rules",
-        d,
-    ]));
+    let out = eval(&[d]);
     assert!(
         out.contains("exit: 2") && out.contains("is a link to nothing"),
         "{out}"
     );
-    let out = printed(run(&[
-        "eval",
-        "--rules",
-        "rules/irano-2015.rano",
-        "--include",
-        "rules",
-        "-j",
-        "100000",
-        EXAMPLE,
-    ]));
+    let out = eval(&["-j", "100000", EXAMPLE]);
     assert!(
         out.contains("exit: 2") && out.contains("not in 0..=256"),
         "{out}"

@@ -901,18 +901,14 @@ fn import_mistakes_say_what_was_meant_and_whether_lenient_helps() {
     let out = tmp("renamed.jsonl");
     let tu = fx("tu_onco_recist.csv");
     let (trp, o) = (tr.0.display().to_string(), out.0.display().to_string());
-    let (code, _, err) = run(&[
-        "--error-format",
-        "json",
-        "import",
-        "sdtm",
-        "--tu",
-        &tu,
-        "--tr",
-        &trp,
-        "--output",
-        &o,
-    ]);
+    // `import sdtm` with JSON diagnostics, the RECIST TU, and `more`
+    let import = |more: &[&str]| {
+        let mut args = vec!["--error-format", "json", "import", "sdtm", "--tu", &tu];
+        args.extend_from_slice(more);
+        args.extend(["--output", &o]);
+        run(&args)
+    };
+    let (code, _, err) = import(&["--tr", &trp]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("no column `TRDTC`") && err.contains("did you mean `TRDATE`?"),
@@ -924,20 +920,7 @@ fn import_mistakes_say_what_was_meant_and_whether_lenient_helps() {
     std::fs::write(&map.0, "steriods: {DEXAMETHASONE: 1}\n").unwrap();
     let trr = fx("tr_onco_recist.csv");
     let m = map.0.display().to_string();
-    let (code, _, err) = run(&[
-        "--error-format",
-        "json",
-        "import",
-        "sdtm",
-        "--tu",
-        &tu,
-        "--tr",
-        &trr,
-        "--map",
-        &m,
-        "--output",
-        &o,
-    ]);
+    let (code, _, err) = import(&["--tr", &trr, "--map", &m]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("did you mean `steroids`?"), "{err}");
 
