@@ -691,14 +691,18 @@ impl Evaluator<'_> {
                             .unwrap_or(Value::Null)
                     })
                     .collect();
+                // (the state too: a table may change it between two reads on one scan)
                 Some(format!(
-                    "{:?} {values:?} {:?} {} {}",
-                    e.src, cx.cur_lesion, cx.cur, cx.in_summary
+                    "{:?} {values:?} {:?} {} {} {:?}",
+                    e.src, cx.cur_lesion, cx.cur, cx.in_summary, self.state
                 ))
             }
             (ExprKind::LesionLet(i, l), None) => {
                 let lv = self.eval(cx, l)?;
-                Some(format!("lesion {i} {lv:?} {} {}", cx.cur, cx.in_summary))
+                Some(format!(
+                    "lesion {i} {lv:?} {} {} {:?}",
+                    cx.cur, cx.in_summary, self.state
+                ))
             }
             _ => None,
         };
