@@ -361,7 +361,32 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // help and version go to standard output: a write that fails there (a full
+            // disk, /dev/full) is exit 1 with a message, and a closed pipe ends quietly, as
+            // for any other output
+            let to_stdout = !e.use_stderr();
+            let written = e.print().and_then(|()| {
+                if to_stdout {
+                    std::io::Write::flush(&mut std::io::stdout())
+                } else {
+                    Ok(())
+                }
+            });
+            if let (Err(w), true) = (written, to_stdout) {
+                return match WriteFailure::from_io("to standard output", &w) {
+                    WriteFailure::ClosedPipe => ExitCode::from(irano_cli::output::CLOSED_PIPE),
+                    WriteFailure::Io { message, .. } => {
+                        eprintln!("irano-eval: {message}");
+                        ExitCode::from(1)
+                    }
+                };
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let colour = match cli.color {
         Color::Always => true,
         Color::Never => false,

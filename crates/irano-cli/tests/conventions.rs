@@ -683,6 +683,15 @@ fn a_write_error_is_reported() {
     let out = run(&["eval", "--rules", IRANO, "-o", "/dev/full", EXAMPLE]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no space left on device"));
+    // help and version too (they exited 0 having written nothing)
+    for args in [&["--help"][..], &["eval", "--help"], &["--version"]] {
+        let out = cmd(args).stdout(dev_full()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("cannot write to standard output: no space left on device"),
+            "{args:?}"
+        );
+    }
     // other commands too
     let full = dev_full();
     let out = cmd(&["params", IRANO]).stdout(full).output().unwrap();
