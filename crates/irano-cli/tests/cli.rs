@@ -2001,6 +2001,13 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
         "criterion \"param-only\" extends \"rano-hgg-2010\" {\n  version \"1\"\n  override param pd_increase = 40%\n    cite \"protocol\"\n}\n",
     )
     .unwrap();
+    // a file that also overrides a definition is reported with it: the override may be
+    // what changes the results
+    std::fs::write(
+        dir.join("with-def.rano"),
+        "criterion \"with-def\" extends \"param-only\" {\n  version \"1\"\n  param trial.days: days = 56 days\n    cite \"protocol\"\n  override let t2_flair_progression = scan.t2_flair == worse and scan.date >= case.therapy_start + trial.days\n    cite \"protocol\"\n}\n",
+    )
+    .unwrap();
     let case =
         std::fs::read_to_string(repo().join("examples/rano-hgg-partial-response.yaml")).unwrap();
     std::fs::write(
@@ -2008,10 +2015,19 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
         format!("x-rules: ../param-only.rano\nx-expect:\n  best_overall_response: PR\n{case}"),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("cases/002.yaml"),
+        format!("x-rules: ../with-def.rano\nx-expect:\n  best_overall_response: PR\n{case}"),
+    )
+    .unwrap();
     let out = run(&["test", "--include", "rules", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
-        out.contains("writes no rule of its own; it sets `pd_increase`"),
+        out.contains("param-only.rano writes no rule of its own; it sets `pd_increase`:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("with-def.rano writes no rule of its own; it declares param `trial.days`, overrides let `t2_flair_progression`:"),
         "{out}"
     );
     // the command it suggests finds the parent as the run did, and names its file

@@ -77,9 +77,10 @@ pub struct Reach {
     pub written: usize,
     /// `(line, table, rule id)` of each written rule no case made fire, in file order.
     pub not_fired: Vec<(usize, String, String)>,
-    /// The parameters the file declares or overrides (what an amendment without rules of
-    /// its own changes).
-    pub params: Vec<String>,
+    /// What the file changes other than rules, as phrases in file order (`sets
+    /// \`pd_increase\``, `overrides def \`confirmed_by\``): what an amendment without rules of
+    /// its own changes.
+    pub changes: Vec<String>,
     /// The rule file of the criterion this one extends, as found when it was checked.
     pub parent: Option<String>,
 }
@@ -196,16 +197,12 @@ impl Report {
         }
         for r in &self.reach {
             if r.written == 0 {
-                if !r.params.is_empty() {
+                if !r.changes.is_empty() {
                     let _ = writeln!(
                         out,
-                        "\n{} writes no rule of its own; it sets {}: `irano-eval diff{} --rules {} --rules {} CASES` lists the cases that depend on it",
+                        "\n{} writes no rule of its own; it {}: `irano-eval diff{} --rules {} --rules {} CASES` lists the cases that depend on it",
                         r.file,
-                        r.params
-                            .iter()
-                            .map(|p| format!("`{p}`"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        r.changes.join(", "),
                         self.include
                             .iter()
                             .map(|d| format!(" --include {}", d.display()))
@@ -514,14 +511,13 @@ fn rules_reached(path: &Path, program: &irano_check::Program, fired: &BTreeSet<S
         }
     }
     not_fired.sort();
-    let mut params: Vec<String> = program
+    let mut changes: Vec<String> = program
         .changes
         .iter()
-        .filter(|c| c.kind == "param" && usize::from(c.src.file) == own)
-        .filter(|c| c.action != irano_check::program::ChangeKind::Removed)
-        .map(|c| c.name.clone())
+        .filter(|c| c.kind != "rule" && usize::from(c.src.file) == own)
+        .map(change_phrase)
         .collect();
-    params.dedup();
+    changes.dedup();
     // the parent criterion's file: the one before this file in the chain named by its id
     let parent = program
         .lineage
@@ -540,7 +536,26 @@ fn rules_reached(path: &Path, program: &irano_check::Program, fired: &BTreeSet<S
         file: path.display().to_string(),
         written,
         not_fired,
-        params,
+        changes,
         parent,
+    }
+}
+
+/// One change of an amendment as the end of `test`'s report names it: a parameter given a
+/// new value is `sets`, one the file declares `declares`; other declarations are `adds`,
+/// `overrides` or `removes` with their kind (`overrides def \`confirmed_by\``).
+fn change_phrase(c: &irano_check::program::Change) -> String {
+    use irano_check::program::ChangeKind;
+    let name = if c.name.is_empty() {
+        String::new()
+    } else {
+        format!(" `{}`", c.name)
+    };
+    match (c.kind.as_str(), c.action) {
+        ("param", ChangeKind::Overridden) => format!("sets `{}`", c.name),
+        ("param", ChangeKind::Added) => format!("declares param `{}`", c.name),
+        (kind, ChangeKind::Added) => format!("adds {kind}{name}"),
+        (kind, ChangeKind::Overridden) => format!("overrides {kind}{name}"),
+        (kind, ChangeKind::Removed) => format!("removes {kind}{name}"),
     }
 }
