@@ -156,7 +156,8 @@ pub fn map_json(p: &Program) -> Json {
         "lesion_lets": p.lesion_lets.iter().map(|l| let_json(p, l)).collect::<Vec<_>>(),
         "lets": ordered(&p.let_order, &p.lets),
         "defs": p.defs.iter().map(|d| json!({
-            "name": d.name, "signature": d.signature, "summary": d.in_summary, "doc": d.doc, "cite": d.cite,
+            "name": d.name, "signature": d.signature, "summary": d.in_summary,
+            "value": one_line(p.text_of(d.body_src)), "doc": d.doc, "cite": d.cite,
             "at": p.place(d.src), "change": change_json(p, p.change_of("def", &d.name)),
         })).collect::<Vec<_>>(),
         "state": p.states.iter().map(|s| json!({
@@ -338,6 +339,7 @@ pub fn map_text(p: &Program) -> String {
         if !d.doc.is_empty() {
             let _ = writeln!(out, "      {}", d.doc);
         }
+        let _ = writeln!(out, "      = {}", one_line(p.text_of(d.body_src)));
         if !d.cite.is_empty() {
             let _ = writeln!(out, "      source: {}", d.cite);
         }
