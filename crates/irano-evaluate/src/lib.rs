@@ -141,7 +141,9 @@ pub struct Evaluator<'p> {
     /// After a case: the ids of lesions marked `role: target` (and followed as targets)
     /// that the targets' `candidate` condition turns down (below the criterion's
     /// measurable size, say).
-    marked_targets_not_candidates: Vec<String>,
+    /// Lesions marked `role: target` the `candidate` condition refuses, each with the
+    /// source text of the first of its `and`-ed conditions that is false.
+    marked_targets_not_candidates: Vec<(String, String)>,
     /// After a case: the lesions it marks `role: target` that the targets' `eligible:`
     /// condition turns down (a normal lymph node under RECIST 1.1, say): not followed.
     marked_targets_not_eligible: Vec<String>,
@@ -371,7 +373,7 @@ impl<'p> Evaluator<'p> {
 
     /// After a case: the lesions it marks `role: target` that the criterion's `candidate`
     /// condition would not take (they are followed as targets, as marked).
-    pub fn marked_targets_not_candidates(&self) -> &[String] {
+    pub fn marked_targets_not_candidates(&self) -> &[(String, String)] {
         &self.marked_targets_not_candidates
     }
 
@@ -1111,8 +1113,9 @@ impl<'p> Evaluator<'p> {
                         self.measurement_found,
                     );
                     if let Ok(Value::Bool(false)) = self.eval(cx, &p.targets.candidate) {
+                        let why = self.first_false_conjunct(cx, &p.targets.candidate);
                         self.marked_targets_not_candidates
-                            .push(lesion_id(case, li).to_string());
+                            .push((lesion_id(case, li).to_string(), why));
                     }
                     if let (Some(r), Some(before)) =
                         (self.lesion_reads.get_mut(li as usize), reads.0)
@@ -1284,6 +1287,27 @@ impl<'p> Evaluator<'p> {
     /// Runs a table: the first rule whose condition holds assigns its values. Returns
     /// the index of the rule that fired; with [`Trace::Full`] (or while deriving) its
     /// [`Fired`] record is kept in the outcome.
+    /// The source text of the first condition of `e` (split at its top-level `and`s) that
+    /// is false in `cx`: which part of a refusing condition refused.
+    fn first_false_conjunct(&mut self, cx: &mut Cx<'_>, e: &Expr) -> String {
+        let mut parts = Vec::new();
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                ExprKind::Binary(BinKind::And, a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                _ => parts.push(x),
+            }
+        }
+        let false_part = parts
+            .into_iter()
+            .find(|x| matches!(self.eval(cx, x), Ok(Value::Bool(false))))
+            .unwrap_or(e);
+        self.p.text_of(false_part.src).to_string()
+    }
+
     fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<usize>> {
         if self.deriving {
             let fired = self.derive_table(cx, table)?;

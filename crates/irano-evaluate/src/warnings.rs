@@ -345,12 +345,25 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("the burden of this criterion leaves it out, so it differs from a sum that includes it; `irano-eval explain` shows the choice of targets and `irano-eval show RULES` prints the `targets` block"),
         );
     }
-    if let Some((who, them)) = marked_lesions(ev.marked_targets_not_candidates()) {
+    let refused = ev.marked_targets_not_candidates();
+    let ids: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
+    if let Some((who, them)) = marked_lesions(&ids) {
+        // which part of the condition refused each lesion, once when they all agree
+        let why = match refused {
+            [(_, first), rest @ ..] if rest.iter().all(|(_, w)| w == first) => {
+                format!("`{}` is false", one_line(first))
+            }
+            _ => refused
+                .iter()
+                .map(|(id, w)| format!("`{}` is false for `{id}`", one_line(w)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_candidate",
                 format!(
-                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} would not choose {} as a target (its targets `candidate` condition is false: below its measurable size, say); followed as a target, as marked",
+                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} would not choose {} as a target (its targets `candidate` condition is false on the baseline scan: {why}); followed as a target, as marked",
                     case.origin.file,
                     case.origin.line,
                     case.patient,
@@ -616,4 +629,9 @@ fn lesions_without_fields(
             "they were".to_string(),
         )
     })
+}
+
+/// Source text on one line, runs of white space as one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
