@@ -1482,16 +1482,10 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         Some(k) if DECLARATION_WORDS.contains(&format!("`{k}`").as_str()) && has("`}`") => {
             let (open, _) = braces_before(src, pos);
             match open.as_slice() {
-                [_, .., inner] => {
-                    let line_start = src
-                        .get(..*inner)
-                        .map_or(0, |t| t.rfind('\n').map_or(0, |n| n + 1));
-                    let opener = src.get(line_start..*inner).unwrap_or("").trim();
-                    Some(format!(
-                        "`{opener} {{` (line {}) is not closed: add its `}}` before this line",
-                        line_of(src, *inner)
-                    ))
-                }
+                [_, .., inner] => Some(format!(
+                    "{} is not closed: add its `}}` before this line",
+                    opening_line(src, *inner)
+                )),
                 _ => None,
             }
         }
@@ -1512,7 +1506,25 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
     } else if has("`criterion`") {
         "a rule file starts with `criterion \"id\" {`".to_string()
     } else if at_eof && has("`}`") {
-        "check that every `{` is closed by a `}`".to_string()
+        // the innermost block still open at the end of the file
+        match braces_before(src, pos).0.as_slice() {
+            [inner] => format!(
+                "{} is not closed: add its `}}` at the end",
+                opening_line(src, *inner)
+            ),
+            [outer, inner] => format!(
+                "{} is not closed, nor is {}: add a `}}` for each",
+                opening_line(src, *inner),
+                opening_line(src, *outer)
+            ),
+            [outer, middle @ .., inner] => format!(
+                "{} is not closed, nor are the {} blocks around it, out to {}: add a `}}` for each",
+                opening_line(src, *inner),
+                middle.len() + 1,
+                opening_line(src, *outer)
+            ),
+            [] => "check that every `{` is closed by a `}`".to_string(),
+        }
     } else if at_eof && has("`)`") {
         "check that every `(` is closed by a `)`".to_string()
     } else if found == "`=`" && has("an operator") {
@@ -1572,6 +1584,16 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         _ => help,
     };
     SyntaxError::new(SyntaxErrorKind::Unexpected, span, message, label, help)
+}
+
+/// The line that opens the block whose `{` is at `brace`, as an error names it:
+/// `` `table response {` (line 12) ``.
+fn opening_line(src: &str, brace: usize) -> String {
+    let line_start = src
+        .get(..brace)
+        .map_or(0, |t| t.rfind('\n').map_or(0, |n| n + 1));
+    let opener = src.get(line_start..brace).unwrap_or("").trim();
+    format!("`{opener} {{` (line {})", line_of(src, brace))
 }
 
 const UNIT_WORDS: &[&str] = &[
