@@ -196,8 +196,12 @@ impl<'a> Lowerer<'a, '_> {
                 "`{text}` is a {ty}, but nothing here says a {ty} is expected: declare the type, e.g. `let NAME: {ty} = ...`, or compare with a {ty} (`x == {text}`)"
             ),
             (None, Some(c)) => format!("did you mean `{c}`?"),
+            // only parameter names have dots (`trial.days`)
+            (None, None) if text.contains('.') => format!(
+                "a name with a dot is a parameter: declare it with `param {text}: UNIT = VALUE cite \"...\"`, or check the spelling (`irano-eval params RULES` lists the parameters)"
+            ),
             (None, None) => {
-                "declare it with `param`, `let` or `state`, or check the spelling".into()
+                "declare it with `param`, `let` or `state`, or check the spelling (`irano-eval show RULES` lists every name)".into()
             }
         };
         self.err(
