@@ -1692,7 +1692,10 @@ fn lower_assign(
         lw.push(
             Diagnostic::error(
                 "check::type_mismatch",
-                format!("`{name}` is {w}, but this value is {g}"),
+                format!(
+                    "`{name}` is {w}, but this value is {}",
+                    crate::types::value_phrase(&g)
+                ),
             )
             .at(f, a.value.span)
             .help(format!("assign a {w}")),

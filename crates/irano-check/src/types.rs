@@ -143,6 +143,20 @@ pub struct TyDisplay<'a> {
     pub enums: &'a [crate::program::EnumDef],
 }
 
+/// How an error says what a value is, from its type's name: `a plain number`, `in mm`,
+/// `true or false`, `a date`, `a label`.
+pub fn value_phrase(type_name: &str) -> String {
+    let name = type_name.trim_end_matches('?');
+    match name {
+        "number" => "a plain number (no unit)".to_string(),
+        "mm" | "mm2" | "ml" | "mg/day" | "days" | "months" => format!("in {name}"),
+        "bool" => "true or false".to_string(),
+        "null" => "null".to_string(),
+        "text" => "text in quotes".to_string(),
+        _ => format!("a {name}"),
+    }
+}
+
 impl fmt::Display for TyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.ty.base {

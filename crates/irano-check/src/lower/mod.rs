@@ -813,7 +813,10 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             self.err(
                 e.span,
                 "check::type_mismatch",
-                format!("`{name}` is a {type_text} parameter, but this value is {got}"),
+                format!(
+                    "`{name}` is a {type_text} parameter, but this value is {}",
+                    crate::types::value_phrase(&got)
+                ),
                 help,
             );
             return None;
