@@ -175,6 +175,9 @@ struct Fields<'n> {
     node: &'n Node<'n>,
     what: &'static str,
     entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)>,
+    /// The allowed names that unknown fields were taken to be misspellings of (their error
+    /// already says "did you mean"): a required one of them is not reported missing too.
+    misspelt: Vec<String>,
 }
 
 /// `a == b` for field names, inline: names are short, and most that differ differ in
@@ -412,6 +415,7 @@ impl<'s> Reader<'s> {
         };
         let mut entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)> =
             Vec::with_capacity(pairs.len());
+        let mut misspelt = Vec::new();
         for (k, v) in pairs {
             let NodeKind::Scalar { text, .. } = &k.kind else {
                 let span = self.head_span(k);
@@ -430,7 +434,10 @@ impl<'s> Reader<'s> {
             }
             if !allowed.iter().any(|a| same_name(a, name)) {
                 let mut help = match closest(name, allowed) {
-                    Some(c) => format!("did you mean `{c}`? allowed fields: {}", list(allowed)),
+                    Some(c) => {
+                        misspelt.push(c.to_string());
+                        format!("did you mean `{c}`? allowed fields: {}", list(allowed))
+                    }
                     None => format!("allowed fields: {}", list(allowed)),
                 };
                 if top_level {
@@ -473,13 +480,15 @@ impl<'s> Reader<'s> {
             node,
             what,
             entries,
+            misspelt,
         })
     }
 
     /// A required field; reports it when absent.
     fn req<'n>(&mut self, f: &Fields<'n>, name: &str) -> Option<&'n Node<'n>> {
         let found = f.raw(name);
-        if found.is_none() {
+        // a misspelling of it was reported with "did you mean" already
+        if found.is_none() && !f.misspelt.iter().any(|m| m == name) {
             let span = self.head_span(f.node);
             self.error(
                 span,
