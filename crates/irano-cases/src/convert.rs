@@ -433,6 +433,37 @@ impl<'s> Reader<'s> {
                 continue;
             }
             if !allowed.iter().any(|a| same_name(a, name)) {
+                // a whole case nested one level down (`case:` or `data:` above its fields)
+                if let (true, NodeKind::Map(inner)) = (top_level, &v.kind) {
+                    let nested = inner.iter().filter(|(ik, _)| {
+                        matches!(&ik.kind, NodeKind::Scalar { text, .. } if allowed.iter().any(|a| same_name(a, text)))
+                    });
+                    if nested.count() >= 2 {
+                        misspelt.extend(allowed.iter().map(|a| a.to_string()));
+                        self.error(
+                            k.span.clone(),
+                            "case::unknown_field",
+                            format!(
+                                "unknown field `{}` in a case: the case's fields are nested under it",
+                                shorten(name)
+                            ),
+                            "the case's fields are under this key",
+                            if self.json_syntax() {
+                                format!(
+                                    "move the fields inside `\"{}\"` to the case's own object: `{{\"patient\": ..., \"assessments\": [...]}}`",
+                                    shorten(name)
+                                )
+                            } else {
+                                format!(
+                                    "move the fields under `{}:` to the top level (`patient`, `setting`, `therapy_start`, `assessments` start at the beginning of the line) and delete the `{}:` line",
+                                    shorten(name),
+                                    shorten(name)
+                                )
+                            },
+                        );
+                        continue;
+                    }
+                }
                 let mut help = match closest(name, allowed) {
                     Some(c) => {
                         misspelt.push(c.to_string());
@@ -853,14 +884,20 @@ impl<'s> Reader<'s> {
             .collect()
     }
 
+    /// Whether the case is written in JSON syntax (a JSON or JSON Lines file, or YAML in
+    /// flow style, which reads the same): help then shows JSON, not YAML's block style.
+    fn json_syntax(&self) -> bool {
+        self.src.text.trim_start().starts_with(['{', '['])
+    }
+
     fn assessments(&mut self, node: &Node) -> Option<(Vec<LesionInfo>, Vec<Assessment>)> {
         let NodeKind::Seq(items) = &node.kind else {
-            self.wrong_type(
-                node,
-                "assessments",
-                "a list",
-                "write each scan as a list item starting with `- date: YYYY-MM-DD`",
-            );
+            let help = if self.json_syntax() {
+                "write the scans as a JSON array, one object per scan: `\"assessments\": [{\"date\": \"YYYY-MM-DD\", ...}, ...]`"
+            } else {
+                "write each scan as a list item starting with `- date: YYYY-MM-DD`"
+            };
+            self.wrong_type(node, "assessments", "a list", help);
             return None;
         };
         if items.is_empty() {
@@ -893,7 +930,14 @@ impl<'s> Reader<'s> {
             // lesions are identified in the order the scans are listed: with the scans out
             // of date order, an unknown lesion is a consequence, and only the order is said
             let new_errors = self.errors.get(before..).unwrap_or_default();
-            if new_errors.iter().any(|e| e.code() == "case::date_order") {
+            // likewise when a scan's lesion list could not be read (a mapping, say): the
+            // lesions it meant to introduce are unknown later only because of that
+            let unreadable_list = new_errors.iter().any(|e| {
+                e.code() == "case::wrong_type"
+                    && (e.message().starts_with("`lesions`")
+                        || e.message().starts_with("`new_lesions`"))
+            });
+            if unreadable_list || new_errors.iter().any(|e| e.code() == "case::date_order") {
                 let mut i = 0;
                 self.errors.retain(|e| {
                     let keep = i < before
@@ -1011,12 +1055,25 @@ impl<'s> Reader<'s> {
                 continue;
             };
             let NodeKind::Seq(entries) = &list_node.kind else {
-                self.wrong_type(
-                    list_node,
-                    field,
-                    "a list",
-                    "write each lesion as a list item, e.g. `- {id: T1, d: [31.5, 22.0]}`",
-                );
+                // one lesion written without the `- ` of its list item
+                let one_lesion = matches!(&list_node.kind, NodeKind::Map(pairs)
+                    if pairs.iter().any(|(k, _)| matches!(&k.kind, NodeKind::Scalar { text, .. } if *text == "id")));
+                let help = if self.json_syntax() {
+                    "write the lesions as a JSON array, one object per lesion, e.g. `[{\"id\": \"T1\", \"d\": [31.5, 22.0]}]`"
+                } else if one_lesion
+                    && self
+                        .src
+                        .text
+                        .get(list_node.span.clone())
+                        .is_some_and(|t| t.starts_with('{'))
+                {
+                    "this is one lesion without the list around it: write `[{id: T1, ...}]`, with `[` and `]`"
+                } else if one_lesion {
+                    "this is one lesion written without the `- ` that starts a list item: write `- id: T1` and indent its other fields by two more spaces, or `- {id: T1, d: [31.5, 22.0]}`"
+                } else {
+                    "write each lesion as a list item, e.g. `- {id: T1, d: [31.5, 22.0]}`"
+                };
+                self.wrong_type(list_node, field, "a list", help);
                 continue;
             };
             for entry in entries {
