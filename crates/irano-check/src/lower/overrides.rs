@@ -124,14 +124,24 @@ pub fn parse_override(
                     ));
                 }
                 s => {
-                    return Err(if u == Unit::One {
+                    // a unit of the language, of the wrong kind, or a word it does not know
+                    const KNOWN: &[&str] = &[
+                        "mm", "mm2", "ml", "mg/day", "day", "days", "week", "weeks", "month",
+                        "months", "%",
+                    ];
+                    let what = if KNOWN.contains(&s) {
                         format!("`{s}` is not a unit of {type_text}")
+                    } else {
+                        format!("`{s}` is not a unit irano knows")
+                    };
+                    return Err(if u == Unit::One {
+                        what
                     } else {
                         let unit = u.name();
                         if u == Unit::Days {
-                            format!("`{s}` is not a unit of days: write `{num} days` or `{num} weeks`")
+                            format!("{what}: a days parameter is written `{num} days` or `{num} weeks`")
                         } else {
-                            format!("`{s}` is not a unit of {unit}: write `{num} {unit}`")
+                            format!("{what}: write `{num} {unit}`")
                         }
                     });
                 }
@@ -228,13 +238,13 @@ mod tests {
         // a wrong unit is answered with the right way to write the value
         assert_eq!(
             num("1.5mg", Ty::num(Unit::MgPerDay), "mg/day"),
-            Err("`mg` is not a unit of mg/day: write `1.5 mg/day`".into())
+            Err("`mg` is not a unit irano knows: write `1.5 mg/day`".into())
         );
         assert!(num("4 mm", days, "days").is_err());
         // an abbreviation of weeks is answered with both readings
         assert_eq!(
             num("8w", days, "days"),
-            Err("`w` is not a unit of days: write `8 days` or `8 weeks`".into())
+            Err("`w` is not a unit irano knows: a days parameter is written `8 days` or `8 weeks`".into())
         );
         // a number above 1 is not a fraction: one suggestion
         assert_eq!(
