@@ -537,6 +537,11 @@ fn lower_merged(
 
     let (summary_lets, summary_let_order) = lw.finish_lets(Ctx2::Summary);
     let summary_tables = lower_tables(&mut lw, files, &merged.summary.tables, true);
+    let warnings = merged
+        .warns
+        .iter()
+        .filter_map(|w| lower_warn(&mut lw, files, w))
+        .collect();
 
     // every contract output must be assigned, by a table that ends with `otherwise`
     let outputs: [(&str, Target, &[Table]); 3] = [
@@ -791,6 +796,7 @@ fn lower_merged(
         tables,
         stop,
         skip,
+        warnings,
         summary_lets,
         summary_let_order,
         summary_tables,
@@ -978,6 +984,7 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
             Item::Targets(t) => ("targets", String::new(), t.span, t.is_override),
             Item::StopGrading(x) => ("stop grading", String::new(), x.span, x.is_override),
             Item::SkipGrading(x) => ("skip grading", String::new(), x.span, x.is_override),
+            Item::Warn(w) => ("warn", w.name.text.clone(), w.span, w.is_override),
             Item::Table(t) => {
                 for ti in &t.items {
                     match ti {
@@ -1270,6 +1277,68 @@ fn report_inert_params(
             );
         }
     }
+}
+
+/// `warn ID when ...`: its condition (in the summary's context), reason and citation;
+/// `None` when the condition is not one (reported).
+fn lower_warn(
+    lw: &mut Lowerer<'_, '_>,
+    files: &[Arc<diag::SourceText>],
+    w: &merge::At<'_, ast::WarnDecl>,
+) -> Option<WarnInfo> {
+    let id = &w.node.name.text;
+    require_cite(
+        lw,
+        files,
+        w.file,
+        w.node.span,
+        w.node.cite.as_ref(),
+        &format!("`warn {id}`"),
+    );
+    if w.node.because.is_none() {
+        if let Some(f) = files.get(usize::from(w.file)) {
+            lw.push(
+                Diagnostic::error(
+                    "check::warn_without_because",
+                    format!("`warn {id}` does not say what it warns of"),
+                )
+                .at(f, w.node.span)
+                .help("add `because \"...\"`: the sentence the run prints for a case the condition holds for"),
+            );
+        }
+    }
+    let e = lw.lower_in(Ctx2::Summary, w.file, &w.node.when, Some(Ty::BOOL))?;
+    if !expect_ty(
+        lw,
+        files,
+        w.file,
+        w.node.when.span,
+        e.ty,
+        Ty::BOOL,
+        &format!("`warn {id} when` needs a condition"),
+    ) {
+        return None;
+    }
+    Some(WarnInfo {
+        id: id.clone(),
+        when: e,
+        because: w
+            .node
+            .because
+            .as_ref()
+            .map(|b| b.value.clone())
+            .unwrap_or_default(),
+        cite: w
+            .node
+            .cite
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+        src: Src {
+            file: w.file,
+            span: w.node.span,
+        },
+    })
 }
 
 /// `stop grading when ...` or `skip grading when ...` (`word`): its condition, reason and

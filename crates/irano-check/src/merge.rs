@@ -175,6 +175,8 @@ pub struct Merged<'a> {
     pub shows: Vec<At<'a, ast::ShowDecl>>,
     pub stop: Option<At<'a, ast::StopDecl>>,
     pub skip: Option<At<'a, ast::StopDecl>>,
+    /// `warn ID when ...`, by id.
+    pub warns: Vec<At<'a, ast::WarnDecl>>,
     /// Lets whose name starts with `lesion.`.
     pub lesion_lets: Vec<At<'a, ast::LetDecl>>,
     pub scan: Section<'a>,
@@ -695,6 +697,19 @@ fn merge_items<'a>(
                 cx,
             ),
             Item::Show(s) => merge_named(&mut m.shows, s, fi, s.is_override, &s.name, "show", cx),
+            Item::Warn(w) => {
+                if in_summary {
+                    cx.err(
+                        fi,
+                        w.span,
+                        "check::misplaced",
+                        "`warn` inside `summary`".into(),
+                        "write `warn ID when ...` at the top level of the criterion (it is tested once per case, in the summary's context)",
+                    );
+                } else {
+                    merge_named(&mut m.warns, w, fi, w.is_override, &w.name, "warn", cx)
+                }
+            }
             Item::Table(t) => {
                 let sec = if in_summary {
                     &mut m.summary
@@ -734,6 +749,11 @@ impl Named for ast::DefDecl {
     }
 }
 impl Named for ast::ShowDecl {
+    fn name(&self) -> &str {
+        &self.name.text
+    }
+}
+impl Named for ast::WarnDecl {
     fn name(&self) -> &str {
         &self.name.text
     }

@@ -452,6 +452,17 @@ pub struct StopInfo {
     pub cite: String,
 }
 
+/// `warn ID when EXPR because "..." cite "..."`: tested once per case after the scans are
+/// graded, in the summary's context; when true, the run warns with `because`.
+#[derive(Debug, Clone)]
+pub struct WarnInfo {
+    pub id: String,
+    pub when: Expr,
+    pub because: String,
+    pub cite: String,
+    pub src: Src,
+}
+
 #[derive(Debug, Clone)]
 pub struct Program {
     pub id: String,
@@ -493,6 +504,8 @@ pub struct Program {
     /// `skip grading when`: tested on each scan after the baseline before its tables; a
     /// scan it holds for is reported not graded and is in no scan set but `scans`.
     pub skip: Option<StopInfo>,
+    /// The criterion's warnings about a case's data, in declaration order.
+    pub warnings: Vec<WarnInfo>,
     pub summary_lets: Vec<LetInfo>,
     pub summary_let_order: Vec<u32>,
     pub summary_tables: Vec<Table>,
@@ -961,6 +974,7 @@ impl Program {
         }
         v.extend(self.stop.as_ref().map(|s| &s.when));
         v.extend(self.skip.as_ref().map(|s| &s.when));
+        v.extend(self.warnings.iter().map(|w| &w.when));
         v
     }
 

@@ -167,6 +167,10 @@ pub fn map_json(p: &Program) -> Json {
         "tables": tables_json(p, &p.tables),
         "stop_grading": p.stop.as_ref().map(|s| json!({"when": expr_text(p, &s.when), "because": s.because, "cite": s.cite})),
         "skip_grading": p.skip.as_ref().map(|s| json!({"when": expr_text(p, &s.when), "because": s.because, "cite": s.cite})),
+        "warnings": p.warnings.iter().map(|w| json!({
+            "id": w.id, "when": expr_text(p, &w.when), "because": w.because, "cite": w.cite,
+            "at": p.place(w.src), "change": change_json(p, p.change_of("warn", &w.id)),
+        })).collect::<Vec<_>>(),
         "summary": {
             "lets": ordered(&p.summary_let_order, &p.summary_lets),
             "tables": tables_json(p, &p.summary_tables),
@@ -390,6 +394,27 @@ pub fn map_text(p: &Program) -> String {
         write_let(&mut out, p, l);
     }
     write_tables(&mut out, p, &p.summary_tables);
+    if !p.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWARNINGS (tested once per case after the summary; they change no result; an amendment: override warn ID when ...)"
+        );
+        for w in &p.warnings {
+            let _ = writeln!(
+                out,
+                "  {}    {}{}",
+                w.id,
+                p.place(w.src),
+                mark(p, p.change_of("warn", &w.id))
+            );
+            let _ = writeln!(out, "      when {}", one_line(&expr_text(p, &w.when)));
+            let _ = writeln!(
+                out,
+                "      because: {}\n      source: {}",
+                w.because, w.cite
+            );
+        }
+    }
     let removed: Vec<&Change> = p.changes.iter().filter(|c| p.still_removed(c)).collect();
     if !removed.is_empty() {
         let _ = writeln!(out, "\nREMOVED");

@@ -553,6 +553,48 @@ fn eval_json_with_several_cases_is_one_array() {
     assert_eq!(a[1]["patient"], "EXAMPLE-HGG-1");
 }
 
+/// A criterion's own `warn` (RANO-BM: a baseline more than 4 weeks before therapy) is
+/// printed for the case it holds for, and the case is still graded: 28 days before is
+/// within the limit, 29 days is not.
+#[test]
+fn a_criterion_warning_names_the_patient_and_changes_no_result() {
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "--error-format",
+        "json",
+        "tests/cli/baseline-28-and-29-days-before-therapy.jsonl",
+    ]);
+    assert!(out.contains("exit: 0"), "{out}");
+    assert_eq!(out.matches("eval::criterion_warning").count(), 1, "{out}");
+    assert!(
+        out.contains("patient `BASE-29`: the baseline scan is more than"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(warning `early_baseline` of rano-bm-2015)"),
+        "{out}"
+    );
+    assert!(!out.contains("patient `BASE-28`: the baseline"), "{out}");
+    // both cases are graded all the same
+    assert_eq!(
+        out.matches("best overall response: SD  (bor.sd)").count(),
+        2,
+        "{out}"
+    );
+    // an amendment's value moves the limit: at 30 days neither case is warned of
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-bm-2015.rano",
+        "--set",
+        "bm.baseline_max_days_before_therapy=30 days",
+        "tests/cli/baseline-28-and-29-days-before-therapy.jsonl",
+    ]);
+    assert!(!out.contains("eval::criterion_warning"), "{out}");
+}
+
 #[test]
 fn a_case_without_a_baseline_is_reported_not_dropped() {
     let out = run(&[

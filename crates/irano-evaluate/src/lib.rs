@@ -267,6 +267,9 @@ pub struct Evaluated {
     pub final_decision: Option<u16>,
     pub pd_date: Option<NaiveDate>,
     pub pd_confirmed_on: Option<NaiveDate>,
+    /// The criterion's `warn` declarations whose condition held (indexes in
+    /// `Program::warnings`).
+    pub warnings: Vec<u32>,
     /// Evaluation stopped early (`explain_scan`).
     partial: bool,
     fired: Vec<Fired>,
@@ -495,6 +498,12 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The program this evaluator runs.
+    /// The criterion's `warn` declarations (indexes in `Program::warnings`) whose condition
+    /// held on the last case run.
+    pub fn warnings_fired(&self) -> &[u32] {
+        &self.out.warnings
+    }
+
     pub fn program(&self) -> &'p Program {
         self.p
     }
@@ -573,6 +582,7 @@ impl<'p> Evaluator<'p> {
         out.fired.clear();
         out.summary.clear();
         out.summary_fired.clear();
+        out.warnings.clear();
         out.base = None;
         out.stopped = None;
         out.best_overall_response = None;
@@ -759,6 +769,12 @@ impl<'p> Evaluator<'p> {
         };
         self.out.pd_date = state_date(p.pd_date_state);
         self.out.pd_confirmed_on = state_date(p.pd_confirmed_state);
+        // 5. the criterion's warnings about the case's data (they change no result)
+        for (wi, w) in p.warnings.iter().enumerate() {
+            if self.eval(&mut cx, &w.when).map_err(|f| wrap(f, None))? == Value::Bool(true) {
+                self.out.warnings.push(wi as u32);
+            }
+        }
         Ok(&self.out)
     }
 

@@ -261,6 +261,28 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
 /// Warnings about what the evaluation of `case` (by `ev`, which gave `r`) read and did not.
 pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // the criterion's own warnings about the data (`warn ID when ...` in its rule file)
+    let p = ev.program();
+    for w in ev
+        .warnings_fired()
+        .iter()
+        .filter_map(|&i| p.warnings.get(i as usize))
+    {
+        let place = p.place(w.src);
+        out.push(
+            Diagnostic::warning(
+                "eval::criterion_warning",
+                format!(
+                    "{}:{}: patient `{}`: {} (warning `{}` of {})",
+                    case.origin.file, case.origin.line, case.patient, w.because, w.id, r.criterion.id
+                ),
+            )
+            .help(format!(
+                "the result stands; check the case's data against the criterion ({}), declared at {place}",
+                w.cite
+            )),
+        );
+    }
     // a target given only `nt_status` on a scan (a non-target's field): not measured there
     let targets = ev.target_lesions();
     let nt_only = case.assessments.iter().find_map(|a| {

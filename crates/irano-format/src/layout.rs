@@ -127,7 +127,8 @@ impl ItemKind {
             Some("def") => ItemKind::Def,
             Some("baseline") => ItemKind::Baseline,
             Some("targets") => ItemKind::Targets,
-            Some("stop" | "skip") => ItemKind::Stop,
+            // `warn ID when ... because ... cite ...`: shaped as `stop grading`
+            Some("stop" | "skip" | "warn") => ItemKind::Stop,
             Some("rule") => ItemKind::Rule,
             Some("table") => ItemKind::Table,
             Some("summary") => ItemKind::Summary,
@@ -426,6 +427,15 @@ impl<'a> Parser<'_, 'a> {
                     || (t.text == "move" && next.is_some_and(|n| n.text == "rule"))
                     // nor is `skip`: an item only before `grading`
                     || (t.text == "skip" && next.is_some_and(|n| n.text == "grading"))
+                    // nor is `warn`: an item only before its id (a name, not an operator)
+                    || (t.text == "warn"
+                        && next.is_some_and(|n| {
+                            n.kind == Kind::Word
+                                && !matches!(
+                                    n.text,
+                                    "and" | "or" | "in" | "where" | "then" | "else" | "when"
+                                )
+                        }))
             }
         }
     }

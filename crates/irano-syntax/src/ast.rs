@@ -103,6 +103,8 @@ pub enum Item {
     StopGrading(StopDecl),
     /// `skip grading when EXPR because "..." cite "..."`
     SkipGrading(StopDecl),
+    /// `warn ID when EXPR because "..." cite "..."`
+    Warn(WarnDecl),
     Table(TableDecl),
     Summary(SummaryDecl),
 }
@@ -258,6 +260,19 @@ pub enum ShowUnit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StopDecl {
     pub is_override: bool,
+    pub when: Expr,
+    pub because: Option<Str>,
+    pub cite: Option<Str>,
+    pub span: Span,
+}
+
+/// `[override] warn ID when EXPR because "..." cite "..."`: a warning about a case's data
+/// (a baseline older than the criterion allows, say), tested once per case in the summary's
+/// context; it changes no result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarnDecl {
+    pub is_override: bool,
+    pub name: Name,
     pub when: Expr,
     pub because: Option<Str>,
     pub cite: Option<Str>,

@@ -12,7 +12,7 @@ use crate::ast::{
     AggKind, Assign, BaselineDecl, BinOp, DefDecl, Expr, ExprKind, File, Item, LetDecl, MatchArm,
     Name, NativeLabelsDecl, ParamDecl, ParamGroupDecl, Position, RankKey, RemoveParamDecl,
     ShowDecl, ShowUnit, Span, StateDecl, StopDecl, Str, SummaryDecl, TableDecl, TableItem,
-    TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix,
+    TargetsDecl, TypeExpr, TypeKind, UnOp, UnitSuffix, WarnDecl,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
@@ -933,6 +933,27 @@ impl Lowerer {
                     Item::StopGrading(decl)
                 }
             }
+            Rule::warn_item => {
+                let mut because = None;
+                let mut cite = None;
+                let mut when = None;
+                for p in &children {
+                    match p.as_rule() {
+                        Rule::expr => when = Some(self.expr(p.clone(), 0)?),
+                        Rule::because_clause => self.clause(&mut because, p, "warn"),
+                        Rule::cite_clause => self.clause(&mut cite, p, "warn"),
+                        _ => {}
+                    }
+                }
+                Item::Warn(WarnDecl {
+                    is_override,
+                    name: need(decl_name, span)?,
+                    when: need(when, span)?,
+                    because,
+                    cite,
+                    span,
+                })
+            }
             Rule::table_item => {
                 let mut position = None;
                 let mut items = Vec::new();
@@ -1095,6 +1116,7 @@ fn describe(rule: Rule) -> (u8, &'static str) {
         R::kw_show | R::show_item => (0, "`show`"),
         R::kw_stop | R::stop_item => (0, "`stop`"),
         R::kw_skip | R::skip_item => (0, "`skip`"),
+        R::kw_warn | R::warn_item => (0, "`warn`"),
         R::kw_grading => (0, "`grading`"),
         R::kw_table | R::table_item => (0, "`table`"),
         R::kw_summary | R::summary_item => (0, "`summary`"),
@@ -1245,6 +1267,7 @@ pub(crate) const DECLARATION_WORDS: &[&str] = &[
     "`show`",
     "`stop`",
     "`skip`",
+    "`warn`",
     "`table`",
     "`summary`",
     "`override`",
@@ -1562,7 +1585,7 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         "a rule belongs to a table: write it inside the table it is part of, e.g. `table response { override rule ID when ... then ... cite \"...\" }` (`irano-eval show` lists every table and its rules)"
             .to_string()
     } else if has("`param`") && !at_item {
-        "`override` applies to `param`, `let`, `def`, `baseline`, `targets`, `show`, `stop grading`, `native labels` and `rule`"
+        "`override` applies to `param`, `let`, `def`, `baseline`, `targets`, `show`, `stop grading`, `skip grading`, `warn`, `native labels` and `rule`"
             .to_string()
     } else if has("a declaration") {
         "a criterion holds declarations such as `param`, `let`, `def`, `state`, `table` or `summary`"

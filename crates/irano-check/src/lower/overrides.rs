@@ -244,7 +244,10 @@ mod tests {
         // an abbreviation of weeks is answered with both readings
         assert_eq!(
             num("8w", days, "days"),
-            Err("`w` is not a unit irano knows: a days parameter is written `8 days` or `8 weeks`".into())
+            Err(
+                "`w` is not a unit irano knows: a days parameter is written `8 days` or `8 weeks`"
+                    .into()
+            )
         );
         // a number above 1 is not a fraction: one suggestion
         assert_eq!(

@@ -357,6 +357,18 @@ fn write_item(out: &mut String, item: &Item, indent: usize) {
             opt_str(out, "cite", &s.cite);
             out.push(')');
         }
+        Item::Warn(w) => {
+            let _ = write!(
+                out,
+                "({}warn {} {}",
+                ov(w.is_override),
+                w.name.text,
+                expr(&w.when)
+            );
+            opt_str(out, "because", &w.because);
+            opt_str(out, "cite", &w.cite);
+            out.push(')');
+        }
         Item::Table(t) => {
             let _ = write!(out, "(table {}{}", t.name.text, position(&t.position));
             for ti in &t.items {
@@ -627,6 +639,12 @@ pub fn check_spans(src: &str, f: &File) {
                     trimmed(s.span, "skip");
                     check_expr(&s.when);
                     s.because.iter().chain(s.cite.iter()).for_each(string);
+                }
+                Item::Warn(w) => {
+                    trimmed(w.span, "warn");
+                    name(&w.name);
+                    check_expr(&w.when);
+                    w.because.iter().chain(w.cite.iter()).for_each(string);
                 }
                 Item::Table(t) => {
                     trimmed(t.span, "table");
