@@ -1026,12 +1026,7 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
 }
 
 fn mentions(text: &str, word: &str) -> bool {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
-    text.match_indices(word).any(|(i, _)| {
-        let before = text.get(..i).and_then(|t| t.chars().next_back());
-        let after = text.get(i + word.len()..).and_then(|t| t.chars().next());
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
+    program::names_word(text, word)
 }
 
 /// Parameters made inert by one cause (a declaration that replaced or removed what read

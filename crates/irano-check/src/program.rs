@@ -901,6 +901,63 @@ impl Program {
 
     /// The lets evaluation never reaches that read parameter `param`, directly or through
     /// other such lets (by name): what still mentions a parameter nothing reads.
+    /// The declarations whose written text names parameter `name` (`let burden`, `def
+    /// confirmed_by`, `rule pd.size_increase`, ...), each with where it is written: what
+    /// reads the parameter directly, as an author sees it. A def counts where its body is
+    /// written (calls inline it), and a citation that names the parameter does not.
+    pub fn param_readers(&self, name: &str) -> Vec<(String, Src)> {
+        let mut out: Vec<(String, Src)> = Vec::new();
+        let mut add = |what: String, at: Src, texts: &[Src]| {
+            if texts.iter().any(|&t| names_word(self.text_of(t), name))
+                && !out.iter().any(|(w, _)| *w == what)
+            {
+                out.push((what, at));
+            }
+        };
+        add("baseline".into(), self.baseline.src, &[self.baseline.src]);
+        let t = &self.targets;
+        let mut target_srcs = vec![t.candidate.src, t.max.src];
+        target_srcs.extend(t.rank.iter().map(|(e, _)| e.src));
+        target_srcs.extend(t.max_per.iter().flat_map(|(a, b)| [a.src, b.src]));
+        target_srcs.extend(t.eligible.iter().map(|e| e.src));
+        add("targets".into(), t.src, &target_srcs);
+        for l in &self.lesion_lets {
+            add(format!("let lesion.{}", l.name), l.src, &[l.value_src]);
+        }
+        for l in &self.lets {
+            add(format!("let {}", l.name), l.src, &[l.value_src]);
+        }
+        for l in &self.summary_lets {
+            add(format!("summary let {}", l.name), l.src, &[l.value_src]);
+        }
+        for d in &self.defs {
+            add(format!("def {}", d.name), d.src, &[d.body_src]);
+        }
+        for s in &self.shows {
+            add(format!("show {}", s.name), s.expr.src, &[s.expr.src]);
+        }
+        for r in self
+            .tables
+            .iter()
+            .chain(&self.summary_tables)
+            .flat_map(|t| &t.rules)
+        {
+            let mut srcs: Vec<Src> = r.when.iter().map(|e| e.src).collect();
+            srcs.extend(r.assigns.iter().map(|a| a.value.src));
+            add(format!("rule {}", r.id), r.src, &srcs);
+        }
+        if let Some(s) = &self.stop {
+            add("stop grading".into(), s.when.src, &[s.when.src]);
+        }
+        if let Some(s) = &self.skip {
+            add("skip grading".into(), s.when.src, &[s.when.src]);
+        }
+        for w in &self.warnings {
+            add(format!("warn {}", w.id), w.src, &[w.when.src]);
+        }
+        out
+    }
+
     pub fn unreached_readers(&self, param: u32) -> Vec<String> {
         let reached = self.lets_reached();
         let lists = [&self.lets, &self.lesion_lets, &self.summary_lets];
@@ -1023,4 +1080,15 @@ impl Program {
         }
         read
     }
+}
+
+/// Whether `text` names `word` as a whole name (not as part of a longer one: `pd_increase`
+/// is not named by `irrc.pd_increase`).
+pub(crate) fn names_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text.get(..i).and_then(|t| t.chars().next_back());
+        let after = text.get(i + word.len()..).and_then(|t| t.chars().next());
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }

@@ -354,9 +354,24 @@ pub fn params(out: &mut Output, rules: &Path) -> u8 {
         } else {
             format!("\n    {}", x.doc)
         };
+        // what reads it, and where a later file than the one declaring it wrote the reader
+        // (its description may then no longer say what the parameter does)
+        let readers: Vec<String> = p
+            .param_readers(&x.name)
+            .into_iter()
+            .map(|(what, at)| match p.lineage.get(usize::from(at.file)) {
+                Some(by) if at.file > x.src.file => format!("{what} (written in {by})"),
+                _ => what,
+            })
+            .collect();
+        let read_by = if readers.is_empty() {
+            String::new()
+        } else {
+            format!("\n    read by: {}", readers.join(", "))
+        };
         let _ = writeln!(
             out.out,
-            "\n{} : {} = {}    (from {}){doc}{range}\n    source: {}",
+            "\n{} : {} = {}    (from {}){doc}{range}\n    source: {}{read_by}",
             x.name,
             x.type_text,
             p.param_text(x, x.default),
