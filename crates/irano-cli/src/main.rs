@@ -93,7 +93,8 @@ enum Command {
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_JOBS))]
         jobs: Option<usize>,
         /// How many errors in the cases to report (the others are counted); 0 reports
-        /// every one (a pipeline that needs the full list of bad lines).
+        /// every one (a pipeline that needs the full list of bad lines), and every warning
+        /// too (otherwise the first 10 of each kind).
         #[arg(long, value_name = "N", default_value_t = 100)]
         max_errors: usize,
     },

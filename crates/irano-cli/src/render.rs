@@ -142,12 +142,22 @@ pub(crate) struct Warnings {
     shown: Vec<Diagnostic>,
     /// Warnings not shown, by code, in the order the codes first appeared.
     more: Vec<(&'static str, usize)>,
+    /// Every warning is shown (`--max-errors 0`: a pipeline that needs the full list).
+    all: bool,
 }
 
 impl Warnings {
+    /// Warnings that show every one (`all`), or the first few of each code.
+    pub(crate) fn showing_all(all: bool) -> Warnings {
+        Warnings {
+            all,
+            ..Warnings::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, w: Diagnostic) {
         let shown = self.shown.iter().filter(|x| x.code == w.code).count();
-        if shown < MAX_WARNINGS_PER_CODE {
+        if self.all || shown < MAX_WARNINGS_PER_CODE {
             self.shown.push(w);
         } else if let Some(m) = self.more.iter_mut().find(|m| m.0 == w.code) {
             m.1 += 1;
@@ -166,7 +176,7 @@ impl Warnings {
                 format!("{n} more `{code}` warnings in the cases, not shown"),
             )
             .help(format!(
-                "the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say"
+                "the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say; `--max-errors 0` shows every one"
             ));
             out.diagnostic(&d);
         }

@@ -786,7 +786,7 @@ impl<'p> Writer<'p> {
             more_errors: 0,
             max_errors: opts.max_errors,
             failures: Vec::new(),
-            warnings: crate::render::Warnings::default(),
+            warnings: crate::render::Warnings::showing_all(opts.max_errors == usize::MAX),
             patients: 0,
             bor: HashMap::new(),
             first_json: None,
@@ -946,7 +946,7 @@ impl<'p> Writer<'p> {
             // which cases were evaluated before the first input error was seen depends on
             // the threads: their warnings and failures are not reported, so that the report
             // is the same on every run
-            self.warnings = crate::render::Warnings::default();
+            self.warnings = crate::render::Warnings::showing_all(self.max_errors == usize::MAX);
             self.failures.clear();
         }
         std::mem::take(&mut self.warnings).report(out);

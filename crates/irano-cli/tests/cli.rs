@@ -569,7 +569,7 @@ fn a_criterion_warning_names_the_patient_and_changes_no_result() {
     assert!(out.contains("exit: 0"), "{out}");
     assert_eq!(out.matches("eval::criterion_warning").count(), 1, "{out}");
     assert!(
-        out.contains("patient `BASE-29`: the baseline scan is more than"),
+        out.contains("patient `BASE-29`: the baseline scan is further before therapy start than bm.baseline_max_days_before_therapy allows (RANO-BM: no more than 4 weeks) (baseline.date = 2025-03-03; case.therapy_start - bm.baseline_max_days_before_therapy = 2025-03-04)"),
         "{out}"
     );
     assert!(
@@ -593,6 +593,47 @@ fn a_criterion_warning_names_the_patient_and_changes_no_result() {
         "tests/cli/baseline-28-and-29-days-before-therapy.jsonl",
     ]);
     assert!(!out.contains("eval::criterion_warning"), "{out}");
+    // on a cohort the first 10 are shown and the rest counted; `--max-errors 0` shows all
+    let dir = std::env::temp_dir().join(format!("irano-warn-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cohort = dir.join("cohort.jsonl");
+    let line = std::fs::read_to_string(
+        repo().join("tests/cli/baseline-28-and-29-days-before-therapy.jsonl"),
+    )
+    .unwrap()
+    .lines()
+    .nth(1)
+    .unwrap()
+    .to_string();
+    let lines: Vec<String> = (0..12)
+        .map(|i| line.replace("BASE-29", &format!("BASE-29-{i}")))
+        .collect();
+    std::fs::write(&cohort, lines.join("\n") + "\n").unwrap();
+    let args = |all: bool| {
+        let mut a = vec![
+            "eval",
+            "--rules",
+            "rules/rano-bm-2015.rano",
+            "--error-format",
+            "json",
+            "--format",
+            "jsonl",
+        ];
+        if all {
+            a.extend(["--max-errors", "0"]);
+        }
+        a.push(cohort.to_str().unwrap());
+        run(&a)
+    };
+    let some = args(false);
+    assert_eq!(some.matches("patient `BASE-29-").count(), 10, "{some}");
+    assert!(
+        some.contains("2 more `eval::criterion_warning` warnings in the cases, not shown"),
+        "{some}"
+    );
+    let all = args(true);
+    assert_eq!(all.matches("patient `BASE-29-").count(), 12, "{all}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -268,8 +268,8 @@ pub struct Evaluated {
     pub pd_date: Option<NaiveDate>,
     pub pd_confirmed_on: Option<NaiveDate>,
     /// The criterion's `warn` declarations whose condition held (indexes in
-    /// `Program::warnings`).
-    pub warnings: Vec<u32>,
+    /// `Program::warnings`), each with the values its comparisons compared.
+    pub warnings: Vec<(u32, String)>,
     /// Evaluation stopped early (`explain_scan`).
     partial: bool,
     fired: Vec<Fired>,
@@ -500,7 +500,7 @@ impl<'p> Evaluator<'p> {
     /// The program this evaluator runs.
     /// The criterion's `warn` declarations (indexes in `Program::warnings`) whose condition
     /// held on the last case run.
-    pub fn warnings_fired(&self) -> &[u32] {
+    pub fn warnings_fired(&self) -> &[(u32, String)] {
         &self.out.warnings
     }
 
@@ -772,7 +772,8 @@ impl<'p> Evaluator<'p> {
         // 5. the criterion's warnings about the case's data (they change no result)
         for (wi, w) in p.warnings.iter().enumerate() {
             if self.eval(&mut cx, &w.when).map_err(|f| wrap(f, None))? == Value::Bool(true) {
-                self.out.warnings.push(wi as u32);
+                let values = self.compared_values(&mut cx, &w.when);
+                self.out.warnings.push((wi as u32, values));
             }
         }
         Ok(&self.out)
@@ -1303,6 +1304,54 @@ impl<'p> Evaluator<'p> {
     /// Runs a table: the first rule whose condition holds assigns its values. Returns
     /// the index of the rule that fired; with [`Trace::Full`] (or while deriving) its
     /// [`Fired`] record is kept in the outcome.
+    /// The comparisons among the `and`-ed conditions of `e`, each operand with its value
+    /// (`baseline.date = 2025-01-02; case.therapy_start - bm.max_days = 2025-02-01`): what a
+    /// warning compared, so that its message shows the values and not only its text.
+    fn compared_values(&mut self, cx: &mut Cx<'_>, e: &Expr) -> String {
+        let mut parts = Vec::new();
+        let mut stack = vec![e];
+        let mut out: Vec<String> = Vec::new();
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                ExprKind::Binary(BinKind::And, a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                ExprKind::Binary(
+                    BinKind::Lt
+                    | BinKind::Le
+                    | BinKind::Gt
+                    | BinKind::Ge
+                    | BinKind::Eq
+                    | BinKind::Ne,
+                    a,
+                    b,
+                ) => parts.push((a.as_ref(), b.as_ref())),
+                _ => {}
+            }
+        }
+        for (a, b) in parts {
+            for side in [a, b] {
+                if matches!(side.kind, ExprKind::Const(_)) {
+                    continue;
+                }
+                let text = self
+                    .p
+                    .text_of(side.src)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let v = self.eval(cx, side).unwrap_or(Value::Null);
+                let shown = crate::explain::show_value(self.p, cx.case, v, side.ty);
+                let item = format!("{text} = {shown}");
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+        }
+        out.join("; ")
+    }
+
     /// The source text of the first condition of `e` (split at its top-level `and`s) that
     /// is false in `cx`: which part of a refusing condition refused.
     fn first_false_conjunct(&mut self, cx: &mut Cx<'_>, e: &Expr) -> String {

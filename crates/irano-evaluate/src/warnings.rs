@@ -263,17 +263,22 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
     let mut out = Vec::new();
     // the criterion's own warnings about the data (`warn ID when ...` in its rule file)
     let p = ev.program();
-    for w in ev
+    for (w, values) in ev
         .warnings_fired()
         .iter()
-        .filter_map(|&i| p.warnings.get(i as usize))
+        .filter_map(|(i, v)| p.warnings.get(*i as usize).map(|w| (w, v)))
     {
         let place = p.place(w.src);
+        let values = if values.is_empty() {
+            String::new()
+        } else {
+            format!(" ({values})")
+        };
         out.push(
             Diagnostic::warning(
                 "eval::criterion_warning",
                 format!(
-                    "{}:{}: patient `{}`: {} (warning `{}` of {})",
+                    "{}:{}: patient `{}`: {}{values} (warning `{}` of {})",
                     case.origin.file, case.origin.line, case.patient, w.because, w.id, r.criterion.id
                 ),
             )

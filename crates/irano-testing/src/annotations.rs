@@ -77,6 +77,10 @@ pub struct Expect {
     pub pd_confirmed_on: Option<Option<String>>,
     #[serde(default, deserialize_with = "given")]
     pub final_decision: Option<Option<String>>,
+    /// The ids of the criterion's `warn` declarations expected to hold on the case, all of
+    /// them (`[]`: none).
+    #[serde(default)]
+    pub warnings: Option<Vec<String>>,
 }
 
 /// A field that is present, possibly `null`: `Some(None)`; an absent one stays `None`
@@ -95,6 +99,7 @@ impl Expect {
             && self.pd_date.is_none()
             && self.pd_confirmed_on.is_none()
             && self.final_decision.is_none()
+            && self.warnings.is_none()
     }
 
     /// Whether every per-scan response and every summary output is spelt out (the

@@ -106,8 +106,33 @@ impl Loaded {
                 ));
                 let mut mismatches = expect::check(&self.expect, &result);
                 mismatches.extend(expect::not_exercised(&self.annotations.exercises, &result));
+                // the criterion's own warnings that held (`warn ID when ...`)
+                let fired: Vec<&str> = ev
+                    .warnings_fired()
+                    .iter()
+                    .filter_map(|(i, _)| self.program.warnings.get(*i as usize))
+                    .map(|w| w.id.as_str())
+                    .collect();
+                if let Some(want) = &self.expect.warnings {
+                    let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+                    let mut got = fired.clone();
+                    want.sort_unstable();
+                    got.sort_unstable();
+                    if want != got {
+                        mismatches.push(Mismatch {
+                            what: "warnings".to_string(),
+                            expected: format!("[{}]", want.join(", ")),
+                            got: format!("[{}]", got.join(", ")),
+                            decided_by: None,
+                        });
+                    }
+                }
                 let mut table = String::new();
                 render(&mut table, &result);
+                if !fired.is_empty() {
+                    // a warning the criterion gives is part of what a reviewer reads
+                    table.push_str(&format!("warnings: {}\n", fired.join(", ")));
+                }
                 let snapshot = match &self.annotations.title {
                     Some(t) => format!("{t}\n\n{table}"),
                     None => table,
@@ -385,7 +410,7 @@ impl Runner {
                     "test::bad_annotation",
                     format!("cannot read the `x-` annotations: {}", e.message),
                 )
-                .help("`x-expect` may give `responses`, `decisions`, `rules` (lists with one entry per scan, `null` for none), `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`; `x-title` and `x-rules` are text, `x-set` and `x-exercises` lists of text");
+                .help("`x-expect` may give `responses`, `decisions`, `rules` (lists with one entry per scan, `null` for none), `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`, `warnings` (the ids of the criterion's warnings that hold); `x-title` and `x-rules` are text, `x-set` and `x-exercises` lists of text");
                 let d = match e.at {
                     Some((line, col)) => src.at_line_col(d, line, col),
                     None => d,
@@ -408,7 +433,7 @@ impl Runner {
         if expect.is_empty() {
             let d = Diagnostic::error("test::empty_expectation", "`x-expect` checks nothing")
                 .label("empty")
-                .help("give at least one of `responses`, `decisions`, `rules`, `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`");
+                .help("give at least one of `responses`, `decisions`, `rules`, `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`, `warnings`");
             let d = src.at(d, span_of("x-expect"));
             self.problem(d);
             return None;
@@ -551,6 +576,10 @@ impl Runner {
                 named.push(("x-expect", field, v.as_str(), known.as_slice()));
             }
         }
+        let warns: Vec<&str> = program.warnings.iter().map(|w| w.id.as_str()).collect();
+        for v in expect.warnings.iter().flatten() {
+            named.push(("x-expect", "warnings", v.as_str(), warns.as_slice()));
+        }
         for (field, v, known) in [
             (
                 "best_overall_response",
@@ -570,6 +599,7 @@ impl Runner {
             }
             let what = match field {
                 "" | "rules" => "rule",
+                "warnings" => "warning",
                 "decisions" | "final_decision" => "decision",
                 _ => "label",
             };
