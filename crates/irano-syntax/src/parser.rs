@@ -1524,6 +1524,21 @@ fn pest_error(src: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         h
     } else if let (Some(k), true) = (keyword, has("an expression")) {
         format!("an expression is missing before `{k}` (a keyword cannot be a name)")
+    } else if let (Some(k), true) = (
+        found
+            .trim_matches('`')
+            .split_once('.')
+            .map(|(first, _)| first)
+            .filter(|first| KEYWORDS.contains(first)),
+        has("a name"),
+    ) {
+        let rest = found
+            .trim_matches('`')
+            .split_once('.')
+            .map_or("", |(_, r)| r);
+        format!(
+            "`{k}` is a keyword and cannot start a name: drop it (`{rest}`) or begin with another word (`trial.{rest}`)"
+        )
     } else if let (Some(k), true) = (keyword, has("a name")) {
         format!("`{k}` is a keyword and cannot be used as a name")
     } else if has("`criterion`") {

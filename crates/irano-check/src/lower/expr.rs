@@ -469,11 +469,27 @@ impl<'a> Lowerer<'a, '_> {
                         BinOp::Mul => "*",
                         _ => "/",
                     };
+                    // a date and a plain number: the number wants a unit of time
+                    let help = match (op, a.ty.base, b.ty.base, &r.kind) {
+                        (
+                            BinOp::Add | BinOp::Sub,
+                            Base::Date,
+                            Base::Num(Unit::One),
+                            A::Number { unit: None, .. },
+                        ) => format!(
+                            "a date moves by a length of time: write `{} days` (or `weeks`, `months`)",
+                            self.text(r.span)
+                        ),
+                        (BinOp::Add | BinOp::Sub, Base::Date, Base::Num(Unit::One), _) => {
+                            "a date moves by a length of time: give the number a unit, e.g. `21 days`".to_string()
+                        }
+                        _ => "units must agree: add like to like, `mm * mm` is `mm2`, `date + days` is a date".to_string(),
+                    };
                     self.err(
                         span,
                         "check::unit_mismatch",
                         format!("cannot compute {x} {sym} {y}"),
-                        "units must agree: add like to like, `mm * mm` is `mm2`, `date + days` is a date",
+                        help,
                     );
                     return None;
                 };
