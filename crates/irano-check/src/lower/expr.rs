@@ -329,7 +329,17 @@ impl<'a> Lowerer<'a, '_> {
                             help.push_str(&lit);
                         }
                         None if help.is_empty() => {
-                            help.push_str("compare numbers of the same unit, or two dates")
+                            let days_months = matches!(
+                                (a.ty.base, b.ty.base),
+                                (Base::Num(Unit::Days), Base::Num(Unit::Months))
+                                    | (Base::Num(Unit::Months), Base::Num(Unit::Days))
+                            );
+                            help.push_str(if days_months {
+                                // a month has no fixed length in days
+                                "days and months do not compare (a month has no fixed number of days): give both in days (`84 days`, `12 weeks`), or compare dates, e.g. `s.date > t.date + 3 months`"
+                            } else {
+                                "compare numbers of the same unit, or two dates"
+                            })
                         }
                         None => {}
                     }

@@ -248,13 +248,18 @@ impl<'a> Lowerer<'a, '_> {
             Ctx::Lesion => "lesion-level lets and target selection",
             Ctx::Scan => "lets and shown values",
             Ctx::Table => "rules",
-            Ctx::Summary => "the summary",
+            Ctx::Summary => "the summary (nor in a `warn`, tested in the summary's context)",
+        };
+        let help = if matches!(self.ctx, Ctx::Summary) && name == "scan" {
+            format!("`{name}` is available in {allowed}; here, look at the scans through a bound one: `any(s in scans where s.kind == followup and ...)`, `last(s in graded).date`")
+        } else {
+            format!("`{name}` is available in {allowed}")
         };
         self.err(
             span,
             "check::misplaced",
             format!("`{name}` cannot be used in {here}"),
-            format!("`{name}` is available in {allowed}"),
+            help,
         );
         None
     }
