@@ -265,6 +265,25 @@ impl Lowerer {
         Str { value, span }
     }
 
+    /// The condition, `because` and `cite` of an item written `... when EXPR because "..."
+    /// cite "..."` (`stop grading`, `skip grading`, `warn`).
+    fn when_clauses(
+        &mut self,
+        children: &[Pair<'_, Rule>],
+        owner: &str,
+    ) -> Fatal<(Option<Expr>, Option<Str>, Option<Str>)> {
+        let (mut when, mut because, mut cite) = (None, None, None);
+        for p in children {
+            match p.as_rule() {
+                Rule::expr => when = Some(self.expr(p.clone(), 0)?),
+                Rule::because_clause => self.clause(&mut because, p, owner),
+                Rule::cite_clause => self.clause(&mut cite, p, owner),
+                _ => {}
+            }
+        }
+        Ok((when, because, cite))
+    }
+
     fn clause(&mut self, slot: &mut Option<Str>, pair: &Pair<'_, Rule>, owner: &str) {
         let word = match pair.as_rule() {
             Rule::cite_clause => "cite",
@@ -909,17 +928,7 @@ impl Lowerer {
                 } else {
                     "stop"
                 };
-                let mut because = None;
-                let mut cite = None;
-                let mut when = None;
-                for p in &children {
-                    match p.as_rule() {
-                        Rule::expr => when = Some(self.expr(p.clone(), 0)?),
-                        Rule::because_clause => self.clause(&mut because, p, owner),
-                        Rule::cite_clause => self.clause(&mut cite, p, owner),
-                        _ => {}
-                    }
-                }
+                let (when, because, cite) = self.when_clauses(&children, owner)?;
                 let decl = StopDecl {
                     is_override,
                     when: need(when, span)?,
@@ -934,17 +943,7 @@ impl Lowerer {
                 }
             }
             Rule::warn_item => {
-                let mut because = None;
-                let mut cite = None;
-                let mut when = None;
-                for p in &children {
-                    match p.as_rule() {
-                        Rule::expr => when = Some(self.expr(p.clone(), 0)?),
-                        Rule::because_clause => self.clause(&mut because, p, "warn"),
-                        Rule::cite_clause => self.clause(&mut cite, p, "warn"),
-                        _ => {}
-                    }
-                }
+                let (when, because, cite) = self.when_clauses(&children, "warn")?;
                 Item::Warn(WarnDecl {
                     is_override,
                     name: need(decl_name, span)?,
