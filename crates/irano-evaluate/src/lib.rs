@@ -497,13 +497,13 @@ impl<'p> Evaluator<'p> {
         out
     }
 
-    /// The program this evaluator runs.
     /// The criterion's `warn` declarations (indexes in `Program::warnings`) whose condition
-    /// held on the last case run.
+    /// held on the last case run, each with the values its comparisons compared.
     pub fn warnings_fired(&self) -> &[(u32, String)] {
         &self.out.warnings
     }
 
+    /// The program this evaluator runs.
     pub fn program(&self) -> &'p Program {
         self.p
     }
@@ -1301,35 +1301,19 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
-    /// Runs a table: the first rule whose condition holds assigns its values. Returns
-    /// the index of the rule that fired; with [`Trace::Full`] (or while deriving) its
-    /// [`Fired`] record is kept in the outcome.
     /// The comparisons among the `and`-ed conditions of `e`, each operand with its value
     /// (`baseline.date = 2025-01-02; case.therapy_start - bm.max_days = 2025-02-01`): what a
     /// warning compared, so that its message shows the values and not only its text.
     fn compared_values(&mut self, cx: &mut Cx<'_>, e: &Expr) -> String {
-        let mut parts = Vec::new();
-        let mut stack = vec![e];
         let mut out: Vec<String> = Vec::new();
-        while let Some(x) = stack.pop() {
-            match &x.kind {
-                ExprKind::Binary(BinKind::And, a, b) => {
-                    stack.push(b);
-                    stack.push(a);
-                }
-                ExprKind::Binary(
-                    BinKind::Lt
-                    | BinKind::Le
-                    | BinKind::Gt
-                    | BinKind::Ge
-                    | BinKind::Eq
-                    | BinKind::Ne,
-                    a,
-                    b,
-                ) => parts.push((a.as_ref(), b.as_ref())),
-                _ => {}
-            }
-        }
+        let parts = conjuncts(e).into_iter().filter_map(|x| match &x.kind {
+            ExprKind::Binary(
+                BinKind::Lt | BinKind::Le | BinKind::Gt | BinKind::Ge | BinKind::Eq | BinKind::Ne,
+                a,
+                b,
+            ) => Some((a.as_ref(), b.as_ref())),
+            _ => None,
+        });
         for (a, b) in parts {
             for side in [a, b] {
                 if matches!(side.kind, ExprKind::Const(_)) {
@@ -1355,24 +1339,16 @@ impl<'p> Evaluator<'p> {
     /// The source text of the first condition of `e` (split at its top-level `and`s) that
     /// is false in `cx`: which part of a refusing condition refused.
     fn first_false_conjunct(&mut self, cx: &mut Cx<'_>, e: &Expr) -> String {
-        let mut parts = Vec::new();
-        let mut stack = vec![e];
-        while let Some(x) = stack.pop() {
-            match &x.kind {
-                ExprKind::Binary(BinKind::And, a, b) => {
-                    stack.push(b);
-                    stack.push(a);
-                }
-                _ => parts.push(x),
-            }
-        }
-        let false_part = parts
+        let false_part = conjuncts(e)
             .into_iter()
             .find(|x| matches!(self.eval(cx, x), Ok(Value::Bool(false))))
             .unwrap_or(e);
         self.p.text_of(false_part.src).to_string()
     }
 
+    /// Runs a table: the first rule whose condition holds assigns its values. Returns
+    /// the index of the rule that fired; with [`Trace::Full`] (or while deriving) its
+    /// [`Fired`] record is kept in the outcome.
     fn run_table(&mut self, cx: &mut Cx<'_>, table: &Table) -> R<Option<usize>> {
         if self.deriving {
             let fired = self.derive_table(cx, table)?;
@@ -1487,6 +1463,23 @@ impl<'p> Evaluator<'p> {
     }
 
     // ------------------------------------------------------------- expressions
+}
+
+/// The conditions of `e` split at its top-level `and`s, in written order (`e` itself when
+/// it is not an `and`).
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    let mut parts = Vec::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::Binary(BinKind::And, a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            _ => parts.push(x),
+        }
+    }
+    parts
 }
 
 /// The name an assignment writes to: an output of the result contract or a state.
