@@ -1514,7 +1514,7 @@ fn require_cite(
             &files[usize::from(file).min(files.len().saturating_sub(1))],
             span,
         )
-        .help("add `cite \"paper, table or section\"`: every rule must say where it comes from");
+        .help("add `cite \"paper, table or section\"`: every rule, parameter and warning says where it comes from");
         lw.push(d);
     }
 }

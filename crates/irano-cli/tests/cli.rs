@@ -2106,11 +2106,11 @@ fn test_of_a_parameter_only_amendment_names_its_parameters() {
     let out = run(&["test", "--include", "rules", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
-        out.contains("param-only.rano writes no rule of its own; it sets `pd_increase`:"),
+        out.contains("param-only.rano writes no rule of its own, but changes the criterion: it sets `pd_increase`;"),
         "{out}"
     );
     assert!(
-        out.contains("with-def.rano writes no rule of its own; it declares param `trial.days`, overrides let `t2_flair_progression`:"),
+        out.contains("with-def.rano writes no rule of its own, but changes the criterion: it declares param `trial.days`, overrides let `t2_flair_progression`;"),
         "{out}"
     );
     // the command it suggests finds the parent as the run did, and names its file

@@ -200,7 +200,7 @@ impl Report {
                 if !r.changes.is_empty() {
                     let _ = writeln!(
                         out,
-                        "\n{} writes no rule of its own; it {}: `irano-eval diff{} --rules {} --rules {} CASES` lists the cases that depend on it",
+                        "\n{} writes no rule of its own, but changes the criterion: it {}; `irano-eval diff{} --rules {} --rules {} CASES` lists the cases that depend on it",
                         r.file,
                         r.changes.join(", "),
                         self.include
