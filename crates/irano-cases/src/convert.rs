@@ -331,6 +331,9 @@ pub(crate) struct Reader<'s> {
     /// While reading one case's scans: whether a scan that is not a follow-up (one that
     /// introduces lesions) came before, and whether its absence has been said.
     reference_scan: ReferenceScan,
+    /// While reading one case's scans: a scan's `lesions` or `new_lesions` was not a list,
+    /// so the lesions it meant to introduce are unknown to the scans after it.
+    lesion_list_unreadable: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -354,6 +357,7 @@ impl<'s> Reader<'s> {
             src,
             errors: Vec::new(),
             reference_scan: ReferenceScan::NotYet,
+            lesion_list_unreadable: false,
         }
     }
 
@@ -919,6 +923,7 @@ impl<'s> Reader<'s> {
         let mut prev: Option<(NaiveDate, usize)> = None;
         let before = self.errors.len();
         self.reference_scan = ReferenceScan::NotYet;
+        self.lesion_list_unreadable = false;
         for (index, item) in items.iter().enumerate() {
             let a = self.assessment(item, index, &mut reg, &mut baseline, &mut new, &mut prev);
             match a {
@@ -932,12 +937,9 @@ impl<'s> Reader<'s> {
             let new_errors = self.errors.get(before..).unwrap_or_default();
             // likewise when a scan's lesion list could not be read (a mapping, say): the
             // lesions it meant to introduce are unknown later only because of that
-            let unreadable_list = new_errors.iter().any(|e| {
-                e.code() == "case::wrong_type"
-                    && (e.message().starts_with("`lesions`")
-                        || e.message().starts_with("`new_lesions`"))
-            });
-            if unreadable_list || new_errors.iter().any(|e| e.code() == "case::date_order") {
+            if self.lesion_list_unreadable
+                || new_errors.iter().any(|e| e.code() == "case::date_order")
+            {
                 let mut i = 0;
                 self.errors.retain(|e| {
                     let keep = i < before
@@ -1074,6 +1076,7 @@ impl<'s> Reader<'s> {
                     "write each lesion as a list item, e.g. `- {id: T1, d: [31.5, 22.0]}`"
                 };
                 self.wrong_type(list_node, field, "a list", help);
+                self.lesion_list_unreadable = true;
                 continue;
             };
             for entry in entries {

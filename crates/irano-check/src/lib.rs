@@ -1025,10 +1025,6 @@ fn named_decls(items: &[ast::Item], out: &mut Vec<NamedDecl>) {
     }
 }
 
-fn mentions(text: &str, word: &str) -> bool {
-    program::names_word(text, word)
-}
-
 /// Parameters made inert by one cause (a declaration that replaced or removed what read
 /// them), or one parameter nothing reads with no such cause (`what` empty).
 struct InertGroup {
@@ -1115,7 +1111,9 @@ fn report_inert_params(
                     .get(k)
                     .and_then(|f| f.text.get(span.start..span.end))
                     .unwrap_or("");
-                if mentions(text, &p.name) || readers.iter().any(|r| mentions(text, r)) {
+                if program::names_word(text, &p.name)
+                    || readers.iter().any(|r| program::names_word(text, r))
+                {
                     let what = if d.kind == "remove rule" {
                         format!("`remove rule {}`", d.name)
                     } else if d.name.is_empty() {

@@ -1319,12 +1319,7 @@ impl<'p> Evaluator<'p> {
                 if matches!(side.kind, ExprKind::Const(_)) {
                     continue;
                 }
-                let text = self
-                    .p
-                    .text_of(side.src)
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let text = crate::explain::squash(self.p.text_of(side.src));
                 let v = self.eval(cx, side).unwrap_or(Value::Null);
                 let shown = crate::explain::show_value(self.p, cx.case, v, side.ty);
                 let item = format!("{text} = {shown}");

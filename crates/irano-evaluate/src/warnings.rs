@@ -378,11 +378,11 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
         // which part of the condition refused each lesion, once when they all agree
         let why = match refused {
             [(_, first), rest @ ..] if rest.iter().all(|(_, w)| w == first) => {
-                format!("`{}` is false", one_line(first))
+                format!("`{}` is false", crate::explain::squash(first))
             }
             _ => refused
                 .iter()
-                .map(|(id, w)| format!("`{}` is false for `{id}`", one_line(w)))
+                .map(|(id, w)| format!("`{}` is false for `{id}`", crate::explain::squash(w)))
                 .collect::<Vec<_>>()
                 .join(", "),
         };
@@ -656,9 +656,4 @@ fn lesions_without_fields(
             "they were".to_string(),
         )
     })
-}
-
-/// Source text on one line, runs of white space as one space.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
