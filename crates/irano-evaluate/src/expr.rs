@@ -24,6 +24,16 @@ impl Evaluator<'_> {
             ),
             ExprKind::CurLesion => Some(cx.cur_lesion.unwrap_or(Value::Null)),
             ExprKind::CurScan if !cx.in_summary => Some(Value::Scan(cx.cur as u32)),
+            // a let of the scan being graded, already computed: most let reads (a let
+            // not yet computed, or of another scan, goes through `scan_let`)
+            ExprKind::ScanLet(li, s) if matches!(s.kind, ExprKind::CurScan) && !cx.in_summary => {
+                let ix = cx.cur * self.p.lets.len() + *li as usize;
+                if self.let_done.get(ix).copied() == Some(true) {
+                    self.lets.get(ix).copied()
+                } else {
+                    None
+                }
+            }
             _ => None,
         }
     }
