@@ -243,11 +243,23 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Edit distance, for "did you mean" suggestions.
+/// Edit distance, for "did you mean" suggestions. A candidate that differs only by a dotted
+/// prefix (`recist.pd_increase` for `pd_increase`, `counts_as_new` for
+/// `lesion.counts_as_new`) is preferred to any other: the name was right, its prefix wrong.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let last = |s: &'a str| s.rsplit('.').next().unwrap_or(s);
+    let name_last = name.rsplit('.').next().unwrap_or(name);
     let mut best: Option<(usize, &str)> = None;
+    let mut prefixed: Option<(usize, &str)> = None;
     for c in candidates {
         let d = irano_syntax::edit_distance(name, c);
+        if c != name
+            && !name_last.is_empty()
+            && (c == name_last || last(c) == name || last(c) == name_last)
+            && prefixed.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc))
+        {
+            prefixed = Some((d, c));
+        }
         let limit = (name.len().max(c.len()) / 3).max(2);
         // a suggestion must keep something of what was written (`n` is not "close" to `b`)
         if d <= limit
@@ -257,5 +269,5 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             best = Some((d, c));
         }
     }
-    best.map(|(_, c)| c)
+    prefixed.or(best).map(|(_, c)| c)
 }

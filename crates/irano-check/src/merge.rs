@@ -614,6 +614,18 @@ fn merge_items<'a>(
                 if l.name.text.starts_with("lesion.") {
                     let list = &mut m.lesion_lets;
                     merge_named(list, l, fi, l.is_override, &l.name, "let", cx);
+                } else if l.is_override && lesion_let_meant(m, &l.name.text) {
+                    // `override let counts_as_new` for the lesion let `lesion.counts_as_new`
+                    cx.err(
+                        fi,
+                        l.name.span,
+                        "check::nothing_to_override",
+                        format!("there is no `{}` to override", l.name.text),
+                        &format!(
+                            "did you mean the lesion let `lesion.{0}`? write `override let lesion.{0} = ...` (a lesion let is named with `lesion.`, and its body reads the lesion as `lesion`)",
+                            l.name.text
+                        ),
+                    );
                 } else {
                     let (sec, other) = sides(m, in_summary);
                     let at = Placed::new("let", fi, in_summary);
@@ -788,6 +800,18 @@ impl Placed {
             in_summary,
         }
     }
+}
+
+/// Whether `name`, overridden as a scan or summary let and declared as neither, is a lesion
+/// let written without its `lesion.` prefix.
+fn lesion_let_meant(m: &Merged<'_>, name: &str) -> bool {
+    let declared = |s: &Section<'_>| s.lets.iter().any(|o| o.node.name() == name);
+    !declared(&m.scan)
+        && !declared(&m.summary)
+        && m
+            .lesion_lets
+            .iter()
+            .any(|o| o.node.name().strip_prefix("lesion.") == Some(name))
 }
 
 /// The section a declaration is written in (inside `summary { }` or not), and the other.

@@ -810,13 +810,16 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             let got = self.ty_name(low.ty);
             let own_default = std::ptr::eq(e, &decl.default);
             let help = self.unit_help(name, ty, low.ty, type_text, decl, own_default);
+            // `25%` is a plain number to the type system, but not to whoever wrote it
+            let what = if is_percent_literal(e) {
+                "a percentage".to_string()
+            } else {
+                crate::types::value_phrase(&got)
+            };
             self.err(
                 e.span,
                 "check::type_mismatch",
-                format!(
-                    "`{name}` is a {type_text} parameter, but this value is {}",
-                    crate::types::value_phrase(&got)
-                ),
+                format!("`{name}` is a {type_text} parameter, but this value is {what}"),
                 help,
             );
             return None;
