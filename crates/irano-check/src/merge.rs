@@ -808,8 +808,7 @@ fn lesion_let_meant(m: &Merged<'_>, name: &str) -> bool {
     let declared = |s: &Section<'_>| s.lets.iter().any(|o| o.node.name() == name);
     !declared(&m.scan)
         && !declared(&m.summary)
-        && m
-            .lesion_lets
+        && m.lesion_lets
             .iter()
             .any(|o| o.node.name().strip_prefix("lesion.") == Some(name))
 }

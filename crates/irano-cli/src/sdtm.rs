@@ -290,12 +290,15 @@ pub fn import(out: &mut Output, args: &SdtmArgs, output: &Path) -> u8 {
     0
 }
 
-/// Loads the rule file (with `--set`) and evaluates every imported case.
+/// Loads the rule file (with `--set`) and evaluates every imported case. With `warn`, the
+/// warnings about the cases and their evaluation are reported as `eval` reports them (the
+/// first few of each kind): a criterion that does not fit the data says so here too.
 fn derive(
     out: &mut Output,
     rules: &Path,
     set: &[String],
     imported: &irano_sdtm::Imported,
+    warn: bool,
 ) -> Option<(irano_check::Program, Vec<irano_evaluate::CaseResult>)> {
     let (set, set_ok) = crate::render::overrides(out, set);
     let program = crate::render::load(out, rules, &set)?;
@@ -304,9 +307,18 @@ fn derive(
     }
     let mut results = Vec::new();
     let mut failed = false;
+    let mut warnings = crate::render::Warnings::default();
+    let mut ev = irano_evaluate::Evaluator::new(&program);
     for c in &imported.cases {
-        match irano_evaluate::evaluate(&program, &c.case) {
-            Ok(r) => results.push(r),
+        match ev.evaluate(&c.case) {
+            Ok(r) => {
+                if warn {
+                    for w in irano_evaluate::warnings::for_case(&c.case, &[(&ev, &r)]) {
+                        warnings.add(w);
+                    }
+                }
+                results.push(r);
+            }
             Err(e) => {
                 failed = true;
                 out.message(
@@ -317,6 +329,7 @@ fn derive(
             }
         }
     }
+    warnings.report(out);
     (!failed).then_some((program, results))
 }
 
@@ -332,7 +345,7 @@ pub fn reconcile(
     let Some((imported, map, Some(rs))) = load(out, args, Some(rs)) else {
         return 2;
     };
-    let Some((program, results)) = derive(out, rules, set, &imported) else {
+    let Some((program, results)) = derive(out, rules, set, &imported, true) else {
         return 2;
     };
     let criterion = format!("{} {}", program.id, program.version);
@@ -406,7 +419,7 @@ pub fn export(
     let Some((imported, map, _)) = load(out, args, None) else {
         return 2;
     };
-    let Some((program, results)) = derive(out, rules, set, &imported) else {
+    let Some((program, results)) = derive(out, rules, set, &imported, true) else {
         return 2;
     };
     if !set.is_empty() {
@@ -436,7 +449,7 @@ pub fn export(
     } else {
         let mut all = set.to_vec();
         all.extend(unconfirmed.iter().cloned());
-        let Some((_, u)) = derive(out, rules, &all, &imported) else {
+        let Some((_, u)) = derive(out, rules, &all, &imported, false) else {
             return 2;
         };
         Some(u)

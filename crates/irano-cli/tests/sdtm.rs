@@ -986,3 +986,33 @@ fn reconcile_says_when_it_cannot_select_the_criterion_s_category() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `export sdtm` and `reconcile` report the warnings `eval` gives on the same cases: a
+/// criterion that does not fit the data (RANO-HGG on RECIST lesions, which have no
+/// `component`) says so, once per kind beyond the first few, instead of exporting in silence.
+#[test]
+fn export_and_reconcile_report_the_evaluation_warnings() {
+    let rs = tmp("eval-warnings-rs.csv");
+    let (code, _, err) = on_fixtures(
+        &["export", "sdtm"],
+        "rules/rano-hgg-2010.rano",
+        &[
+            "--lenient".into(),
+            "--rs-output".into(),
+            rs.display().to_string(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("eval::marked_target_not_candidate"), "{err}");
+    assert!(
+        err.contains("more `eval::marked_target_not_candidate` warnings"),
+        "{err}"
+    );
+    let (code, _, err) = on_fixtures(
+        &["reconcile"],
+        "rules/rano-hgg-2010.rano",
+        &["--lenient".into(), "--rs".into(), fx("rs_onco_recist.csv")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("eval::marked_target_not_candidate"), "{err}");
+}
