@@ -66,11 +66,23 @@ pub fn read_str(text: &str, file_name: &str, format: Format) -> Result<Vec<Case>
 /// entries (`.git`, `.DS_Store`) are skipped, and so are symbolic links to directories (a
 /// link may loop); a symbolic link to a file is read.
 pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<CaseError>> {
+    case_files_and_others(dir).map(|(files, _)| files)
+}
+
+/// [`case_files`], and the other files of the directory and its subdirectories (not hidden,
+/// not case files: `notes.txt`, `cohort.csv`, `part1.jsonl.bak`), in path order, for a
+/// command to say it left them out.
+#[allow(clippy::type_complexity)]
+pub fn case_files_and_others(
+    dir: &Path,
+) -> Result<(Vec<(std::path::PathBuf, Format)>, Vec<std::path::PathBuf>), Vec<CaseError>> {
     let shown = dir.display().to_string();
     let mut files = Vec::new();
+    let mut others = Vec::new();
     let mut seen = Vec::new();
-    collect_case_files(dir, &mut files, &mut seen)?;
+    collect_case_files(dir, &mut files, &mut others, &mut seen)?;
     files.sort_by(|a, b| a.0.components().cmp(b.0.components()));
+    others.sort_by(|a, b| a.components().cmp(b.components()));
     if files.is_empty() {
         return Err(vec![CaseError::io(
             &shown,
@@ -78,7 +90,7 @@ pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<C
             "put `.yaml`, `.yml`, `.json`, `.jsonl` or `.ndjson` case files in the directory",
         )]);
     }
-    Ok(files)
+    Ok((files, others))
 }
 
 /// `seen`: the directories read so far, canonical, so that a link back up the tree is read
@@ -86,6 +98,7 @@ pub fn case_files(dir: &Path) -> Result<Vec<(std::path::PathBuf, Format)>, Vec<C
 fn collect_case_files(
     dir: &Path,
     files: &mut Vec<(std::path::PathBuf, Format)>,
+    others: &mut Vec<std::path::PathBuf>,
     seen: &mut Vec<std::path::PathBuf>,
 ) -> Result<(), Vec<CaseError>> {
     let shown = dir.display().to_string();
@@ -111,10 +124,11 @@ fn collect_case_files(
         // links are followed (`is_dir` and `is_file` read through them); a link to
         // nothing that names a case file is an error, not a case left out in silence
         if p.is_dir() {
-            collect_case_files(&p, files, seen)?;
+            collect_case_files(&p, files, others, seen)?;
         } else if p.is_file() {
-            if let Some(f) = Format::from_path(&p) {
-                files.push((p, f));
+            match Format::from_path(&p) {
+                Some(f) => files.push((p, f)),
+                None => others.push(p),
             }
         } else if Format::from_path(&p).is_some() {
             let name = p.display().to_string();

@@ -255,6 +255,8 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         let d = irano_syntax::edit_distance(name, c);
         if c != name
             && !name_last.is_empty()
+            && dotted_name(name)
+            && dotted_name(c)
             && (c == name_last || last(c) == name || last(c) == name_last)
             && prefixed.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc))
         {
@@ -270,4 +272,11 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     prefixed.or(best).map(|(_, c)| c)
+}
+
+/// A name of the language, possibly with dotted prefixes (`recist.pd_increase`), not a path
+/// or a file name (`rules/x.rano`, whose `.rano` is no prefix).
+fn dotted_name(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }

@@ -211,7 +211,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
         jobs,
     };
     for path in cases {
-        let files = match crate::stream::case_files(path) {
+        let files = match crate::stream::case_files(out, path) {
             Ok(f) => f,
             Err(errors) => {
                 run.bad = true;

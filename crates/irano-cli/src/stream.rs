@@ -250,7 +250,7 @@ fn open_sources(
             }
             continue;
         }
-        let files = match case_files(path) {
+        let files = match case_files(out, path) {
             Ok(f) => f,
             Err(errors) => {
                 bad = true;
@@ -349,14 +349,44 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
 }
 
 /// The case files a path names: itself, or the case files in a directory and its
-/// subdirectories.
+/// subdirectories. The other files of a directory are not read, and a warning says so
+/// (`case::files_not_read`): a shard renamed `.bak` would otherwise vanish unnoticed.
 pub(crate) fn case_files(
+    out: &mut Output,
     path: &Path,
 ) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
     if path.is_dir() {
-        return irano_cases::case_files(path);
+        let (files, others) = irano_cases::case_files_and_others(path)?;
+        if !others.is_empty() {
+            out.diagnostic(&files_not_read(path, &others));
+        }
+        return Ok(files);
     }
     irano_cases::case_file(path).map(|f| vec![(path.to_path_buf(), f)])
+}
+
+/// The warning for the files of a directory that are not case files.
+fn files_not_read(dir: &Path, others: &[PathBuf]) -> irano_check::Diagnostic {
+    const NAMED: usize = 5;
+    let mut names: Vec<String> = others
+        .iter()
+        .take(NAMED)
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    if others.len() > NAMED {
+        names.push(format!("{} more", others.len() - NAMED));
+    }
+    let files = if others.len() == 1 { "file" } else { "files" };
+    irano_check::Diagnostic::warning(
+        "case::files_not_read",
+        format!(
+            "{} {files} in `{}` not read (not case files): {}",
+            others.len(),
+            dir.display(),
+            names.join(", ")
+        ),
+    )
+    .help("cases are read from `.yaml`, `.yml`, `.json`, `.jsonl` and `.ndjson` files; rename a file to read it (CSV data comes in through `irano-eval import sdtm`)")
 }
 
 fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseError>> {
