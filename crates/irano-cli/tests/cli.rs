@@ -251,6 +251,18 @@ fn set_refuses_values_that_would_be_misread_or_change_nothing() {
     ]);
     assert!(cm.contains("exit: 2"), "{cm}");
     assert!(cm.contains("0.3 cm is `3 mm`"), "{cm}");
+    // an area for a length is told the square's side, not the same number in mm
+    let area = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--set",
+        "too_small_default=25 mm2",
+        "examples/irano-worked-example.yaml",
+    ]);
+    assert!(area.contains("exit: 2"), "{area}");
+    assert!(area.contains("a square of side `5"), "{area}");
+    assert!(!area.contains("write `25 mm`"), "{area}");
     let removed = run(&[
         "eval",
         "--rules",

@@ -123,6 +123,16 @@ pub fn parse_override(
                         "this parameter is in mm: {num} cm is `{mm} mm`"
                     ));
                 }
+                "mm2" if u == Unit::Mm => {
+                    // an area for a length: a square's side is the likely meaning
+                    return Err(match exact_square_root(r) {
+                        Some(x) => format!(
+                            "this parameter is a length in mm, not an area: an area of {num} mm2 is a square of side `{} mm`",
+                            x.to_decimal_string(4)
+                        ),
+                        None => "this parameter is a length in mm, not an area: give a length, e.g. `5 mm`".into(),
+                    });
+                }
                 s => {
                     // a unit of the language, of the wrong kind, or a word it does not know
                     const KNOWN: &[&str] = &[
@@ -315,4 +325,19 @@ mod tests {
         );
         assert!(parse_override("yes", Ty::BOOL, "bool", &[]).is_err());
     }
+}
+
+/// The exact square root of a non-negative rational whose numerator and denominator are
+/// both perfect squares (`25` -> `5`, `6.25` -> `2.5`); `None` otherwise.
+fn exact_square_root(r: Rational) -> Option<Rational> {
+    fn isqrt(n: i128) -> Option<i128> {
+        if n < 0 {
+            return None;
+        }
+        // a float's guess, corrected by exact integer checks around it
+        let guess = (n as f64).sqrt() as i128;
+        (guess.saturating_sub(1)..=guess.saturating_add(1))
+            .find(|x| *x >= 0 && x.checked_mul(*x) == Some(n))
+    }
+    Rational::new(isqrt(r.numer())?, isqrt(r.denom())?).ok()
 }
