@@ -920,7 +920,7 @@ impl<'s> Reader<'s> {
         let mut new: Vec<LesionInfo> = Vec::new();
         let mut out = Vec::new();
         let mut ok = true;
-        let mut prev: Option<(NaiveDate, usize)> = None;
+        let mut prev: Option<(NaiveDate, usize, usize)> = None;
         let before = self.errors.len();
         self.reference_scan = ReferenceScan::NotYet;
         self.lesion_list_unreadable = false;
@@ -968,7 +968,7 @@ impl<'s> Reader<'s> {
         reg: &mut IdMap<String, Declared>,
         baseline: &mut Vec<LesionInfo>,
         new: &mut Vec<LesionInfo>,
-        prev: &mut Option<(NaiveDate, usize)>,
+        prev: &mut Option<(NaiveDate, usize, usize)>,
     ) -> Option<Assessment> {
         let before = self.errors.len();
         let f = self.fields(node, ASSESSMENT_FIELDS, "assessment", false)?;
@@ -976,24 +976,39 @@ impl<'s> Reader<'s> {
         let date_node = self.req(&f, "date");
         let date = date_node.and_then(|n| self.date(n, "date"));
         if let (Some(d), Some(dn)) = (date, date_node) {
+            // the other assessment by its place in the list, and its line when that is
+            // another line (a JSON Lines case has all of them on one)
+            let other = |k: usize, pline: usize| {
+                if pline == line {
+                    format!("assessment {}, on this line", k + 1)
+                } else {
+                    format!("assessment {}, on line {pline}", k + 1)
+                }
+            };
             match *prev {
-                Some((p, pline)) if d == p => self.error(
+                Some((p, pline, k)) if d == p => self.error(
                     dn.span.clone(),
                     "case::duplicate_date",
                     format!("two assessments on `{d}`"),
-                    "same date as the assessment on line ".to_string() + &pline.to_string(),
-                    format!("merge the two scans into one assessment, or correct the date (the other is on line {pline})"),
+                    format!("same date as {}", other(k, pline)),
+                    format!(
+                        "merge the two scans into one assessment, or correct the date (the other is {})",
+                        other(k, pline)
+                    ),
                 ),
-                Some((p, pline)) if d < p => self.error(
+                Some((p, pline, k)) if d < p => self.error(
                     dn.span.clone(),
                     "case::date_order",
                     format!("assessment on `{d}` is listed after the later assessment on `{p}`"),
                     "earlier than the previous assessment",
-                    format!("list assessments in increasing date order (the previous one is on line {pline})"),
+                    format!(
+                        "list assessments in increasing date order (the previous one is {})",
+                        other(k, pline)
+                    ),
                 ),
                 _ => {}
             }
-            *prev = Some((d, line));
+            *prev = Some((d, line, index));
         }
         let scan = self
             .req(&f, "scan")
