@@ -211,6 +211,24 @@ fn split_unit(t: &str) -> (&str, &str) {
     (a.trim(), b.trim())
 }
 
+/// The exact square root of a non-negative rational whose numerator and denominator are
+/// both perfect squares (`25` -> `5`, `6.25` -> `2.5`); `None` otherwise.
+fn exact_square_root(r: Rational) -> Option<Rational> {
+    fn isqrt(n: i128) -> Option<i128> {
+        if n < 0 {
+            return None;
+        }
+        // Newton's method on integers: x falls to the floor of the square root
+        let (mut x, mut y) = (n, n / 2 + 1);
+        while y < x {
+            x = y;
+            y = (x + n / x) / 2;
+        }
+        (x.checked_mul(x) == Some(n)).then_some(x)
+    }
+    Rational::new(isqrt(r.numer())?, isqrt(r.denom())?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,19 +343,15 @@ mod tests {
         );
         assert!(parse_override("yes", Ty::BOOL, "bool", &[]).is_err());
     }
-}
 
-/// The exact square root of a non-negative rational whose numerator and denominator are
-/// both perfect squares (`25` -> `5`, `6.25` -> `2.5`); `None` otherwise.
-fn exact_square_root(r: Rational) -> Option<Rational> {
-    fn isqrt(n: i128) -> Option<i128> {
-        if n < 0 {
-            return None;
-        }
-        // a float's guess, corrected by exact integer checks around it
-        let guess = (n as f64).sqrt() as i128;
-        (guess.saturating_sub(1)..=guess.saturating_add(1))
-            .find(|x| *x >= 0 && x.checked_mul(*x) == Some(n))
+    #[test]
+    fn square_roots_are_exact_or_none() {
+        let r = |t: &str| t.parse::<Rational>().unwrap();
+        assert_eq!(super::exact_square_root(r("25")), Some(r("5")));
+        assert_eq!(super::exact_square_root(r("6.25")), Some(r("2.5")));
+        assert_eq!(super::exact_square_root(r("20")), None);
+        assert_eq!(super::exact_square_root(r("-4")), None);
+        assert_eq!(super::exact_square_root(r("0")), Some(r("0")));
+        assert_eq!(super::exact_square_root(r("1")), Some(r("1")));
     }
-    Rational::new(isqrt(r.numer())?, isqrt(r.denom())?).ok()
 }
