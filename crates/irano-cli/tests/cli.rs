@@ -426,6 +426,34 @@ fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     assert!(!out.contains("patient `B` appears"), "{out}");
 }
 
+/// A folder's files that are not case files are named in a warning, never left out in
+/// silence (a shard renamed `.bak`, a CSV export); the cases are evaluated all the same.
+#[test]
+fn files_of_a_folder_that_are_not_cases_are_named() {
+    let dir = std::env::temp_dir().join(format!("irano-not-cases-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let case = std::fs::read_to_string(repo().join("tests/cases-ok/single.yaml")).unwrap();
+    std::fs::write(dir.join("a.yaml"), &case).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a case").unwrap();
+    std::fs::write(dir.join("sub/part-2.jsonl.bak"), "{}").unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--trace",
+        "none",
+        dir.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("case::files_not_read"), "{out}");
+    assert!(out.contains("2 files in"), "{out}");
+    assert!(
+        out.contains("notes.txt") && out.contains("part-2.jsonl.bak"),
+        "{out}"
+    );
+}
+
 /// The same patient in two case files of a folder is the same error as in a stream,
 /// `case::duplicate_patient` (it was `case::io`), naming both files.
 #[test]
