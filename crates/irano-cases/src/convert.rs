@@ -1254,7 +1254,7 @@ impl<'s> Reader<'s> {
                             .map(|v| Some(v) == first.component),
                         _ => self
                             .string(n, "organ")
-                            .map(|v| Some(&v) == first.organ.as_ref()),
+                            .map(|v| Some(organ_name(&v)) == first.organ),
                     };
                     if same == Some(false) {
                         let span = f
@@ -1336,7 +1336,10 @@ impl<'s> Reader<'s> {
                 let component = f
                     .opt("component")
                     .and_then(|n| self.choice(n, "component", COMPONENTS));
-                let organ = f.opt("organ").and_then(|n| self.string(n, "organ"));
+                let organ = f
+                    .opt("organ")
+                    .and_then(|n| self.string(n, "organ"))
+                    .map(|o| organ_name(&o));
                 let info = LesionInfo {
                     id: id.to_string(),
                     is_new: ctx.is_new_list,
@@ -1526,8 +1529,37 @@ fn well_formed_number(text: &str) -> bool {
     mantissa_ok && exponent.is_none_or(|e| digits(&e))
 }
 
+/// An `organ` as criteria compare it: in lower case, without surrounding spaces, and with
+/// the usual names of a lymph node read as `node` and of a skin lesion as `skin`, the names
+/// the case format gives them (docs/case-format.md). `Liver` and `liver ` are one organ,
+/// and `lymph node` is a node: written otherwise, a criterion would count them apart, or
+/// measure a node as any other lesion, without a word.
+pub(crate) fn organ_name(raw: &str) -> String {
+    let name = raw.trim().to_ascii_lowercase();
+    match name.as_str() {
+        "lymph node" | "lymph nodes" | "lymph_node" | "lymph_nodes" | "lymph-node"
+        | "lymph-nodes" | "lymphnode" | "lymphnodes" | "nodes" | "nodal" | "ln" => {
+            "node".to_string()
+        }
+        "cutaneous" => "skin".to_string(),
+        _ => name,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn organs_are_read_in_lower_case_with_the_case_format_names() {
+        assert_eq!(organ_name(" Liver "), "liver");
+        assert_eq!(organ_name("LIVER"), "liver");
+        assert_eq!(organ_name("Lymph node"), "node");
+        assert_eq!(organ_name("LN"), "node");
+        assert_eq!(organ_name("node"), "node");
+        assert_eq!(organ_name("Cutaneous"), "skin");
+        assert_eq!(organ_name("subcutaneous"), "subcutaneous");
+        assert_eq!(organ_name("spinal cord"), "spinal cord");
+    }
     use super::*;
 
     #[test]

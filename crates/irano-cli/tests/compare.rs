@@ -534,7 +534,7 @@ fn diff_lists_a_change_of_targets() {
         ]
     );
     assert!(
-        r.stdout.contains("final_decision 0, targets 2"),
+        r.stdout.contains("final_decision 0, targets 3"),
         "{}",
         r.stdout
     );

@@ -200,9 +200,10 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
             }
         }
         for o in a.lesions.iter().chain(&a.new_lesions) {
-            let status = match o.status {
-                Some(MeasureStatus::Absent) => "absent",
-                Some(MeasureStatus::NotAssessed) => "not_assessed",
+            let status = match (o.status, o.nt_status) {
+                (Some(MeasureStatus::Absent), _) => "status: absent",
+                (Some(MeasureStatus::NotAssessed), _) => "status: not_assessed",
+                (_, Some(irano_cases::NtStatus::Absent)) => "nt_status: absent",
                 _ => continue,
             };
             let measured = o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
@@ -217,15 +218,39 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                 Diagnostic::warning(
                     "eval::measured_lesion_with_status",
                     format!(
-                        "{}: lesion `{id}` on the scan of {} is `status: {status}` and gives a measurement: the two contradict each other, and a criterion may read either",
+                        "{}: lesion `{id}` on the scan of {} is `{status}` and gives a measurement: the two contradict each other, and a criterion may read either",
                         at(a.line), a.date
                     ),
                 )
-                .help(if status == "absent" {
+                .help(if status != "status: not_assessed" {
                     "a lesion that has gone is `status: absent` with no measurement (or `d: [0, 0]`); a lesion still seen is measured with no `status`"
                 } else {
                     "a lesion that was not assessed has no measurement; if it was measured, drop `status: not_assessed`"
                 }),
+            );
+        }
+        for o in a.lesions.iter().chain(&a.new_lesions) {
+            let Some([x, y]) = o.d else { continue };
+            let (long, short) = if x >= y { (x, y) } else { (y, x) };
+            let disagree = [
+                ("ld", o.ld, long, "longest"),
+                ("sa", o.sa, short, "shorter"),
+            ]
+            .into_iter()
+            .find(|(_, given, of_d, _)| given.is_some_and(|g| g != *of_d));
+            let Some((field, Some(given), of_d, which)) = disagree else {
+                continue;
+            };
+            let id = case.lesions.get(o.lesion).map_or("?", |l| l.id.as_str());
+            out.push(
+                Diagnostic::warning(
+                    "eval::lengths_disagree",
+                    format!(
+                        "{}: lesion `{id}` on the scan of {} gives `{field}: {given}` and `d: [{x}, {y}]`, whose {which} diameter is {of_d}: a criterion reads one of them (`irano-eval show RULES` says which), so the two should agree",
+                        at(a.line), a.date
+                    ),
+                )
+                .help("give the lesion's measurements once, or make `ld` the longer and `sa` the shorter of the two diameters in `d`"),
             );
         }
         if let Some(changed) = a.steroids.as_ref().and_then(|s| s.changed_on) {
