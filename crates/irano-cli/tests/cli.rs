@@ -1106,6 +1106,7 @@ fn a_marked_target_the_criterion_does_not_follow_is_warned() {
     assert!(
         out.contains("eval::marked_target_not_followed")
             && out.contains("lesion `N1` is marked")
+            && out.contains("baseline scan: `not lesion.normal_node` is false")
             && out.contains("left out of the targets and the burden"),
         "{out}"
     );

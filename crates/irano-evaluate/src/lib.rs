@@ -146,7 +146,7 @@ pub struct Evaluator<'p> {
     marked_targets_not_candidates: Vec<(String, String)>,
     /// After a case: the lesions it marks `role: target` that the targets' `eligible:`
     /// condition turns down (a normal lymph node under RECIST 1.1, say): not followed.
-    marked_targets_not_eligible: Vec<String>,
+    marked_targets_not_eligible: Vec<(String, String)>,
     /// After a case: `role: auto` lesions the targets' `candidate` turned down while it
     /// read a lesion field (not a measurement) the lesion does not give: `(lesion id,
     /// field names)`.
@@ -387,7 +387,9 @@ impl<'p> Evaluator<'p> {
 
     /// After a case: the lesions it marks `role: target` that the criterion's `eligible:`
     /// condition turns down (they are not followed, whatever the case marks).
-    pub fn marked_targets_not_eligible(&self) -> &[String] {
+    /// Each with the part of the condition that turned it down (as for
+    /// [`Self::marked_targets_not_candidates`]).
+    pub fn marked_targets_not_eligible(&self) -> &[(String, String)] {
         &self.marked_targets_not_eligible
     }
 
@@ -1110,8 +1112,23 @@ impl<'p> Evaluator<'p> {
                 if self.eval(cx, eligible)? != Value::Bool(true) {
                     // not followed by this criterion, whatever role the case gives it
                     if info.role == Some(cases::Role::Target) {
+                        // which part turned it down (read again, so what it reads is put
+                        // back: the rules' own reads are what the warnings tell)
+                        let reads = (
+                            self.lesion_reads.get(li as usize).copied(),
+                            self.measurements_read,
+                            self.measurement_found,
+                        );
+                        let why = self.first_false_conjunct(cx, eligible);
+                        if let (Some(r), Some(before)) =
+                            (self.lesion_reads.get_mut(li as usize), reads.0)
+                        {
+                            *r = before;
+                        }
+                        self.measurements_read = reads.1;
+                        self.measurement_found = reads.2;
                         self.marked_targets_not_eligible
-                            .push(lesion_id(case, li).to_string());
+                            .push((lesion_id(case, li).to_string(), why));
                     }
                     continue;
                 }

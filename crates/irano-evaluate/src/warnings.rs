@@ -381,12 +381,15 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
-    if let Some((who, them)) = marked_lesions(ev.marked_targets_not_eligible()) {
+    let not_eligible = ev.marked_targets_not_eligible();
+    let ids: Vec<String> = not_eligible.iter().map(|(id, _)| id.clone()).collect();
+    if let Some((who, them)) = marked_lesions(&ids) {
+        let why = refusals(not_eligible);
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_followed",
                 format!(
-                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan); left out of the targets and the burden",
+                    "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan: {why}); left out of the targets and the burden",
                     case.origin.file,
                     case.origin.line,
                     case.patient,
@@ -400,17 +403,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
     let refused = ev.marked_targets_not_candidates();
     let ids: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
     if let Some((who, them)) = marked_lesions(&ids) {
-        // which part of the condition refused each lesion, once when they all agree
-        let why = match refused {
-            [(_, first), rest @ ..] if rest.iter().all(|(_, w)| w == first) => {
-                format!("`{}` is false", crate::explain::squash(first))
-            }
-            _ => refused
-                .iter()
-                .map(|(id, w)| format!("`{}` is false for `{id}`", crate::explain::squash(w)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
+        let why = refusals(refused);
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_candidate",
@@ -632,6 +625,21 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
 
 /// `(who, pronoun)` for lesions a case marks, as the warnings word them: ("lesion `T1` is",
 /// "it") / ("2 lesions (`T1`, `T2`) are", "them"); `None` for none.
+/// Which part of a condition refused each lesion (`(id, part)`), said once when they all
+/// agree: "`lesion.intracranial` is false".
+fn refusals(refused: &[(String, String)]) -> String {
+    match refused {
+        [(_, first), rest @ ..] if rest.iter().all(|(_, w)| w == first) => {
+            format!("`{}` is false", crate::explain::squash(first))
+        }
+        _ => refused
+            .iter()
+            .map(|(id, w)| format!("`{}` is false for `{id}`", crate::explain::squash(w)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 fn marked_lesions(ids: &[String]) -> Option<(String, &'static str)> {
     match ids {
         [] => None,
