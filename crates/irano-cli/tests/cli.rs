@@ -426,6 +426,40 @@ fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     assert!(!out.contains("patient `B` appears"), "{out}");
 }
 
+/// Two measurements of one lesion that disagree (`ld` against the longer of `d`), and a
+/// non-target reported gone with a measurement, are warned: a criterion reads one of them,
+/// and which one decides the result.
+#[test]
+fn lengths_that_disagree_and_a_measured_absent_non_target_are_warned() {
+    let dir = std::env::temp_dir().join(format!("irano-disagree-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = "patient: D1\nsetting: recurrent\ntherapy_start: 2025-01-06\nassessments:\n  - {date: 2025-01-02, scan: pretreatment, lesions: [{id: L1, role: target, organ: liver, d: [40, 20], ld: 30}, {id: N1, role: non_target, organ: lung, nt_status: present}]}\n  - {date: 2025-03-03, scan: followup, lesions: [{id: L1, ld: 30}, {id: N1, nt_status: absent, d: [15, 12]}]}\n";
+    let file = dir.join("d1.yaml");
+    std::fs::write(&file, case).unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--trace",
+        "none",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(
+        out.contains("eval::lengths_disagree")
+            && out.contains("`ld: 30`")
+            && out.contains("`d: [40, 20]`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("eval::measured_lesion_with_status")
+            && out.contains("`nt_status: absent`")
+            && out.contains("a non-target that has gone"),
+        "{out}"
+    );
+}
+
 /// A folder's files that are not case files are named in a warning, never left out in
 /// silence (a shard renamed `.bak`, a CSV export); the cases are evaluated all the same.
 #[test]

@@ -222,10 +222,10 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                         at(a.line), a.date
                     ),
                 )
-                .help(if status != "status: not_assessed" {
-                    "a lesion that has gone is `status: absent` with no measurement (or `d: [0, 0]`); a lesion still seen is measured with no `status`"
-                } else {
-                    "a lesion that was not assessed has no measurement; if it was measured, drop `status: not_assessed`"
+                .help(match status {
+                    "status: absent" => "a lesion that has gone is `status: absent` with no measurement (or `d: [0, 0]`); a lesion still seen is measured with no `status`",
+                    "nt_status: absent" => "a non-target that has gone is `nt_status: absent` with no measurement; one still seen is `nt_status: present`",
+                    _ => "a lesion that was not assessed has no measurement; if it was measured, drop `status: not_assessed`",
                 }),
             );
         }
