@@ -1094,6 +1094,23 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
+    /// Runs `f` (a test of lesion `li` that the rules themselves do not make, for a warning)
+    /// and puts back what it read, so that the warnings about which measurements the rules
+    /// read tell only the rules' own reads.
+    fn unrecorded<T>(&mut self, li: u32, f: impl FnOnce(&mut Self) -> T) -> T {
+        let reads = (
+            self.lesion_reads.get(li as usize).copied(),
+            self.measurements_read,
+            self.measurement_found,
+        );
+        let out = f(self);
+        if let (Some(r), Some(before)) = (self.lesion_reads.get_mut(li as usize), reads.0) {
+            *r = before;
+        }
+        (self.measurements_read, self.measurement_found) = (reads.1, reads.2);
+        out
+    }
+
     fn choose_targets(&mut self, cx: &mut Cx<'_>) -> R<()> {
         let p = self.p;
         let case = cx.case;
@@ -1112,21 +1129,8 @@ impl<'p> Evaluator<'p> {
                 if self.eval(cx, eligible)? != Value::Bool(true) {
                     // not followed by this criterion, whatever role the case gives it
                     if info.role == Some(cases::Role::Target) {
-                        // which part turned it down (read again, so what it reads is put
-                        // back: the rules' own reads are what the warnings tell)
-                        let reads = (
-                            self.lesion_reads.get(li as usize).copied(),
-                            self.measurements_read,
-                            self.measurement_found,
-                        );
-                        let why = self.first_false_conjunct(cx, eligible);
-                        if let (Some(r), Some(before)) =
-                            (self.lesion_reads.get_mut(li as usize), reads.0)
-                        {
-                            *r = before;
-                        }
-                        self.measurements_read = reads.1;
-                        self.measurement_found = reads.2;
+                        // which part turned it down (read again, unrecorded)
+                        let why = self.unrecorded(li, |me| me.first_false_conjunct(cx, eligible));
                         self.marked_targets_not_eligible
                             .push((lesion_id(case, li).to_string(), why));
                     }
@@ -1140,23 +1144,18 @@ impl<'p> Evaluator<'p> {
                         lesion: li,
                         scan: base,
                     });
-                    // (what this test reads is not what the rules read: put back)
-                    let reads = (
-                        self.lesion_reads.get(li as usize).copied(),
-                        self.measurements_read,
-                        self.measurement_found,
-                    );
-                    if let Ok(Value::Bool(false)) = self.eval(cx, &p.targets.candidate) {
-                        let why = self.first_false_conjunct(cx, &p.targets.candidate);
+                    // (what this test reads is not what the rules read: unrecorded)
+                    let refused =
+                        self.unrecorded(li, |me| match me.eval(cx, &p.targets.candidate) {
+                            Ok(Value::Bool(false)) => {
+                                Some(me.first_false_conjunct(cx, &p.targets.candidate))
+                            }
+                            _ => None,
+                        });
+                    if let Some(why) = refused {
                         self.marked_targets_not_candidates
                             .push((lesion_id(case, li).to_string(), why));
                     }
-                    if let (Some(r), Some(before)) =
-                        (self.lesion_reads.get_mut(li as usize), reads.0)
-                    {
-                        *r = before;
-                    }
-                    (self.measurements_read, self.measurement_found) = (reads.1, reads.2);
                     self.targets.push(li);
                 }
                 Some(cases::Role::NonTarget) | None => self.non_targets.push(li),
