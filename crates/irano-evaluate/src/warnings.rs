@@ -381,10 +381,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
-    let not_eligible = ev.marked_targets_not_eligible();
-    let ids: Vec<String> = not_eligible.iter().map(|(id, _)| id.clone()).collect();
-    if let Some((who, them)) = marked_lesions(&ids) {
-        let why = refusals(not_eligible);
+    if let Some((who, them, why)) = marked_lesions(ev.marked_targets_not_eligible()) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_followed",
@@ -400,10 +397,7 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("the burden of this criterion leaves it out, so it differs from a sum that includes it; `irano-eval explain` shows the choice of targets and `irano-eval show RULES` prints the `targets` block"),
         );
     }
-    let refused = ev.marked_targets_not_candidates();
-    let ids: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
-    if let Some((who, them)) = marked_lesions(&ids) {
-        let why = refusals(refused);
+    if let Some((who, them, why)) = marked_lesions(ev.marked_targets_not_candidates()) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_candidate",
@@ -623,12 +617,27 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
     locate(case, out)
 }
 
-/// `(who, pronoun)` for lesions a case marks, as the warnings word them: ("lesion `T1` is",
-/// "it") / ("2 lesions (`T1`, `T2`) are", "them"); `None` for none.
-/// Which part of a condition refused each lesion (`(id, part)`), said once when they all
-/// agree: "`lesion.intracranial` is false".
-fn refusals(refused: &[(String, String)]) -> String {
-    match refused {
+/// Lesions marked `role: target` that a targets condition refused (`(id, part)`, the part
+/// of the condition that was false): who they are ("lesion `N1` is", "2 lesions (`A`, `B`)
+/// are"), the pronoun for them, and why, said once when they all agree ("`lesion.measurable`
+/// is false").
+fn marked_lesions(refused: &[(String, String)]) -> Option<(String, &'static str, String)> {
+    let (who, them) = match refused {
+        [] => return None,
+        [(one, _)] => (format!("lesion `{one}` is"), "it"),
+        all => (
+            format!(
+                "{} lesions ({}) are",
+                all.len(),
+                all.iter()
+                    .map(|(id, _)| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "them",
+        ),
+    };
+    let why = match refused {
         [(_, first), rest @ ..] if rest.iter().all(|(_, w)| w == first) => {
             format!("`{}` is false", crate::explain::squash(first))
         }
@@ -637,25 +646,8 @@ fn refusals(refused: &[(String, String)]) -> String {
             .map(|(id, w)| format!("`{}` is false for `{id}`", crate::explain::squash(w)))
             .collect::<Vec<_>>()
             .join(", "),
-    }
-}
-
-fn marked_lesions(ids: &[String]) -> Option<(String, &'static str)> {
-    match ids {
-        [] => None,
-        [one] => Some((format!("lesion `{one}` is"), "it")),
-        all => Some((
-            format!(
-                "{} lesions ({}) are",
-                all.len(),
-                all.iter()
-                    .map(|id| format!("`{id}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "them",
-        )),
-    }
+    };
+    Some((who, them, why))
 }
 
 /// `(who gives, the fields, who was)` for a list of lesions that lack fields, as the
