@@ -326,7 +326,7 @@ fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
 }
 
 pub(crate) struct Reader<'s> {
-    src: &'s SourceFile,
+    pub(crate) src: &'s SourceFile,
     pub errors: Vec<CaseError>,
     /// While reading one case's scans: whether a scan that is not a follow-up (one that
     /// introduces lesions) came before, and whether its absence has been said.
@@ -420,7 +420,7 @@ impl<'s> Reader<'s> {
         let mut entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)> =
             Vec::with_capacity(pairs.len());
         let mut misspelt = Vec::new();
-        for (k, v) in pairs {
+        for (k, v) in pairs.iter() {
             let NodeKind::Scalar { text, .. } = &k.kind else {
                 let span = self.head_span(k);
                 self.error(
@@ -1094,7 +1094,7 @@ impl<'s> Reader<'s> {
                 self.lesion_list_unreadable = true;
                 continue;
             };
-            for entry in entries {
+            for entry in entries.iter() {
                 let ctx = LesionCtx {
                     index,
                     scan,
@@ -1169,7 +1169,7 @@ impl<'s> Reader<'s> {
         // where the lesion is first listed
         self.string_ok(id_node, "id")?;
         let id: &'n str = match &id_node.kind {
-            NodeKind::Scalar { text, .. } => text.as_ref(),
+            NodeKind::Scalar { text, .. } => text,
             _ => return None,
         };
         let line = self.line_of(node);

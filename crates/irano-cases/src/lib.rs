@@ -22,6 +22,7 @@ use irano_exact::Rational;
 pub use error::CaseError;
 pub use model::*;
 
+use bumpalo::Bump;
 use convert::{ReadCase, Reader};
 use error::SourceFile;
 use tree::{Node, NodeKind, TreeError, TreeErrorKind};
@@ -251,10 +252,32 @@ pub fn read_json_line(
     let src = SourceFile::line(file_name, line, line_no);
     let mut reader = Reader::new(&src);
     let mut case = None;
-    match tree::parse_json(line, 0) {
+    // the worker's arena, reused line after line
+    thread_local! {
+        static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
+    }
+    ARENA.with_borrow_mut(|bump| {
+        bump.reset();
+        read_line_into(&mut reader, &mut case, line, bump);
+    });
+    let mut errors = reader.errors;
+    match case {
+        Some(r) if errors.is_empty() => Ok(Some(LineCase {
+            case: r.case,
+            patient_span: r.patient_span,
+        })),
+        _ => {
+            errors.sort_by_key(CaseError::offset);
+            Err(errors)
+        }
+    }
+}
+
+fn read_line_into(reader: &mut Reader<'_>, case: &mut Option<ReadCase>, line: &str, bump: &Bump) {
+    match tree::parse_json(line, 0, bump) {
         Ok(doc) => {
             if let NodeKind::Map(_) = doc.kind {
-                case = reader.case(&doc);
+                *case = reader.case(&doc);
             } else {
                 let span = reader.head_span(&doc);
                 reader.error(
@@ -266,17 +289,9 @@ pub fn read_json_line(
                 );
             }
         }
-        Err(e) => reader.errors.push(tree_error(&src, &e, "json")),
-    }
-    let mut errors = reader.errors;
-    match case {
-        Some(r) if errors.is_empty() => Ok(Some(LineCase {
-            case: r.case,
-            patient_span: r.patient_span,
-        })),
-        _ => {
-            errors.sort_by_key(CaseError::offset);
-            Err(errors)
+        Err(e) => {
+            let err = tree_error(reader.src, &e, "json");
+            reader.errors.push(err);
         }
     }
 }
@@ -302,7 +317,7 @@ pub fn yaml_read_as_json_lines(
             && (rest.is_empty() || rest.starts_with(' '))
     });
     let yaml = key || t.starts_with("- ") || t == "-" || t.starts_with("---") || t.starts_with('#');
-    if !yaml || tree::parse_json(line, 0).is_ok() {
+    if !yaml || tree::parse_json(line, 0, &Bump::new()).is_ok() {
         return None;
     }
     let src = SourceFile::line(file_name, line, first_line_no + i);
@@ -531,8 +546,9 @@ fn read_source(
     let mut reader = Reader::new(src);
     let mut cases = Vec::new();
     let mut any_document = false;
+    let mut bump = Bump::new();
     match format {
-        Format::Yaml => match tree::parse_yaml(&src.text) {
+        Format::Yaml => match tree::parse_yaml(&src.text, &bump) {
             Ok(docs) => {
                 for doc in &docs {
                     if doc.is_null() {
@@ -567,7 +583,7 @@ fn read_source(
         }
         Format::Json => {
             any_document = true;
-            match tree::parse_json(&src.text, 0) {
+            match tree::parse_json(&src.text, 0, &bump) {
                 Ok(doc) => read_root(&mut reader, &doc, &mut cases),
                 Err(e) => reader.errors.push(tree_error(src, &e, "json")),
             }
@@ -582,7 +598,8 @@ fn read_source(
                     continue;
                 }
                 any_document = true;
-                match tree::parse_json(line, start) {
+                bump.reset();
+                match tree::parse_json(line, start, &bump) {
                     Ok(doc) => {
                         if let NodeKind::Map(_) = doc.kind {
                             if let Some(c) = reader.case(&doc) {
@@ -630,7 +647,7 @@ fn yaml_not_json(text: &str) -> bool {
     let t = text.trim_start_matches('\u{feff}').trim_start();
     !t.is_empty()
         && !t.starts_with(['{', '['])
-        && tree::parse_yaml(text).is_ok_and(|docs| {
+        && tree::parse_yaml(text, &Bump::new()).is_ok_and(|docs| {
             docs.iter()
                 .any(|d| matches!(d.kind, NodeKind::Map(_) | NodeKind::Seq(_)))
         })
@@ -641,7 +658,7 @@ fn read_root(reader: &mut Reader<'_>, doc: &Node, cases: &mut Vec<ReadCase>) {
     match &doc.kind {
         NodeKind::Map(_) => cases.extend(reader.case(doc)),
         NodeKind::Seq(items) => {
-            for item in items {
+            for item in items.iter() {
                 if let NodeKind::Map(_) = item.kind {
                     cases.extend(reader.case(item));
                 } else {
