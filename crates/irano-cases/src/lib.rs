@@ -259,6 +259,10 @@ pub fn read_json_line(
     ARENA.with_borrow_mut(|bump| {
         bump.reset();
         read_line_into(&mut reader, &mut case, line, bump);
+        // a very long line leaves a large chunk behind: give it back rather than keep it
+        if bump.allocated_bytes() > ARENA_KEEP_BYTES {
+            *bump = Bump::new();
+        }
     });
     let mut errors = reader.errors;
     match case {
@@ -272,6 +276,10 @@ pub fn read_json_line(
         }
     }
 }
+
+/// The most a worker's arena keeps between lines (a case line of a few kilobytes needs a
+/// few tens of kilobytes).
+const ARENA_KEEP_BYTES: usize = 4 << 20;
 
 fn read_line_into(reader: &mut Reader<'_>, case: &mut Option<ReadCase>, line: &str, bump: &Bump) {
     match tree::parse_json(line, 0, bump) {
