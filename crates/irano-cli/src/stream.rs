@@ -356,13 +356,24 @@ pub(crate) fn case_files(
     path: &Path,
 ) -> Result<Vec<(PathBuf, irano_cases::Format)>, Vec<CaseError>> {
     if path.is_dir() {
-        let (files, others) = irano_cases::case_files_and_others(path)?;
+        let (files, mut others) = irano_cases::case_files_and_others(path)?;
+        // the snapshots `irano-eval test` keeps beside the cases are expected there
+        others.retain(|p| !is_test_snapshot(p));
         if !others.is_empty() {
             out.diagnostic(&files_not_read(path, &others));
         }
         return Ok(files);
     }
     irano_cases::case_file(path).map(|f| vec![(path.to_path_buf(), f)])
+}
+
+/// Whether `path` is a snapshot of `irano-eval test` (`DIR/snapshots/NAME.snap`).
+fn is_test_snapshot(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "snap")
+        && path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == irano_testing::snapshot::DIR)
 }
 
 /// The warning for the files of a directory that are not case files.

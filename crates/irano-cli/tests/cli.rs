@@ -462,12 +462,16 @@ fn lengths_that_disagree_and_a_measured_absent_non_target_are_warned() {
 
 /// A folder's files that are not case files are named in a warning, never left out in
 /// silence (a shard renamed `.bak`, a CSV export); the cases are evaluated all the same.
+/// The snapshots `irano-eval test` keeps beside the cases are not named: they belong there
+/// (a trial folder as docs/testing.md lays it out).
 #[test]
 fn files_of_a_folder_that_are_not_cases_are_named() {
     let dir = std::env::temp_dir().join(format!("irano-not-cases-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
     let case = std::fs::read_to_string(repo().join("tests/cases-ok/single.yaml")).unwrap();
     std::fs::write(dir.join("a.yaml"), &case).unwrap();
+    std::fs::write(dir.join("snapshots/a.snap"), "---\n---\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "not a case").unwrap();
     std::fs::write(dir.join("sub/part-2.jsonl.bak"), "{}").unwrap();
     let out = run(&[
@@ -486,6 +490,7 @@ fn files_of_a_folder_that_are_not_cases_are_named() {
         out.contains("notes.txt") && out.contains("part-2.jsonl.bak"),
         "{out}"
     );
+    assert!(!out.contains("a.snap"), "{out}");
 }
 
 /// The same patient in two case files of a folder is the same error as in a stream,
