@@ -411,6 +411,50 @@ fn test_with_rules_replaces_the_cases_x_rules_and_says_so() {
     assert!(out.contains("not a rule of `irano-2015`"), "{out}");
 }
 
+/// `--accept` with a `--rules` that replaces the cases' `x-rules` is refused before
+/// anything runs: the snapshots hold the results of the criterion each case names, and
+/// another criterion's results written over them would lose the reviewed ones.
+#[test]
+fn accept_with_another_criterion_is_refused_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("irano-accept-other-{}", std::process::id()));
+    let src = repo().join("examples/amendment");
+    std::fs::create_dir_all(dir.join("cases/snapshots")).unwrap();
+    std::fs::copy(
+        src.join("trial-xyz-irano.rano"),
+        dir.join("trial-xyz-irano.rano"),
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(src.join("cases")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, dir.join("cases").join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let snap = "001-progression-confirmed-8-weeks-later.snap";
+    let before = std::fs::read_to_string(src.join("cases/snapshots").join(snap)).unwrap();
+    std::fs::write(dir.join("cases/snapshots").join(snap), &before).unwrap();
+    let cases = dir.join("cases");
+    let out = run(&[
+        "test",
+        "--include",
+        "rules",
+        "--accept",
+        "--rules",
+        "rules/irano-2015.rano",
+        cases.to_str().unwrap(),
+    ]);
+    let after = std::fs::read_to_string(dir.join("cases/snapshots").join(snap)).unwrap();
+    let written = std::fs::read_dir(dir.join("cases/snapshots"))
+        .unwrap()
+        .count();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("test::accept_with_other_rules"), "{out}");
+    assert!(out.contains("snapshots of 5"), "{out}");
+    assert_eq!(before, after);
+    assert_eq!(written, 1, "no snapshot was written");
+}
+
 #[test]
 fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
     let out = run(&[

@@ -377,7 +377,28 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
         .filter_map(|f| runner.load(f, options.rules.as_deref()))
         .collect();
     report.problems.append(&mut runner.problems);
-    if let (Some(first), Some(rules)) = (runner.x_rules_replaced.first(), &options.rules) {
+    if let (Some(first), Some(rules), true) = (
+        runner.x_rules_replaced.first(),
+        &options.rules,
+        options.accept,
+    ) {
+        // a snapshot records the result of the criterion its case names: another
+        // criterion's result written over it would lose the reviewed one in silence
+        let n = runner.x_rules_replaced.len();
+        report.problems.push(Problem::Diagnostic(
+            Diagnostic::error(
+                "test::accept_with_other_rules",
+                format!(
+                    "`--accept` would write the results of `--rules {}` over the snapshots of {n} case{} whose `x-rules` names another file (`{}`{})",
+                    rules.display(),
+                    if n == 1 { "" } else { "s" },
+                    first.display(),
+                    if n > 1 { ", ..." } else { "" }
+                ),
+            )
+            .help("a snapshot holds the result of the criterion its case names: test the variant without `--accept`, or point the cases' `x-rules` at the new file if it is to become their criterion; nothing was written"),
+        ));
+    } else if let (Some(first), Some(rules)) = (runner.x_rules_replaced.first(), &options.rules) {
         let n = runner.x_rules_replaced.len();
         report.problems.push(Problem::Diagnostic(
             Diagnostic::warning(
