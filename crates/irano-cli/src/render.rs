@@ -291,12 +291,30 @@ pub fn check(out: &mut Output, rules: &[PathBuf], set: &[String]) -> u8 {
         }
         match checked.program {
             Some(p) => {
+                if p.version.is_empty() {
+                    // every result names the version that decided it (`criterion.version`)
+                    out.diagnostic(
+                        &irano_check::Diagnostic::warning(
+                            "check::no_version",
+                            format!(
+                                "`{}`: criterion `{}` has no `version`, so its results carry an empty one",
+                                r.display(),
+                                p.id
+                            ),
+                        )
+                        .help("add `version \"...\"` after the criterion's opening brace (an amendment does not inherit its base's version): results, CSV and SDTM exports record it, so that each result says which version of the rules decided it"),
+                    );
+                }
                 let _ = writeln!(
                     out.out,
                     "ok   {}  ({} {}, {} parameters, {} rules)",
                     r.display(),
                     p.id,
-                    p.version,
+                    if p.version.is_empty() {
+                        "(no version)"
+                    } else {
+                        p.version.as_str()
+                    },
                     p.params.len(),
                     p.tables
                         .iter()

@@ -2355,3 +2355,25 @@ fn a_parameter_group_sets_its_members_in_order() {
     assert!(twice.contains("exit: 2"), "{twice}");
     assert!(twice.contains("is set twice"), "{twice}");
 }
+
+/// A criterion without `version` (an amendment does not inherit its base's) checks, with
+/// a warning: every result records the version that decided it, and it would be empty.
+#[test]
+fn a_criterion_without_a_version_is_warned_about() {
+    let dir = std::env::temp_dir().join(format!("irano-no-version-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("nv.rano");
+    std::fs::write(
+        &file,
+        "criterion \"nv\" extends \"rano-hgg-2010\" {\n  override param pd_increase = 30%\n    cite \"protocol\"\n}\n",
+    )
+    .unwrap();
+    let out = run(&["check", "--include", "rules", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 0"), "{out}");
+    assert!(out.contains("check::no_version"), "{out}");
+    assert!(out.contains("(nv (no version),"), "{out}");
+    // the shipped criteria all give one
+    let out = run(&["check", "--include", "rules", "rules"]);
+    assert!(!out.contains("check::no_version"), "{out}");
+}
