@@ -84,7 +84,20 @@ pub fn refuse_overwrites(
             return false;
         }
     }
+    let reads_stdin = inputs.iter().any(|(q, _)| q.as_os_str() == "-");
     for (i, (p, r)) in outputs.iter().enumerate() {
+        if reads_stdin && is_stdin(r) {
+            out.message(
+                codes.output_is_input,
+                format!(
+                    "the output `{}` is the file standard input reads (`- < {}`): writing it would replace the input",
+                    p.display(),
+                    p.display()
+                ),
+                "write the output to another file",
+            );
+            return false;
+        }
         if let Some((input, _)) = inputs.iter().find(|(_, q)| q == r) {
             out.message(
                 codes.output_is_input,
@@ -110,6 +123,27 @@ pub fn refuse_overwrites(
         }
     }
     true
+}
+
+/// Whether `path` is the file standard input reads (the same device and inode).
+fn is_stdin(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        let (Ok(input), Ok(output)) = (File::from(fd).metadata(), std::fs::metadata(path)) else {
+            return false;
+        };
+        input.is_file() && input.dev() == output.dev() && input.ino() == output.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// Exit status of a run whose reader closed the pipe (`| head`): 128 + SIGPIPE, as a

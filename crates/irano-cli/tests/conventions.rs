@@ -1152,6 +1152,28 @@ fn an_output_that_would_replace_an_input_or_the_other_output_is_refused() {
         );
         assert!(!out_csv.exists(), "{args:?}");
     }
+    // standard input redirected from the file `-o` names (`- < cohort.jsonl`)
+    let out = cmd(&["eval", "--rules", r, "--format", "jsonl", "-o", c, "-"])
+        .stdin(std::fs::File::open(&cases).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("eval::output_is_input")
+            && text(&out.stderr).contains("standard input reads"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&cases).unwrap(), cohort);
+    // from another file, the same output is fine
+    let other = d.join("other.jsonl");
+    std::fs::write(&other, &cohort).unwrap();
+    let out = cmd(&["eval", "--rules", r, "--format", "jsonl", "-o", c, "-"])
+        .stdin(std::fs::File::open(&other).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::write(&cases, &cohort).unwrap();
     // a device is not a file to protect: -o /dev/null beside --summary /dev/null runs
     let out = run(&[
         "eval",
