@@ -90,7 +90,10 @@ impl Output {
 
     pub(crate) fn case_error(&mut self, e: &irano_cases::CaseError) {
         let file = e.file().to_string();
-        self.report(e, Some(&file), Some(e.line()), Some(e.column()));
+        // line and column 0: a file that could not be read has no place in it
+        let line = Some(e.line()).filter(|&l| l > 0);
+        let column = Some(e.column()).filter(|&c| c > 0 && line.is_some());
+        self.report(e, Some(&file), line, column);
     }
 
     pub fn message(&mut self, code: &'static str, msg: String, help: &str) {

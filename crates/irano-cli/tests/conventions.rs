@@ -805,6 +805,20 @@ fn missing_paths_and_csv_files_say_what_they_are() {
     let err = text(&out.stderr);
     assert!(err.contains("no such file or directory"), "{err}");
     assert!(!err.contains("is not a case file"), "{err}");
+    // for a program: a file that cannot be read has no line or column (null, not 0)
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        IRANO,
+        "no-such-cases",
+    ]);
+    let err = text(&out.stderr);
+    let d: serde_json::Value = serde_json::from_str(err.lines().next().unwrap()).unwrap();
+    assert_eq!(d["code"], "case::io", "{err}");
+    assert_eq!(d["file"], "no-such-cases", "{err}");
+    assert!(d["line"].is_null() && d["column"].is_null(), "{err}");
     let dir = temp_dir("csv");
     let csv = dir.join("scans.csv");
     std::fs::write(&csv, "USUBJID,TRDTC\n").unwrap();
