@@ -728,7 +728,13 @@ fn one(
 
 fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) {
     match opts.format {
-        Format::Table => render::table(s, r),
+        Format::Table => {
+            // for a terminal: a control character in a case's text (a patient id with an
+            // escape sequence) is shown as an escape, never sent as is
+            let mut t = String::new();
+            render::table(&mut t, r);
+            push_printable(s, &t);
+        }
         Format::Json => {
             // rendered as an element of the array; the writer unindents a lone case
             let t = crate::json::pretty(r, opts.trace);
@@ -745,6 +751,17 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
             s.push('\n');
         }
         Format::Csv => crate::csv::assessment_rows(s, p, r),
+    }
+}
+
+/// `text` with every control character but the line end written as `\u{..}`.
+fn push_printable(s: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            s.extend(c.escape_unicode());
+        } else {
+            s.push(c);
+        }
     }
 }
 

@@ -1417,3 +1417,18 @@ fn diff_streams_json_lines_with_the_same_report_as_a_whole_file() {
     assert!(out.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The table is for a terminal: a control character in a case's text (here an escape
+/// sequence in a patient id) is written as an escape, never sent to the terminal as is.
+#[test]
+fn the_table_escapes_control_characters_of_the_cases() {
+    let case = "{\"patient\":\"A\\u0000\\u001b[31mB\",\"setting\":\"recurrent\",\"therapy_start\":\"2025-01-06\",\"assessments\":[{\"date\":\"2025-01-01\",\"scan\":\"pretreatment\",\"lesions\":[{\"id\":\"T1\",\"role\":\"auto\",\"component\":\"enhancing\",\"d\":[20,10]}]},{\"date\":\"2025-03-01\",\"scan\":\"followup\",\"lesions\":[{\"id\":\"T1\",\"d\":[20,10]}]}]}\n";
+    let out = run_with_stdin(&["eval", "--rules", HGG, "-"], case.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("patient A\\u{0}\\u{1b}[31mB"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\0'),
+        "{table}"
+    );
+}
