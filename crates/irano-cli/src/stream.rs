@@ -1078,7 +1078,13 @@ impl<'p> Writer<'p> {
             .get(usize::from(irano_check::schema::LABEL.0))
             .map(|e| e.variants.as_slice())
             .unwrap_or_default();
-        for name in labels {
+        for (i, canonical) in labels.iter().enumerate() {
+            // counted under the name results show (iRECIST's iCR for CR), listed in the
+            // order of the canonical labels (best first)
+            let name = u16::try_from(i)
+                .ok()
+                .and_then(|v| p.label_native(v))
+                .unwrap_or(canonical);
             if let Some(n) = self.bor.get(&Some(name.to_string())) {
                 parts.push(format!("{name} {n}"));
                 shown += n;

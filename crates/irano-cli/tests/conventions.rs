@@ -1031,6 +1031,22 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     );
     let one = text(&run(&["eval", "--rules", IRANO, EXAMPLE]).stdout);
     assert!(!one.contains("cohort:"));
+    // native labels (iRECIST's) are counted best first too, not in alphabetical order
+    let table = text(
+        &run(&[
+            "eval",
+            "--rules",
+            "rules/irecist-2017.rano",
+            "tests/worked/irecist-2017",
+        ])
+        .stdout,
+    );
+    let last = table.lines().last().unwrap_or_default();
+    let at = |label: &str| last.find(&format!(" {label} ")).unwrap_or(usize::MAX);
+    assert!(
+        at("iCR") < at("iPR") && at("iPR") < at("iSD") && at("iSD") < at("iCPD"),
+        "{last}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
