@@ -2377,3 +2377,31 @@ fn a_criterion_without_a_version_is_warned_about() {
     let out = run(&["check", "--include", "rules", "rules"]);
     assert!(!out.contains("check::no_version"), "{out}");
 }
+
+/// A misspelt field of `x-expect` is named with the field meant.
+#[test]
+fn a_misspelt_expectation_field_is_named_with_the_one_meant() {
+    let dir = std::env::temp_dir().join(format!("irano-misspelt-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = std::fs::read_to_string(
+        repo().join("examples/amendment/cases/001-progression-confirmed-8-weeks-later.yaml"),
+    )
+    .unwrap()
+    .replace("  responses:", "  response:")
+    .replace("x-rules: ../trial-xyz-irano.rano\n", "");
+    assert!(case.contains("  response:"));
+    let file = dir.join("001.yaml");
+    std::fs::write(&file, case).unwrap();
+    let out = run(&[
+        "test",
+        "--include",
+        "rules",
+        "--rules",
+        "examples/amendment/trial-xyz-irano.rano",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("unknown field `response`"), "{out}");
+    assert!(out.contains("did you mean `responses`?"), "{out}");
+}

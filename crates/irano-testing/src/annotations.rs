@@ -58,6 +58,18 @@ pub struct Annotations {
 /// The outcome derived by hand. A field that is absent is not checked; `null` expects
 /// no value (no response on the baseline scan, no progression date, ...).
 ///
+/// The fields of `x-expect`, as [`Expect`] names them.
+pub const EXPECT_FIELDS: [&str; 8] = [
+    "responses",
+    "decisions",
+    "rules",
+    "best_overall_response",
+    "pd_date",
+    "pd_confirmed_on",
+    "final_decision",
+    "warnings",
+];
+
 /// `responses` and `decisions` list one entry per scan of the case, in order; `rules`
 /// too, where `null` leaves a scan's rule unchecked.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -406,11 +406,21 @@ impl Runner {
         let notes = match annotations::read(&text, json) {
             Ok(n) => n,
             Err(e) => {
+                // a misspelt field of `x-expect` (`response:`): the field meant, first
+                let meant = e
+                    .message
+                    .strip_prefix("unknown field `")
+                    .and_then(|rest| rest.split('`').next())
+                    .and_then(|field| closest(field, annotations::EXPECT_FIELDS.iter().copied()));
+                let mut help = meant
+                    .map(|m| format!("did you mean `{m}`? "))
+                    .unwrap_or_default();
+                help.push_str("`x-expect` may give `responses`, `decisions`, `rules` (lists with one entry per scan, `null` for none), `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`, `warnings` (the ids of the criterion's warnings that hold); `x-title` and `x-rules` are text, `x-set` and `x-exercises` lists of text");
                 let d = Diagnostic::error(
                     "test::bad_annotation",
                     format!("cannot read the `x-` annotations: {}", e.message),
                 )
-                .help("`x-expect` may give `responses`, `decisions`, `rules` (lists with one entry per scan, `null` for none), `best_overall_response`, `pd_date`, `pd_confirmed_on`, `final_decision`, `warnings` (the ids of the criterion's warnings that hold); `x-title` and `x-rules` are text, `x-set` and `x-exercises` lists of text");
+                .help(help);
                 let d = match e.at {
                     Some((line, col)) => src.at_line_col(d, line, col),
                     None => d,
