@@ -2405,3 +2405,32 @@ fn a_misspelt_expectation_field_is_named_with_the_one_meant() {
     assert!(out.contains("unknown field `response`"), "{out}");
     assert!(out.contains("did you mean `responses`?"), "{out}");
 }
+
+/// A decision expected on a scan of a criterion that decides nothing per scan (RANO-HGG)
+/// is a mistake in the expectation (exit 2), not a failure of the criterion (exit 1).
+#[test]
+fn a_scan_decision_expected_of_a_criterion_without_them_is_bad_input() {
+    let dir = std::env::temp_dir().join(format!("irano-no-decisions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("hgg.yaml");
+    std::fs::write(
+        &file,
+        "patient: P1\nsetting: recurrent\ntherapy_start: 2025-01-06\nx-expect:\n  decisions: [null, CONTINUE]\nassessments:\n  - date: 2025-01-01\n    scan: pretreatment\n    lesions:\n      - {id: T1, role: target, component: enhancing, d: [20, 10]}\n  - date: 2025-03-01\n    scan: followup\n    lesions:\n      - {id: T1, d: [20, 10]}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["test", "--rules", "rules/rano-hgg-2010.rano", f]);
+    let irano = run(&[
+        "test",
+        "--include",
+        "rules",
+        "--rules",
+        "rules/irano-2015.rano",
+        f,
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(out.contains("test::no_scan_decisions"), "{out}");
+    // iRANO decides on every scan: the expectation is checked, and holds
+    assert!(!irano.contains("test::no_scan_decisions"), "{irano}");
+}

@@ -647,6 +647,28 @@ impl Runner {
             self.problem(d);
             unknown = true;
         }
+        // a decision expected on a scan of a criterion that decides nothing per scan could
+        // never be met: a mistake in the expectation, not a failure of the criterion
+        let decides_per_scan = program
+            .tables
+            .iter()
+            .flat_map(|t| t.rules.iter())
+            .flat_map(|r| r.assigns.iter())
+            .any(|a| a.target == irano_check::program::Target::Decision);
+        let expected_decision = expect.decisions.iter().flatten().flatten().next();
+        if let (false, Some(v)) = (decides_per_scan, expected_decision) {
+            let d = Diagnostic::error(
+                "test::no_scan_decisions",
+                format!(
+                    "`x-expect` decisions expects `{v}` on a scan, but `{}` decides nothing per scan (no rule of its scan tables sets `decision`)",
+                    program.id
+                ),
+            )
+            .help("leave out `decisions` (or give `null` for every scan); a decision for the whole case is checked with `final_decision`");
+            let d = src.at(d, expect_span("decisions", v));
+            self.problem(d);
+            unknown = true;
+        }
         if unknown {
             return None;
         }
