@@ -154,6 +154,14 @@ impl<K: std::borrow::Borrow<str> + Eq + std::hash::Hash, V> IdMap<K, V> {
         }
     }
 
+    /// The ids, in no particular order.
+    fn keys(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match &self.many {
+            Some(m) => Box::new(m.keys().map(|k| k.borrow())),
+            None => Box::new(self.few.iter().map(|(k, _)| k.borrow())),
+        }
+    }
+
     /// Adds `id`, which is not in the map yet.
     fn insert(&mut self, id: K, v: V) {
         match &mut self.many {
@@ -1300,12 +1308,24 @@ impl<'s> Reader<'s> {
                     return None;
                 }
                 if !ctx.is_new_list && ctx.scan == Some(ScanKind::Followup) {
+                    // the same id written otherwise (`t2` for `T2`, a stray space)
+                    let written = id.trim().to_lowercase();
+                    let meant = reg.keys().find(|k| k.trim().to_lowercase() == written);
+                    let help = match meant {
+                        Some(k) => format!(
+                            "did you mean `{}`? lesion ids are compared exactly (case and spaces count); otherwise list it under `new_lesions` or add it to the baseline scan",
+                            shorten(k)
+                        ),
+                        None => {
+                            "list it under `new_lesions` or add it to the baseline scan".to_string()
+                        }
+                    };
                     self.error(
                         id_node.span.clone(),
                         "case::unknown_lesion",
                         format!("lesion `{}` was not seen at baseline", shorten(id)),
                         "unknown lesion id",
-                        "list it under `new_lesions` or add it to the baseline scan",
+                        help,
                     );
                     return None;
                 }
