@@ -80,6 +80,9 @@ enum Work {
         text: String,
         /// (end offset in `text`, line number) per line.
         lines: Vec<(usize, usize)>,
+        /// The numbers of the lines of the batch that are not UTF-8 (not in `text`), so
+        /// that their errors are reported in line order with the others.
+        not_utf8: Vec<usize>,
     },
     Cases(Vec<Case>),
 }
@@ -532,8 +535,9 @@ fn read_all(
                 loop {
                     let mut text = String::with_capacity(BATCH_LINES * 3000);
                     let mut lines = Vec::with_capacity(BATCH_LINES);
+                    let mut not_utf8 = Vec::new();
                     let mut eof = false;
-                    while lines.len() < BATCH_LINES {
+                    while lines.len() + not_utf8.len() < BATCH_LINES {
                         match reader.read_line(&mut text) {
                             Ok(0) => {
                                 eof = true;
@@ -545,7 +549,7 @@ fn read_all(
                             }
                             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                                 line_no += 1;
-                                errors.push(CaseError::not_utf8_line(&name, line_no));
+                                not_utf8.push(line_no);
                             }
                             Err(e) => {
                                 errors.push(CaseError::io_error(&name, &e));
@@ -563,14 +567,15 @@ fn read_all(
                             break;
                         }
                     }
-                    if !lines.is_empty() {
-                        any = any || !text.trim().is_empty();
+                    if !lines.is_empty() || !not_utf8.is_empty() {
+                        any = any || !text.trim().is_empty() || !not_utf8.is_empty();
                         let batch = Batch {
                             seq,
                             work: Work::Lines {
                                 name: Arc::clone(&name),
                                 text,
                                 lines,
+                                not_utf8,
                             },
                         };
                         seq += 1;
@@ -632,10 +637,23 @@ fn work(
             text: None,
         };
         match batch.work {
-            Work::Lines { name, text, lines } => {
+            Work::Lines {
+                name,
+                text,
+                lines,
+                not_utf8,
+            } => {
                 done.out.reserve(text.len() * 2);
                 let mut start = 0;
+                let mut not_utf8 = not_utf8.into_iter().peekable();
+                let mut report_not_utf8 = |before: usize, done: &mut Done| {
+                    while let Some(n) = not_utf8.next_if(|&n| n < before) {
+                        input_failed.store(true, Ordering::Relaxed);
+                        done.errors.push(CaseError::not_utf8_line(&name, n));
+                    }
+                };
                 for &(end, line_no) in &lines {
+                    report_not_utf8(line_no, &mut done);
                     let line = text.get(start..end).unwrap_or("");
                     let line = line.strip_suffix('\n').unwrap_or(line);
                     match irano_cases::read_json_line(line, &name, line_no) {
@@ -665,6 +683,7 @@ fn work(
                     }
                     start = end;
                 }
+                report_not_utf8(usize::MAX, &mut done);
                 done.text = Some((name, text));
             }
             Work::Cases(cases) => {

@@ -1448,3 +1448,46 @@ fn the_table_escapes_control_characters_of_the_cases() {
         "{table}"
     );
 }
+
+/// Errors of a JSON Lines file come in line order, whatever kind they are: a line that is
+/// not UTF-8 (found while reading) before a syntax error further down (found by a worker).
+#[test]
+fn errors_of_a_stream_come_in_line_order() {
+    let dir = temp_dir("order");
+    let file = dir.join("mixed.jsonl");
+    let mut lines: Vec<Vec<u8>> = one_scan_cases("ORD", 25, "2024-01-01", "pretreatment")
+        .lines()
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    lines[9] = String::from_utf8(lines[9].clone())
+        .unwrap()
+        .replacen("ORD-", "ORD-\u{1}", 1)
+        .into_bytes()
+        .into_iter()
+        .map(|b| if b == 1 { 0xff } else { b })
+        .collect();
+    let last = lines[19].pop();
+    assert_eq!(last, Some(b'}'));
+    lines[19].extend_from_slice(b",}");
+    std::fs::write(&file, lines.join(&b'\n')).unwrap();
+    for jobs in ["1", "2"] {
+        let out = run(&[
+            "--error-format",
+            "json",
+            "eval",
+            "--rules",
+            HGG,
+            "-j",
+            jobs,
+            file.to_str().unwrap(),
+        ]);
+        let err = text(&out.stderr);
+        let at: Vec<u64> = err
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|d| d["line"].as_u64())
+            .collect();
+        assert_eq!(at, vec![10, 20], "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
