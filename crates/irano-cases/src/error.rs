@@ -265,6 +265,38 @@ impl CaseError {
         }
     }
 
+    /// A whole input whose bytes are not UTF-8 (`bytes`: its text): located at the line of
+    /// the first byte that is not, and UTF-16 (a byte-order mark first) named as such.
+    pub fn not_utf8(file: &str, bytes: &[u8]) -> Self {
+        if is_utf16(bytes) {
+            return CaseError::utf16(file);
+        }
+        let at = std::str::from_utf8(bytes)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        let line = 1 + bytes
+            .get(..at)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+        CaseError::at_line(
+            "case::not_utf8",
+            file,
+            line,
+            format!("`{file}` is not UTF-8 text (line {line})"),
+            "save the file as UTF-8 (an export in Latin-1 or Windows-1252 writes accented letters as such bytes)",
+        )
+    }
+
+    /// An input in UTF-16 (it starts with a UTF-16 byte-order mark).
+    pub fn utf16(file: &str) -> Self {
+        CaseError::at_line(
+            "case::not_utf8",
+            file,
+            1,
+            format!("`{file}` is UTF-16 text, not UTF-8"),
+            "save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 IN > OUT`); spreadsheet programs write UTF-16 when asked for \"Unicode text\"",
+        )
+    }
+
     /// A line of a JSON Lines input whose bytes are not UTF-8: the reader goes on with the
     /// next line.
     pub fn not_utf8_line(file: &str, line: usize) -> Self {
@@ -365,4 +397,9 @@ impl Diagnostic for CaseError {
             label, self.span,
         ))))
     }
+}
+
+/// Whether `head`, the first bytes of an input, starts with a UTF-16 byte-order mark.
+pub fn is_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff])
 }

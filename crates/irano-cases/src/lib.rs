@@ -19,7 +19,7 @@ use std::path::Path;
 
 use irano_exact::Rational;
 
-pub use error::CaseError;
+pub use error::{is_utf16, CaseError};
 pub use model::*;
 
 use bumpalo::Bump;
@@ -380,19 +380,7 @@ pub fn read_path(path: &Path) -> Result<Vec<Case>, Vec<CaseError>> {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(e) => {
-                    // the line of the first byte that is not UTF-8
-                    let at = e.utf8_error().valid_up_to();
-                    let line = 1 + e
-                        .as_bytes()
-                        .get(..at)
-                        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
-                    errors.push(CaseError::at_line(
-                        "case::not_utf8",
-                        &name,
-                        line,
-                        format!("`{name}` is not UTF-8 text (line {line})"),
-                        "save the case file as UTF-8 (an export in Latin-1 or Windows-1252 writes accented letters as such bytes)",
-                    ));
+                    errors.push(CaseError::not_utf8(&name, e.as_bytes()));
                     continue;
                 }
             },

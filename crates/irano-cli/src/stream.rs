@@ -309,6 +309,10 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
         else {
             continue;
         };
+        if reader.fill_buf().is_ok_and(irano_cases::is_utf16) {
+            out.case_error(&CaseError::utf16(&name));
+            continue;
+        }
         let mut line = String::new();
         let mut line_no = 0usize;
         let mut any = false;
@@ -426,12 +430,8 @@ fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseE
     reader
         .read_to_end(&mut bytes)
         .map_err(|e| vec![CaseError::io_error(&name, &e)])?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        vec![CaseError::io_error(
-            &name,
-            &std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
-        )]
-    })?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| vec![CaseError::not_utf8(&name, e.as_bytes())])?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         // an empty stream is an empty cohort, as for JSON Lines
         return Ok(Source::Cases(Vec::new()));
@@ -530,6 +530,11 @@ fn read_all(
                 mut reader,
                 empty_ok,
             } => {
+                // UTF-16: one error for the input, not one per line
+                if reader.fill_buf().is_ok_and(irano_cases::is_utf16) {
+                    errors.push(CaseError::utf16(&name));
+                    continue;
+                }
                 let mut line_no = 0usize;
                 let mut any = false;
                 loop {

@@ -1491,3 +1491,26 @@ fn errors_of_a_stream_come_in_line_order() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A cohort saved as UTF-16 (a spreadsheet's "Unicode text") is said to be UTF-16 once,
+/// from a file or from standard input, not reported as a run of odd characters per line.
+#[test]
+fn a_utf16_input_is_named_as_such() {
+    let dir = temp_dir("utf16");
+    let cases = one_scan_cases("U16", 3, "2024-01-01", "pretreatment");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in cases.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let file = dir.join("cohort.jsonl");
+    std::fs::write(&file, &bytes).unwrap();
+    let from_file = run(&["eval", "--rules", HGG, file.to_str().unwrap()]);
+    let from_stdin = run_with_stdin(&["eval", "--rules", HGG, "-"], &bytes);
+    for out in [from_file, from_stdin] {
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.matches("is UTF-16 text, not UTF-8").count(), 1, "{err}");
+        assert!(!err.contains("U+0000"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
