@@ -305,8 +305,9 @@ fn read_line_into(reader: &mut Reader<'_>, case: &mut Option<ReadCase>, line: &s
 }
 
 /// When a text read as JSON Lines (`text` holds lines from `first_line_no` on) starts with a
-/// line of YAML (`patient: P1`, `- date: ...`, `---`, a `#` comment), the one error to report
-/// for the file, instead of one syntax error per line.
+/// line of YAML (`patient: P1`, `- date: ...`, `---`, a `#` comment) or with a JSON document
+/// written over many lines (a line holding only `[` or `{`), the one error to report for the
+/// file, instead of one syntax error per line.
 pub fn yaml_read_as_json_lines(
     text: &str,
     file_name: &str,
@@ -318,6 +319,19 @@ pub fn yaml_read_as_json_lines(
         .find(|(_, l)| !l.trim().is_empty())?;
     let line = raw.strip_suffix('\r').unwrap_or(raw);
     let t = line.trim_start();
+    if matches!(t.trim_end(), "[" | "{") {
+        // a JSON document written over many lines (pretty-printed): one error, not one
+        // per line
+        let src = SourceFile::line(file_name, line, first_line_no + i);
+        return Some(CaseError::at(
+            &src,
+            0..line.len(),
+            "case::json_read_as_json_lines",
+            format!("`{file_name}` is read as JSON Lines (one case per line), but it holds JSON written over many lines"),
+            "a JSON value spread over lines",
+            "rename the file `.json` (or give standard input `--input-format json`), or write one case per line (`jq -c '.[]' cases.json > cases.jsonl`)",
+        ));
+    }
     let key = t.split_once(':').is_some_and(|(k, rest)| {
         !k.is_empty()
             && k.chars()
@@ -583,6 +597,13 @@ fn read_source(
                 Ok(doc) => read_root(&mut reader, &doc, &mut cases),
                 Err(e) => reader.errors.push(tree_error(src, &e, "json")),
             }
+        }
+        Format::JsonLines if yaml_read_as_json_lines(&src.text, &src.name, 1).is_some() => {
+            // one error for the file (JSON written over many lines), not one per line
+            reader
+                .errors
+                .extend(yaml_read_as_json_lines(&src.text, &src.name, 1));
+            any_document = true;
         }
         Format::JsonLines => {
             let mut offset = 0;

@@ -261,7 +261,7 @@ pub fn parse_json<'a>(text: &'a str, base: usize, bump: &'a Bump) -> Result<Node
         let next_line = p.bytes.get(end..p.pos).is_some_and(|b| b.contains(&b'\n'));
         if next_line && p.peek() == Some(b'{') {
             e.help = Some(
-                "this looks like JSON Lines (one case per line): name the file `.jsonl`, or make it one JSON array `[{...}, {...}]`",
+                "this looks like JSON Lines (one case per line): name the file `.jsonl` (or give standard input `--input-format jsonl`), or make it one JSON array `[{...}, {...}]`",
             );
         }
         return Err(e);
