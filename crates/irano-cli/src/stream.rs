@@ -758,6 +758,14 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
             let mut t = String::new();
             render::table(&mut t, r);
             push_printable(s, &t);
+            let rounded = r
+                .assessments
+                .iter()
+                .flat_map(|a| a.values.iter())
+                .any(|v| v.value.as_deref().is_some_and(|x| x.starts_with('~')));
+            if rounded {
+                s.push_str(ROUNDED_LEGEND);
+            }
         }
         Format::Json => {
             // rendered as an element of the array; the writer unindents a lone case
@@ -777,6 +785,10 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
         Format::Csv => crate::csv::assessment_rows(s, p, r),
     }
 }
+
+/// Said under a case's table when a value in it is rounded (`~7.69`).
+const ROUNDED_LEGEND: &str =
+    "~ rounded to 2 decimal places; --format json and csv give the exact value\n";
 
 /// `text` with every control character but the line end written as `\u{..}`.
 fn push_printable(s: &mut String, text: &str) {
