@@ -920,12 +920,20 @@ impl<'p> Evaluator<'p> {
                 fired: Vec::new(),
             };
             if so.shown {
-                ar.values = p
-                    .shows
-                    .iter()
-                    .zip(out.shown.get(i * k..(i + 1) * k).unwrap_or_default())
-                    .map(|(s, v)| shown_value(p, case, &s.name, *v, s.expr.ty))
-                    .collect();
+                let values = out.shown.get(i * k..(i + 1) * k).unwrap_or_default();
+                ar.values = Vec::with_capacity(k);
+                for (j, (s, v)) in p.shows.iter().zip(values).enumerate() {
+                    // a value often repeats from one scan to the next (the nadir, a stable
+                    // burden): its texts are copied rather than worked out again
+                    let previous = i.checked_sub(1).zip(result.assessments.last());
+                    let same = previous.and_then(|(pi, pa)| {
+                        (out.shown.get(pi * k + j) == Some(v))
+                            .then(|| pa.values.get(j).cloned())
+                            .flatten()
+                    });
+                    ar.values
+                        .push(same.unwrap_or_else(|| shown_value(p, case, &s.name, *v, s.expr.ty)));
+                }
             }
             if rules {
                 ar.reason = match so.role {
