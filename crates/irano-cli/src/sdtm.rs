@@ -313,7 +313,12 @@ fn derive(
         match ev.evaluate(&c.case) {
             Ok(r) => {
                 if warn {
-                    for w in irano_evaluate::warnings::for_case(&c.case, &[(&ev, &r)]) {
+                    // the import said where DIAMETER and LDIAM disagree, at the records
+                    // (`sdtm::diameters_disagree`); the case's `ld` and `d` are its own
+                    for w in irano_evaluate::warnings::for_case(&c.case, &[(&ev, &r)])
+                        .into_iter()
+                        .filter(|w| w.code != "eval::lengths_disagree")
+                    {
                         warnings.add(w);
                     }
                 }

@@ -1016,3 +1016,57 @@ fn export_and_reconcile_report_the_evaluation_warnings() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("eval::marked_target_not_candidate"), "{err}");
 }
+
+/// A lesion with a DIAMETER and LDIAM x LPERP that disagree is said once, at the DIAMETER
+/// record, with the SDTM names: RECIST reads the one, RANO the other. The cases' own `ld`
+/// and `d` warning (`eval::lengths_disagree`), about fields an SDTM user never wrote, is
+/// not given for imported cases.
+#[test]
+fn a_diameter_that_disagrees_with_ldiam_is_named_at_its_record() {
+    let tr = tmp("tr_diameters.csv");
+    let mut text = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    text.push_str("TR,CDISCPILOT01,01-701-1015,TARGET,T01,LPERP,Longest Perpendicular,10,mm,10,10,mm,1,SCREENING,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2014-01-02,9001\n");
+    text.push_str("TR,CDISCPILOT01,01-701-1015,TARGET,T01,DIAMETER,Diameter,25,mm,25,25,mm,1,SCREENING,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2014-01-02,9002\n");
+    std::fs::write(&tr, text).unwrap();
+    let t = tr.display().to_string();
+    let tu = fx("tu_onco_recist.csv");
+    let dm = fx("dm.csv");
+    let (_, _, err) = run(&[
+        "--error-format",
+        "json",
+        "--include",
+        "rules",
+        "reconcile",
+        "--rules",
+        "rules/recist-1.1.rano",
+        "--tu",
+        &tu,
+        "--tr",
+        &t,
+        "--dm",
+        &dm,
+        "--rs",
+        &fx("rs_onco_recist.csv"),
+        "--lenient",
+    ]);
+    let diags: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let disagree: Vec<_> = diags
+        .iter()
+        .filter(|d| d["code"] == "sdtm::diameters_disagree")
+        .collect();
+    assert!(!disagree.is_empty(), "{err}");
+    assert!(
+        disagree.iter().all(|d| d["message"]
+            .as_str()
+            .unwrap()
+            .contains("DIAMETER 25 differs from the longer of LDIAM and LPERP (21)")),
+        "{err}"
+    );
+    assert!(
+        !diags.iter().any(|d| d["code"] == "eval::lengths_disagree"),
+        "{err}"
+    );
+}

@@ -51,6 +51,17 @@ impl SdtmDiagnostic {
         }
     }
 
+    pub fn warning(
+        code: &'static str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        SdtmDiagnostic {
+            severity: Severity::Warning,
+            ..SdtmDiagnostic::error(code, message, help)
+        }
+    }
+
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(Box::new(location));
         self

@@ -690,9 +690,8 @@ fn set<T: Clone + PartialEq>(
     testcd: &str,
 ) {
     match slot {
-        Some(prev) if prev.v == v => cx.push(SdtmDiagnostic {
-            severity: crate::diag::Severity::Warning,
-            ..SdtmDiagnostic::error(
+        Some(prev) if prev.v == v => cx.push(
+            SdtmDiagnostic::warning(
                 "sdtm::duplicate",
                 format!(
                     "{testcd} of lesion `{id}` repeats the record at {} with the same value; read once",
@@ -700,8 +699,8 @@ fn set<T: Clone + PartialEq>(
                 ),
                 "remove the repeated record",
             )
-            .at(loc)
-        }),
+            .at(loc),
+        ),
         Some(prev) => cx.push(
             SdtmDiagnostic::error(
                 "sdtm::two_values",
@@ -1026,6 +1025,42 @@ fn is_zero(v: &Val<String>) -> bool {
     v.v == "0"
 }
 
+/// A lesion with both a DIAMETER (the longest diameter, or a node's short axis) and the
+/// two diameters LDIAM and LPERP: criteria read one or the other (RECIST the DIAMETER, RANO
+/// the product of the two), so a disagreement is said here, at the records.
+fn diameters_agree(
+    cx: &mut Ctx<'_>,
+    id: &str,
+    dm: &Val<String>,
+    a: &Val<String>,
+    b: &Val<String>,
+    node: bool,
+) {
+    let parse = |v: &Val<String>| v.v.parse::<irano_exact::Rational>().ok();
+    let (Some(x), Some(y), Some(z)) = (parse(dm), parse(a), parse(b)) else {
+        return;
+    };
+    let (of_pair, which) = if node {
+        (y.min(z), "the shorter of LDIAM and LPERP")
+    } else {
+        (y.max(z), "the longer of LDIAM and LPERP")
+    };
+    if x != of_pair {
+        cx.push(
+            SdtmDiagnostic::warning(
+                "sdtm::diameters_disagree",
+                format!(
+                    "lesion `{id}`: DIAMETER {} differs from {which} ({}) on the same scan",
+                    dm.v,
+                    if of_pair == y { &a.v } else { &b.v }
+                ),
+                "criteria read one of them (RECIST-family criteria the DIAMETER, RANO-family ones the product LDIAM x LPERP), so results can differ between criteria; check which record is right",
+            )
+            .at(dm.loc.clone()),
+        );
+    }
+}
+
 /// The case-format observation of one lesion on one scan.
 fn observation(cx: &mut Ctx<'_>, id: &str, l: &TuLesion, m: &Meas, first: bool) -> J {
     let mut f: Vec<(&'static str, J)> = vec![("id", J::Str(id.to_string()))];
@@ -1104,6 +1139,9 @@ fn observation(cx: &mut Ctx<'_>, id: &str, l: &TuLesion, m: &Meas, first: bool) 
                 return J::Obj(f);
             }
             f.push(("d", J::Arr(vec![J::Num(a.v.clone()), J::Num(b.v.clone())])));
+            if let Some(dm) = &m.diameter {
+                diameters_agree(cx, id, dm, a, b, node);
+            }
             if m.diameter.is_some() && !node {
                 if let Some(x) = ld.take() {
                     f.push(("ld", x));
