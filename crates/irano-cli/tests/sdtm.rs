@@ -1070,3 +1070,50 @@ fn a_diameter_that_disagrees_with_ldiam_is_named_at_its_record() {
         "{err}"
     );
 }
+
+/// A new lesion TU declares but TR never records is an error (a warning with `--lenient`):
+/// left out in silence, it would hide a progression.
+#[test]
+fn a_new_lesion_declared_only_in_tu_is_not_dropped_in_silence() {
+    let tu = tmp("tu_new_only.csv");
+    let mut text = std::fs::read_to_string(fx("tu_onco_recist.csv")).unwrap();
+    text.push_str("TU,CDISCPILOT01,01-701-1015,WEEK 12,4,LIVER,TUMIDENT,Tumor Identification,NEW,NEW,CT SCAN,NEW01,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,9001\n");
+    std::fs::write(&tu, text).unwrap();
+    let t = tu.display().to_string();
+    let (tr, dm) = (fx("tr_onco_recist.csv"), fx("dm.csv"));
+    let out = tmp("new_only.jsonl");
+    let o = out.display().to_string();
+    let args = [
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &t,
+        "--tr",
+        &tr,
+        "--dm",
+        &dm,
+        "--lenient",
+        "--output",
+        &o,
+    ];
+    let (_, _, err) = run(&args);
+    assert!(said(&err, "warning", "new lesion `NEW01`"), "{err}");
+    let strict: Vec<&str> = args.iter().copied().filter(|a| *a != "--lenient").collect();
+    let (code, _, err) = run(&strict);
+    assert_eq!(code, 2, "{err}");
+    assert!(said(&err, "error", "new lesion `NEW01`"), "{err}");
+}
+
+/// Whether `--error-format json` output `err` holds a `sdtm::lesion_missing` of severity
+/// `sev` whose message contains `text`.
+fn said(err: &str, sev: &str, text: &str) -> bool {
+    err.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|d| {
+            d["code"] == "sdtm::lesion_missing"
+                && d["severity"] == sev
+                && d["message"].as_str().unwrap().contains(text)
+        })
+}

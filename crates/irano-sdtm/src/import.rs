@@ -931,8 +931,19 @@ fn build_case(
             visitnum: scan.visitnum.clone(),
         });
     }
-    // a baseline lesion TU declares that TR never measures would be left out of every sum
+    // a baseline lesion TU declares that TR never measures would be left out of every sum;
+    // a new lesion, left out of every scan, would hide a progression
     for (id, l) in &lesions {
+        if l.role == LesionRole::New && !declared.contains(id.as_str()) {
+            cx.soft(
+                SdtmDiagnostic::error(
+                    "sdtm::lesion_missing",
+                    format!("new lesion `{id}` of `{patient}` is declared in TU but has no TR record: it is on no scan, and cannot make progression"),
+                    "record it in TR on the scan that found it (its diameters, or TRTESTCD TUMSTATE `PRESENT`); --lenient leaves it out",
+                )
+                .at(l.loc.clone()),
+            );
+        }
         if l.role != LesionRole::New && !declared.contains(id.as_str()) {
             cx.soft(
                 SdtmDiagnostic::error(
