@@ -556,7 +556,7 @@ fn export_study_days_count_from_rfstdtc() {
     assert_ne!(dm, shifted, "the fixture's DM record of 01-701-1015");
     let dm2 = tmp("rfstdtc-dm.csv");
     std::fs::write(&dm2, shifted).unwrap();
-    let export = |dm: &str, out: &Tmp| {
+    let export_with = |tr: &str, dm: &str, out: &Tmp| {
         let a = [
             "export",
             "sdtm",
@@ -565,7 +565,7 @@ fn export_study_days_count_from_rfstdtc() {
             "--tu",
             &fx("tu_onco_recist.csv"),
             "--tr",
-            &fx("tr_onco_recist.csv"),
+            tr,
             "--dm",
             dm,
             "--lenient",
@@ -578,6 +578,7 @@ fn export_study_days_count_from_rfstdtc() {
         assert_eq!(code, 0, "{err}");
         std::fs::read_to_string(out).unwrap()
     };
+    let export = |dm: &str, out: &Tmp| export_with(&fx("tr_onco_recist.csv"), dm, out);
     let days = |text: &str| -> Vec<i64> {
         text.lines()
             .filter(|l| l.contains(",01-701-1015,") && l.contains("INVESTIGATOR"))
@@ -588,6 +589,18 @@ fn export_study_days_count_from_rfstdtc() {
     let after = days(&export(&dm2.display().to_string(), &tmp("rfstdtc-b.csv")));
     assert!(!before.is_empty());
     assert_eq!(after, before.iter().map(|d| d + 14).collect::<Vec<_>>());
+    // a scan dated with its time of day has its study day too (only a partial date has none)
+    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let timed = tr.replace(",2014-01-02,", ",2014-01-02T10:30,");
+    assert_ne!(tr, timed);
+    let tr2 = tmp("timed-tr.csv");
+    std::fs::write(&tr2, timed).unwrap();
+    let with_time = export_with(
+        &tr2.display().to_string(),
+        &fx("dm.csv"),
+        &tmp("rfstdtc-c.csv"),
+    );
+    assert_eq!(days(&with_time), before);
 }
 
 /// RS with one response recorded twice (read once, a warning) and one recorded twice with

@@ -51,7 +51,9 @@ pub fn rs_rows(
                 Some(r) => irano_exact::days_between(r, visit.date),
                 None => a.day,
             };
-            let dy = if visit.dtc != visit.date.to_string() {
+            // a date-time (`2024-02-12T10:30`) gives its day; a partial date does not
+            let full_date = visit.dtc.get(..10) == Some(visit.date.to_string().as_str());
+            let dy = if !full_date {
                 String::new()
             } else if day >= 0 {
                 (day + 1).to_string()
