@@ -1130,3 +1130,75 @@ fn said(err: &str, sev: &str, text: &str) -> bool {
                 && d["message"].as_str().unwrap().contains(text)
         })
 }
+
+/// TR's standardized numeric result is read when the character one is empty; the two
+/// disagreeing, and a result beside TRSTAT `NOT DONE`, are each a warning at the record.
+#[test]
+fn trstresn_is_read_and_contradicting_records_are_warned_about() {
+    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let first = "TR,CDISCPILOT01,01-701-1015,TARGET,T01,LDIAM,Longest Diameter,21,mm,21,21,mm,1,SCREENING,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2014-01-02,1";
+    assert!(tr.contains(first));
+    let import = |name: &str, text: String| {
+        let f = tmp(name);
+        std::fs::write(&f, text).unwrap();
+        let out = tmp(&format!("{name}.jsonl"));
+        let (tu, dm) = (fx("tu_onco_recist.csv"), fx("dm.csv"));
+        let (t, o) = (f.display().to_string(), out.display().to_string());
+        let (_, _, err) = run(&[
+            "--error-format",
+            "json",
+            "import",
+            "sdtm",
+            "--tu",
+            &tu,
+            "--tr",
+            &t,
+            "--dm",
+            &dm,
+            "--lenient",
+            "--output",
+            &o,
+        ]);
+        (std::fs::read_to_string(&out).unwrap_or_default(), err)
+    };
+    let codes = |err: &str| -> Vec<String> {
+        err.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|d| Some(d["code"].as_str()?.to_string()))
+            .collect()
+    };
+    let (plain, _) = import("tr_plain.csv", tr.clone());
+    assert!(!plain.is_empty());
+    // the numeric result alone: the same cases
+    let numeric_only = first.replace(",21,mm,21,21,mm,", ",,mm,,21,mm,");
+    let (cases, err) = import("tr_stresn.csv", tr.replace(first, &numeric_only));
+    assert_eq!(cases, plain, "{err}");
+    assert!(
+        !codes(&err).contains(&"sdtm::missing_result".to_string()),
+        "{err}"
+    );
+    // the two standardized results disagree: TRSTRESC is read, and it is said
+    let disagree = first.replace(",21,mm,21,21,mm,", ",21,mm,21,2.1,mm,");
+    let (cases, err) = import("tr_disagree.csv", tr.replace(first, &disagree));
+    assert_eq!(cases, plain, "{err}");
+    assert!(
+        codes(&err).contains(&"sdtm::stresn_disagrees".to_string()),
+        "{err}"
+    );
+    // NOT DONE beside a result: not assessed, and said
+    let mut with_stat = String::new();
+    for (i, line) in tr.lines().enumerate() {
+        with_stat.push_str(line);
+        with_stat.push_str(match (i, line == first) {
+            (0, _) => ",TRSTAT\n",
+            (_, true) => ",NOT DONE\n",
+            _ => ",\n",
+        });
+    }
+    let (cases, err) = import("tr_not_done.csv", with_stat);
+    assert_ne!(cases, plain, "{err}");
+    assert!(
+        codes(&err).contains(&"sdtm::not_done_with_result".to_string()),
+        "{err}"
+    );
+}

@@ -226,7 +226,7 @@ pub fn import(
     ok &= src
         .tr
         .require(&["USUBJID", "TRLNKID", "TRTESTCD", "TRDTC"], &mut cx.errors);
-    if !src.tr.has("TRSTRESC") && !src.tr.has("TRORRES") {
+    if !src.tr.has("TRSTRESC") && !src.tr.has("TRSTRESN") && !src.tr.has("TRORRES") {
         ok &= src.tr.require(&["TRSTRESC"], &mut cx.errors);
     }
     if let Some(dm) = src.dm {
@@ -567,16 +567,55 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
         let stat = tr.get(row, "TRSTAT").trim().to_uppercase();
         if !stat.is_empty() && cx.map.not_done.contains(&stat) {
             meas.not_assessed = true;
+            // a result beside NOT DONE: the record contradicts itself
+            let given = ["TRSTRESC", "TRSTRESN", "TRORRES"]
+                .into_iter()
+                .find(|c| !tr.get(row, c).trim().is_empty());
+            if let Some(col) = given {
+                cx.push(
+                    SdtmDiagnostic::warning(
+                        "sdtm::not_done_with_result",
+                        format!(
+                            "{testcd} of lesion `{id}` is TRSTAT `{stat}` but gives the result `{}`: the lesion is read as not assessed on this scan",
+                            tr.get(row, col).trim()
+                        ),
+                        "if the lesion was measured, clear TRSTAT; if it was not, clear the result",
+                    )
+                    .at(tr.at(row, Some(col))),
+                );
+            }
             continue;
         }
-        // the standardized result with its standard unit, else the original result with its
-        // original unit: a value is never read with the other column's unit
+        // the standardized result with its standard unit (the character result, else the
+        // numeric one), else the original result with its original unit: a value is never
+        // read with the other column's unit
         let (val_col, unit_col) = if !tr.get(row, "TRSTRESC").is_empty() {
             ("TRSTRESC", "TRSTRESU")
+        } else if !tr.get(row, "TRSTRESN").trim().is_empty() {
+            ("TRSTRESN", "TRSTRESU")
         } else {
             ("TRORRES", "TRORRESU")
         };
         let value = tr.get(row, val_col);
+        let numeric = tr.get(row, "TRSTRESN").trim();
+        if val_col == "TRSTRESC" && !numeric.is_empty() {
+            let read = |t: &str| t.trim().parse::<irano_exact::Rational>().ok();
+            if let (Some(c), Some(n)) = (read(value), read(numeric)) {
+                if c != n {
+                    cx.push(
+                        SdtmDiagnostic::warning(
+                            "sdtm::stresn_disagrees",
+                            format!(
+                                "{testcd} of lesion `{id}`: TRSTRESC `{}` and TRSTRESN `{numeric}` differ; TRSTRESC is read",
+                                value.trim()
+                            ),
+                            "the two standardized results should be the same number: correct the one that is wrong",
+                        )
+                        .at(tr.at(row, Some("TRSTRESN"))),
+                    );
+                }
+            }
+        }
         if value.is_empty() {
             not_assessed(
                 cx,
