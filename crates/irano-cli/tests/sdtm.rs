@@ -1202,3 +1202,48 @@ fn trstresn_is_read_and_contradicting_records_are_warned_about() {
         "{err}"
     );
 }
+
+/// A subject without a therapy start is named at its own record: its DM row (the empty
+/// RFXSTDTC), or without DM its first TR record, not the header.
+#[test]
+fn no_therapy_start_points_at_the_subject_s_record() {
+    let dm = std::fs::read_to_string(fx("dm.csv")).unwrap();
+    let row = "CDISCPILOT01,DM,01-701-1028,1028,2013-07-19,2013-07-19";
+    assert!(dm.contains(row));
+    let line = 1 + dm.lines().position(|l| l == row).unwrap();
+    let dm2 = tmp("dm_no_start.csv");
+    std::fs::write(
+        &dm2,
+        dm.replace(row, "CDISCPILOT01,DM,01-701-1028,1028,2013-07-19,"),
+    )
+    .unwrap();
+    let (tu, tr, d) = (
+        fx("tu_onco_recist.csv"),
+        fx("tr_onco_recist.csv"),
+        dm2.display().to_string(),
+    );
+    let out = tmp("no_start.jsonl");
+    let o = out.display().to_string();
+    let (code, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &tr,
+        "--dm",
+        &d,
+        "--lenient",
+        "--output",
+        &o,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let diag = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|x| x["code"] == "sdtm::no_therapy_start")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(diag["line"], line, "{err}");
+}

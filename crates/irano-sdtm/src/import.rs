@@ -829,10 +829,20 @@ fn therapy_starts(
     }
     for s in wanted {
         if !out.contains_key(s) {
-            let at = src
-                .dm
-                .or(src.ex)
-                .map_or_else(|| src.tr.whole(None), |d| d.whole(None));
+            // the subject's DM record (its empty RFXSTDTC), else its first TR record
+            let in_dm = src.dm.and_then(|dm| {
+                let row = dm.rows.iter().find(|r| dm.get(r, "USUBJID") == s)?;
+                Some(dm.at(row, Some("RFXSTDTC")))
+            });
+            let in_tr = || {
+                let row = src.tr.rows.iter().find(|r| src.tr.get(r, "USUBJID") == s)?;
+                Some(src.tr.at(row, Some("USUBJID")))
+            };
+            let at = in_dm.or_else(in_tr).unwrap_or_else(|| {
+                src.dm
+                    .or(src.ex)
+                    .map_or_else(|| src.tr.whole(None), |d| d.whole(None))
+            });
             cx.push(
                 SdtmDiagnostic::error(
                     "sdtm::no_therapy_start",
