@@ -1247,3 +1247,52 @@ fn no_therapy_start_points_at_the_subject_s_record() {
         .unwrap_or_else(|| panic!("{err}"));
     assert_eq!(diag["line"], line, "{err}");
 }
+
+/// One visit whose records carry two dates is read as two scans, and a warning says so at
+/// the later date's record.
+#[test]
+fn a_visit_recorded_on_two_dates_is_said() {
+    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let row = "TR,CDISCPILOT01,01-701-1028,TARGET,T03,LDIAM,Longest Diameter,19.8,mm,19.8,19.8,mm,4,WEEK 9,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2013-09-20,87";
+    assert!(tr.contains(row));
+    let split = tmp("tr_split_visit.csv");
+    std::fs::write(
+        &split,
+        tr.replace(row, &row.replace("2013-09-20", "2013-09-22")),
+    )
+    .unwrap();
+    let (tu, t, dm) = (
+        fx("tu_onco_recist.csv"),
+        split.display().to_string(),
+        fx("dm.csv"),
+    );
+    let out = tmp("split_visit.jsonl");
+    let o = out.display().to_string();
+    let (_, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &t,
+        "--dm",
+        &dm,
+        "--lenient",
+        "--output",
+        &o,
+    ]);
+    let said: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|x| x["code"] == "sdtm::visit_on_two_dates")
+        .collect();
+    assert_eq!(said.len(), 1, "{err}");
+    let message = said[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("visit WEEK 9 (VISITNUM 4) of `01-701-1028/RADIOLOGIST 1`")
+            && message.contains("2013-09-20 and 2013-09-22"),
+        "{message}"
+    );
+}

@@ -905,6 +905,29 @@ fn build_case(
         })
         .collect();
     dated.sort_by_key(|(d, _)| *d);
+    // one visit (VISITNUM) recorded on two dates is read as two scans: said, since the
+    // records of a time point taken over a few days are one assessment
+    for (i, (date, scan)) in dated.iter().enumerate() {
+        let earlier = dated
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .find(|(_, s)| !scan.visitnum.is_empty() && s.visitnum == scan.visitnum);
+        if let Some((first, _)) = earlier {
+            cx.push(
+                SdtmDiagnostic::warning(
+                    "sdtm::visit_on_two_dates",
+                    format!(
+                        "visit {} (VISITNUM {}) of `{patient}` has records dated {first} and {date}: they are read as two scans, each with the lesions recorded on its date",
+                        if scan.visit.is_empty() { "-" } else { scan.visit.as_str() },
+                        scan.visitnum
+                    ),
+                    "give every record of one assessment the same TRDTC (the date of the assessment), so that its lesions are read together",
+                )
+                .at(scan.loc.clone()),
+            );
+        }
+    }
     for (date, scan) in &dated {
         let followup = *date > start;
         let mut base = Vec::new();
