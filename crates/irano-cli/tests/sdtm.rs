@@ -1296,3 +1296,59 @@ fn a_visit_recorded_on_two_dates_is_said() {
         "{message}"
     );
 }
+
+/// A partial date read as the last day of its month that falls after a later visit is
+/// said: the scans are taken in date order, so the visits are out of their VISITNUM order.
+#[test]
+fn a_partial_date_read_after_a_later_visit_is_said() {
+    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    // WEEK 9 of 01-701-1015 moved to 2014-02-20: WEEK 6's `2014-02` is read as 2014-02-28
+    let moved: String = tr
+        .lines()
+        .map(|l| {
+            if l.contains(",01-701-1015,") && l.contains(",4,WEEK 9,") {
+                format!("{}\n", l.replace(",2014-03-06,", ",2014-02-20,"))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_ne!(moved, tr);
+    let f = tmp("tr_partial_order.csv");
+    std::fs::write(&f, moved).unwrap();
+    let (tu, t, dm) = (
+        fx("tu_onco_recist.csv"),
+        f.display().to_string(),
+        fx("dm.csv"),
+    );
+    let out = tmp("partial_order.jsonl");
+    let o = out.display().to_string();
+    let (_, _, err) = run(&[
+        "--error-format",
+        "json",
+        "import",
+        "sdtm",
+        "--tu",
+        &tu,
+        "--tr",
+        &t,
+        "--dm",
+        &dm,
+        "--lenient",
+        "--output",
+        &o,
+    ]);
+    let said: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|x| x["code"] == "sdtm::partial_date_out_of_order")
+        .collect();
+    assert!(!said.is_empty(), "{err}");
+    assert!(
+        said[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("after visit WEEK 9 (VISITNUM 4)"),
+        "{err}"
+    );
+}

@@ -905,6 +905,36 @@ fn build_case(
         })
         .collect();
     dated.sort_by_key(|(d, _)| *d);
+    // a partial date read as the last day of its period can fall after a later visit:
+    // the scans are then out of VISITNUM order, which is said
+    let visitnum = |s: &Scan| s.visitnum.trim().parse::<irano_exact::Rational>().ok();
+    for (i, (date, scan)) in dated.iter().enumerate() {
+        let Some(n) = visitnum(scan).filter(|_| scan.partial.is_some()) else {
+            continue;
+        };
+        let later_visit = dated
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .find(|(_, s)| visitnum(s).is_some_and(|m| m > n));
+        if let Some((other, s)) = later_visit {
+            cx.push(
+                SdtmDiagnostic::warning(
+                    "sdtm::partial_date_out_of_order",
+                    format!(
+                        "the partial date `{}` of visit {} (VISITNUM {}) of `{patient}` is read as {date}, after visit {} (VISITNUM {}) of {other}: the scans are taken in date order",
+                        scan.dtc,
+                        if scan.visit.is_empty() { "-" } else { scan.visit.as_str() },
+                        scan.visitnum,
+                        if s.visit.is_empty() { "-" } else { s.visit.as_str() },
+                        s.visitnum
+                    ),
+                    "record the full date of the scan: read as the last day of its period, it comes after a later visit (and is not graded if that visit was progression)",
+                )
+                .at(scan.loc.clone()),
+            );
+        }
+    }
     // one visit (VISITNUM) recorded on two dates is read as two scans: said, since the
     // records of a time point taken over a few days are one assessment
     for (i, (date, scan)) in dated.iter().enumerate() {
