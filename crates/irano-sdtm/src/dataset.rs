@@ -229,6 +229,15 @@ impl Dataset {
                     .map(|c| match c {
                         serde_json::Value::Null => String::new(),
                         serde_json::Value::String(s) => s.trim().to_string(),
+                        // a whole number written `2.0` reads `2`, as CSV and XPT give it
+                        // (a VISITNUM is written back as read)
+                        serde_json::Value::Number(n) => {
+                            let t = n.to_string();
+                            match t.strip_suffix(".0") {
+                                Some(whole) => whole.to_string(),
+                                None => t,
+                            }
+                        }
                         other => other.to_string(),
                     })
                     .collect(),
