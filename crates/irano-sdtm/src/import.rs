@@ -513,7 +513,11 @@ fn read_tr(cx: &mut Ctx<'_>, tr: &Dataset, tu: &TuIndex, opts: &Options) -> Subj
                 cx.push(
                     SdtmDiagnostic::error(
                         "sdtm::bad_date",
-                        format!("`{dtc}` is not an ISO 8601 date"),
+                        if dtc.trim().is_empty() {
+                            "the scan has no date (TRDTC is empty)".to_string()
+                        } else {
+                            format!("`{dtc}` is not an ISO 8601 date")
+                        },
                         "write the scan date as YYYY-MM-DD",
                     )
                     .at(tr.at(row, Some("TRDTC"))),
