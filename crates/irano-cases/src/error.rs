@@ -297,6 +297,12 @@ impl CaseError {
         )
     }
 
+    /// The same error with another help line.
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
     /// A line of a JSON Lines input whose bytes are not UTF-8: the reader goes on with the
     /// next line.
     pub fn not_utf8_line(file: &str, line: usize) -> Self {

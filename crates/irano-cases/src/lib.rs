@@ -298,7 +298,11 @@ fn read_line_into(reader: &mut Reader<'_>, case: &mut Option<ReadCase>, line: &s
             }
         }
         Err(e) => {
-            let err = tree_error(reader.src, &e, "json");
+            let mut err = tree_error(reader.src, &e, "json");
+            if line.contains('\r') {
+                // lines ended by a carriage return alone (old Mac files) read as one line
+                err = err.with_help("this line holds carriage returns (`\\r`) without line feeds: the file's lines end the old Mac way, so they read as one line; convert the line ends (e.g. `tr '\\r' '\\n' < IN > OUT`)");
+            }
             reader.errors.push(err);
         }
     }

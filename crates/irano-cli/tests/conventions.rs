@@ -1514,3 +1514,17 @@ fn a_utf16_input_is_named_as_such() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A JSON Lines file whose lines end with a carriage return alone (old Mac line ends)
+/// reads as one line; the error says why and how to convert it.
+#[test]
+fn carriage_return_line_ends_are_named() {
+    let cases = one_scan_cases("CR", 2, "2024-01-01", "pretreatment").replace('\n', "\r");
+    let out = run_with_stdin(
+        &["eval", "--rules", HGG, "--input-format", "jsonl", "-"],
+        cases.as_bytes(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("carriage returns"), "{err}");
+}
