@@ -561,6 +561,9 @@ fn read_source(
     let mut cases = Vec::new();
     let mut any_document = false;
     let mut bump = Bump::new();
+    let whole_file_error = (format == Format::JsonLines)
+        .then(|| yaml_read_as_json_lines(&src.text, &src.name, 1))
+        .flatten();
     match format {
         Format::Yaml => match tree::parse_yaml(&src.text, &bump) {
             Ok(docs) => {
@@ -602,11 +605,9 @@ fn read_source(
                 Err(e) => reader.errors.push(tree_error(src, &e, "json")),
             }
         }
-        Format::JsonLines if yaml_read_as_json_lines(&src.text, &src.name, 1).is_some() => {
+        Format::JsonLines if whole_file_error.is_some() => {
             // one error for the file (JSON written over many lines), not one per line
-            reader
-                .errors
-                .extend(yaml_read_as_json_lines(&src.text, &src.name, 1));
+            reader.errors.extend(whole_file_error);
             any_document = true;
         }
         Format::JsonLines => {
