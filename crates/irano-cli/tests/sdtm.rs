@@ -1084,106 +1084,124 @@ fn a_diameter_that_disagrees_with_ldiam_is_named_at_its_record() {
     );
 }
 
-/// A new lesion TU declares but TR never records is an error (a warning with `--lenient`):
-/// left out in silence, it would hide a progression.
-#[test]
-fn a_new_lesion_declared_only_in_tu_is_not_dropped_in_silence() {
-    let tu = tmp("tu_new_only.csv");
-    let mut text = std::fs::read_to_string(fx("tu_onco_recist.csv")).unwrap();
-    text.push_str("TU,CDISCPILOT01,01-701-1015,WEEK 12,4,LIVER,TUMIDENT,Tumor Identification,NEW,NEW,CT SCAN,NEW01,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,9001\n");
-    std::fs::write(&tu, text).unwrap();
-    let t = tu.display().to_string();
-    let (tr, dm) = (fx("tr_onco_recist.csv"), fx("dm.csv"));
-    let out = tmp("new_only.jsonl");
+/// `--error-format json` diagnostics, one object per line.
+fn diagnostics(err: &str) -> Vec<serde_json::Value> {
+    err.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The diagnostics of code `code`.
+fn coded<'a>(diags: &'a [serde_json::Value], code: &str) -> Vec<&'a serde_json::Value> {
+    diags.iter().filter(|d| d["code"] == code).collect()
+}
+
+/// `import sdtm` of the RECIST fixtures, with the text given in place of a fixture's TU, TR
+/// or DM (`None`: the fixture): the exit code, the cases written and the diagnostics.
+fn import_with(
+    name: &str,
+    tu: Option<String>,
+    tr: Option<String>,
+    dm: Option<String>,
+    lenient: bool,
+) -> (i32, String, Vec<serde_json::Value>) {
+    let mut keep = Vec::new();
+    let mut path = |kind: &str, text: Option<String>, fixture: &str| match text {
+        Some(t) => {
+            let f = tmp(&format!("{name}-{kind}.csv"));
+            std::fs::write(&f, t).unwrap();
+            let p = f.display().to_string();
+            keep.push(f);
+            p
+        }
+        None => fx(fixture),
+    };
+    let tu = path("tu", tu, "tu_onco_recist.csv");
+    let tr = path("tr", tr, "tr_onco_recist.csv");
+    let dm = path("dm", dm, "dm.csv");
+    let out = tmp(&format!("{name}.jsonl"));
     let o = out.display().to_string();
-    let args = [
+    let mut args = vec![
         "--error-format",
         "json",
         "import",
         "sdtm",
         "--tu",
-        &t,
+        &tu,
         "--tr",
         &tr,
         "--dm",
         &dm,
-        "--lenient",
         "--output",
         &o,
     ];
-    let (_, _, err) = run(&args);
-    assert!(said(&err, "warning", "new lesion `NEW01`"), "{err}");
-    let strict: Vec<&str> = args.iter().copied().filter(|a| *a != "--lenient").collect();
-    let (code, _, err) = run(&strict);
-    assert_eq!(code, 2, "{err}");
-    assert!(said(&err, "error", "new lesion `NEW01`"), "{err}");
+    if lenient {
+        args.push("--lenient");
+    }
+    let (code, _, err) = run(&args);
+    let cases = std::fs::read_to_string(&out).unwrap_or_default();
+    (code, cases, diagnostics(&err))
 }
 
-/// Whether `--error-format json` output `err` holds a `sdtm::lesion_missing` of severity
-/// `sev` whose message contains `text`.
-fn said(err: &str, sev: &str, text: &str) -> bool {
-    err.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .any(|d| {
-            d["code"] == "sdtm::lesion_missing"
-                && d["severity"] == sev
-                && d["message"].as_str().unwrap().contains(text)
-        })
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fx(name)).unwrap()
+}
+
+/// A new lesion TU declares but TR never records is an error (a warning with `--lenient`):
+/// left out in silence, it would hide a progression.
+#[test]
+fn a_new_lesion_declared_only_in_tu_is_not_dropped_in_silence() {
+    let mut tu = fixture("tu_onco_recist.csv");
+    tu.push_str("TU,CDISCPILOT01,01-701-1015,WEEK 12,4,LIVER,TUMIDENT,Tumor Identification,NEW,NEW,CT SCAN,NEW01,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,9001\n");
+    for (lenient, code, severity) in [(true, 0, "warning"), (false, 2, "error")] {
+        let (exit, _, diags) = import_with("new-only", Some(tu.clone()), None, None, lenient);
+        let missing = coded(&diags, "sdtm::lesion_missing");
+        let said = missing.iter().any(|d| {
+            d["severity"] == severity
+                && d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("new lesion `NEW01`")
+        });
+        assert!(said, "{diags:?}");
+        if !lenient {
+            assert_eq!(exit, code);
+        }
+    }
 }
 
 /// TR's standardized numeric result is read when the character one is empty; the two
 /// disagreeing, and a result beside TRSTAT `NOT DONE`, are each a warning at the record.
 #[test]
 fn trstresn_is_read_and_contradicting_records_are_warned_about() {
-    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let tr = fixture("tr_onco_recist.csv");
     let first = "TR,CDISCPILOT01,01-701-1015,TARGET,T01,LDIAM,Longest Diameter,21,mm,21,21,mm,1,SCREENING,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2014-01-02,1";
     assert!(tr.contains(first));
     let import = |name: &str, text: String| {
-        let f = tmp(name);
-        std::fs::write(&f, text).unwrap();
-        let out = tmp(&format!("{name}.jsonl"));
-        let (tu, dm) = (fx("tu_onco_recist.csv"), fx("dm.csv"));
-        let (t, o) = (f.display().to_string(), out.display().to_string());
-        let (_, _, err) = run(&[
-            "--error-format",
-            "json",
-            "import",
-            "sdtm",
-            "--tu",
-            &tu,
-            "--tr",
-            &t,
-            "--dm",
-            &dm,
-            "--lenient",
-            "--output",
-            &o,
-        ]);
-        (std::fs::read_to_string(&out).unwrap_or_default(), err)
-    };
-    let codes = |err: &str| -> Vec<String> {
-        err.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        let (_, cases, diags) = import_with(name, None, Some(text), None, true);
+        let codes: Vec<String> = diags
+            .iter()
             .filter_map(|d| Some(d["code"].as_str()?.to_string()))
-            .collect()
+            .collect();
+        (cases, codes)
     };
-    let (plain, _) = import("tr_plain.csv", tr.clone());
+    let (plain, _) = import("plain", tr.clone());
     assert!(!plain.is_empty());
     // the numeric result alone: the same cases
     let numeric_only = first.replace(",21,mm,21,21,mm,", ",,mm,,21,mm,");
-    let (cases, err) = import("tr_stresn.csv", tr.replace(first, &numeric_only));
-    assert_eq!(cases, plain, "{err}");
+    let (cases, codes) = import("stresn", tr.replace(first, &numeric_only));
+    assert_eq!(cases, plain, "{codes:?}");
     assert!(
-        !codes(&err).contains(&"sdtm::missing_result".to_string()),
-        "{err}"
+        !codes.contains(&"sdtm::missing_result".to_string()),
+        "{codes:?}"
     );
     // the two standardized results disagree: TRSTRESC is read, and it is said
     let disagree = first.replace(",21,mm,21,21,mm,", ",21,mm,21,2.1,mm,");
-    let (cases, err) = import("tr_disagree.csv", tr.replace(first, &disagree));
-    assert_eq!(cases, plain, "{err}");
+    let (cases, codes) = import("disagree", tr.replace(first, &disagree));
+    assert_eq!(cases, plain, "{codes:?}");
     assert!(
-        codes(&err).contains(&"sdtm::stresn_disagrees".to_string()),
-        "{err}"
+        codes.contains(&"sdtm::stresn_disagrees".to_string()),
+        "{codes:?}"
     );
     // NOT DONE beside a result: not assessed, and said
     let mut with_stat = String::new();
@@ -1195,100 +1213,41 @@ fn trstresn_is_read_and_contradicting_records_are_warned_about() {
             _ => ",\n",
         });
     }
-    let (cases, err) = import("tr_not_done.csv", with_stat);
-    assert_ne!(cases, plain, "{err}");
+    let (cases, codes) = import("not-done", with_stat);
+    assert_ne!(cases, plain, "{codes:?}");
     assert!(
-        codes(&err).contains(&"sdtm::not_done_with_result".to_string()),
-        "{err}"
+        codes.contains(&"sdtm::not_done_with_result".to_string()),
+        "{codes:?}"
     );
 }
 
 /// A subject without a therapy start is named at its own record: its DM row (the empty
-/// RFXSTDTC), or without DM its first TR record, not the header.
+/// RFXSTDTC), not the header.
 #[test]
 fn no_therapy_start_points_at_the_subject_s_record() {
-    let dm = std::fs::read_to_string(fx("dm.csv")).unwrap();
+    let dm = fixture("dm.csv");
     let row = "CDISCPILOT01,DM,01-701-1028,1028,2013-07-19,2013-07-19";
     assert!(dm.contains(row));
     let line = 1 + dm.lines().position(|l| l == row).unwrap();
-    let dm2 = tmp("dm_no_start.csv");
-    std::fs::write(
-        &dm2,
-        dm.replace(row, "CDISCPILOT01,DM,01-701-1028,1028,2013-07-19,"),
-    )
-    .unwrap();
-    let (tu, tr, d) = (
-        fx("tu_onco_recist.csv"),
-        fx("tr_onco_recist.csv"),
-        dm2.display().to_string(),
-    );
-    let out = tmp("no_start.jsonl");
-    let o = out.display().to_string();
-    let (code, _, err) = run(&[
-        "--error-format",
-        "json",
-        "import",
-        "sdtm",
-        "--tu",
-        &tu,
-        "--tr",
-        &tr,
-        "--dm",
-        &d,
-        "--lenient",
-        "--output",
-        &o,
-    ]);
-    assert_eq!(code, 2, "{err}");
-    let diag = err
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|x| x["code"] == "sdtm::no_therapy_start")
-        .unwrap_or_else(|| panic!("{err}"));
-    assert_eq!(diag["line"], line, "{err}");
+    let emptied = dm.replace(row, "CDISCPILOT01,DM,01-701-1028,1028,2013-07-19,");
+    let (code, _, diags) = import_with("no-start", None, None, Some(emptied), true);
+    assert_eq!(code, 2);
+    let said = coded(&diags, "sdtm::no_therapy_start");
+    assert_eq!(said.len(), 1, "{diags:?}");
+    assert_eq!(said[0]["line"], line, "{diags:?}");
 }
 
 /// One visit whose records carry two dates is read as two scans, and a warning says so at
 /// the later date's record.
 #[test]
 fn a_visit_recorded_on_two_dates_is_said() {
-    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let tr = fixture("tr_onco_recist.csv");
     let row = "TR,CDISCPILOT01,01-701-1028,TARGET,T03,LDIAM,Longest Diameter,19.8,mm,19.8,19.8,mm,4,WEEK 9,INDEPENDENT ASSESSOR,RADIOLOGIST 1,Y,2013-09-20,87";
     assert!(tr.contains(row));
-    let split = tmp("tr_split_visit.csv");
-    std::fs::write(
-        &split,
-        tr.replace(row, &row.replace("2013-09-20", "2013-09-22")),
-    )
-    .unwrap();
-    let (tu, t, dm) = (
-        fx("tu_onco_recist.csv"),
-        split.display().to_string(),
-        fx("dm.csv"),
-    );
-    let out = tmp("split_visit.jsonl");
-    let o = out.display().to_string();
-    let (_, _, err) = run(&[
-        "--error-format",
-        "json",
-        "import",
-        "sdtm",
-        "--tu",
-        &tu,
-        "--tr",
-        &t,
-        "--dm",
-        &dm,
-        "--lenient",
-        "--output",
-        &o,
-    ]);
-    let said: Vec<serde_json::Value> = err
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|x| x["code"] == "sdtm::visit_on_two_dates")
-        .collect();
-    assert_eq!(said.len(), 1, "{err}");
+    let split = tr.replace(row, &row.replace("2013-09-20", "2013-09-22"));
+    let (_, _, diags) = import_with("split-visit", None, Some(split), None, true);
+    let said = coded(&diags, "sdtm::visit_on_two_dates");
+    assert_eq!(said.len(), 1, "{diags:?}");
     let message = said[0]["message"].as_str().unwrap();
     assert!(
         message.contains("visit WEEK 9 (VISITNUM 4) of `01-701-1028/RADIOLOGIST 1`")
@@ -1301,7 +1260,7 @@ fn a_visit_recorded_on_two_dates_is_said() {
 /// said: the scans are taken in date order, so the visits are out of their VISITNUM order.
 #[test]
 fn a_partial_date_read_after_a_later_visit_is_said() {
-    let tr = std::fs::read_to_string(fx("tr_onco_recist.csv")).unwrap();
+    let tr = fixture("tr_onco_recist.csv");
     // WEEK 9 of 01-701-1015 moved to 2014-02-20: WEEK 6's `2014-02` is read as 2014-02-28
     let moved: String = tr
         .lines()
@@ -1314,41 +1273,14 @@ fn a_partial_date_read_after_a_later_visit_is_said() {
         })
         .collect();
     assert_ne!(moved, tr);
-    let f = tmp("tr_partial_order.csv");
-    std::fs::write(&f, moved).unwrap();
-    let (tu, t, dm) = (
-        fx("tu_onco_recist.csv"),
-        f.display().to_string(),
-        fx("dm.csv"),
-    );
-    let out = tmp("partial_order.jsonl");
-    let o = out.display().to_string();
-    let (_, _, err) = run(&[
-        "--error-format",
-        "json",
-        "import",
-        "sdtm",
-        "--tu",
-        &tu,
-        "--tr",
-        &t,
-        "--dm",
-        &dm,
-        "--lenient",
-        "--output",
-        &o,
-    ]);
-    let said: Vec<serde_json::Value> = err
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|x| x["code"] == "sdtm::partial_date_out_of_order")
-        .collect();
-    assert!(!said.is_empty(), "{err}");
+    let (_, _, diags) = import_with("partial-order", None, Some(moved), None, true);
+    let said = coded(&diags, "sdtm::partial_date_out_of_order");
+    assert!(!said.is_empty(), "{diags:?}");
     assert!(
         said[0]["message"]
             .as_str()
             .unwrap()
             .contains("after visit WEEK 9 (VISITNUM 4)"),
-        "{err}"
+        "{diags:?}"
     );
 }
