@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The command line as a user sees it: exit code, standard output and standard error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> &'static Path {
@@ -44,6 +44,18 @@ fn json(args: &[&str]) -> (serde_json::Value, String) {
     );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     (serde_json::from_str(&text).expect("JSON output"), text)
+}
+
+/// A fresh scratch folder `irano-TAG-PID` under the temporary folder, with `files`
+/// (name, text) written into it.
+fn scratch(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("irano-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
 }
 
 #[test]
@@ -2360,14 +2372,14 @@ fn a_parameter_group_sets_its_members_in_order() {
 /// a warning: every result records the version that decided it, and it would be empty.
 #[test]
 fn a_criterion_without_a_version_is_warned_about() {
-    let dir = std::env::temp_dir().join(format!("irano-no-version-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(
+        "no-version",
+        &[(
+            "nv.rano",
+            "criterion \"nv\" extends \"rano-hgg-2010\" {\n  override param pd_increase = 30%\n    cite \"protocol\"\n}\n",
+        )],
+    );
     let file = dir.join("nv.rano");
-    std::fs::write(
-        &file,
-        "criterion \"nv\" extends \"rano-hgg-2010\" {\n  override param pd_increase = 30%\n    cite \"protocol\"\n}\n",
-    )
-    .unwrap();
     let out = run(&["check", "--include", "rules", file.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(out.contains("exit: 0"), "{out}");
@@ -2381,8 +2393,6 @@ fn a_criterion_without_a_version_is_warned_about() {
 /// A misspelt field of `x-expect` is named with the field meant.
 #[test]
 fn a_misspelt_expectation_field_is_named_with_the_one_meant() {
-    let dir = std::env::temp_dir().join(format!("irano-misspelt-expect-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let case = std::fs::read_to_string(
         repo().join("examples/amendment/cases/001-progression-confirmed-8-weeks-later.yaml"),
     )
@@ -2390,8 +2400,8 @@ fn a_misspelt_expectation_field_is_named_with_the_one_meant() {
     .replace("  responses:", "  response:")
     .replace("x-rules: ../trial-xyz-irano.rano\n", "");
     assert!(case.contains("  response:"));
+    let dir = scratch("misspelt-expect", &[("001.yaml", &case)]);
     let file = dir.join("001.yaml");
-    std::fs::write(&file, case).unwrap();
     let out = run(&[
         "test",
         "--include",
@@ -2410,14 +2420,14 @@ fn a_misspelt_expectation_field_is_named_with_the_one_meant() {
 /// is a mistake in the expectation (exit 2), not a failure of the criterion (exit 1).
 #[test]
 fn a_scan_decision_expected_of_a_criterion_without_them_is_bad_input() {
-    let dir = std::env::temp_dir().join(format!("irano-no-decisions-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(
+        "no-decisions",
+        &[(
+            "hgg.yaml",
+            "patient: P1\nsetting: recurrent\ntherapy_start: 2025-01-06\nx-expect:\n  decisions: [null, CONTINUE]\nassessments:\n  - date: 2025-01-01\n    scan: pretreatment\n    lesions:\n      - {id: T1, role: target, component: enhancing, d: [20, 10]}\n  - date: 2025-03-01\n    scan: followup\n    lesions:\n      - {id: T1, d: [20, 10]}\n",
+        )],
+    );
     let file = dir.join("hgg.yaml");
-    std::fs::write(
-        &file,
-        "patient: P1\nsetting: recurrent\ntherapy_start: 2025-01-06\nx-expect:\n  decisions: [null, CONTINUE]\nassessments:\n  - date: 2025-01-01\n    scan: pretreatment\n    lesions:\n      - {id: T1, role: target, component: enhancing, d: [20, 10]}\n  - date: 2025-03-01\n    scan: followup\n    lesions:\n      - {id: T1, d: [20, 10]}\n",
-    )
-    .unwrap();
     let f = file.to_str().unwrap();
     let out = run(&["test", "--rules", "rules/rano-hgg-2010.rano", f]);
     let irano = run(&[
