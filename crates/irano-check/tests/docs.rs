@@ -152,8 +152,10 @@ fn block_extraction() {
     assert_eq!(blocks[1].1, "# c\nlet x = 1\n");
 }
 
-/// `docs/criteria.md` lists every parameter of every shipped criterion, with its default,
-/// under the criterion's heading: the tables cannot silently fall behind the rule files.
+/// `docs/criteria.md` lists every parameter of every shipped criterion under the
+/// criterion's heading, each row as the rule files say it (type, default, the file that
+/// declared it or last changed its default, meaning): the tables cannot silently fall
+/// behind the rule files.
 #[test]
 fn criteria_page_lists_every_parameter() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -178,15 +180,53 @@ fn criteria_page_lists_every_parameter() {
             .find("\n### ")
             .or_else(|| section.find("\n## "))
             .unwrap_or(section.len())];
-        let params = program.params.iter().map(|p| ("parameter", &p.name));
-        let groups = program
-            .param_groups
+        // each row as `irano-eval params` says it: name, type, default, the file that
+        // declared it (or last changed its default), meaning
+        let mut rows: Vec<(&str, String)> = program
+            .params
             .iter()
-            .map(|g| ("parameter group", &g.name));
-        for (what, name) in params.chain(groups) {
-            if !section.contains(&format!("| `{name}` |")) {
-                writeln!(missing, "{}: {what} `{name}` is not listed", program.id).unwrap();
-            }
+            .map(|p| {
+                let row = format!(
+                    "| `{}` | {} | `{}` | {} | {} |",
+                    p.name,
+                    p.type_text,
+                    program.param_text(p, p.default),
+                    p.declared_in,
+                    p.doc
+                );
+                (p.name.as_str(), row)
+            })
+            .collect();
+        for g in &program.param_groups {
+            let members: Vec<&irano_check::program::ParamInfo> = g
+                .members
+                .iter()
+                .filter_map(|&i| program.params.get(i as usize))
+                .collect();
+            let ty = g
+                .unit
+                .clone()
+                .or_else(|| members.first().map(|m| m.type_text.clone()))
+                .unwrap_or_default();
+            let defaults: Vec<String> = members
+                .iter()
+                .map(|m| program.param_text(m, m.default))
+                .collect();
+            let row = format!(
+                "| `{}` | group: {ty} | `{}` | {} | {} |",
+                g.name,
+                defaults.join(", "),
+                g.declared_in,
+                g.doc
+            );
+            rows.push((g.name.as_str(), row));
+        }
+        let stale: Vec<&(&str, String)> = rows
+            .iter()
+            .filter(|(_, row)| !section.lines().any(|l| l == row))
+            .collect();
+        for (name, row) in &stale {
+            writeln!(missing, "{}: `{name}` should read:\n{row}", program.id).unwrap();
         }
     }
     assert!(
