@@ -205,7 +205,7 @@ pub fn diff(out: &mut Output, req: &DiffRequest<'_>) -> u8 {
             .as_ref()
             .map(|(o, n)| Differ::new(o, n).with_rule_changes(rule_changes)),
         x_set: XSetIgnored::default(),
-        warnings: Warnings::default(),
+        warnings: Warnings::for_output(out),
         bad: programs.is_none(),
         seen: HashSet::new(),
         jobs,
@@ -470,7 +470,7 @@ pub fn compare(out: &mut Output, rules: &[PathBuf], cases: &[PathBuf], format: T
         .map(irano_evaluate::Evaluator::new)
         .collect();
     let mut compared = Vec::with_capacity(all.len());
-    let mut warnings = Warnings::default();
+    let mut warnings = Warnings::for_output(out);
     let mut case_warnings = Vec::new();
     for c in &all {
         match irano_compare::compare_case(&mut evaluators, &columns, c, &mut case_warnings) {

@@ -140,20 +140,44 @@ const MAX_WARNINGS_PER_CODE: usize = 10;
 /// The warnings of a run over many cases: the first few of each code, in order, and a
 /// count of the rest, so that a cohort's repeated slip is told, not printed a thousand
 /// times.
-#[derive(Default)]
 pub(crate) struct Warnings {
     shown: Vec<Diagnostic>,
     /// Warnings not shown, by code, in the order the codes first appeared.
     more: Vec<(&'static str, usize)>,
-    /// Every warning is shown (`--max-errors 0`: a pipeline that needs the full list).
+    /// Every warning is shown (`--max-errors 0`, or JSON diagnostics: a pipeline that
+    /// needs the full list).
     all: bool,
+    /// How the command shows every one, for the count of those not shown.
+    every: &'static str,
+}
+
+impl Default for Warnings {
+    /// The first few of each code; `--error-format json` lists every one.
+    fn default() -> Self {
+        Warnings {
+            shown: Vec::new(),
+            more: Vec::new(),
+            all: false,
+            every: "`--error-format json` lists every one",
+        }
+    }
 }
 
 impl Warnings {
-    /// Warnings that show every one (`all`), or the first few of each code.
+    /// Warnings that show every one (`all`: `--max-errors 0`), or the first few of each code.
     pub(crate) fn showing_all(all: bool) -> Warnings {
         Warnings {
             all,
+            every: "`--max-errors 0` shows every one",
+            ..Warnings::default()
+        }
+    }
+
+    /// For a command without `--max-errors`: every one with JSON diagnostics, else the
+    /// first few of each code.
+    pub(crate) fn for_output(out: &Output) -> Warnings {
+        Warnings {
+            all: out.json_errors(),
             ..Warnings::default()
         }
     }
@@ -179,7 +203,8 @@ impl Warnings {
                 format!("{n} more `{code}` warnings in the cases, not shown"),
             )
             .help(format!(
-                "the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say; `--max-errors 0` shows every one"
+                "the first {MAX_WARNINGS_PER_CODE} are shown above; each case is evaluated as they say; {}",
+                self.every
             ));
             out.diagnostic(&d);
         }

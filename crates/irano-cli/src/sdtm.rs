@@ -84,7 +84,7 @@ pub(crate) fn report_all(out: &mut Output, diags: &[SdtmDiagnostic]) {
                 code,
                 format!("{more} more `{code}` {kind}s, not shown ({n} in all)"),
                 format!(
-                    "the first {MAX_SHOWN_PER_CODE} are shown above; the rest are of the same kind"
+                    "the first {MAX_SHOWN_PER_CODE} are shown above; the rest are of the same kind; `--error-format json` lists every one"
                 ),
             )
             .lenient(!is_error);
@@ -307,7 +307,7 @@ fn derive(
     }
     let mut results = Vec::new();
     let mut failed = false;
-    let mut warnings = crate::render::Warnings::default();
+    let mut warnings = crate::render::Warnings::for_output(out);
     let mut ev = irano_evaluate::Evaluator::new(&program);
     for c in &imported.cases {
         match ev.evaluate(&c.case) {

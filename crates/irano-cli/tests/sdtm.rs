@@ -1021,6 +1021,12 @@ fn export_and_reconcile_report_the_evaluation_warnings() {
         err.contains("more `eval::marked_target_not_candidate` warnings"),
         "{err}"
     );
+    // the count says how to see every one with an option this command has
+    let words = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("`--error-format json` lists every one") && !words.contains("--max-errors"),
+        "{err}"
+    );
     let (code, _, err) = on_fixtures(
         &["reconcile"],
         "rules/rano-hgg-2010.rano",
