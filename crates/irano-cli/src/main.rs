@@ -361,8 +361,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line's grammar, each subcommand named as a user types it (`irano-eval eval
+/// --version` says `irano-eval eval 0.1.0`, not clap's `irano-eval-eval`).
+fn command() -> clap::Command {
+    fn named(c: clap::Command, prefix: &str) -> clap::Command {
+        let name = format!("{prefix} {}", c.get_name());
+        let inner = name.clone();
+        c.display_name(name)
+            .mut_subcommands(move |sc| named(sc, &inner))
+    }
+    Cli::command().mut_subcommands(|sc| named(sc, "irano-eval"))
+}
+
 fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // help and version go to standard output: a write that fails there (a full

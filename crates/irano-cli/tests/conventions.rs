@@ -898,10 +898,17 @@ fn completions_colour_and_version() {
     );
     let v = run(&["eval", "--version"]);
     assert!(v.status.success());
-    // clap names the subcommand: `irano-eval-eval 0.1.0`
+    // the subcommand as a user types it
     let v = text(&v.stdout);
-    let version = format!(" {}\n", env!("CARGO_PKG_VERSION"));
-    assert!(v.starts_with("irano-eval") && v.ends_with(&version), "{v}");
+    assert_eq!(
+        v,
+        format!("irano-eval eval {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let v = text(&run(&["import", "sdtm", "--version"]).stdout);
+    assert_eq!(
+        v,
+        format!("irano-eval import sdtm {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
