@@ -788,7 +788,7 @@ fn render_case(s: &mut String, p: &Program, r: &CaseResult, opts: &EvalOptions) 
 
 /// Said under a case's table when a value in it is rounded (`~7.69`).
 const ROUNDED_LEGEND: &str =
-    "~ rounded to 2 decimal places; --format json and csv give the exact value\n";
+    "~ rounded to 2 decimal places; --format json gives the exact value (as a fraction, in the field `NAME_exact`)\n";
 
 /// `text` with every control character but the line end written as `\u{..}`.
 fn push_printable(s: &mut String, text: &str) {
