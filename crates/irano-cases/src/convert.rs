@@ -702,6 +702,11 @@ impl<'s> Reader<'s> {
         };
         let help = match closest(text, &allowed) {
             Some(c) => format!("did you mean `{c}`? allowed values: {}", list(&allowed)),
+            // the scan a criterion takes as baseline is a scan before therapy
+            None if field == "scan" && text.trim().eq_ignore_ascii_case("baseline") => format!(
+                "the criterion chooses the baseline among the scans before therapy: write `pretreatment` (or `postop`, `post_rt` for a post-operative or post-radiotherapy scan); allowed values: {}",
+                list(&allowed)
+            ),
             None => format!("allowed values: {}", list(&allowed)),
         };
         self.error(
@@ -1021,7 +1026,9 @@ impl<'s> Reader<'s> {
         let scan = self
             .req(&f, "scan")
             .and_then(|n| self.choice(n, "scan", SCANS));
-        if scan.is_some_and(|k| k != ScanKind::Followup) {
+        // a scan whose kind is missing or misspelt (already an error) may be the baseline:
+        // no knock-on "no baseline scan" for the lesions after it
+        if scan.is_none_or(|k| k != ScanKind::Followup) {
             self.reference_scan = ReferenceScan::Seen;
         }
         let evaluable = f
