@@ -1575,6 +1575,7 @@ pub(crate) fn organ_name(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn organs_are_read_in_lower_case_with_the_case_format_names() {
@@ -1587,7 +1588,6 @@ mod tests {
         assert_eq!(organ_name("subcutaneous"), "subcutaneous");
         assert_eq!(organ_name("spinal cord"), "spinal cord");
     }
-    use super::*;
 
     #[test]
     fn closest_names() {

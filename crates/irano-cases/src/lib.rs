@@ -312,7 +312,7 @@ fn read_line_into(reader: &mut Reader<'_>, case: &mut Option<ReadCase>, line: &s
 /// line of YAML (`patient: P1`, `- date: ...`, `---`, a `#` comment) or with a JSON document
 /// written over many lines (a line holding only `[` or `{`), the one error to report for the
 /// file, instead of one syntax error per line.
-pub fn yaml_read_as_json_lines(
+pub fn misread_as_json_lines(
     text: &str,
     file_name: &str,
     first_line_no: usize,
@@ -562,7 +562,7 @@ fn read_source(
     let mut any_document = false;
     let mut bump = Bump::new();
     let whole_file_error = (format == Format::JsonLines)
-        .then(|| yaml_read_as_json_lines(&src.text, &src.name, 1))
+        .then(|| misread_as_json_lines(&src.text, &src.name, 1))
         .flatten();
     match format {
         Format::Yaml => match tree::parse_yaml(&src.text, &bump) {

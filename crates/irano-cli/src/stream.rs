@@ -336,7 +336,7 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
             }
             let text = line.strip_suffix('\n').unwrap_or(&line);
             if !any {
-                if let Some(e) = irano_cases::yaml_read_as_json_lines(text, &name, line_no) {
+                if let Some(e) = irano_cases::misread_as_json_lines(text, &name, line_no) {
                     out.case_error(&e);
                     any = true;
                     break;
@@ -567,7 +567,7 @@ fn read_all(
                     if !any {
                         // YAML in a JSON Lines input: one error, not one per line
                         let first = line_no + 1 - lines.len();
-                        if let Some(e) = irano_cases::yaml_read_as_json_lines(&text, &name, first) {
+                        if let Some(e) = irano_cases::misread_as_json_lines(&text, &name, first) {
                             errors.push(e);
                             break;
                         }

@@ -1466,13 +1466,9 @@ fn errors_of_a_stream_come_in_line_order() {
         .lines()
         .map(|l| l.as_bytes().to_vec())
         .collect();
-    lines[9] = String::from_utf8(lines[9].clone())
-        .unwrap()
-        .replacen("ORD-", "ORD-\u{1}", 1)
-        .into_bytes()
-        .into_iter()
-        .map(|b| if b == 1 { 0xff } else { b })
-        .collect();
+    // a byte that is never UTF-8, inside line 10's patient id
+    let at = lines[9].windows(4).position(|w| w == b"ORD-").unwrap() + 4;
+    lines[9].insert(at, 0xff);
     let last = lines[19].pop();
     assert_eq!(last, Some(b'}'));
     lines[19].extend_from_slice(b",}");

@@ -1170,9 +1170,7 @@ fn a_new_lesion_declared_only_in_tu_is_not_dropped_in_silence() {
                     .contains("new lesion `NEW01`")
         });
         assert!(said, "{diags:?}");
-        if !lenient {
-            assert_eq!(exit, code);
-        }
+        assert_eq!(exit, code, "{diags:?}");
     }
 }
 

@@ -1143,8 +1143,8 @@ fn is_zero(v: &Val<String>) -> bool {
 }
 
 /// A lesion with both a DIAMETER (the longest diameter, or a node's short axis) and the
-/// two diameters LDIAM and LPERP: criteria read one or the other (RECIST the DIAMETER, RANO
-/// the product of the two), so a disagreement is said here, at the records.
+/// two diameters LDIAM and LPERP: a criterion reads one or the other, so a disagreement is
+/// said here, at the records.
 fn diameters_agree(
     cx: &mut Ctx<'_>,
     id: &str,
@@ -1171,7 +1171,7 @@ fn diameters_agree(
                     dm.v,
                     if of_pair == y { &a.v } else { &b.v }
                 ),
-                "criteria read one of them (RECIST-family criteria the DIAMETER, RANO-family ones the product LDIAM x LPERP), so results can differ between criteria; check which record is right",
+                "the case keeps both (DIAMETER as `ld` or `sa`, LDIAM and LPERP as `d`) and a criterion reads the one it measures by, so results can differ between criteria; check which record is right",
             )
             .at(dm.loc.clone()),
         );

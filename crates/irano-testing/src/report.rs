@@ -377,42 +377,31 @@ pub fn run(paths: &[PathBuf], options: &Options, render: Render) -> Report {
         .filter_map(|f| runner.load(f, options.rules.as_deref()))
         .collect();
     report.problems.append(&mut runner.problems);
-    if let (Some(first), Some(rules), true) = (
-        runner.x_rules_replaced.first(),
-        &options.rules,
-        options.accept,
-    ) {
-        // a snapshot records the result of the criterion its case names: another
-        // criterion's result written over it would lose the reviewed one in silence
+    if let (Some(first), Some(rules)) = (runner.x_rules_replaced.first(), &options.rules) {
         let n = runner.x_rules_replaced.len();
-        report.problems.push(Problem::Diagnostic(
+        let cases = format!(
+            "{n} case{} (`{}`{})",
+            if n == 1 { "" } else { "s" },
+            first.display(),
+            if n > 1 { ", ..." } else { "" }
+        );
+        let rules = rules.display();
+        let d = if options.accept {
+            // a snapshot records the result of the criterion its case names: another
+            // criterion's result written over it would lose the reviewed one in silence
             Diagnostic::error(
                 "test::accept_with_other_rules",
-                format!(
-                    "`--accept` would write the results of `--rules {}` over the snapshots of {n} case{} whose `x-rules` names another file (`{}`{})",
-                    rules.display(),
-                    if n == 1 { "" } else { "s" },
-                    first.display(),
-                    if n > 1 { ", ..." } else { "" }
-                ),
+                format!("`--accept` would write the results of `--rules {rules}` over the snapshots of {cases}, whose `x-rules` names another file"),
             )
-            .help("a snapshot holds the result of the criterion its case names: test the variant without `--accept`, or point the cases' `x-rules` at the new file if it is to become their criterion; nothing was written"),
-        ));
-    } else if let (Some(first), Some(rules)) = (runner.x_rules_replaced.first(), &options.rules) {
-        let n = runner.x_rules_replaced.len();
-        report.problems.push(Problem::Diagnostic(
+            .help("a snapshot holds the result of the criterion its case names: test the variant without `--accept`, or point the cases' `x-rules` at the new file if it is to become their criterion; nothing was written")
+        } else {
             Diagnostic::warning(
                 "test::x_rules_replaced",
-                format!(
-                    "`--rules {}` replaces the rule file named by `x-rules` in {n} case{} (`{}`{})",
-                    rules.display(),
-                    if n == 1 { "" } else { "s" },
-                    first.display(),
-                    if n > 1 { ", ..." } else { "" }
-                ),
+                format!("`--rules {rules}` replaces the rule file named by `x-rules` in {cases}"),
             )
-            .help("the cases are tested against the command line's criterion; leave out `--rules` to test each against the file it names"),
-        ));
+            .help("the cases are tested against the command line's criterion; leave out `--rules` to test each against the file it names")
+        };
+        report.problems.push(Problem::Diagnostic(d));
     }
 
     // read every stored snapshot before writing any
