@@ -1000,7 +1000,7 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     );
     assert_eq!(
         lines.nth(2).unwrap(),
-        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.4,"
+        "EXAMPLE-IRANO-1,2024-04-15,105,followup,420,390,7.69,390,UPD,CONTINUE,irano.upd.interim,earlier than the confirmation interval: progression stays provisional,,irano-2015,2015.5,"
     );
     // a scan without a response says why in its last column (no silent loss)
     let edge: Vec<&str> = csv.lines().filter(|l| l.starts_with("EDGE-2,")).collect();
@@ -1018,7 +1018,7 @@ fn csv_rows_summary_file_and_the_cohort_table_summary() {
     );
     assert_eq!(
         rows[1],
-        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE,,irano-2015,2015.4,"
+        "EXAMPLE-IRANO-1,PD,2024-03-04,2024-06-10,DISCONTINUE,,irano-2015,2015.5,"
     );
     assert_eq!(rows.len(), 3);
     // a cohort's table ends with a summary; a single case's does not
