@@ -37,7 +37,13 @@ impl Output {
             out: String::new(),
             err: String::new(),
             json_errors,
-            handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+            handler: GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                // wrap at spaces only: a date (2024-05-01), a rule id or a file's path is never
+                // split (at a hyphen, a slash, or because it is longer than the line)
+                .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .with_break_words(false),
             include: Vec::new(),
         }
     }

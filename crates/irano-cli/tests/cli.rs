@@ -48,6 +48,15 @@ fn json(args: &[&str]) -> (serde_json::Value, String) {
 
 /// A fresh scratch folder `irano-TAG-PID` under the temporary folder, with `files`
 /// (name, text) written into it.
+/// The output with wrapped lines joined: words separated by one space, the diagnostics'
+/// gutter left out, so that a test does not depend on where a message wraps.
+fn flat(out: &str) -> String {
+    out.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn scratch(tag: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("irano-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -1148,6 +1157,11 @@ fn a_marked_target_the_criterion_would_not_choose_is_warned() {
         "{out}"
     );
     assert!(out.contains("targets: T1, L1"), "{out}");
+    // placed at the baseline scan that marks it (line 8), not at the patient (line 4)
+    assert!(
+        out.contains("node-marked-target-below-15mm.yaml:8: patient `NODE-12`: lesion `L1`"),
+        "{out}"
+    );
     let at_15 =
         std::fs::read_to_string(repo().join("tests/cli/node-marked-target-below-15mm.yaml"))
             .unwrap()
@@ -1838,7 +1852,7 @@ fn trial_unknown_expected_values_are_bad_input() {
         // the suggested command finds the parent criterion
         "`irano-eval show --include rules ",
     ] {
-        assert!(out.contains(needle), "{needle}: {out}");
+        assert!(flat(&out).contains(needle), "{needle}: {out}");
     }
     assert!(
         !out.contains("FAIL"),
@@ -2089,15 +2103,16 @@ fn a_let_of_a_later_scan_is_an_error_that_names_both_scans() {
     ]);
     assert!(out.contains("exit: 2"), "{out}");
     assert!(out.contains("eval::failed"), "{out}");
-    // the case is named by its file and line (as a case error is; the text wraps)
-    assert!(out.contains("days.yaml:1), scan of 2025-02-24"), "{out}");
+    // the message as one line: the wrapped lines joined, without the gutter
+    let flat = flat(&out);
+    // the case is named by its file and line (as a case error is)
+    assert!(flat.contains("days.yaml:1), scan of 2025-02-24"), "{out}");
     assert!(
-        out.contains("of the scan of 2025-")
-            && out.contains("a later scan's lets are not known yet"),
+        flat.contains("`burden` of the scan of 2025-05-26 is read while the scan of 2025-02-24 is evaluated: a later scan's lets are not known yet"),
         "{out}"
     );
     assert!(
-        out.contains("every scan's lets are known in the summary"),
+        flat.contains("every scan's lets are known in the summary"),
         "{out}"
     );
     assert!(!out.contains("test for zero"), "{out}");
@@ -2443,4 +2458,71 @@ fn a_scan_decision_expected_of_a_criterion_without_them_is_bad_input() {
     assert!(out.contains("test::no_scan_decisions"), "{out}");
     // iRANO decides on every scan: the expectation is checked, and holds
     assert!(!irano.contains("test::no_scan_decisions"), "{irano}");
+}
+
+/// A message wrapped at the terminal width breaks between words, never inside a date at its
+/// hyphens (an independent reader saw `2024-06-` at the end of one line and `28` on the next).
+#[test]
+fn wrapped_messages_never_split_a_date() {
+    // patient ids of every length from 1 to 60, so that the scan's date falls on the wrap
+    // column in some message whatever the length of the file's path
+    let cohort: String = (1..=60)
+        .map(|k| {
+            format!(
+                "{{\"patient\": \"W{}\", \"setting\": \"recurrent\", \"therapy_start\": \"2024-05-01\", \"assessments\": [{{\"date\": \"2024-04-28\", \"scan\": \"pretreatment\", \"lesions\": [{{\"id\": \"T1\", \"role\": \"target\", \"component\": \"enhancing\", \"d\": [20, 20]}}], \"steroids\": {{\"dose_mg\": 2}}, \"clinical\": \"stable\"}}, {{\"date\": \"2024-06-28\", \"scan\": \"followup\", \"lesions\": [{{\"id\": \"T1\", \"d\": [20, 20]}}], \"steroids\": {{\"dose_mg\": 4, \"changed_on\": \"2024-07-01\"}}, \"clinical\": \"stable\"}}]}}\n",
+                "X".repeat(k)
+            )
+        })
+        .collect();
+    let dir = scratch("wrap-date", &[("w.jsonl", &cohort)]);
+    let file = dir.join("w.jsonl");
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        "--format",
+        "jsonl",
+        "--max-errors",
+        "0",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        out.matches("eval::steroid_change_after_scan").count(),
+        60,
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.trim_end().ends_with("2024-06-") || l.trim_end().ends_with("2024-")),
+        "{out}"
+    );
+}
+
+/// Measurements on a scan marked `evaluable: false` contradict it: said, with the lesions
+/// named, at the scan's line (an independent reader found them ignored without a word).
+#[test]
+fn measurements_on_a_scan_not_evaluable_are_warned() {
+    let case = "patient: NE-1\nsetting: recurrent\ntherapy_start: 2024-05-01\nassessments:\n  - {date: 2024-04-28, scan: pretreatment, lesions: [{id: T1, role: target, component: enhancing, d: [20, 20]}], steroids: {dose_mg: 0}, clinical: stable}\n  - {date: 2024-06-28, scan: followup, evaluable: false, lesions: [{id: T1, d: [30, 30]}], steroids: {dose_mg: 0}, clinical: stable}\n  - {date: 2024-08-28, scan: followup, evaluable: false, lesions: [{id: T1, status: not_assessed}], steroids: {dose_mg: 0}, clinical: stable}\n";
+    let dir = scratch("ne-measured", &[("ne.yaml", case)]);
+    let file = dir.join("ne.yaml");
+    let out = run(&[
+        "eval",
+        "--rules",
+        "rules/rano-hgg-2010.rano",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.contains("exit: 0"), "{out}");
+    // once: the second scan not evaluable gives no measurement
+    assert_eq!(
+        out.matches("eval::measured_on_scan_not_evaluable").count(),
+        1,
+        "{out}"
+    );
+    let flat = flat(&out);
+    assert!(
+        flat.contains("ne.yaml:6: patient `NE-1`: the scan of 2024-06-28 is `evaluable: false` (missing or non-diagnostic) and gives measurements (`T1`)"),
+        "{out}"
+    );
 }

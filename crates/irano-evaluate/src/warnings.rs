@@ -199,6 +199,40 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                 .then_some(a.date);
             }
         }
+        if !a.evaluable {
+            // the followed lesions only: a new lesion on a scan not evaluable is read by some
+            // criteria (the scan that first showed it)
+            let measured: Vec<String> = a
+                .lesions
+                .iter()
+                .filter(|o| {
+                    o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
+                        || [o.ld, o.sa, o.vol_ml]
+                            .iter()
+                            .any(|x| x.is_some_and(|v| !v.is_zero()))
+                })
+                .map(|o| {
+                    format!(
+                        "`{}`",
+                        case.lesions.get(o.lesion).map_or("?", |l| l.id.as_str())
+                    )
+                })
+                .collect();
+            if !measured.is_empty() {
+                out.push(
+                    Diagnostic::warning(
+                        "eval::measured_on_scan_not_evaluable",
+                        format!(
+                            "{}: the scan of {} is `evaluable: false` (missing or non-diagnostic) and gives measurements ({}): the two contradict each other, and a criterion may read either (a scan not evaluable is graded NE)",
+                            at(a.line),
+                            a.date,
+                            measured.join(", ")
+                        ),
+                    )
+                    .help("if the scan was read, drop `evaluable: false`; if it was not diagnostic, give its lesions no measurement (or `status: not_assessed`)"),
+                );
+            }
+        }
         for o in a.lesions.iter().chain(&a.new_lesions) {
             let status = match (o.status, o.nt_status) {
                 (Some(MeasureStatus::Absent), _) => "status: absent",
@@ -381,14 +415,15 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("radiotherapy given for the recurrence is `reirradiation_end` (docs/case-format.md); a criterion reads `chemoradiation_end` for the window after first-line chemoradiation"),
         );
     }
-    if let Some((who, them, why)) = marked_lesions(ev.marked_targets_not_eligible()) {
+    let not_eligible = ev.marked_targets_not_eligible();
+    if let Some((who, them, why)) = marked_lesions(not_eligible) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_followed",
                 format!(
                     "{}:{}: patient `{}`: {who} marked `role: target`, but {} does not follow {} (its targets `eligible` condition is false on the baseline scan: {why}); left out of the targets and the burden",
                     case.origin.file,
-                    case.origin.line,
+                    lesion_line(case, not_eligible),
                     case.patient,
                     r.criterion.id,
                     them
@@ -397,14 +432,15 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
             .help("the burden of this criterion leaves it out, so it differs from a sum that includes it; `irano-eval explain` shows the choice of targets and `irano-eval show RULES` prints the `targets` block"),
         );
     }
-    if let Some((who, them, why)) = marked_lesions(ev.marked_targets_not_candidates()) {
+    let not_candidates = ev.marked_targets_not_candidates();
+    if let Some((who, them, why)) = marked_lesions(not_candidates) {
         out.push(
             Diagnostic::warning(
                 "eval::marked_target_not_candidate",
                 format!(
                     "{}:{}: patient `{}`: {who} marked `role: target`, but {} would not choose {} as a target (its targets `candidate` condition is false on the baseline scan: {why}); followed as a target, as marked",
                     case.origin.file,
-                    case.origin.line,
+                    lesion_line(case, not_candidates),
                     case.patient,
                     r.criterion.id,
                     them
@@ -621,6 +657,16 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
 /// of the condition that was false): who they are ("lesion `N1` is", "2 lesions (`A`, `B`)
 /// are"), the pronoun for them, and why, said once when they all agree ("`lesion.measurable`
 /// is false").
+/// The line of the scan where the first of the named lesions is first listed (the baseline
+/// scan, for a marked target), else the case's first line.
+fn lesion_line(case: &Case, named: &[(String, String)]) -> usize {
+    named
+        .first()
+        .and_then(|(id, _)| case.lesions.iter().find(|l| &l.id == id))
+        .and_then(|l| case.assessments.get(l.first_seen))
+        .map_or(case.origin.line, |a| a.line)
+}
+
 fn marked_lesions(refused: &[(String, String)]) -> Option<(String, &'static str, String)> {
     let (who, them) = match refused {
         [] => return None,
