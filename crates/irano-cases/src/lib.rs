@@ -826,7 +826,15 @@ fn reported_gone(o: &Observation) -> bool {
 /// `(scan index, lesion index, length, length before, length after)`.
 pub fn lesions_look_like_cm(case: &Case) -> Vec<(usize, usize, Rational, Rational, Rational)> {
     let seven = Rational::from_int(7);
-    let at_most_a_seventh = |x: Rational, of: Rational| x.checked_mul(seven).is_ok_and(|y| y <= of);
+    // 7·x <= of, exactly: for x = a/b and of = c/d (denominators positive) 7·a·d <= c·b, in
+    // 128-bit products; the reduced product only when those overflow (run on every case)
+    let at_most_a_seventh = |x: Rational, of: Rational| {
+        let scaled = x.numer().checked_mul(7).and_then(|n| n.checked_mul(of.denom()));
+        match (scaled, of.numer().checked_mul(x.denom())) {
+            (Some(l), Some(r)) => l <= r,
+            _ => x.checked_mul(seven).is_ok_and(|y| y <= of),
+        }
+    };
     // per lesion: its last two measurements (scan, largest length), oldest first
     let mut seen: Vec<[Option<(usize, Rational)>; 2]> = vec![[None, None]; case.lesions.len()];
     let mut out = Vec::new();

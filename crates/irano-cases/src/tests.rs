@@ -339,3 +339,22 @@ fn sniff_tells_json_from_yaml_in_flow_style() {
     assert_eq!(sniff(b"[{patient: P1}]"), Format::Yaml);
     assert_eq!(sniff(b"patient: P1\n"), Format::Yaml);
 }
+
+/// A lesion keyed in cm is one measured at a seventh or less of its length before and
+/// after: exactly a seventh counts, a hair over does not (the comparison is exact).
+#[test]
+fn a_lesion_at_exactly_a_seventh_of_its_neighbours_looks_like_cm() {
+    let case_with = |middle: &str| {
+        let text = format!(
+            "patient: CM\nsetting: recurrent\ntherapy_start: 2025-01-06\nassessments:\n  - {{date: 2025-01-02, scan: pretreatment, lesions: [{{id: T1, role: target, d: [21, 7]}}]}}\n  - {{date: 2025-03-03, scan: followup, lesions: [{{id: T1, d: [{middle}, 1]}}]}}\n  - {{date: 2025-05-05, scan: followup, lesions: [{{id: T1, d: [21, 7]}}]}}\n"
+        );
+        let cases = read_str(&text, "cm.yaml", Format::Yaml).unwrap();
+        lesions_look_like_cm(&cases[0])
+    };
+    let hit = case_with("3");
+    assert_eq!(hit.len(), 1, "{hit:?}");
+    assert_eq!(hit[0].2, dec("3"));
+    assert!(case_with("3.0000000001").is_empty());
+    // a fraction whose scaled products need 128 bits still compares exactly
+    assert_eq!(case_with("2.99999999999999999").len(), 1);
+}
