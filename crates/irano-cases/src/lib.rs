@@ -829,7 +829,10 @@ pub fn lesions_look_like_cm(case: &Case) -> Vec<(usize, usize, Rational, Rationa
     // 7·x <= of, exactly: for x = a/b and of = c/d (denominators positive) 7·a·d <= c·b, in
     // 128-bit products; the reduced product only when those overflow (run on every case)
     let at_most_a_seventh = |x: Rational, of: Rational| {
-        let scaled = x.numer().checked_mul(7).and_then(|n| n.checked_mul(of.denom()));
+        let scaled = x
+            .numer()
+            .checked_mul(7)
+            .and_then(|n| n.checked_mul(of.denom()));
         match (scaled, of.numer().checked_mul(x.denom())) {
             (Some(l), Some(r)) => l <= r,
             _ => x.checked_mul(seven).is_ok_and(|y| y <= of),
