@@ -75,6 +75,13 @@ impl Evaluator<'_> {
                 Value::Bool(b) => Value::Bool(!b),
                 _ => Value::Null,
             }),
+            ExprKind::ScanField(f, s) => Ok(match self.leaf_or_eval(cx, s)? {
+                Value::Scan(i) => match cx.case.assessments.get(i as usize) {
+                    Some(a) => scan_field(a, *f, i),
+                    None => Value::Null,
+                },
+                _ => Value::Null,
+            }),
             // a lesion-level let (`l.size`) on the lesion given
             ExprKind::LesionLet(i, l) => {
                 let lv = self.leaf_or_eval(cx, l)?;
@@ -164,13 +171,6 @@ impl Evaluator<'_> {
                     .map(Value::Date)
                     .unwrap_or(Value::Null),
             },
-            ExprKind::ScanField(f, s) => match self.leaf_or_eval(cx, s)? {
-                Value::Scan(i) => match cx.case.assessments.get(i as usize) {
-                    Some(a) => scan_field(a, *f, i),
-                    None => Value::Null,
-                },
-                _ => Value::Null,
-            },
             ExprKind::SummaryLet(i) => self
                 .summary_lets
                 .get(*i as usize)
@@ -216,6 +216,7 @@ impl Evaluator<'_> {
             | ExprKind::ScanLet(..)
             | ExprKind::LesionLet(..)
             | ExprKind::Unary(UnKind::Not, _)
+            | ExprKind::ScanField(..)
             | ExprKind::LesionField(..) => return self.eval(cx, e),
             ExprKind::If(c, t, f) => {
                 if self.eval(cx, c)? == Value::Bool(true) {
