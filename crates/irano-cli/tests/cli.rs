@@ -57,6 +57,19 @@ fn flat(out: &str) -> String {
         .join(" ")
 }
 
+/// `irano-eval eval ARGS FILE` on a case written to a scratch folder as `name` (removed
+/// after the run).
+fn eval_text(tag: &str, name: &str, case: &str, args: &[&str]) -> String {
+    let dir = scratch(tag, &[(name, case)]);
+    let file = dir.join(name);
+    let mut all = vec!["eval"];
+    all.extend_from_slice(args);
+    all.push(file.to_str().unwrap());
+    let out = run(&all);
+    std::fs::remove_dir_all(&dir).unwrap();
+    out
+}
+
 fn scratch(tag: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("irano-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -496,20 +509,9 @@ fn a_patient_twice_in_a_stream_is_refused_naming_both_places() {
 /// and which one decides the result.
 #[test]
 fn lengths_that_disagree_and_a_measured_absent_non_target_are_warned() {
-    let dir = std::env::temp_dir().join(format!("irano-disagree-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let case = "patient: D1\nsetting: recurrent\ntherapy_start: 2025-01-06\nassessments:\n  - {date: 2025-01-02, scan: pretreatment, lesions: [{id: L1, role: target, organ: liver, d: [40, 20], ld: 30}, {id: N1, role: non_target, organ: lung, nt_status: present}]}\n  - {date: 2025-03-03, scan: followup, lesions: [{id: L1, ld: 30}, {id: N1, nt_status: absent, d: [15, 12]}]}\n";
-    let file = dir.join("d1.yaml");
-    std::fs::write(&file, case).unwrap();
-    let out = run(&[
-        "eval",
-        "--rules",
-        "rules/recist-1.1.rano",
-        "--trace",
-        "none",
-        file.to_str().unwrap(),
-    ]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let args = ["--rules", "rules/recist-1.1.rano", "--trace", "none"];
+    let out = eval_text("disagree", "d1.yaml", case, &args);
     assert!(out.contains("exit: 0"), "{out}");
     assert!(
         out.contains("eval::lengths_disagree")
@@ -2474,19 +2476,15 @@ fn wrapped_messages_never_split_a_date() {
             )
         })
         .collect();
-    let dir = scratch("wrap-date", &[("w.jsonl", &cohort)]);
-    let file = dir.join("w.jsonl");
-    let out = run(&[
-        "eval",
+    let args = [
         "--rules",
         "rules/rano-hgg-2010.rano",
         "--format",
         "jsonl",
         "--max-errors",
         "0",
-        file.to_str().unwrap(),
-    ]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    ];
+    let out = eval_text("wrap-date", "w.jsonl", &cohort, &args);
     assert_eq!(
         out.matches("eval::steroid_change_after_scan").count(),
         60,
@@ -2504,15 +2502,12 @@ fn wrapped_messages_never_split_a_date() {
 #[test]
 fn measurements_on_a_scan_not_evaluable_are_warned() {
     let case = "patient: NE-1\nsetting: recurrent\ntherapy_start: 2024-05-01\nassessments:\n  - {date: 2024-04-28, scan: pretreatment, lesions: [{id: T1, role: target, component: enhancing, d: [20, 20]}], steroids: {dose_mg: 0}, clinical: stable}\n  - {date: 2024-06-28, scan: followup, evaluable: false, lesions: [{id: T1, d: [30, 30]}], steroids: {dose_mg: 0}, clinical: stable}\n  - {date: 2024-08-28, scan: followup, evaluable: false, lesions: [{id: T1, status: not_assessed}], steroids: {dose_mg: 0}, clinical: stable}\n";
-    let dir = scratch("ne-measured", &[("ne.yaml", case)]);
-    let file = dir.join("ne.yaml");
-    let out = run(&[
-        "eval",
-        "--rules",
-        "rules/rano-hgg-2010.rano",
-        file.to_str().unwrap(),
-    ]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let out = eval_text(
+        "ne-measured",
+        "ne.yaml",
+        case,
+        &["--rules", "rules/rano-hgg-2010.rano"],
+    );
     assert!(out.contains("exit: 0"), "{out}");
     // once: the second scan not evaluable gives no measurement
     assert_eq!(
