@@ -2521,3 +2521,31 @@ fn measurements_on_a_scan_not_evaluable_are_warned() {
         "{out}"
     );
 }
+
+/// A scan's expected rule is one of the per-scan rules: a summary rule (`bor.sd`) is bad
+/// input with a help that says so, and a misspelt scan rule is never told to be one (a
+/// statistician was told `did you mean bor.sd?` for `irano.sd`, then failed on `bor.sd`).
+#[test]
+fn a_summary_rule_expected_on_a_scan_is_bad_input() {
+    let dir = trial_copy("summary-rule");
+    let case = dir.join("cases/001-progression-confirmed-8-weeks-later.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    let old = "rules: [null, irano.upd.initial, irano.pd.confirmed]";
+    assert!(text.contains(old));
+    std::fs::write(&case, text.replace(old, "rules: [null, irano.sd, bor.sd]")).unwrap();
+    let path = dir.to_str().unwrap();
+    let out = run_in(&dir, &["test", "--include", "rules", path]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let flat = flat(&out);
+    assert!(out.contains("exit: 2"), "{out}");
+    assert!(
+        flat.contains("names `irano.sd`, which is not a rule deciding a scan of `trial-xyz-irano`"),
+        "{out}"
+    );
+    assert!(flat.contains("did you mean `sd`?"), "{out}");
+    assert!(
+        flat.contains("`bor.sd` decides the summary (best overall response, progression date or final decision), not a scan"),
+        "{out}"
+    );
+    assert!(!flat.contains("did you mean `bor.sd`"), "{out}");
+}

@@ -569,6 +569,13 @@ impl Runner {
             .chain(program.summary_tables.iter())
             .flat_map(|t| t.rules.iter().map(|r| r.id.as_str()))
             .collect();
+        // a scan's expected rule is one of the per-scan tables' (a summary rule such as
+        // `bor.sd` decides no scan, so it is no suggestion for one)
+        let scan_ids: Vec<&str> = program
+            .tables
+            .iter()
+            .flat_map(|t| t.rules.iter().map(|r| r.id.as_str()))
+            .collect();
         let labels = program.label_names();
         let decisions = program.decision_names();
         // (annotation, what it names there, the name, the names it may be)
@@ -580,7 +587,7 @@ impl Runner {
         for (field, list, known) in [
             ("responses", &expect.responses, &labels),
             ("decisions", &expect.decisions, &decisions),
-            ("rules", &expect.rules, &ids),
+            ("rules", &expect.rules, &scan_ids),
         ] {
             for v in list.iter().flatten().flatten() {
                 named.push(("x-expect", field, v.as_str(), known.as_slice()));
@@ -608,12 +615,16 @@ impl Runner {
                 continue;
             }
             let what = match field {
-                "" | "rules" => "rule",
+                "" => "rule",
+                "rules" => "rule deciding a scan",
                 "warnings" => "warning",
                 "decisions" | "final_decision" => "decision",
                 _ => "label",
             };
             let help = match closest(v, known.iter().copied()) {
+                _ if field == "rules" && ids.contains(&v) => format!(
+                    "`{v}` decides the summary (best overall response, progression date or final decision), not a scan; "
+                ),
                 Some(c) => format!("did you mean `{c}`? "),
                 None => String::new(),
             };
@@ -626,7 +637,7 @@ impl Runner {
                 code,
                 format!("{names} `{v}`, which is not a {what} of `{}`", program.id),
             )
-            .help(if what == "rule" {
+            .help(if what.starts_with("rule") {
                 format!(
                     "{help}`{}` lists the criterion's rules",
                     self.show_command(&rules)

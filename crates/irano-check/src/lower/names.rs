@@ -252,6 +252,10 @@ impl<'a> Lowerer<'a, '_> {
         };
         let help = if matches!(self.ctx, Ctx::Summary) && name == "scan" {
             format!("`{name}` is available in {allowed}; here, look at the scans through a bound one: `any(s in scans where s.kind == followup and ...)`, `last(s in graded).date`")
+        } else if matches!(self.ctx, Ctx::Lesion) {
+            // a lesion-level let is also computed for target selection, before any scan is
+            // graded: what depends on the scan belongs in a def the scan's lets call
+            format!("`{name}` is available in {allowed}; a lesion-level let sees the lesion, not the scan being graded: write a `def` with a lesion parameter (`def counted_before(l: lesion) = any(s in prior: ...)`) and call it from a scan-level let or rule (docs/language.md, lesion-level lets)")
         } else {
             format!("`{name}` is available in {allowed}")
         };
