@@ -14,6 +14,10 @@ use irano_evaluate::Trace;
 /// Examples name the bundled rule files and cases; they live in a text file, not in code,
 /// so that no criterion is named in the Rust sources.
 const EXAMPLES: &str = include_str!("help-examples.txt");
+const TEST_EXAMPLES: &str = include_str!("help-examples-test.txt");
+const DIFF_EXAMPLES: &str = include_str!("help-examples-diff.txt");
+const EXPLAIN_EXAMPLES: &str = include_str!("help-examples-explain.txt");
+const COMPARE_EXAMPLES: &str = include_str!("help-examples-compare.txt");
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +105,7 @@ enum Command {
     /// What a rule change changes on a cohort: every output that differs per patient (with
     /// the rule that decided it before and after) and a summary. Exit 0 when nothing
     /// changed, 1 when something did, 2 on bad input.
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff {
         /// The old rule file, then the new one; or one file with `--set-old` / `--set-new`.
         #[arg(long, value_name = "FILE", required = true)]
@@ -132,6 +137,7 @@ enum Command {
     },
     /// One patient's full derivation: every rule each table tried on a scan (or on every
     /// scan, then the summary), why it fired or not, every definition it read.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain {
         /// The criterion's rule file.
         #[arg(long, value_name = "FILE")]
@@ -153,6 +159,7 @@ enum Command {
     },
     /// Each timeline under several criteria side by side: a row per scan, a column per
     /// criterion, then each criterion's summary.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare {
         /// A criterion's rule file; repeat for each criterion, in column order.
         #[arg(long, value_name = "FILE", required = true)]
@@ -167,6 +174,7 @@ enum Command {
     /// Test cases that carry their expected outcome (`x-expect`) and compare each result
     /// with its snapshot (`snapshots/NAME.snap` beside the case). Exit 0 when all hold and
     /// match, 1 when one fails, is new or changed, 2 on bad input.
+    #[command(after_help = TEST_EXAMPLES)]
     Test {
         /// The criterion to test the cases against; it replaces the one a case names with
         /// `x-rules: FILE` (a warning says so when that is another file). Without it, each

@@ -2549,3 +2549,35 @@ fn a_summary_rule_expected_on_a_scan_is_bad_input() {
     );
     assert!(!flat.contains("did you mean `bor.sd`"), "{out}");
 }
+
+/// `test`, `diff`, `explain` and `compare` end their help with examples, and every example
+/// runs as written on the bundled files (exit 0, or 1 where something changed or failed),
+/// reading nothing that is not there.
+#[test]
+fn subcommand_examples_run_as_written() {
+    for sub in ["test", "diff", "explain", "compare"] {
+        let help = run(&[sub, "--help"]);
+        assert!(help.contains("Examples:"), "{sub}: {help}");
+        let file = repo().join(format!("crates/irano-cli/src/help-examples-{sub}.txt"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let examples: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("  irano-eval "))
+            .collect();
+        assert!(!examples.is_empty(), "{sub}");
+        for example in examples {
+            assert!(help.contains(example), "{sub} --help lacks {example}");
+            // `--accept` would write snapshots into the repository: its run is the one above
+            if example.contains("--accept") {
+                continue;
+            }
+            let args: Vec<&str> = example.split_whitespace().collect();
+            let out = run(&args);
+            assert!(
+                out.contains("exit: 0") || out.contains("exit: 1"),
+                "{example}:\n{out}"
+            );
+            assert!(!out.contains('×'), "{example}:\n{out}");
+        }
+    }
+}
