@@ -205,12 +205,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
             let measured: Vec<String> = a
                 .lesions
                 .iter()
-                .filter(|o| {
-                    o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
-                        || [o.ld, o.sa, o.vol_ml]
-                            .iter()
-                            .any(|x| x.is_some_and(|v| !v.is_zero()))
-                })
+                .filter(|o| gives_measurement(o))
                 .map(|o| {
                     format!(
                         "`{}`",
@@ -240,11 +235,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                 (_, Some(irano_cases::NtStatus::Absent)) => "nt_status: absent",
                 _ => continue,
             };
-            let measured = o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
-                || [o.ld, o.sa, o.vol_ml]
-                    .iter()
-                    .any(|x| x.is_some_and(|v| !v.is_zero()));
-            if !measured {
+            if !gives_measurement(o) {
                 continue;
             }
             let id = case.lesions.get(o.lesion).map_or("?", |l| l.id.as_str());
@@ -657,6 +648,14 @@ pub fn after_evaluation(ev: &Evaluator<'_>, case: &Case, r: &CaseResult) -> Vec<
 /// of the condition that was false): who they are ("lesion `N1` is", "2 lesions (`A`, `B`)
 /// are"), the pronoun for them, and why, said once when they all agree ("`lesion.measurable`
 /// is false").
+/// Whether an observation gives a non-zero measurement (`d`, `ld`, `sa` or `vol_ml`).
+fn gives_measurement(o: &irano_cases::Observation) -> bool {
+    o.d.is_some_and(|d| d.iter().any(|x| !x.is_zero()))
+        || [o.ld, o.sa, o.vol_ml]
+            .iter()
+            .any(|x| x.is_some_and(|v| !v.is_zero()))
+}
+
 /// The line of the scan where the first of the named lesions is first listed (the baseline
 /// scan, for a marked target), else the case's first line.
 fn lesion_line(case: &Case, named: &[(String, String)]) -> usize {
