@@ -140,7 +140,6 @@ impl Evaluator<'_> {
                 }
                 Value::Scan(cx.cur as u32)
             }
-            ExprKind::Baseline => Value::Scan(cx.base as u32),
             ExprKind::Previous => {
                 if cx.cur > cx.base && !cx.in_summary {
                     // the latest earlier scan not skipped by `skip grading when` (the
@@ -213,6 +212,7 @@ impl Evaluator<'_> {
             ExprKind::Const(_)
             | ExprKind::Var(_)
             | ExprKind::CurLesion
+            | ExprKind::Baseline
             | ExprKind::Binary(..)
             | ExprKind::ScanLet(..)
             | ExprKind::LesionLet(..)

@@ -218,7 +218,7 @@ fn contradictions(case: &Case) -> Vec<Diagnostic> {
                     Diagnostic::warning(
                         "eval::measured_on_scan_not_evaluable",
                         format!(
-                            "{}: the scan of {} is `evaluable: false` (missing or non-diagnostic) and gives measurements ({}): the two contradict each other, and a criterion may read either (a scan not evaluable is graded NE)",
+                            "{}: the scan of {} is `evaluable: false` (missing or non-diagnostic) and gives measurements ({}): the two contradict each other, and a criterion may read either",
                             at(a.line),
                             a.date,
                             measured.join(", ")
