@@ -93,7 +93,13 @@ impl Evaluator<'_> {
                     return Ok(());
                 };
                 let v = self.eval(cx, e)?;
-                let _ = write!(out, "{} = {} (", l.name, self.show(cx, v, e.ty));
+                let _ = write!(out, "{} = {}", l.name, self.show(cx, v, e.ty));
+                // a let defined as a constant (`override let t2_not_worse = true`): its
+                // definition would only repeat the value
+                if matches!(l.expr.kind, ExprKind::Const(_)) {
+                    return Ok(());
+                }
+                out.push_str(" (");
                 self.explain(cx, &l.expr, out, depth + 1)?;
                 out.push(')');
             }
