@@ -169,7 +169,18 @@ pub fn case_file(path: &Path) -> Result<Format, Vec<CaseError>> {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    Err(vec![if csv {
+    let compressed = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["gz", "bz2", "xz", "zst", "zip"]
+            .iter()
+            .any(|c| e.eq_ignore_ascii_case(c))
+    });
+    Err(vec![if compressed {
+        CaseError::io(
+            &shown,
+            format!("`{shown}` is a compressed file; cases are YAML, JSON or JSON Lines text"),
+            "decompress it first; `irano-eval eval` also reads a pipe: `zcat cases.jsonl.gz | irano-eval eval --rules RULES -`",
+        )
+    } else if csv {
         CaseError::io(
             &shown,
             format!("`{shown}` is a CSV file; cases are YAML, JSON or JSON Lines"),

@@ -87,8 +87,9 @@ enum Command {
         /// final decision) to FILE.
         #[arg(long, value_name = "FILE")]
         summary: Option<PathBuf>,
-        /// The syntax of cases read from standard input (`-`); guessed from the first
-        /// bytes when absent.
+        /// The syntax of cases read from standard input (`-`) or from an input whose name
+        /// gives none (a pipe such as `<(zcat cases.jsonl.gz)`, a `.txt` file); guessed
+        /// from the first bytes when absent (a file named otherwise then needs it).
         #[arg(long, value_enum, value_name = "FORMAT")]
         input_format: Option<InputFormat>,
         /// Threads evaluating cases (default, or 0: one per core; at most 256). The output
@@ -450,11 +451,16 @@ fn run() -> ExitCode {
             jobs,
             max_errors,
         } => {
-            if input_format.is_some() && !cases.iter().any(|c| c.as_os_str() == "-") {
+            if input_format.is_some()
+                && cases.iter().all(|c| {
+                    c.as_os_str() != "-"
+                        && (c.is_dir() || irano_cases::Format::from_path(c).is_some())
+                })
+            {
                 out.diagnostic(
                     &irano_check::Diagnostic::warning(
                         "cli::input_format",
-                        "--input-format applies to standard input (`-`) only; the files named are read by their extension",
+                        "--input-format applies to standard input (`-`) and to inputs whose name gives no format (a pipe, a `.txt` file); the files named are read by their extension",
                     )
                     .help("name case files .yaml, .json or .jsonl, or pipe the cases in with `-`"),
                 );

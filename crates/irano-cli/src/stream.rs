@@ -85,6 +85,8 @@ enum Work {
         not_utf8: Vec<usize>,
     },
     Cases(Vec<Case>),
+    /// An input's own errors (empty, UTF-16, unreadable), in their place in input order.
+    Errors(Vec<CaseError>),
 }
 
 /// A batch evaluated and rendered.
@@ -253,6 +255,31 @@ fn open_sources(
             }
             continue;
         }
+        // an input whose name gives no format: a pipe (`<(zcat cases.jsonl.gz)`) is read
+        // as standard input is (the format from --input-format, else sniffed); another file
+        // only when --input-format names the format
+        if irano_cases::Format::from_path(path).is_none()
+            && !path.is_dir()
+            && (is_stream(path) || (stdin_format.is_some() && path.is_file()))
+        {
+            let name: Arc<str> = Arc::from(path.display().to_string());
+            let opened = std::fs::File::open(path)
+                .map_err(|e| vec![CaseError::io_error(&name, &e)])
+                .and_then(|f| stream_source(Arc::clone(&name), f, stdin_format, false));
+            match opened {
+                Ok(s) => sources.push(s),
+                Err(errors) => {
+                    bad = true;
+                    for e in &errors {
+                        out.case_error(e);
+                    }
+                }
+            }
+            continue;
+        }
+        // an empty JSON Lines file found in a directory is an empty shard (as an empty
+        // standard input is); one named on the command line is an error
+        let from_dir = path.is_dir();
         let files = match case_files(out, path) {
             Ok(f) => f,
             Err(errors) => {
@@ -271,7 +298,7 @@ fn open_sources(
                         sources.push(Source::Lines {
                             name: Arc::from(file.display().to_string()),
                             reader: Box::new(BufReader::with_capacity(1 << 16, f)),
-                            empty_ok: false,
+                            empty_ok: from_dir,
                         });
                     }
                     Err(e) => {
@@ -408,8 +435,19 @@ fn files_not_read(dir: &Path, others: &[PathBuf]) -> irano_check::Diagnostic {
 }
 
 fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseError>> {
-    let name: Arc<str> = Arc::from("<stdin>");
-    let mut reader = BufReader::with_capacity(1 << 16, std::io::stdin());
+    stream_source(Arc::from("<stdin>"), std::io::stdin(), format, true)
+}
+
+/// An input read as a stream: standard input, or a path whose name gives no format (a
+/// pipe, `<(zcat cases.jsonl.gz)`). The format is `format`, else sniffed from the first
+/// bytes; `empty_ok`: an empty stream is an empty cohort rather than an error.
+fn stream_source(
+    name: Arc<str>,
+    input: impl Read + Send + 'static,
+    format: Option<irano_cases::Format>,
+    empty_ok: bool,
+) -> Result<Source, Vec<CaseError>> {
+    let mut reader = BufReader::with_capacity(1 << 16, input);
     let format = match format {
         Some(f) => f,
         None => {
@@ -423,7 +461,7 @@ fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseE
         return Ok(Source::Lines {
             name,
             reader: Box::new(reader),
-            empty_ok: true,
+            empty_ok,
         });
     }
     let mut bytes = Vec::new();
@@ -434,9 +472,31 @@ fn stdin_source(format: Option<irano_cases::Format>) -> Result<Source, Vec<CaseE
         String::from_utf8(bytes).map_err(|e| vec![CaseError::not_utf8(&name, e.as_bytes())])?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         // an empty stream is an empty cohort, as for JSON Lines
-        return Ok(Source::Cases(Vec::new()));
+        return if empty_ok {
+            Ok(Source::Cases(Vec::new()))
+        } else {
+            Err(vec![irano_cases::no_case(&name)])
+        };
     }
     irano_cases::read_str(&text, &name, format).map(Source::Cases)
+}
+
+/// Whether `path` is a stream rather than a file: a pipe (what `<(...)` names), a
+/// character device or a socket.
+fn is_stream(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_fifo() || t.is_char_device() || t.is_socket()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// The pipeline: returns the exit code; on 0, `dest` (and `summary`) hold the output.
@@ -511,6 +571,10 @@ fn read_all(
     for source in sources {
         if stop.load(Ordering::Relaxed) {
             break;
+        }
+        // the previous input's errors, in their place among the batches
+        if let Err(unsent) = send_errors(&tx, &mut seq, &mut errors) {
+            return unsent;
         }
         match source {
             Source::Cases(cases) => {
@@ -598,7 +662,35 @@ fn read_all(
             }
         }
     }
+    if let Err(unsent) = send_errors(&tx, &mut seq, &mut errors) {
+        return unsent;
+    }
     errors
+}
+
+/// Sends an input's own errors (empty, UTF-16, unreadable) to the writer as a batch of their
+/// own, so that they are reported in input order with the errors of the lines; gives them
+/// back when the workers have stopped.
+fn send_errors(
+    tx: &SyncSender<Batch>,
+    seq: &mut u64,
+    errors: &mut Vec<CaseError>,
+) -> Result<(), Vec<CaseError>> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let batch = Batch {
+        seq: *seq,
+        work: Work::Errors(std::mem::take(errors)),
+    };
+    *seq += 1;
+    match tx.send(batch) {
+        Ok(()) => Ok(()),
+        Err(e) => match e.0.work {
+            Work::Errors(unsent) => Err(unsent),
+            _ => Err(Vec::new()),
+        },
+    }
 }
 
 fn chunks(v: Vec<Case>, n: usize) -> Vec<Vec<Case>> {
@@ -690,6 +782,10 @@ fn work(
                 }
                 report_not_utf8(usize::MAX, &mut done);
                 done.text = Some((name, text));
+            }
+            Work::Errors(errors) => {
+                input_failed.store(true, Ordering::Relaxed);
+                done.errors = errors;
             }
             Work::Cases(cases) => {
                 for c in &cases {

@@ -798,6 +798,145 @@ fn an_empty_standard_input_is_an_empty_cohort() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every empty file named on the command line is reported, each in its place among the
+/// other inputs' errors (the first one used to hide the others); an empty JSON Lines file
+/// found in a directory is an empty shard, as an empty standard input is.
+#[test]
+fn every_empty_file_is_reported_in_input_order_and_an_empty_shard_in_a_directory_is_none() {
+    let dir = temp_dir("empty-files");
+    let shards = dir.join("shards");
+    std::fs::create_dir_all(&shards).unwrap();
+    let case = one_scan_cases("SHARD", 1, "2025-01-01", "pretreatment");
+    std::fs::write(shards.join("part-1.jsonl"), "").unwrap();
+    std::fs::write(shards.join("part-2.jsonl"), format!("{case}\n")).unwrap();
+    std::fs::write(shards.join("part-3.jsonl"), "").unwrap();
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        shards.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let (a, b, c) = (
+        dir.join("a.jsonl"),
+        dir.join("b.jsonl"),
+        dir.join("c.jsonl"),
+    );
+    std::fs::write(&a, "").unwrap();
+    std::fs::write(&b, "{\"patient\": \"P-1\"}\n").unwrap();
+    std::fs::write(&c, "").unwrap();
+    let args = [
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "--max-errors",
+        "0",
+    ];
+    let mut all = args.to_vec();
+    all.extend([
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    ]);
+    let out = run(&all);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let files: Vec<String> = text(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|d| d["file"].as_str().map(str::to_string))
+        .collect();
+    let order: Vec<&str> = files
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    assert_eq!(order.first(), Some(&"a.jsonl"), "{files:?}");
+    assert_eq!(order.last(), Some(&"c.jsonl"), "{files:?}");
+    assert!(order.iter().any(|f| *f == "b.jsonl"), "{files:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An input whose name gives no format is read as standard input is when it is a pipe
+/// (`<(zcat cases.jsonl.gz)`; here `/dev/stdin`, a pipe too): the format sniffed, or given
+/// by `--input-format`, which also reads a file named otherwise (`.txt`). A compressed file
+/// says so and how to pipe it in.
+#[test]
+fn a_pipe_named_as_a_path_is_read_and_input_format_reads_a_file_named_otherwise() {
+    let cases = one_scan_cases("PIPE", 3, "2025-01-01", "pretreatment");
+    let out = run_with_stdin(
+        &["eval", "--rules", HGG, "--format", "jsonl", "/dev/stdin"],
+        cases.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+    // an empty pipe named as a path is an empty input named on the command line
+    let out = run_with_stdin(&["eval", "--rules", HGG, "/dev/stdin"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("holds no case"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = temp_dir("input-format");
+    let txt = dir.join("cases.txt");
+    std::fs::write(&txt, &cases).unwrap();
+    let txt = txt.to_str().unwrap();
+    let out = run(&["eval", "--rules", HGG, "--format", "jsonl", txt]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not a case file"));
+    let out = run(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "--input-format",
+        "jsonl",
+        txt,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+    assert!(!text(&out.stderr).contains("cli::input_format"));
+
+    let gz = dir.join("cases.jsonl.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 8, 0]).unwrap();
+    let out = run(&[
+        "--error-format",
+        "json",
+        "eval",
+        "--rules",
+        HGG,
+        gz.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let d: serde_json::Value = serde_json::from_str(err.lines().next().unwrap()).unwrap();
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a compressed file"),
+        "{err}"
+    );
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap()
+            .contains("zcat cases.jsonl.gz | irano-eval eval"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn missing_paths_and_csv_files_say_what_they_are() {
     let out = run(&["eval", "--rules", IRANO, "no-such-cases"]);
@@ -1314,14 +1453,15 @@ fn an_include_that_is_not_a_folder_is_warned_about() {
     );
 }
 
-/// `--input-format` with named files only is said to apply to standard input (it was
-/// silently ignored).
+/// `--input-format` with case files named by their extension only is said to apply to
+/// standard input and to inputs named otherwise (it was silently ignored).
 #[test]
 fn input_format_without_standard_input_is_warned_about() {
     let out = run(&["eval", "--rules", HGG, "--input-format", "jsonl", EXAMPLE]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        text(&out.stderr).contains("--input-format applies to standard input (`-`) only"),
+        text(&out.stderr)
+            .contains("--input-format applies to standard input (`-`) and to inputs whose name"),
         "{}",
         text(&out.stderr)
     );
