@@ -860,7 +860,7 @@ fn every_empty_file_is_reported_in_input_order_and_an_empty_shard_in_a_directory
         .collect();
     assert_eq!(order.first(), Some(&"a.jsonl"), "{files:?}");
     assert_eq!(order.last(), Some(&"c.jsonl"), "{files:?}");
-    assert!(order.iter().any(|f| *f == "b.jsonl"), "{files:?}");
+    assert!(order.contains(&"b.jsonl"), "{files:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
