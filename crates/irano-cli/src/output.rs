@@ -5,6 +5,58 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The temporary files this process holds (beside `--output`, the standard-output spool):
+/// removed if the run is interrupted (SIGINT, SIGTERM, SIGHUP), where they used to be left
+/// behind, hundreds of megabytes each on a large cohort.
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temp_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMP_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A temporary file is no longer this process's to remove: renamed into place, or removed.
+fn forget_temp(p: &Path) {
+    temp_files().retain(|x| x != p);
+}
+
+fn remove_temp(p: &Path) {
+    let _ = std::fs::remove_file(p);
+    forget_temp(p);
+}
+
+/// From the first temporary file on, an interruption removes the temporary files and then
+/// ends the process as the signal would have (the exit status a shell expects). Before,
+/// the signals keep their default action.
+fn remove_temp_files_on_interrupt() {
+    #[cfg(unix)]
+    {
+        static WATCH: std::sync::Once = std::sync::Once::new();
+        WATCH.call_once(|| {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            else {
+                return;
+            };
+            let _ = std::thread::Builder::new()
+                .name("interrupt".into())
+                .spawn(move || {
+                    if let Some(signal) = signals.forever().next() {
+                        // held until the process ends: no new temporary file is registered
+                        let files = temp_files();
+                        for f in files.iter() {
+                            let _ = std::fs::remove_file(f);
+                        }
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        std::process::exit(128 + signal);
+                    }
+                });
+        });
+    }
+}
 
 /// The file a path names, for telling whether two paths are one file: resolved through
 /// `.`, `..` and symbolic links, also for a file not written yet (its folder is resolved,
@@ -274,10 +326,16 @@ impl Destination {
                 let Some(tmp) = self.tmp.take() else {
                     return Ok(());
                 };
-                std::fs::rename(&tmp, target).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    WriteFailure::from_io(&what, &e)
-                })
+                match std::fs::rename(&tmp, target) {
+                    Ok(()) => {
+                        forget_temp(&tmp);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        remove_temp(&tmp);
+                        Err(WriteFailure::from_io(&what, &e))
+                    }
+                }
             }
             (None, _) => {
                 let stdout = std::io::stdout();
@@ -325,7 +383,7 @@ impl Drop for Destination {
     fn drop(&mut self) {
         self.file = None;
         if let Some(tmp) = self.tmp.take() {
-            let _ = std::fs::remove_file(tmp);
+            remove_temp(&tmp);
         }
     }
 }
@@ -384,7 +442,9 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .write_all(bytes)
         .and_then(|()| std::fs::rename(&tmp, &real));
     if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        remove_temp(&tmp);
+    } else {
+        forget_temp(&tmp);
     }
     written
 }
@@ -411,7 +471,7 @@ fn temp_beside(path: &Path) -> std::io::Result<(PathBuf, File)> {
     let (tmp, f) = create_temp(&dir, &name)?;
     if let Some(perms) = existing {
         if let Err(e) = f.set_permissions(perms) {
-            let _ = std::fs::remove_file(&tmp);
+            remove_temp(&tmp);
             return Err(e);
         }
     }
@@ -420,12 +480,16 @@ fn temp_beside(path: &Path) -> std::io::Result<(PathBuf, File)> {
 
 /// A new file `.NAME.irano-PID-N.tmp` in `dir`.
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    remove_temp_files_on_interrupt();
     let pid = std::process::id();
     let mut n = 0u32;
     loop {
         let p = dir.join(format!(".{name}.irano-{pid}-{n}.tmp"));
         match File::options().write(true).create_new(true).open(&p) {
-            Ok(f) => return Ok((p, f)),
+            Ok(f) => {
+                temp_files().push(p.clone());
+                return Ok((p, f));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
             Err(e) => return Err(e),
         }

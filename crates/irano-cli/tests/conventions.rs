@@ -937,6 +937,72 @@ fn a_pipe_named_as_a_path_is_read_and_input_format_reads_a_file_named_otherwise(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An interrupted run (SIGTERM, SIGINT, SIGHUP) removes its temporary file and leaves the
+/// old output as it was, then ends as the signal would have; the temporary files used to
+/// be left behind, hundreds of megabytes each on a large cohort. The run waits on an open
+/// standard input, so the signal comes while it runs, whatever the machine's speed.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_removes_its_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = temp_dir("interrupt");
+    let target = dir.join("results.jsonl");
+    std::fs::write(&target, "old\n").unwrap();
+    let mut child = cmd(&[
+        "eval",
+        "--rules",
+        HGG,
+        "--format",
+        "jsonl",
+        "--input-format",
+        "jsonl",
+        "-o",
+        target.to_str().unwrap(),
+        "-",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(one_scan_cases("INT", 50, "2025-01-01", "pretreatment").as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    // the temporary file beside the output exists from the start of the run
+    let temps = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count()
+    };
+    let start = std::time::Instant::now();
+    while temps() == 0 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(temps(), 1, "the run made its temporary file");
+    // (it is registered for removal a moment after it is created)
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.signal(), Some(15), "{}", text(&out.stderr));
+    assert_eq!(temps(), 0, "no temporary file left");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn missing_paths_and_csv_files_say_what_they_are() {
     let out = run(&["eval", "--rules", IRANO, "no-such-cases"]);
