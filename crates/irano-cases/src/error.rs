@@ -93,12 +93,24 @@ impl SourceCode for Shown {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        let (line, column) = if context_lines_before == 0 {
+            // the report's `file:line:column`: in characters and at line feeds only, as
+            // `--error-format json` gives it (miette counts bytes, and a lone `\r` as a line)
+            let before = self.text.get(..span.offset()).unwrap_or_default();
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (
+                before.matches('\n').count(),
+                before.get(line_start..).unwrap_or_default().chars().count(),
+            )
+        } else {
+            (inner.line(), inner.column())
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line() + self.first_line,
-            inner.column() + self.first_column,
+            line + self.first_line,
+            column + self.first_column,
             inner.line_count(),
         )))
     }
@@ -164,9 +176,14 @@ fn window(src: &SourceFile, start: usize, end: usize, line: usize) -> (Shown, So
             text: Arc::from(excerpt),
             // the excerpt is the report's line `line` (1-based) on its own
             first_line: line.saturating_sub(1),
-            // the report counts the column in bytes from the start of the text shown, where
-            // `…` stands in for what was left out
-            first_column: (from - line_start).saturating_sub(lead.len()),
+            // the report counts the column in characters from the start of the text shown,
+            // where `…` (one character) stands in for what was left out
+            first_column: text
+                .get(line_start..from)
+                .unwrap_or_default()
+                .chars()
+                .count()
+                .saturating_sub(lead.chars().count()),
         },
         SourceSpan::from(at..at + (end - start)),
     )

@@ -142,9 +142,23 @@ impl SourceCode for SharedText {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        self.0
+        let inner = self
+            .0
             .text
-            .read_span(span, context_lines_before, context_lines_after)
+            .read_span(span, context_lines_before, context_lines_after)?;
+        if context_lines_before > 0 {
+            return Ok(inner);
+        }
+        // the report's `file:line:column` in characters, as `--error-format json` gives it
+        // (miette counts bytes: a `§` earlier on the line moved the column)
+        let (line, column) = line_col(&self.0.text, span.offset());
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            *inner.span(),
+            line - 1,
+            column - 1,
+            inner.line_count(),
+        )))
     }
 }
 

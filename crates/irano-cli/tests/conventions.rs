@@ -1003,6 +1003,30 @@ fn an_interrupted_run_removes_its_temporary_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The human report's `file:line:column` is the one `--error-format json` gives: columns in
+/// characters, on a short line shown whole and on a long JSON Lines line shown as a window
+/// (the human header counted bytes, so an accented id before the error moved it).
+#[test]
+fn human_and_json_reports_give_the_same_line_and_column() {
+    let dir = temp_dir("columns");
+    let long = format!(
+        "{{\"patient\": \"Ünïcödé-😀\", \"setting\": \"recurrent\", \"therapy_start\": \"2025-03-03\", \"x-note\": \"{}\", \"assessments\": [{{\"date\": \"2025-02-24\", \"scan\": \"pretreatment\", \"bad\": 1}}]}}\n",
+        "é".repeat(150)
+    );
+    let short = "{patient: \"Üñï-1\", setting: recurrent, therapy_start: 2025-03-03, assessments: [{date: 2025-02-24, bad: 1}]}\n";
+    for (name, body) in [("long.jsonl", long.as_str()), ("short.yaml", short)] {
+        let file = dir.join(name);
+        std::fs::write(&file, body).unwrap();
+        let file = file.to_str().unwrap();
+        let human = text(&run(&["--color", "never", "eval", "--rules", HGG, file]).stderr);
+        let json = text(&run(&["--error-format", "json", "eval", "--rules", HGG, file]).stderr);
+        let d: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+        let at = format!("{file}:{}:{}]", d["line"], d["column"]);
+        assert!(human.contains(&at), "{at} not in:\n{human}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn missing_paths_and_csv_files_say_what_they_are() {
     let out = run(&["eval", "--rules", IRANO, "no-such-cases"]);
