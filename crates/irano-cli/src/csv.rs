@@ -101,13 +101,36 @@ fn native_and_criterion(s: &mut String, native: Option<&str>, r: &CaseResult) {
     }
 }
 
-/// One field, quoted when it holds a comma, a quote or a line break.
+/// One field, quoted when it holds a comma, a quote or a line break, or starts or ends
+/// with white space (R's `data.table::fread` strips it from unquoted fields, so ` S-1` and
+/// `S-1` would read as one patient).
 fn field(s: &mut String, v: &str) {
-    if v.contains([',', '"', '\n', '\r']) {
+    if v.contains([',', '"', '\n', '\r']) || v.trim() != v {
         s.push('"');
         s.push_str(&v.replace('"', "\"\""));
         s.push('"');
     } else {
         s.push_str(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    fn quoted(v: &str) -> String {
+        let mut s = String::new();
+        field(&mut s, v);
+        s
+    }
+
+    #[test]
+    fn fields_are_quoted_when_a_reader_would_change_them() {
+        assert_eq!(quoted("S-1"), "S-1");
+        assert_eq!(quoted(" S-1"), "\" S-1\"");
+        assert_eq!(quoted("S-1\t"), "\"S-1\t\"");
+        assert_eq!(quoted("a,b"), "\"a,b\"");
+        assert_eq!(quoted("say \"A\""), "\"say \"\"A\"\"\"");
+        assert_eq!(quoted(""), "");
     }
 }
