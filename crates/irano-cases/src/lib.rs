@@ -257,7 +257,13 @@ pub fn read_json_line(
     line_no: usize,
 ) -> Result<Option<LineCase>, Vec<CaseError>> {
     let line = text.strip_suffix('\r').unwrap_or(text);
-    if line.trim().is_empty() {
+    // blank, or only the byte-order mark a file may start with
+    let blank = if line_no == 1 {
+        line.trim_start_matches('\u{feff}')
+    } else {
+        line
+    };
+    if blank.trim().is_empty() {
         return Ok(None);
     }
     let src = SourceFile::line(file_name, line, line_no);

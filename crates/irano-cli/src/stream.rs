@@ -369,7 +369,7 @@ fn report_line_errors(out: &mut Output, sources: Vec<Source>) {
                     break;
                 }
             }
-            any = any || !text.trim().is_empty();
+            any = any || !text.trim_start_matches('\u{feff}').trim().is_empty();
             if let Err(errors) = irano_cases::read_json_line(text, &name, line_no) {
                 for e in &errors {
                     out.case_error(e);
@@ -637,7 +637,9 @@ fn read_all(
                         }
                     }
                     if !lines.is_empty() || !not_utf8.is_empty() {
-                        any = any || !text.trim().is_empty() || !not_utf8.is_empty();
+                        any = any
+                            || !text.trim_start_matches('\u{feff}').trim().is_empty()
+                            || !not_utf8.is_empty();
                         let batch = Batch {
                             seq,
                             work: Work::Lines {

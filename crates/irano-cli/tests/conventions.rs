@@ -828,7 +828,8 @@ fn every_empty_file_is_reported_in_input_order_and_an_empty_shard_in_a_directory
     );
     std::fs::write(&a, "").unwrap();
     std::fs::write(&b, "{\"patient\": \"P-1\"}\n").unwrap();
-    std::fs::write(&c, "").unwrap();
+    // a file holding only a byte-order mark is empty too
+    std::fs::write(&c, "\u{feff}\n").unwrap();
     let args = [
         "--error-format",
         "json",
@@ -860,6 +861,14 @@ fn every_empty_file_is_reported_in_input_order_and_an_empty_shard_in_a_directory
         .collect();
     assert_eq!(order.first(), Some(&"a.jsonl"), "{files:?}");
     assert_eq!(order.last(), Some(&"c.jsonl"), "{files:?}");
+    assert!(
+        text(&out.stderr)
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("case::empty")),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(order.contains(&"b.jsonl"), "{files:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
