@@ -82,7 +82,7 @@ pub fn parse_override(
                 "" if u != Unit::One && type_text != "weeks" => {
                     let unit = u.name();
                     return Err(if u == Unit::Days {
-                        format!("give the unit: `{num} days`, or `{num} weeks` if that is what you meant")
+                        format!("give the unit: `{num} days` (a value in days also takes weeks: `8 weeks` is 56 days)")
                     } else {
                         format!("give the unit: `{num} {unit}`")
                     });
@@ -246,7 +246,8 @@ mod tests {
     fn set_values_are_read_in_the_parameter_unit() {
         let days = Ty::num(Unit::Days);
         // a quantity without its unit is refused, as in a rule file (`8` meant as weeks)
-        assert!(num("28", days, "days").unwrap_err().contains("`28 weeks`"));
+        let e = num("28", days, "days").unwrap_err();
+        assert!(e.contains("`28 days`") && e.contains("weeks"), "{e}");
         assert_eq!(num("28 days", days, "days"), Ok(r("28")));
         assert_eq!(num("4 weeks", days, "days"), Ok(r("28")));
         assert_eq!(num("8", days, "weeks"), Ok(r("56")));
