@@ -244,15 +244,7 @@ fn open_sources(
                 continue;
             }
             stdin_used = true;
-            match stdin_source(stdin_format) {
-                Ok(s) => sources.push(s),
-                Err(errors) => {
-                    bad = true;
-                    for e in &errors {
-                        out.case_error(e);
-                    }
-                }
-            }
+            bad |= !opened(out, &mut sources, stdin_source(stdin_format));
             continue;
         }
         // an input whose name gives no format: a pipe (`<(zcat cases.jsonl.gz)`) is read
@@ -263,18 +255,10 @@ fn open_sources(
             && (is_stream(path) || (stdin_format.is_some() && path.is_file()))
         {
             let name: Arc<str> = Arc::from(path.display().to_string());
-            let opened = std::fs::File::open(path)
+            let source = std::fs::File::open(path)
                 .map_err(|e| vec![CaseError::io_error(&name, &e)])
                 .and_then(|f| stream_source(Arc::clone(&name), f, stdin_format, false));
-            match opened {
-                Ok(s) => sources.push(s),
-                Err(errors) => {
-                    bad = true;
-                    for e in &errors {
-                        out.case_error(e);
-                    }
-                }
-            }
+            bad |= !opened(out, &mut sources, source);
             continue;
         }
         // an empty JSON Lines file found in a directory is an empty shard (as an empty
@@ -323,6 +307,26 @@ fn open_sources(
         }
     }
     (sources, total, bad)
+}
+
+/// Keeps an input opened as a stream, or reports why it could not be; false on errors.
+fn opened(
+    out: &mut Output,
+    sources: &mut Vec<Source>,
+    source: Result<Source, Vec<CaseError>>,
+) -> bool {
+    match source {
+        Ok(s) => {
+            sources.push(s);
+            true
+        }
+        Err(errors) => {
+            for e in &errors {
+                out.case_error(e);
+            }
+            false
+        }
+    }
 }
 
 /// Reports the errors of JSON Lines inputs when the run will not evaluate them.
